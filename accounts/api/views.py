@@ -1,0 +1,81 @@
+from django.utils import timezone
+from rest_framework import permissions, viewsets
+
+from accounts.api.filters import ContactFilter, CustomerFilter, InvoiceFilter
+from accounts.api.permissions import IsFinanceOrAdminForWrites
+from accounts.api.serializers import (
+    ContactSerializer,
+    CustomerSerializer,
+    DepartmentSerializer,
+    InvoiceSerializer,
+)
+from accounts.selectors import (
+    contacts_list,
+    customers_with_standing,
+    departments_list,
+    invoices_list,
+)
+
+
+class TodayContextMixin:
+    """Serializers judge contracts and due dates against one 'today' per request."""
+
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), "today": timezone.localdate()}
+
+
+class DepartmentViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = DepartmentSerializer
+    permission_classes = [permissions.IsAuthenticated]
+    filterset_fields = ["slug"]
+    ordering_fields = ["name"]
+    lookup_field = "slug"
+
+    def get_queryset(self):
+        return departments_list()
+
+
+class CustomerViewSet(TodayContextMixin, viewsets.ModelViewSet):
+    """Customers and their standing. Reference data: any member of staff may add or edit."""
+
+    serializer_class = CustomerSerializer
+    permission_classes = [permissions.IsAuthenticated]
+    filterset_class = CustomerFilter
+    ordering_fields = ["name", "created_at", "unpaid_amount", "overdue_amount"]
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def get_queryset(self):
+        return customers_with_standing()
+
+    def perform_create(self, serializer):
+        self._save_and_reload(serializer)
+
+    def perform_update(self, serializer):
+        self._save_and_reload(serializer)
+
+    def _save_and_reload(self, serializer):
+        # The answer carries the derived standing, which only the annotated query knows.
+        customer = serializer.save()
+        serializer.instance = self.get_queryset().get(pk=customer.pk)
+
+
+class ContactViewSet(viewsets.ModelViewSet):
+    serializer_class = ContactSerializer
+    permission_classes = [permissions.IsAuthenticated]
+    filterset_class = ContactFilter
+    ordering_fields = ["name"]
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def get_queryset(self):
+        return contacts_list()
+
+
+class InvoiceViewSet(TodayContextMixin, viewsets.ModelViewSet):
+    serializer_class = InvoiceSerializer
+    permission_classes = [IsFinanceOrAdminForWrites]
+    filterset_class = InvoiceFilter
+    ordering_fields = ["due_on", "issued_on", "amount"]
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def get_queryset(self):
+        return invoices_list()

@@ -1,0 +1,118 @@
+"""Who: staff and their departments, and the customers (with contacts and invoices) they serve."""
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+
+
+class User(AbstractUser):
+    """A member of staff. Customers do not log in yet; they are ``Contact`` rows."""
+
+    class Meta:
+        ordering = ["username"]
+
+    def __str__(self) -> str:
+        return self.get_full_name() or self.username
+
+
+class Department(models.Model):
+    """A team that receives routed work in its queue (engineering, finance, shipping, ...)."""
+
+    slug = models.SlugField(unique=True)
+    name = models.CharField(max_length=100)
+    members = models.ManyToManyField(User, through="Membership", related_name="departments")
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Membership(models.Model):
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
+    department = models.ForeignKey(Department, on_delete=models.CASCADE, related_name="memberships")
+    is_lead = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "department"], name="membership_unique_user"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.department}"
+
+
+class Customer(models.Model):
+    """An organisation that buys from the company.
+
+    Its financial standing (contract, unpaid and overdue invoices) is derived from data by
+    ``accounts.selectors``; nothing here is a flag someone has to remember to update.
+    """
+
+    name = models.CharField(max_length=200, unique=True)
+    salesperson = models.ForeignKey(
+        User,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="owned_customers",
+        help_text="The owning salesperson, who follows up on resolved issues.",
+    )
+    contract_starts_on = models.DateField(null=True, blank=True)
+    contract_ends_on = models.DateField(
+        null=True, blank=True, help_text="End of the service contract; empty when there is none."
+    )
+    pay_for_bug = models.BooleanField(
+        default=False, help_text="The customer is paid (or credited) for bugs it reports."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Contact(models.Model):
+    """A person at a customer who calls, writes or is written to."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="contacts")
+    name = models.CharField(max_length=200)
+    email = models.EmailField(blank=True)
+    phone = models.CharField(max_length=40, blank=True)
+    title = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        indexes = [models.Index(fields=["email"], name="contact_email_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.customer})"
+
+
+class Invoice(models.Model):
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="invoices")
+    number = models.CharField(max_length=40, unique=True)
+    amount = models.DecimalField(max_digits=12, decimal_places=2)
+    issued_on = models.DateField()
+    due_on = models.DateField()
+    paid_on = models.DateField(null=True, blank=True, help_text="Empty while unpaid.")
+
+    class Meta:
+        ordering = ["-issued_on", "number"]
+        indexes = [models.Index(fields=["customer", "paid_on"], name="invoice_unpaid_idx")]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(amount__gte=0), name="invoice_amount_gte_0"),
+            models.CheckConstraint(
+                condition=models.Q(due_on__gte=models.F("issued_on")),
+                name="invoice_due_after_issue",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+    @property
+    def is_paid(self) -> bool:
+        return self.paid_on is not None

@@ -1,0 +1,99 @@
+"""Reads about people and customers, including a customer's financial standing."""
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from django.db.models import Count, DecimalField, Q, QuerySet, Sum, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from accounts.models import Contact, Customer, Department, Invoice, User
+
+_ZERO = Value(Decimal("0.00"), output_field=DecimalField(max_digits=12, decimal_places=2))
+
+
+@dataclass(frozen=True)
+class CustomerStanding:
+    """What support, finance and routing need to know about a customer today."""
+
+    has_service_contract: bool
+    contract_ends_on: date | None
+    unpaid_invoice_count: int
+    unpaid_amount: Decimal
+    overdue_invoice_count: int
+    overdue_amount: Decimal
+    pay_for_bug: bool
+    salesperson_id: int | None
+
+    @property
+    def has_unpaid_invoices(self) -> bool:
+        return self.unpaid_invoice_count > 0
+
+    @property
+    def has_overdue_invoices(self) -> bool:
+        return self.overdue_invoice_count > 0
+
+
+def _standing_annotations(today: date) -> dict:
+    unpaid = Q(invoices__paid_on__isnull=True)
+    overdue = unpaid & Q(invoices__due_on__lt=today)
+    return {
+        "unpaid_invoice_count": Count("invoices", filter=unpaid),
+        "unpaid_amount": Coalesce(Sum("invoices__amount", filter=unpaid), _ZERO),
+        "overdue_invoice_count": Count("invoices", filter=overdue),
+        "overdue_amount": Coalesce(Sum("invoices__amount", filter=overdue), _ZERO),
+    }
+
+
+def customers_with_standing(*, today: date | None = None) -> QuerySet[Customer]:
+    """Customers annotated with their invoice figures, in one query however many are listed."""
+    today = today or timezone.localdate()
+    return Customer.objects.select_related("salesperson").annotate(**_standing_annotations(today))
+
+
+def customer_standing(*, customer_id: int, today: date | None = None) -> CustomerStanding:
+    """The standing of one customer, in one query."""
+    today = today or timezone.localdate()
+    return standing_from_annotated(customers_with_standing(today=today).get(pk=customer_id), today)
+
+
+def standing_from_annotated(customer: Customer, today: date) -> CustomerStanding:
+    """The standing of a customer row that came from ``customers_with_standing``."""
+    return CustomerStanding(
+        has_service_contract=customer_has_service_contract(customer, today=today),
+        contract_ends_on=customer.contract_ends_on,
+        unpaid_invoice_count=customer.unpaid_invoice_count,
+        unpaid_amount=customer.unpaid_amount,
+        overdue_invoice_count=customer.overdue_invoice_count,
+        overdue_amount=customer.overdue_amount,
+        pay_for_bug=customer.pay_for_bug,
+        salesperson_id=customer.salesperson_id,
+    )
+
+
+def customer_has_service_contract(customer: Customer, *, today: date) -> bool:
+    """A contract counts from its start (if given) through its end date inclusive."""
+    if customer.contract_ends_on is None or customer.contract_ends_on < today:
+        return False
+    return customer.contract_starts_on is None or customer.contract_starts_on <= today
+
+
+def contacts_list() -> QuerySet[Contact]:
+    return Contact.objects.select_related("customer")
+
+
+def invoices_list() -> QuerySet[Invoice]:
+    return Invoice.objects.select_related("customer")
+
+
+def departments_list() -> QuerySet[Department]:
+    return Department.objects.all()
+
+
+def user_is_admin(user: User) -> bool:
+    return bool(user.is_active and user.is_superuser)
+
+
+def user_in_department(user: User, slug: str) -> bool:
+    return user.is_authenticated and user.memberships.filter(department__slug=slug).exists()

@@ -1,0 +1,27 @@
+"""Pages that belong to no single app: the start page and the health check."""
+
+from django.contrib.auth.decorators import login_required
+from django.db import connection
+from django.http import JsonResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from routing.selectors import queue_counts
+from tickets.selectors import tickets_list
+
+
+@login_required
+def home(request):
+    context = {
+        "recent_tickets": tickets_list()[:10],
+        "queues": queue_counts(),
+    }
+    return render(request, "home.html", context)
+
+
+@require_GET
+def healthz(request):
+    """Liveness and database reachability, for load balancers and docker-compose."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return JsonResponse({"status": "ok"})

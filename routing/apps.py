@@ -1,0 +1,13 @@
+from django.apps import AppConfig
+
+
+class RoutingConfig(AppConfig):
+    name = "routing"
+    verbose_name = "Routing"
+
+    def ready(self) -> None:
+        # Routing listens to the ticket outbox; tickets never imports routing.
+        from routing.services import route_event
+        from tickets import outbox
+
+        outbox.subscribe(route_event)

@@ -1,0 +1,123 @@
+"""Validation of rule definitions, reporting each problem at its exact place.
+
+Errors are ``(path, message)`` pairs such as ``("conditions.all[2].value", "...")``; the API
+answers them as field errors under that path, the admin shows them under the JSON field.
+"""
+
+from django.core.exceptions import ValidationError
+
+from routing.engine.fields import FIELDS
+from routing.engine.operators import (
+    BOOL,
+    BOOL_VALUED_OPERATORS,
+    CHOICE,
+    LIST_OPERATORS,
+    NUMBER,
+    OPERATORS,
+    TEXT,
+)
+
+ErrorList = list[tuple[str, str]]
+GROUPS = ("all", "any")
+
+
+def condition_errors(conditions) -> ErrorList:
+    if not isinstance(conditions, dict):
+        return [("conditions", 'Must be an object such as {"all": [...], "any": [...]}.')]
+    errors: ErrorList = [
+        (f"conditions.{key}", 'Unknown group; use "all" or "any".')
+        for key in conditions
+        if key not in GROUPS
+    ]
+    for group in GROUPS:
+        items = conditions.get(group, [])
+        if not isinstance(items, list):
+            errors.append((f"conditions.{group}", "Must be a list of conditions."))
+            continue
+        for index, item in enumerate(items):
+            errors.extend(_one_condition_errors(item, f"conditions.{group}[{index}]"))
+    return errors
+
+
+def _one_condition_errors(item, path: str) -> ErrorList:
+    if not isinstance(item, dict):
+        return [(path, 'Must be an object with "field", "operator" and "value".')]
+    unknown = set(item) - {"field", "operator", "value"}
+    if unknown:
+        return [(f"{path}.{sorted(unknown)[0]}", "Unknown key.")]
+    field = FIELDS.get(item.get("field"))
+    if field is None:
+        return [(f"{path}.field", f"Unknown field {item.get('field')!r}.")]
+    operator = item.get("operator")
+    if operator not in OPERATORS[field.type]:
+        allowed = ", ".join(OPERATORS[field.type])
+        return [
+            (f"{path}.operator", f"{operator!r} does not apply to {field.name}; use {allowed}.")
+        ]
+    if "value" not in item:
+        return [(f"{path}.value", "This field is required.")]
+    message = _value_error(field, operator, item["value"])
+    return [(f"{path}.value", message)] if message else []
+
+
+def _value_error(field, operator: str, value) -> str | None:
+    if operator in BOOL_VALUED_OPERATORS or field.type == BOOL:
+        return None if isinstance(value, bool) else "Must be true or false."
+    if operator in LIST_OPERATORS:
+        if not isinstance(value, list) or not value:
+            return "Must be a non-empty list."
+        for item in value:
+            message = _scalar_error(field, item)
+            if message:
+                return f"{item!r}: {message}"
+        return None
+    return _scalar_error(field, value)
+
+
+def _scalar_error(field, value) -> str | None:
+    if field.type == CHOICE:
+        if value not in field.choices:
+            return f"Must be one of {', '.join(field.choices)}."
+    elif field.type == TEXT:
+        if not isinstance(value, str) or not value.strip():
+            return "Must be non-empty text."
+    elif field.type == NUMBER and (isinstance(value, bool) or not isinstance(value, int | float)):
+        return "Must be a number."
+    return None
+
+
+def action_errors(actions) -> ErrorList:
+    from routing.engine.actions import ACTIONS
+
+    if not isinstance(actions, list) or not actions:
+        return [("actions", "Must be a non-empty list of actions.")]
+    errors: ErrorList = []
+    for index, action in enumerate(actions):
+        path = f"actions[{index}]"
+        if not isinstance(action, dict):
+            errors.append((path, 'Must be an object with a "type".'))
+            continue
+        spec = ACTIONS.get(action.get("type"))
+        if spec is None:
+            allowed = ", ".join(ACTIONS)
+            errors.append(
+                (f"{path}.type", f"Unknown action {action.get('type')!r}; use {allowed}.")
+            )
+            continue
+        errors.extend(spec.validate(action, path))
+    return errors
+
+
+def rule_definition_errors(*, conditions, actions) -> ErrorList:
+    return condition_errors(conditions) + action_errors(actions)
+
+
+def validate_rule_definition(*, conditions, actions) -> None:
+    """Raise a ``ValidationError`` keyed by model field, each message prefixed by its place."""
+    errors = rule_definition_errors(conditions=conditions, actions=actions)
+    if errors:
+        by_field: dict[str, list[str]] = {}
+        for path, message in errors:
+            field = "conditions" if path.startswith("conditions") else "actions"
+            by_field.setdefault(field, []).append(f"{path}: {message}")
+        raise ValidationError(by_field)

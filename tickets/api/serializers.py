@@ -1,0 +1,107 @@
+from rest_framework import serializers
+
+from accounts.models import Contact, Customer, User
+from tickets.models import Ticket, TimelineEntry
+
+
+class TicketSerializer(serializers.ModelSerializer):
+    reference = serializers.CharField(read_only=True)
+
+    class Meta:
+        model = Ticket
+        fields = [
+            "id",
+            "reference",
+            "kind",
+            "channel",
+            "subject",
+            "description",
+            "customer",
+            "contact",
+            "product",
+            "priority",
+            "status",
+            "assignee",
+            "rma_number",
+            "created_by",
+            "created_at",
+            "updated_at",
+            "resolved_at",
+        ]
+        read_only_fields = fields
+
+
+class TicketCreateSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=Ticket.Kind.choices)
+    channel = serializers.ChoiceField(choices=Ticket.Channel.choices, default=Ticket.Channel.API)
+    subject = serializers.CharField(max_length=200)
+    description = serializers.CharField(required=False, allow_blank=True, default="")
+    customer = serializers.PrimaryKeyRelatedField(queryset=Customer.objects.all())
+    contact = serializers.PrimaryKeyRelatedField(
+        queryset=Contact.objects.all(), required=False, allow_null=True, default=None
+    )
+    product = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    priority = serializers.ChoiceField(
+        choices=Ticket.Priority.choices, default=Ticket.Priority.NORMAL
+    )
+    assignee = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.filter(is_active=True), required=False, allow_null=True, default=None
+    )
+
+    def validate(self, attrs):
+        contact = attrs.get("contact")
+        if contact is not None and contact.customer_id != attrs["customer"].pk:
+            raise serializers.ValidationError(
+                {"contact": "This contact does not belong to the ticket's customer."}
+            )
+        return attrs
+
+
+class TicketUpdateSerializer(serializers.Serializer):
+    """Fields that may change after creation; send only those that change."""
+
+    kind = serializers.ChoiceField(choices=Ticket.Kind.choices, required=False)
+    subject = serializers.CharField(max_length=200, required=False)
+    description = serializers.CharField(required=False, allow_blank=True)
+    contact = serializers.PrimaryKeyRelatedField(
+        queryset=Contact.objects.all(), required=False, allow_null=True
+    )
+    product = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    priority = serializers.ChoiceField(choices=Ticket.Priority.choices, required=False)
+    status = serializers.ChoiceField(choices=Ticket.Status.choices, required=False)
+    assignee = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.filter(is_active=True), required=False, allow_null=True
+    )
+
+    def validate(self, attrs):
+        if not attrs:
+            raise serializers.ValidationError({"detail": "Send at least one field to change."})
+        return attrs
+
+
+class TimelineEntrySerializer(serializers.ModelSerializer):
+    author = serializers.StringRelatedField()
+
+    class Meta:
+        model = TimelineEntry
+        fields = [
+            "id",
+            "kind",
+            "author",
+            "body",
+            "is_internal",
+            "call_duration_seconds",
+            "changes",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class NoteCreateSerializer(serializers.Serializer):
+    """A note; with ``call_duration_seconds`` it records a call instead."""
+
+    body = serializers.CharField()
+    is_internal = serializers.BooleanField(default=True)
+    call_duration_seconds = serializers.IntegerField(
+        required=False, allow_null=True, default=None, min_value=0, max_value=24 * 3600
+    )

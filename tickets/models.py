@@ -1,0 +1,165 @@
+"""What happened: tickets, their timeline, and the outbox of events that others subscribe to."""
+
+from django.conf import settings
+from django.db import models
+
+from accounts.models import Contact, Customer
+
+
+class Ticket(models.Model):
+    class Kind(models.TextChoices):
+        CALL = "call", "Call (question)"
+        BUG = "bug", "Bug report"
+        RFE = "rfe", "Request for enhancement"
+        RMA = "rma", "Return materials authorization"
+
+    class Channel(models.TextChoices):
+        PHONE = "phone", "Phone"
+        EMAIL = "email", "Email"
+        WEB = "web", "Web"
+        CHAT = "chat", "Chat"
+        API = "api", "API"
+
+    class Priority(models.TextChoices):
+        LOW = "low", "Low"
+        NORMAL = "normal", "Normal"
+        HIGH = "high", "High"
+        URGENT = "urgent", "Urgent"
+
+    class Status(models.TextChoices):
+        NEW = "new", "New"
+        OPEN = "open", "Open"
+        PENDING = "pending", "Pending"
+        RESOLVED = "resolved", "Resolved"
+        CLOSED = "closed", "Closed"
+
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    channel = models.CharField(max_length=8, choices=Channel.choices)
+    subject = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="tickets")
+    contact = models.ForeignKey(
+        Contact, null=True, blank=True, on_delete=models.SET_NULL, related_name="tickets"
+    )
+    product = models.CharField(max_length=100, blank=True)
+    priority = models.CharField(max_length=8, choices=Priority.choices, default=Priority.NORMAL)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.NEW)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="assigned_tickets",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="created_tickets",
+    )
+    rma_number = models.CharField(max_length=20, null=True, blank=True, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["status", "-created_at"], name="ticket_status_created_idx"),
+            models.Index(fields=["customer", "-created_at"], name="ticket_customer_created_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reference} {self.subject}"
+
+    @property
+    def reference(self) -> str:
+        """The human reference used on the phone and in email subjects, e.g. ``T-1042``."""
+        return f"T-{self.pk}"
+
+
+class TimelineEntry(models.Model):
+    """One recorded interaction or change on a ticket, shown in order on its timeline."""
+
+    class Kind(models.TextChoices):
+        CREATED = "created", "Ticket created"
+        NOTE = "note", "Note"
+        CALL = "call", "Call"
+        STATUS_CHANGE = "status_change", "Status change"
+        FIELD_CHANGE = "field_change", "Field change"
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="timeline")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    body = models.TextField(blank=True)
+    is_internal = models.BooleanField(
+        default=True, help_text="Internal notes are never shown to the customer."
+    )
+    call_duration_seconds = models.PositiveIntegerField(null=True, blank=True)
+    changes = models.JSONField(
+        default=dict, blank=True, help_text='Field changes as {"field": [old, new]}.'
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name_plural = "timeline entries"
+        indexes = [models.Index(fields=["ticket", "created_at"], name="timeline_ticket_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} on T-{self.ticket_id}"
+
+
+class TicketEvent(models.Model):
+    """The transactional outbox: written in the same transaction as the change it describes.
+
+    Subscribers (routing) receive each event through a Celery task enqueued on commit; the
+    periodic sweep enqueues again any event still undispatched, so delivery is at least once and
+    subscribers make it effectively once.
+    """
+
+    class Type(models.TextChoices):
+        CREATED = "ticket.created", "Ticket created"
+        UPDATED = "ticket.updated", "Ticket updated"
+        STATUS_CHANGED = "ticket.status_changed", "Status changed"
+        NOTE_ADDED = "ticket.note_added", "Note added"
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
+    type = models.CharField(max_length=32, choices=Type.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    # The ticket as it was when the event happened, and what changed: routing decides on this
+    # snapshot, so a late or repeated delivery decides exactly as a prompt one would have.
+    snapshot = models.JSONField(default=dict)
+    changes = models.JSONField(default=dict, blank=True)
+    caused_by = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="consequences",
+        help_text="The event whose automatic handling made this change, if any.",
+    )
+    depth = models.PositiveSmallIntegerField(
+        default=0, help_text="How many automatic steps separate this event from a person's act."
+    )
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    dispatched_at = models.DateTimeField(null=True, blank=True)
+    dispatch_attempts = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [
+            models.Index(
+                fields=["created_at"],
+                condition=models.Q(dispatched_at__isnull=True),
+                name="event_undispatched_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.type} on T-{self.ticket_id}"
