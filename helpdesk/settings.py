@@ -154,7 +154,7 @@ if REDIS_URL:
 else:
     # Embedded default: no broker. Tasks run in-process; the outbox enqueues them only once the
     # transaction commits, so they see committed rows exactly as a worker would.
-    CELERY_BROKER_URL = "memory://"
+    CELERY_BROKER_URL = "memory://localhost/"
     CELERY_TASK_ALWAYS_EAGER = True
     CELERY_TASK_EAGER_PROPAGATES = False
 

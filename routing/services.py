@@ -5,7 +5,7 @@ import logging
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
-from routing.engine.actions import ActionContext, perform_action
+from routing.engine.actions import ActionContext, apply_ticket_changes, perform_action
 from routing.engine.conditions import evaluate_conditions
 from routing.engine.facts import facts_for_event
 from routing.models import RoutingRun, Rule, RuleMatch
@@ -36,26 +36,25 @@ def route_event(event: TicketEvent) -> RoutingRun | None:
         logger.warning("Not routing %s: %s", event, run.skipped_reason)
         return run
 
-    facts = facts_for_event(event)
-    ticket = event.ticket
+    ctx = ActionContext(event=event, ticket=event.ticket, facts=facts_for_event(event))
     for rule in rules_for_trigger(event.type):
         run.rules_evaluated += 1
-        evaluation = evaluate_conditions(rule.conditions, facts)
+        evaluation = evaluate_conditions(rule.conditions, ctx.facts)
         if not evaluation.matched:
             continue
-        ctx = ActionContext(event=event, rule=rule, ticket=ticket, facts=facts)
+        ctx.rule = rule
         outcomes = [perform_action(action, ctx) for action in rule.actions]
-        ticket = ctx.ticket
         RuleMatch.objects.create(
             event=event,
             rule=rule,
-            ticket=ticket,
+            ticket=ctx.ticket,
             conditions=evaluation.conditions,
             actions=outcomes,
         )
         run.rules_fired += 1
         if rule.stop_processing:
             break
+    apply_ticket_changes(ctx)
     run.save(update_fields=["rules_evaluated", "rules_fired"])
     return run
 

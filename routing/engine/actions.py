@@ -5,7 +5,7 @@ create (per event, rule and department) make a repeated run create nothing new.
 """
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.utils import timezone
 
@@ -20,10 +20,19 @@ ErrorList = list[tuple[str, str]]
 
 @dataclass
 class ActionContext:
+    """What actions share while one event is routed.
+
+    Ticket changes are collected in ``changes`` and applied once, after every rule has run, as
+    one change with one event of its own: rules that undo each other within a run cancel out
+    instead of setting off a chain.
+    """
+
     event: TicketEvent
-    rule: Rule
     ticket: Ticket
     facts: dict
+    rule: Rule | None = None
+    changes: dict = field(default_factory=dict)
+    changed_by: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -120,15 +129,10 @@ def _validate_priority(action: dict, path: str) -> ErrorList:
 
 def _perform_priority(action: dict, ctx: ActionContext) -> dict:
     priority = action["priority"]
-    if ctx.ticket.priority == priority:
+    if ctx.facts["priority"] == priority:
         return {"type": "set_priority", "priority": priority, "done": "Priority already set"}
-    ctx.ticket = ticket_update(
-        ticket=ctx.ticket,
-        actor=None,
-        caused_by=ctx.event,
-        reason=f"Set by routing rule “{ctx.rule.name}”",
-        priority=priority,
-    )
+    ctx.changes["priority"] = priority
+    ctx.changed_by.append(ctx.rule.name)
     # Later rules for this event see the new priority, as the person reading the ticket would.
     ctx.facts["priority"] = priority
     return {"type": "set_priority", "priority": priority, "done": f"Priority set to {priority}"}
@@ -145,3 +149,17 @@ ACTIONS: dict[str, ActionSpec] = {
 
 def perform_action(action: dict, ctx: ActionContext) -> dict:
     return ACTIONS[action["type"]].perform(action, ctx)
+
+
+def apply_ticket_changes(ctx: ActionContext) -> None:
+    """Apply what the rules changed on the ticket as one change, caused by the routed event."""
+    if not ctx.changes:
+        return
+    names = ", ".join(f"“{name}”" for name in dict.fromkeys(ctx.changed_by))
+    ctx.ticket = ticket_update(
+        ticket=ctx.ticket,
+        actor=None,
+        caused_by=ctx.event,
+        reason=f"Set by routing rules {names}",
+        **ctx.changes,
+    )

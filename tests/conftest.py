@@ -1,0 +1,104 @@
+import time
+
+import pytest
+from celery.contrib.testing.worker import start_worker
+from django.db import connections
+from rest_framework.test import APIClient
+
+from accounts.models import Department, Membership
+from helpdesk.celery import app as celery_app
+from routing.starter_rules import starter_rules_install
+from tests.factories import CustomerFactory, UserFactory
+
+
+@pytest.fixture
+def rep(db):
+    user = UserFactory(username="rep")
+    Membership.objects.create(user=user, department=Department.objects.get(slug="support"))
+    return user
+
+
+@pytest.fixture
+def admin_user(db):
+    return UserFactory(username="boss", is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def salesperson(db):
+    user = UserFactory(username="seller")
+    Membership.objects.create(user=user, department=Department.objects.get(slug="sales"))
+    return user
+
+
+@pytest.fixture
+def customer(salesperson):
+    """A customer in good standing: no contract, no invoices, no pay-for-bug."""
+    return CustomerFactory(name="Plain Co", salesperson=salesperson)
+
+
+@pytest.fixture
+def api(rep):
+    client = APIClient()
+    client.force_authenticate(rep)
+    return client
+
+
+@pytest.fixture
+def admin_api(admin_user):
+    client = APIClient()
+    client.force_authenticate(admin_user)
+    return client
+
+
+@pytest.fixture
+def starter_rules(db):
+    return starter_rules_install()
+
+
+@pytest.fixture
+def live_worker(transactional_db):
+    """A real Celery worker consuming from the real Redis broker, in a thread of this process.
+
+    The queue is purged first so messages left by earlier tests (for rows that no longer exist)
+    do not mix with this test's.
+    """
+    assert not celery_app.conf.task_always_eager, "worker tests need REDIS_URL (see README)"
+    celery_app.control.purge()
+    with start_worker(
+        celery_app,
+        pool="solo",
+        concurrency=1,
+        perform_ping_check=False,
+        shutdown_timeout=30,
+        loglevel="WARNING",
+    ) as worker:
+        yield worker
+    connections.close_all()
+
+
+def wait_for(predicate, *, timeout: float = 15.0, interval: float = 0.05):
+    """Poll until ``predicate()`` is truthy; return its value or fail after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    pytest.fail(f"condition not met within {timeout}s")
+
+
+def dispatch_pending() -> int:
+    """Dispatch, in this process, every event not yet dispatched (as the worker would)."""
+    from tickets import outbox
+    from tickets.models import TicketEvent
+
+    count = 0
+    while True:
+        pending = list(
+            TicketEvent.objects.filter(dispatched_at__isnull=True).values_list("id", flat=True)
+        )
+        if not pending:
+            return count
+        for event_id in pending:
+            outbox.event_dispatch(event_id=event_id)
+            count += 1

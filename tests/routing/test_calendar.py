@@ -1,0 +1,32 @@
+from datetime import date
+
+import pytest
+
+from routing.calendar import add_working_days, is_working_day
+
+FRIDAY = date(2026, 11, 20)
+
+
+def test_weekend_is_skipped():
+    assert add_working_days(FRIDAY, 1) == date(2026, 11, 23)  # Monday
+    assert add_working_days(FRIDAY, 2) == date(2026, 11, 24)
+
+
+def test_zero_days_is_the_same_day():
+    assert add_working_days(FRIDAY, 0) == FRIDAY
+
+
+def test_holidays_are_skipped(settings):
+    settings.HOLIDAYS = [date(2026, 11, 23)]
+    assert add_working_days(FRIDAY, 2) == date(2026, 11, 25)
+
+
+def test_working_weekdays_come_from_settings(settings):
+    settings.WORKING_WEEKDAYS = [1, 2, 3, 4, 5, 6]
+    assert is_working_day(date(2026, 11, 21)) is True  # Saturday
+    assert add_working_days(FRIDAY, 1) == date(2026, 11, 21)
+
+
+@pytest.mark.parametrize("start", [date(2026, 11, 21), date(2026, 11, 22)])
+def test_starting_on_a_weekend(start):
+    assert add_working_days(start, 1) == date(2026, 11, 23)
