@@ -5,10 +5,26 @@ from celery.contrib.testing.worker import start_worker
 from django.db import connections
 from rest_framework.test import APIClient
 
+from accounts.departments import departments_ensure
 from accounts.models import Department, Membership
 from helpdesk.celery import app as celery_app
 from routing.starter_rules import starter_rules_install
 from tests.factories import CustomerFactory, UserFactory
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # Hashing strength is Django's concern, not ours; a fast hasher keeps the suite quick.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _seeded_departments(request):
+    """Transactional tests empty every table afterwards, data migrations' rows included."""
+    marker = request.node.get_closest_marker("django_db")
+    if marker and marker.kwargs.get("transaction"):
+        request.getfixturevalue("transactional_db")
+        departments_ensure(Department)
 
 
 @pytest.fixture

@@ -1,24 +1,16 @@
 from django.db import migrations
 
-DEPARTMENTS = [
-    ("support", "Support"),
-    ("engineering", "Engineering"),
-    ("marketing", "Marketing"),
-    ("finance", "Finance"),
-    ("shipping", "Shipping"),
-    ("sales", "Sales"),
-]
+from accounts.departments import DEFAULT_DEPARTMENTS, departments_ensure
 
 
 def seed_departments(apps, schema_editor):
-    Department = apps.get_model("accounts", "Department")
-    for slug, name in DEPARTMENTS:
-        Department.objects.get_or_create(slug=slug, defaults={"name": name})
+    departments_ensure(apps.get_model("accounts", "Department"))
 
 
 def unseed_departments(apps, schema_editor):
     Department = apps.get_model("accounts", "Department")
-    Department.objects.filter(slug__in=[slug for slug, _ in DEPARTMENTS], members=None).delete()
+    slugs = [slug for slug, _ in DEFAULT_DEPARTMENTS]
+    Department.objects.filter(slug__in=slugs, members=None).delete()
 
 
 class Migration(migrations.Migration):
