@@ -1,0 +1,73 @@
+import pytest
+from rest_framework.test import APIClient
+
+pytestmark = pytest.mark.django_db
+
+
+def test_token_login_and_use(rep):
+    client = APIClient()
+    response = client.post(
+        "/api/v1/auth/token/", {"username": "rep", "password": "pw-for-tests-only"}
+    )
+    assert response.status_code == 200
+    token = response.json()["token"]
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+    assert client.get("/api/v1/tickets/").status_code == 200
+    client.credentials(HTTP_AUTHORIZATION="Token wrong")
+    assert client.get("/api/v1/tickets/").status_code == 401
+
+
+def test_token_with_wrong_password_is_a_400(rep):
+    response = APIClient().post("/api/v1/auth/token/", {"username": "rep", "password": "no"})
+    assert response.status_code == 400
+    assert "non_field_errors" in response.json()
+
+
+def test_session_login_works_for_the_api(client, rep):
+    assert client.login(username="rep", password="pw-for-tests-only")
+    assert client.get("/api/v1/tickets/").status_code == 200
+
+
+def test_openapi_schema_describes_every_resource(client, rep):
+    client.force_login(rep)
+    response = client.get("/api/schema/", {"format": "json"})
+    assert response.status_code == 200
+    paths = response.json()["paths"]
+    for path in [
+        "/api/v1/tickets/",
+        "/api/v1/tickets/{id}/timeline/",
+        "/api/v1/customers/",
+        "/api/v1/contacts/",
+        "/api/v1/invoices/",
+        "/api/v1/notifications/",
+        "/api/v1/followups/",
+        "/api/v1/rules/",
+        "/api/v1/auth/token/",
+    ]:
+        assert path in paths, path
+    assert "post" in paths["/api/v1/tickets/{id}/timeline/"]
+
+
+def test_api_docs_page_uses_bundled_assets(client, rep):
+    client.force_login(rep)
+    response = client.get("/api/docs/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "swagger-ui" in html
+    assert "cdn" not in html.lower()
+
+
+def test_home_page_needs_login_and_shows_queues(client, rep):
+    response = client.get("/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/login/")
+    client.force_login(rep)
+    response = client.get("/")
+    assert response.status_code == 200
+    assert b"Engineering" in response.content
+
+
+def test_health_check(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}

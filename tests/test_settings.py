@@ -1,0 +1,85 @@
+"""The settings module, loaded in a fresh interpreter with a controlled environment."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+PROBE = (
+    "import json, django; from django.conf import settings; django.setup(); "
+    "db = settings.DATABASES['default']; "
+    "print(json.dumps({'engine': db['ENGINE'], 'conn_max_age': db['CONN_MAX_AGE'], "
+    "'eager': settings.CELERY_TASK_ALWAYS_EAGER, 'broker': settings.CELERY_BROKER_URL, "
+    "'debug': settings.DEBUG}))"
+)
+
+
+def load(**env) -> subprocess.CompletedProcess:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_"))}
+    clean.pop("REDIS_URL", None)
+    clean.update(env, DJANGO_SETTINGS_MODULE="helpdesk.settings")
+    return subprocess.run(  # noqa: S603 - our own interpreter and a fixed script
+        [sys.executable, "-c", PROBE],
+        cwd=ROOT,
+        env=clean,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_embedded_default_is_sqlite_with_in_process_tasks():
+    result = load(DJANGO_DEBUG="1")
+    assert result.returncode == 0, result.stderr
+    loaded = json.loads(result.stdout)
+    assert loaded["engine"] == "django.db.backends.sqlite3"
+    assert loaded["eager"] is True
+    assert loaded["debug"] is True
+
+
+def test_debug_is_off_by_default_and_then_a_secret_key_is_required():
+    result = load()
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY" in result.stderr
+    result = load(DJANGO_SECRET_KEY="s3cret")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["debug"] is False
+
+
+def test_secret_key_can_come_from_a_file(tmp_path):
+    secret = tmp_path / "key"
+    secret.write_text("from-a-file\n")
+    assert load(DJANGO_SECRET_KEY_FILE=str(secret)).returncode == 0
+
+
+def test_postgres_and_redis_from_the_environment_keep_connections():
+    result = load(
+        DJANGO_SECRET_KEY="s",
+        DATABASE_URL="postgres://u@127.0.0.1:5432/db",
+        REDIS_URL="redis://127.0.0.1:6379/3",
+    )
+    assert result.returncode == 0, result.stderr
+    loaded = json.loads(result.stdout)
+    assert loaded["engine"] == "django.db.backends.postgresql"
+    assert loaded["conn_max_age"] == 600
+    assert loaded["eager"] is False
+    assert loaded["broker"] == "redis://127.0.0.1:6379/3"
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"DJANGO_DEBUG": "maybe"}, "DJANGO_DEBUG='maybe' is not a boolean"),
+        ({"DATABASE_CONN_MAX_AGE": "ten"}, "DATABASE_CONN_MAX_AGE='ten' is not an integer"),
+        ({"HOLIDAYS": "2026-13-01"}, "HOLIDAYS must be ISO dates"),
+        ({"WORKING_WEEKDAYS": "0,1"}, "WORKING_WEEKDAYS must list ISO weekday numbers"),
+    ],
+)
+def test_bad_values_fail_loudly(env, message):
+    result = load(DJANGO_SECRET_KEY="s", **env)
+    assert result.returncode != 0
+    assert message in result.stderr
