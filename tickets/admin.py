@@ -49,10 +49,6 @@ class TicketAdmin(admin.ModelAdmin):
         }
         services.ticket_update(ticket=obj, actor=request.user, **fields)
 
-    def save_related(self, request, form, formsets, change) -> None:
-        # The timeline is read-only here; there are no related objects to save.
-        return None
-
 
 @admin.register(TicketEvent)
 class TicketEventAdmin(admin.ModelAdmin):
