@@ -3,7 +3,19 @@
 from django.conf import settings
 from django.db import models
 
-from accounts.models import Contact, Customer
+from accounts.models import Contact, Customer, Department
+
+
+class Tag(models.Model):
+    """A label on tickets, added by people or by routing rules."""
+
+    name = models.SlugField(max_length=50, unique=True, allow_unicode=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class Ticket(models.Model):
@@ -51,6 +63,15 @@ class Ticket(models.Model):
         on_delete=models.SET_NULL,
         related_name="assigned_tickets",
     )
+    department = models.ForeignKey(
+        Department,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="tickets",
+        help_text="The team responsible for the ticket, when it is not (only) a person.",
+    )
+    tags = models.ManyToManyField(Tag, blank=True, related_name="tickets")
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -62,6 +83,12 @@ class Ticket(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
+    status_changed_at = models.DateTimeField(null=True, blank=True)
+    first_response_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="The first call logged or note written to the customer after creation.",
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]

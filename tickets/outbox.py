@@ -32,8 +32,8 @@ SNAPSHOT_FIELDS = (
     "description",
     "customer_id",
     "contact_id",
-    "assignee_id",
 )
+SNAPSHOT_TIMES = ("created_at", "updated_at", "status_changed_at", "first_response_at")
 
 # An event that keeps failing is left alone after this many attempts and logged as an error, so
 # one poisonous event cannot occupy the workers forever.
@@ -47,7 +47,15 @@ def subscribe(handler: EventHandler) -> None:
 
 
 def ticket_snapshot(ticket: Ticket) -> dict:
-    return {field: getattr(ticket, field) for field in SNAPSHOT_FIELDS}
+    """The ticket as rules see it: plain values, people and teams by the names rules use."""
+    snapshot = {field: getattr(ticket, field) for field in SNAPSHOT_FIELDS}
+    for field in SNAPSHOT_TIMES:
+        value = getattr(ticket, field)
+        snapshot[field] = value.isoformat() if value else None
+    snapshot["assignee"] = ticket.assignee.username if ticket.assignee_id else None
+    snapshot["department"] = ticket.department.slug if ticket.department_id else None
+    snapshot["tags"] = sorted(ticket.tags.values_list("name", flat=True))
+    return snapshot
 
 
 def event_record(

@@ -6,7 +6,9 @@ from tickets.models import Ticket, TimelineEntry
 
 
 def tickets_list() -> QuerySet[Ticket]:
-    return Ticket.objects.select_related("customer", "contact", "assignee", "created_by")
+    return Ticket.objects.select_related(
+        "customer", "contact", "assignee", "department", "created_by"
+    ).prefetch_related("tags")
 
 
 def ticket_get(*, ticket_id: int) -> Ticket:

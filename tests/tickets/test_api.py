@@ -123,7 +123,7 @@ class TestUpdate:
         assert events["ticket.status_changed"] == {"status": ["new", "open"]}
         assert events["ticket.updated"] == {
             "priority": ["normal", "urgent"],
-            "assignee": [None, rep.pk],
+            "assignee": [None, "rep"],
         }
 
     def test_no_change_records_nothing(self, api, ticket):
@@ -207,14 +207,22 @@ class TestList:
         assert api.get("/api/v1/tickets/", {"kind": "nope"}).status_code == 400
 
     def test_query_count_does_not_grow_with_rows(self, api, customer, django_assert_num_queries):
-        # One COUNT for the page, one SELECT with the customer, contact and people joined in.
-        create(api, kind="call", customer=customer.pk, subject="T")
-        with django_assert_num_queries(2):
+        # A COUNT for the page, a SELECT with the customer, contact and people joined in, and
+        # one for the tags of the whole page.
+        create(api, kind="call", customer=customer.pk, subject="T", tags=["vip"])
+        with django_assert_num_queries(3):
             api.get("/api/v1/tickets/")
         for index in range(30):
             contact = ContactFactory(customer=customer)
-            create(api, kind="call", customer=customer.pk, contact=contact.pk, subject=f"U{index}")
-        with django_assert_num_queries(2):
+            create(
+                api,
+                kind="call",
+                customer=customer.pk,
+                contact=contact.pk,
+                subject=f"U{index}",
+                tags=[f"t{index}", "vip"],
+            )
+        with django_assert_num_queries(3):
             response = api.get("/api/v1/tickets/")
         assert response.json()["count"] == 31
 
@@ -245,3 +253,53 @@ def test_everything_requires_authentication(customer):
     )
     assert response.status_code == 401
     assert not Ticket.objects.exists()
+
+
+class TestTagsTeamsAndResponse:
+    def test_tags_and_department_on_create_and_update(self, api, customer):
+        response = create(
+            api,
+            kind="bug",
+            customer=customer.pk,
+            subject="S",
+            tags=["VIP", "vip", "billing"],
+            department="engineering",
+        )
+        assert response.status_code == 201, response.json()
+        body = response.json()
+        assert body["tags"] == ["billing", "vip"]
+        assert body["department"] == "engineering"
+        ticket_id = body["id"]
+        response = api.patch(
+            f"/api/v1/tickets/{ticket_id}/",
+            {"tags": ["vip", "escalated"], "department": "finance"},
+            format="json",
+        )
+        assert response.json()["tags"] == ["escalated", "vip"]
+        event = TicketEvent.objects.get(ticket_id=ticket_id, type="ticket.updated")
+        assert event.changes == {
+            "tags": [["billing", "vip"], ["escalated", "vip"]],
+            "department": ["engineering", "finance"],
+        }
+        assert event.snapshot["tags"] == ["escalated", "vip"]
+        assert event.snapshot["department"] == "finance"
+
+    def test_bad_tag_and_unknown_department_are_field_errors(self, api, customer):
+        response = create(api, kind="bug", customer=customer.pk, subject="S", tags=["a b"])
+        assert response.status_code == 400
+        assert response.json() == {
+            "tags": ["'a b' is not a valid tag: use letters, numbers, - and _."]
+        }
+        response = create(api, kind="bug", customer=customer.pk, subject="S", department="x")
+        assert response.json() == {"department": ["Object with slug=x does not exist."]}
+
+    def test_first_response_is_the_first_call_or_public_note(self, api, customer):
+        ticket_id = create(api, kind="call", customer=customer.pk, subject="Q").json()["id"]
+        url = f"/api/v1/tickets/{ticket_id}/timeline/"
+        api.post(url, {"body": "internal only"})
+        assert api.get(f"/api/v1/tickets/{ticket_id}/").json()["first_response_at"] is None
+        api.post(url, {"body": "Hello", "is_internal": False})
+        first = api.get(f"/api/v1/tickets/{ticket_id}/").json()["first_response_at"]
+        assert first is not None
+        api.post(url, {"body": "Called", "call_duration_seconds": 30})
+        assert api.get(f"/api/v1/tickets/{ticket_id}/").json()["first_response_at"] == first

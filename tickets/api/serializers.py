@@ -1,11 +1,28 @@
+from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
-from accounts.models import Contact, Customer, User
+from accounts.models import Contact, Customer, Department, User
 from tickets.models import Ticket, TimelineEntry
+from tickets.services import clean_tag_names
+
+
+class TagListField(serializers.ListField):
+    """A list of tag names; cleaned (lower case, unique, sorted) as the service stores them."""
+
+    child = serializers.CharField(max_length=50)
+
+    def to_internal_value(self, data):
+        names = super().to_internal_value(data)
+        try:
+            return clean_tag_names(names)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.message_dict["tags"]) from None
 
 
 class TicketSerializer(serializers.ModelSerializer):
     reference = serializers.CharField(read_only=True)
+    department = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    tags = serializers.SlugRelatedField(slug_field="name", many=True, read_only=True)
 
     class Meta:
         model = Ticket
@@ -22,10 +39,14 @@ class TicketSerializer(serializers.ModelSerializer):
             "priority",
             "status",
             "assignee",
+            "department",
+            "tags",
             "rma_number",
             "created_by",
             "created_at",
             "updated_at",
+            "status_changed_at",
+            "first_response_at",
             "resolved_at",
         ]
         read_only_fields = fields
@@ -47,6 +68,14 @@ class TicketCreateSerializer(serializers.Serializer):
     assignee = serializers.PrimaryKeyRelatedField(
         queryset=User.objects.filter(is_active=True), required=False, allow_null=True, default=None
     )
+    department = serializers.SlugRelatedField(
+        slug_field="slug",
+        queryset=Department.objects.all(),
+        required=False,
+        allow_null=True,
+        default=None,
+    )
+    tags = TagListField(required=False, default=list)
 
     def validate(self, attrs):
         contact = attrs.get("contact")
@@ -72,6 +101,10 @@ class TicketUpdateSerializer(serializers.Serializer):
     assignee = serializers.PrimaryKeyRelatedField(
         queryset=User.objects.filter(is_active=True), required=False, allow_null=True
     )
+    department = serializers.SlugRelatedField(
+        slug_field="slug", queryset=Department.objects.all(), required=False, allow_null=True
+    )
+    tags = TagListField(required=False)
 
     def validate(self, attrs):
         if not attrs:
