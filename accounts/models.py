@@ -19,6 +19,9 @@ class Department(models.Model):
 
     slug = models.SlugField(unique=True)
     name = models.CharField(max_length=100)
+    email = models.EmailField(
+        blank=True, help_text="Shared mailbox; when empty, emails go to each member."
+    )
     members = models.ManyToManyField(User, through="Membership", related_name="departments")
 
     class Meta:

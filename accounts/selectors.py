@@ -25,6 +25,7 @@ class CustomerStanding:
     overdue_amount: Decimal
     pay_for_bug: bool
     salesperson_id: int | None
+    salesperson_username: str | None = None
 
     @property
     def has_unpaid_invoices(self) -> bool:
@@ -58,6 +59,13 @@ def customer_standing(*, customer_id: int, today: date | None = None) -> Custome
     return standing_from_annotated(customers_with_standing(today=today).get(pk=customer_id), today)
 
 
+def customer_standings(*, customer_ids, today: date | None = None) -> dict[int, CustomerStanding]:
+    """The standing of many customers by id, in one query."""
+    today = today or timezone.localdate()
+    customers = customers_with_standing(today=today).filter(pk__in=set(customer_ids))
+    return {customer.pk: standing_from_annotated(customer, today) for customer in customers}
+
+
 def standing_from_annotated(customer: Customer, today: date) -> CustomerStanding:
     """The standing of a customer row that came from ``customers_with_standing``."""
     return CustomerStanding(
@@ -69,6 +77,7 @@ def standing_from_annotated(customer: Customer, today: date) -> CustomerStanding
         overdue_amount=customer.overdue_amount,
         pay_for_bug=customer.pay_for_bug,
         salesperson_id=customer.salesperson_id,
+        salesperson_username=customer.salesperson.username if customer.salesperson_id else None,
     )
 
 

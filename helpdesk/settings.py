@@ -188,10 +188,21 @@ OUTBOX_REDISPATCH_AFTER_SECONDS = env_int("OUTBOX_REDISPATCH_AFTER_SECONDS", 10,
 OUTBOX_SWEEP_INTERVAL_SECONDS = env_int("OUTBOX_SWEEP_INTERVAL_SECONDS", 15, minimum=1)
 OUTBOX_SWEEP_BATCH = env_int("OUTBOX_SWEEP_BATCH", 500, minimum=1)
 
+ROUTING_TIMER_INTERVAL_SECONDS = env_int("ROUTING_TIMER_INTERVAL_SECONDS", 60, minimum=5)
+
 CELERY_BEAT_SCHEDULE = {
     "outbox-sweep": {
         "task": "tickets.tasks.sweep_undispatched_events",
         "schedule": float(OUTBOX_SWEEP_INTERVAL_SECONDS),
+    },
+    # Retries of emails and webhook calls whose time has come, and first sends that were lost.
+    "deliveries-sweep": {
+        "task": "routing.tasks.sweep_deliveries",
+        "schedule": float(OUTBOX_SWEEP_INTERVAL_SECONDS),
+    },
+    "time-based-rules": {
+        "task": "routing.tasks.sweep_timers",
+        "schedule": float(ROUTING_TIMER_INTERVAL_SECONDS),
     },
 }
 
@@ -201,7 +212,8 @@ CELERY_BEAT_SCHEDULE = {
 # how long such a chain may grow, so two rules can never feed each other forever.
 ROUTING_MAX_CHAIN_DEPTH = env_int("ROUTING_MAX_CHAIN_DEPTH", 3, minimum=0)
 
-# Working calendar for due dates: ISO weekday numbers (Monday=1) and holiday dates.
+# Working calendar for due dates and response times: ISO weekday numbers (Monday=1), holiday
+# dates, working hours; all in DJANGO_TIME_ZONE.
 WORKING_WEEKDAYS = [int(d) for d in env_list("WORKING_WEEKDAYS", default=["1", "2", "3", "4", "5"])]
 if not WORKING_WEEKDAYS or any(d < 1 or d > 7 for d in WORKING_WEEKDAYS):
     raise ImproperlyConfigured("WORKING_WEEKDAYS must list ISO weekday numbers from 1 to 7")
@@ -209,6 +221,36 @@ try:
     HOLIDAYS = [date.fromisoformat(d) for d in env_list("HOLIDAYS")]
 except ValueError as exc:
     raise ImproperlyConfigured(f"HOLIDAYS must be ISO dates separated by commas: {exc}") from exc
+# Working hours as whole hours of the local day: "9-17" is 09:00 to 17:00.
+try:
+    WORKING_HOURS = tuple(int(h) for h in env_str("WORKING_HOURS", "9-17").split("-"))
+    if len(WORKING_HOURS) != 2 or not 0 <= WORKING_HOURS[0] < WORKING_HOURS[1] <= 24:
+        raise ValueError
+except ValueError:
+    raise ImproperlyConfigured("WORKING_HOURS must look like 9-17 (whole hours, 0 to 24)") from None
+
+# --- Email and webhooks -----------------------------------------------------------------------
+
+# With EMAIL_HOST set, mail goes out over SMTP; without it (the embedded default) emails are
+# written to the console, so a demo shows them without a mail server.
+EMAIL_HOST = env_str("EMAIL_HOST", "")
+if EMAIL_HOST:
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", default=False)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10, minimum=1)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Switchboard <support@localhost>")
+
+# A recipient gets at most one email from rules per ticket within this many minutes.
+ROUTING_EMAIL_THROTTLE_MINUTES = env_int("ROUTING_EMAIL_THROTTLE_MINUTES", 60, minimum=0)
+# Attempts at an email or webhook call before it is marked failed (retries back off to 1 hour).
+DELIVERY_MAX_ATTEMPTS = env_int("DELIVERY_MAX_ATTEMPTS", 8, minimum=1)
+WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 10, minimum=1)
 
 # --- API --------------------------------------------------------------------------------------
 

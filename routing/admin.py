@@ -1,16 +1,37 @@
 from django.contrib import admin
 
+from routing import services
 from routing.models import FollowUpTask, Notification, RoutingRun, Rule, RuleMatch
+from routing.models.rules import VERSIONED_FIELDS
 
 
 @admin.register(Rule)
 class RuleAdmin(admin.ModelAdmin):
-    """Rules are data: validated on save (``Rule.clean``) with each error at its place."""
+    """Rules are data: validated on save (``Rule.clean``) with each error at its place, and
+    saved through the services so every edit is a new version."""
 
-    list_display = ["name", "order", "trigger", "is_active", "stop_processing", "updated_at"]
+    list_display = ["name", "order", "trigger", "is_active", "stop_processing", "version"]
     list_editable = ["order", "is_active"]
     list_filter = ["trigger", "is_active"]
     search_fields = ["name", "description"]
+    readonly_fields = ["version", "archived_at"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(archived_at__isnull=True)
+
+    def save_model(self, request, obj, form, change) -> None:
+        fields = {name: getattr(obj, name) for name in VERSIONED_FIELDS}
+        if change:
+            services.rule_update(rule=obj, author=request.user, **fields)
+        else:
+            obj.pk = services.rule_create(author=request.user, **fields).pk
+
+    def delete_model(self, request, obj) -> None:
+        services.rule_archive(rule=obj, author=request.user)
+
+    def delete_queryset(self, request, queryset) -> None:
+        for rule in queryset:
+            services.rule_archive(rule=rule, author=request.user)
 
 
 @admin.register(Notification)

@@ -1,8 +1,11 @@
-"""Working-day arithmetic on the company calendar from settings (weekdays and holidays)."""
+"""Working-time arithmetic on the company calendar from settings: working weekdays, working
+hours and holidays, in the project's time zone."""
 
-from datetime import date, timedelta
+from bisect import bisect_left, bisect_right
+from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
+from django.utils import timezone
 
 
 def is_working_day(day: date) -> bool:
@@ -18,3 +21,47 @@ def add_working_days(start: date, days: int) -> date:
         if is_working_day(current):
             remaining -= 1
     return current
+
+
+def working_days_between(first: date, last: date) -> int:
+    """Working days from ``first`` to ``last`` inclusive, in constant time for long spans."""
+    if last < first:
+        return 0
+    span = (last - first).days + 1
+    weeks, rest = divmod(span, 7)
+    count = weeks * len(set(settings.WORKING_WEEKDAYS))
+    for offset in range(rest):
+        if (first + timedelta(days=weeks * 7 + offset)).isoweekday() in settings.WORKING_WEEKDAYS:
+            count += 1
+    holidays = sorted(settings.HOLIDAYS)
+    inside = holidays[bisect_left(holidays, first) : bisect_right(holidays, last)]
+    return count - sum(1 for day in inside if day.isoweekday() in settings.WORKING_WEEKDAYS)
+
+
+def _working_seconds_on(day: date, start: time, end: time) -> float:
+    """Seconds of working time on ``day`` between two local times of that day."""
+    if not is_working_day(day):
+        return 0.0
+    opens, closes = settings.WORKING_HOURS
+    begin = max(start, time(opens))
+    finish = min(end, time(closes) if closes < 24 else time.max)
+    if finish <= begin:
+        return 0.0
+    return (datetime.combine(day, finish) - datetime.combine(day, begin)).total_seconds()
+
+
+def working_hours_between(start: datetime, end: datetime) -> float:
+    """Working hours elapsed from ``start`` to ``end`` (aware datetimes)."""
+    if end <= start:
+        return 0.0
+    start, end = timezone.localtime(start), timezone.localtime(end)
+    if start.date() == end.date():
+        return _working_seconds_on(start.date(), start.time(), end.time()) / 3600
+    opens, closes = settings.WORKING_HOURS
+    seconds = _working_seconds_on(start.date(), start.time(), time.max)
+    seconds += _working_seconds_on(end.date(), time.min, end.time())
+    full_days = working_days_between(
+        start.date() + timedelta(days=1), end.date() - timedelta(days=1)
+    )
+    seconds += full_days * (closes - opens) * 3600
+    return seconds / 3600

@@ -6,13 +6,9 @@ from accounts.models import Department
 from routing.models import FollowUpTask, Notification, Rule, RuleMatch
 
 
-def rules_for_trigger(trigger: str) -> list[Rule]:
-    """The active rules for an event type, in evaluation order, in one query."""
-    return list(Rule.objects.filter(trigger=trigger, is_active=True).order_by("order", "id"))
-
-
 def rules_list() -> QuerySet[Rule]:
-    return Rule.objects.all()
+    """Current (not archived) rules in evaluation order."""
+    return Rule.objects.filter(archived_at__isnull=True).order_by("order", "id")
 
 
 def notifications_list() -> QuerySet[Notification]:

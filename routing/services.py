@@ -1,18 +1,32 @@
-"""Writes for routing: applying the rules to a ticket event, and managing the rule set."""
+"""Writes for routing: applying the rules to a ticket event, and changing the rule set.
+
+Every change to a rule (create, edit, toggle, reorder, archive, restore, import) goes through
+``_save_version`` and leaves a ``RuleVersion`` saying who changed what.
+"""
 
 import logging
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
+from accounts.models import User
 from routing.engine.actions import ActionContext, apply_ticket_changes, perform_action
-from routing.engine.conditions import evaluate_conditions
-from routing.engine.facts import facts_for_event
-from routing.models import RoutingRun, Rule, RuleMatch
-from routing.selectors import rules_for_trigger
+from routing.engine.conditions import explain_conditions
+from routing.engine.facts import facts_for_event, json_safe
+from routing.engine.ruleset import load_rule_set
+from routing.models import RoutingRun, Rule, RuleMatch, RuleVersion
+from routing.models.rules import VERSIONED_FIELDS
 from tickets.models import TicketEvent
 
 logger = logging.getLogger(__name__)
+
+
+def _rules_for(event: TicketEvent, rule_set):
+    if event.type == TicketEvent.Type.TIMER:
+        rule = rule_set.by_id.get(event.changes.get("rule"))
+        return (rule,) if rule is not None and rule.trigger == Rule.Trigger.TIME else ()
+    return rule_set.for_trigger(event.type)
 
 
 @transaction.atomic
@@ -36,43 +50,132 @@ def route_event(event: TicketEvent) -> RoutingRun | None:
         logger.warning("Not routing %s: %s", event, run.skipped_reason)
         return run
 
+    rule_set = load_rule_set()
     ctx = ActionContext(event=event, ticket=event.ticket, facts=facts_for_event(event))
-    for rule in rules_for_trigger(event.type):
-        run.rules_evaluated += 1
-        evaluation = evaluate_conditions(rule.conditions, ctx.facts)
-        if not evaluation.matched:
+    run.facts = json_safe({k: v for k, v in ctx.facts.items() if k != "customer.salesperson_id"})
+    versions = {}
+    for rule in _rules_for(event, rule_set):
+        matched, held = rule.evaluate(ctx.facts)
+        run.evaluations.append(
+            {"rule": rule.id, "version": rule.version, "matched": matched, "held": held}
+        )
+        if not matched:
             continue
-        ctx.rule = rule
+        ctx.rule_id, ctx.rule_name = rule.id, rule.name
         outcomes = [perform_action(action, ctx) for action in rule.actions]
+        versions.setdefault(rule.id, rule.version)
         RuleMatch.objects.create(
             event=event,
-            rule=rule,
+            rule_id=rule.id,
+            rule_version=RuleVersion.objects.filter(rule_id=rule.id, number=rule.version).first(),
             ticket=ctx.ticket,
-            conditions=evaluation.conditions,
+            conditions=explain_conditions(_definition(rule), held, ctx.facts),
             actions=outcomes,
         )
-        run.rules_fired += 1
         if rule.stop_processing:
             break
     apply_ticket_changes(ctx)
-    run.save(update_fields=["rules_evaluated", "rules_fired"])
+    run.rules_evaluated = len(run.evaluations)
+    run.rules_fired = sum(1 for e in run.evaluations if e["matched"])
+    run.save()
     return run
 
 
-@transaction.atomic
-def rule_create(**fields) -> Rule:
-    """Create a rule after validating its conditions and actions."""
-    rule = Rule(**fields)
+def _definition(rule) -> dict:
+    conditions = {"all": [], "any": []}
+    for condition in rule.conditions:
+        item = {"field": condition.field, "operator": condition.operator}
+        if condition.value is not None:
+            item["value"] = condition.value
+        conditions[condition.group].append(item)
+    return conditions
+
+
+# --- the rule set -----------------------------------------------------------------------------
+
+
+def rule_definition(rule: Rule) -> dict:
+    return {field: getattr(rule, field) for field in VERSIONED_FIELDS}
+
+
+def _save_version(
+    rule: Rule, *, author: User | None, summary: str, previous: dict | None, force: bool = False
+) -> Rule:
+    """Validate and save the rule, and record a version if anything changed (or ``force``).
+
+    The version's id is also the cache key of the compiled rule set (``engine/ruleset.py``).
+    """
     rule.full_clean()
+    definition = rule_definition(rule)
+    changed = [f for f in VERSIONED_FIELDS if previous is None or previous[f] != definition[f]]
+    if previous is not None and not changed and not force:
+        return rule
+    rule.version += 1
     rule.save()
+    RuleVersion.objects.create(
+        rule=rule,
+        number=rule.version,
+        definition=definition,
+        changed_fields=changed,
+        summary=summary,
+        author=author,
+    )
     return rule
 
 
 @transaction.atomic
-def rule_update(*, rule: Rule, **fields) -> Rule:
-    """Change a rule after validating the result."""
+def rule_create(*, author: User | None = None, **fields) -> Rule:
+    """Create a rule (validated) with its first version."""
+    rule = Rule(**fields)
+    return _save_version(rule, author=author, summary="Created", previous=None)
+
+
+@transaction.atomic
+def rule_update(*, rule: Rule, author: User | None = None, summary: str = "", **fields) -> Rule:
+    """Change a rule (validated); a new version records what changed. No change, no version."""
+    rule = Rule.objects.select_for_update().get(pk=rule.pk)
+    previous = rule_definition(rule)
+    unknown = set(fields) - set(VERSIONED_FIELDS)
+    if unknown:
+        raise ValueError(f"Not editable: {', '.join(sorted(unknown))}")
     for name, value in fields.items():
         setattr(rule, name, value)
-    rule.full_clean()
-    rule.save()
-    return rule
+    changed = [f for f in VERSIONED_FIELDS if previous[f] != getattr(rule, f)]
+    return _save_version(
+        rule,
+        author=author,
+        summary=summary or ("Edited " + ", ".join(changed) if changed else ""),
+        previous=previous,
+    )
+
+
+@transaction.atomic
+def rule_restore(*, rule: Rule, number: int, author: User | None = None) -> Rule:
+    """Make an earlier version current again, as a new version."""
+    version = RuleVersion.objects.get(rule=rule, number=number)
+    return rule_update(
+        rule=rule, author=author, summary=f"Restored version {number}", **version.definition
+    )
+
+
+@transaction.atomic
+def rule_archive(*, rule: Rule, author: User | None = None) -> Rule:
+    """Retire a rule: it stops routing and leaves the list; its history stays."""
+    rule = Rule.objects.select_for_update().get(pk=rule.pk)
+    previous = rule_definition(rule)
+    rule.is_active = False
+    rule.archived_at = timezone.now()
+    return _save_version(rule, author=author, summary="Archived", previous=previous, force=True)
+
+
+@transaction.atomic
+def rules_reorder(*, rule_ids: list[int], author: User | None = None) -> list[Rule]:
+    """Give the listed rules the orders 10, 20, 30... in the order listed."""
+    rules = {r.pk: r for r in Rule.objects.select_for_update().filter(pk__in=rule_ids)}
+    missing = [pk for pk in rule_ids if pk not in rules]
+    if missing or len(set(rule_ids)) != len(rule_ids):
+        raise ValueError("List each current rule once.")
+    return [
+        rule_update(rule=rules[pk], author=author, summary="Reordered", order=(i + 1) * 10)
+        for i, pk in enumerate(rule_ids)
+    ]

@@ -153,6 +153,7 @@ class TicketEvent(models.Model):
         UPDATED = "ticket.updated", "Ticket updated"
         STATUS_CHANGED = "ticket.status_changed", "Status changed"
         NOTE_ADDED = "ticket.note_added", "Note added"
+        TIMER = "ticket.timer", "Time-based rule due"
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
     type = models.CharField(max_length=32, choices=Type.choices)

@@ -54,7 +54,8 @@ def ticket_snapshot(ticket: Ticket) -> dict:
         snapshot[field] = value.isoformat() if value else None
     snapshot["assignee"] = ticket.assignee.username if ticket.assignee_id else None
     snapshot["department"] = ticket.department.slug if ticket.department_id else None
-    snapshot["tags"] = sorted(ticket.tags.values_list("name", flat=True))
+    # .all() so that a prefetched list is used when the caller loaded many tickets at once.
+    snapshot["tags"] = sorted(tag.name for tag in ticket.tags.all())
     return snapshot
 
 

@@ -18,15 +18,17 @@ class RuleSerializer(serializers.ModelSerializer):
             "conditions",
             "actions",
             "stop_processing",
+            "version",
             "created_at",
             "updated_at",
         ]
-        read_only_fields = ["created_at", "updated_at"]
+        read_only_fields = ["version", "created_at", "updated_at"]
 
     def validate(self, attrs):
         conditions = attrs.get("conditions", getattr(self.instance, "conditions", {}))
         actions = attrs.get("actions", getattr(self.instance, "actions", []))
-        errors = rule_definition_errors(conditions=conditions, actions=actions)
+        trigger = attrs.get("trigger", getattr(self.instance, "trigger", None))
+        errors = rule_definition_errors(conditions=conditions, actions=actions, trigger=trigger)
         if errors:
             # One key per exact place, e.g. "conditions.all[2].value".
             detail: dict[str, list[str]] = {}

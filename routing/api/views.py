@@ -37,12 +37,18 @@ class RuleViewSet(viewsets.ModelViewSet):
         return rules_list()
 
     def perform_create(self, serializer):
-        serializer.instance = services.rule_create(**serializer.validated_data)
+        serializer.instance = services.rule_create(
+            author=self.request.user, **serializer.validated_data
+        )
 
     def perform_update(self, serializer):
         serializer.instance = services.rule_update(
-            rule=serializer.instance, **serializer.validated_data
+            rule=serializer.instance, author=self.request.user, **serializer.validated_data
         )
+
+    def perform_destroy(self, instance):
+        # Archived, not deleted: past routing decisions keep their rule and its history.
+        services.rule_archive(rule=instance, author=self.request.user)
 
 
 class NotificationViewSet(viewsets.ReadOnlyModelViewSet):

@@ -1,19 +1,23 @@
 """What a rule can do. Each action validates its parameters and performs itself once.
 
-Performers run inside the routing transaction of one event; the unique constraints on what they
-create (per event, rule and department) make a repeated run create nothing new.
+Performers run inside the routing transaction of one event; what they create is unique per
+(event, rule, ...), so a repeated run creates nothing new. Ticket changes are collected in the
+context and applied once after all rules ran (``apply_ticket_changes``). Emails and webhook
+calls are delivery rows, sent by their own tasks after commit (``deliveries.py``).
 """
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from accounts.models import Department
+from accounts.models import Department, User
 from routing.calendar import add_working_days
-from routing.models import FollowUpTask, Notification, Rule
+from routing.engine.templates import render, template_context, template_error
+from routing.models import FollowUpTask, Notification
 from tickets.models import Ticket, TicketEvent
-from tickets.services import ticket_update
+from tickets.services import clean_tag_names, ticket_update
 
 ErrorList = list[tuple[str, str]]
 
@@ -30,9 +34,22 @@ class ActionContext:
     event: TicketEvent
     ticket: Ticket
     facts: dict
-    rule: Rule | None = None
+    rule_id: int | None = None
+    rule_name: str = ""
     changes: dict = field(default_factory=dict)
     changed_by: list[str] = field(default_factory=list)
+    _template_context: dict | None = None
+
+    def template_context(self) -> dict:
+        if self._template_context is None:
+            self._template_context = template_context(
+                ticket=self.ticket, rule_name=self.rule_name, event_type=self.event.type
+            )
+        return {**self._template_context, "rule": {"name": self.rule_name}}
+
+    def change(self, name: str, value) -> None:
+        self.changes[name] = value
+        self.changed_by.append(self.rule_name)
 
 
 @dataclass(frozen=True)
@@ -42,13 +59,23 @@ class ActionSpec:
     perform: Callable[[dict, ActionContext], dict]
 
 
-def _unknown_keys(action: dict, path: str, allowed: set[str]) -> ErrorList:
+def unknown_keys(action: dict, path: str, allowed: set[str]) -> ErrorList:
     return [(f"{path}.{key}", "Unknown key.") for key in sorted(set(action) - allowed - {"type"})]
 
 
-def _optional_text(action: dict, path: str, key: str) -> ErrorList:
-    if key in action and not isinstance(action[key], str):
-        return [(f"{path}.{key}", "Must be text.")]
+def template_errors(action: dict, path: str, key: str, *, required: bool = False) -> ErrorList:
+    if key not in action:
+        return [(f"{path}.{key}", "This field is required.")] if required else []
+    message = template_error(action[key])
+    if message is None and required and not action[key].strip():
+        message = "Must not be empty."
+    return [(f"{path}.{key}", message)] if message else []
+
+
+def department_errors(action: dict, path: str, key: str = "department") -> ErrorList:
+    slug = action.get(key)
+    if not isinstance(slug, str) or not Department.objects.filter(slug=slug).exists():
+        return [(f"{path}.{key}", f"No department with slug {slug!r}.")]
     return []
 
 
@@ -56,20 +83,21 @@ def _optional_text(action: dict, path: str, key: str) -> ErrorList:
 
 
 def _validate_notify(action: dict, path: str) -> ErrorList:
-    errors = _unknown_keys(action, path, {"department", "message"})
-    slug = action.get("department")
-    if not isinstance(slug, str) or not Department.objects.filter(slug=slug).exists():
-        errors.append((f"{path}.department", f"No department with slug {slug!r}."))
-    return errors + _optional_text(action, path, "message")
+    return (
+        unknown_keys(action, path, {"department", "message"})
+        + department_errors(action, path)
+        + template_errors(action, path, "message")
+    )
 
 
 def _perform_notify(action: dict, ctx: ActionContext) -> dict:
     department = Department.objects.get(slug=action["department"])
+    message = render(action["message"], ctx.template_context()) if action.get("message") else ""
     notification, created = Notification.objects.get_or_create(
         event=ctx.event,
-        rule=ctx.rule,
+        rule_id=ctx.rule_id,
         department=department,
-        defaults={"ticket": ctx.ticket, "message": action.get("message", "")},
+        defaults={"ticket": ctx.ticket, "message": message},
     )
     return {
         "type": "notify_department",
@@ -83,11 +111,11 @@ def _perform_notify(action: dict, ctx: ActionContext) -> dict:
 
 
 def _validate_followup(action: dict, path: str) -> ErrorList:
-    errors = _unknown_keys(action, path, {"due_in_working_days", "reason"})
+    errors = unknown_keys(action, path, {"due_in_working_days", "reason"})
     days = action.get("due_in_working_days")
     if isinstance(days, bool) or not isinstance(days, int) or not 0 <= days <= 60:
         errors.append((f"{path}.due_in_working_days", "Must be a whole number from 0 to 60."))
-    return errors + _optional_text(action, path, "reason")
+    return errors + template_errors(action, path, "reason")
 
 
 def _perform_followup(action: dict, ctx: ActionContext) -> dict:
@@ -97,15 +125,16 @@ def _perform_followup(action: dict, ctx: ActionContext) -> dict:
     due_on = add_working_days(
         timezone.localdate(ctx.event.created_at), action["due_in_working_days"]
     )
+    reason = render(action["reason"], ctx.template_context()) if action.get("reason") else ""
     task, created = FollowUpTask.objects.get_or_create(
         event=ctx.event,
-        rule=ctx.rule,
+        rule_id=ctx.rule_id,
         defaults={
             "ticket": ctx.ticket,
             "customer_id": ctx.ticket.customer_id,
             "salesperson_id": salesperson_id,
             "due_on": due_on,
-            "reason": action.get("reason", ""),
+            "reason": reason[:200],
         },
     )
     return {
@@ -116,11 +145,11 @@ def _perform_followup(action: dict, ctx: ActionContext) -> dict:
     }
 
 
-# --- set_priority -----------------------------------------------------------------------------
+# --- ticket changes: set_priority, assign, add_tag ----------------------------------------------
 
 
 def _validate_priority(action: dict, path: str) -> ErrorList:
-    errors = _unknown_keys(action, path, {"priority"})
+    errors = unknown_keys(action, path, {"priority"})
     if action.get("priority") not in Ticket.Priority.values:
         allowed = ", ".join(Ticket.Priority.values)
         errors.append((f"{path}.priority", f"Must be one of {allowed}."))
@@ -131,24 +160,64 @@ def _perform_priority(action: dict, ctx: ActionContext) -> dict:
     priority = action["priority"]
     if ctx.facts["priority"] == priority:
         return {"type": "set_priority", "priority": priority, "done": "Priority already set"}
-    ctx.changes["priority"] = priority
-    ctx.changed_by.append(ctx.rule.name)
+    ctx.change("priority", priority)
     # Later rules for this event see the new priority, as the person reading the ticket would.
     ctx.facts["priority"] = priority
     return {"type": "set_priority", "priority": priority, "done": f"Priority set to {priority}"}
 
 
-ACTIONS: dict[str, ActionSpec] = {
-    "notify_department": ActionSpec("Notify a department", _validate_notify, _perform_notify),
-    "create_followup": ActionSpec(
-        "Follow-up task for the salesperson", _validate_followup, _perform_followup
-    ),
-    "set_priority": ActionSpec("Set priority", _validate_priority, _perform_priority),
-}
+def _validate_assign(action: dict, path: str) -> ErrorList:
+    errors = unknown_keys(action, path, {"user", "department"})
+    if ("user" in action) == ("department" in action):
+        return errors + [(path, 'Give either "user" or "department".')]
+    if "department" in action:
+        return errors + department_errors(action, path)
+    username = action["user"]
+    if (
+        not isinstance(username, str)
+        or not User.objects.filter(username=username, is_active=True).exists()
+    ):
+        errors.append((f"{path}.user", f"No active user with username {username!r}."))
+    return errors
 
 
-def perform_action(action: dict, ctx: ActionContext) -> dict:
-    return ACTIONS[action["type"]].perform(action, ctx)
+def _perform_assign(action: dict, ctx: ActionContext) -> dict:
+    if "user" in action:
+        name, value = "assignee", action["user"]
+        target = User.objects.filter(username=value, is_active=True).first()
+        if target is None:
+            return {"type": "assign", "done": f"Skipped: user {value!r} is no longer active"}
+    else:
+        name, value = "department", action["department"]
+        target = Department.objects.get(slug=value)
+    if ctx.facts.get(name) == value:
+        return {"type": "assign", name: value, "done": f"Already assigned to {value}"}
+    ctx.change(name, target)
+    ctx.facts[name] = value
+    return {"type": "assign", name: value, "done": f"Assigned to {value}"}
+
+
+def _validate_tag(action: dict, path: str) -> ErrorList:
+    errors = unknown_keys(action, path, {"tag"})
+    tag = action.get("tag")
+    if not isinstance(tag, str):
+        return errors + [(f"{path}.tag", "Must be a tag name.")]
+    try:
+        clean_tag_names([tag])
+    except ValidationError as exc:
+        errors.append((f"{path}.tag", exc.message_dict["tags"][0]))
+    return errors
+
+
+def _perform_tag(action: dict, ctx: ActionContext) -> dict:
+    tag = clean_tag_names([action["tag"]])[0]
+    tags = list(ctx.facts.get("tags") or [])
+    if tag in tags:
+        return {"type": "add_tag", "tag": tag, "done": "Tag already there"}
+    tags = sorted({*tags, tag})
+    ctx.change("tags", tags)
+    ctx.facts["tags"] = tags
+    return {"type": "add_tag", "tag": tag, "done": f"Tagged {tag}"}
 
 
 def apply_ticket_changes(ctx: ActionContext) -> None:
@@ -163,3 +232,28 @@ def apply_ticket_changes(ctx: ActionContext) -> None:
         reason=f"Set by routing rules {names}",
         **ctx.changes,
     )
+
+
+ACTIONS: dict[str, ActionSpec] = {
+    "notify_department": ActionSpec("Notify a department", _validate_notify, _perform_notify),
+    "create_followup": ActionSpec(
+        "Follow-up task for the salesperson", _validate_followup, _perform_followup
+    ),
+    "assign": ActionSpec("Assign to a user or department", _validate_assign, _perform_assign),
+    "set_priority": ActionSpec("Set priority", _validate_priority, _perform_priority),
+    "add_tag": ActionSpec("Add a tag", _validate_tag, _perform_tag),
+}
+
+
+def perform_action(action: dict, ctx: ActionContext) -> dict:
+    return ACTIONS[action["type"]].perform(action, ctx)
+
+
+def _register_delivery_actions() -> None:
+    # Email and webhook actions live with their delivery machinery.
+    from routing.engine import delivery_actions
+
+    ACTIONS.update(delivery_actions.ACTIONS)
+
+
+_register_delivery_actions()

@@ -1,40 +1,126 @@
-"""Evaluation of a rule's conditions against facts, with an explanation of each condition."""
+"""Compiling rules for fast evaluation, and evaluating them with an explanation.
+
+A compiled rule holds, per condition, the operator function and the value already in the shape
+it needs (lists as sets are not needed: they are short). Evaluating a rule checks every
+condition, not only until the first failure, so the explanation shows each actual value.
+"""
 
 from dataclasses import dataclass, field
-from decimal import Decimal
 
 from routing.engine.fields import FIELDS
-from routing.engine.operators import OPERATORS
+from routing.engine.operators import CHANGE_OPERATORS, LABELS
+
+GROUPS = ("all", "any")
 
 
-@dataclass
-class Evaluation:
-    matched: bool
-    conditions: list[dict] = field(default_factory=list)
+@dataclass(frozen=True)
+class CompiledCondition:
+    group: str
+    field: str
+    operator: str
+    value: object
+    test: object  # Callable[[object, object], bool]
+    on_change: bool
+
+    def holds(self, facts: dict) -> bool:
+        if self.on_change:
+            return self.test(facts.get("changes", {}).get(self.field), self.value)
+        return self.test(facts.get(self.field), self.value)
+
+    def actual(self, facts: dict):
+        if self.on_change:
+            return facts.get("changes", {}).get(self.field)
+        return facts.get(self.field)
 
 
-def _json_safe(value):
-    return str(value) if isinstance(value, Decimal) else value
+@dataclass(frozen=True)
+class CompiledRule:
+    id: int
+    version: int
+    name: str
+    order: int
+    trigger: str
+    stop_processing: bool
+    actions: tuple
+    conditions: tuple[CompiledCondition, ...] = field(default=())
+
+    def evaluate(self, facts: dict) -> tuple[bool, list[bool]]:
+        """Whether the rule matches, and whether each condition held (in definition order)."""
+        held = [condition.holds(facts) for condition in self.conditions]
+        all_held = all(h for c, h in zip(self.conditions, held, strict=True) if c.group == "all")
+        any_results = [h for c, h in zip(self.conditions, held, strict=True) if c.group == "any"]
+        return all_held and (not any_results or any(any_results)), held
 
 
-def _check(condition: dict, facts: dict) -> dict:
-    spec = FIELDS[condition["field"]]
-    actual = facts.get(spec.name)
-    held = OPERATORS[spec.type][condition["operator"]](actual, condition["value"])
-    return {**condition, "actual": _json_safe(actual), "held": held}
+def compile_conditions(conditions: dict) -> tuple[CompiledCondition, ...]:
+    compiled = []
+    for group in GROUPS:
+        for condition in conditions.get(group, []):
+            spec = FIELDS[condition["field"]]
+            operator = condition["operator"]
+            on_change = operator in CHANGE_OPERATORS
+            compiled.append(
+                CompiledCondition(
+                    group=group,
+                    field=spec.name,
+                    operator=operator,
+                    value=condition.get("value"),
+                    test=CHANGE_OPERATORS[operator] if on_change else spec.operators[operator],
+                    on_change=on_change,
+                )
+            )
+    return tuple(compiled)
 
 
-def evaluate_conditions(conditions: dict, facts: dict) -> Evaluation:
-    """``all`` must all hold, and at least one of ``any`` when it is not empty.
-
-    Every condition is evaluated (no short-circuit) so the explanation shows each actual value.
-    """
-    all_checks = [_check(c, facts) for c in conditions.get("all", [])]
-    any_checks = [_check(c, facts) for c in conditions.get("any", [])]
-    matched = all(c["held"] for c in all_checks) and (
-        not any_checks or any(c["held"] for c in any_checks)
+def compile_rule(*, id, version, name, order, trigger, stop_processing, conditions, actions):
+    return CompiledRule(
+        id=id,
+        version=version,
+        name=name,
+        order=order,
+        trigger=trigger,
+        stop_processing=stop_processing,
+        actions=tuple(actions),
+        conditions=compile_conditions(conditions),
     )
-    explained = [{**c, "group": "all"} for c in all_checks] + [
-        {**c, "group": "any"} for c in any_checks
-    ]
-    return Evaluation(matched=matched, conditions=explained)
+
+
+def explain_conditions(conditions: dict, held: list[bool], facts: dict) -> list[dict]:
+    """Each condition of a definition with whether it held and the value it was tested on."""
+    from routing.engine.facts import json_safe
+
+    explained = []
+    compiled = compile_conditions(conditions)
+    for condition, result in zip(compiled, held, strict=False):
+        explained.append(
+            {
+                "group": condition.group,
+                "field": condition.field,
+                "operator": condition.operator,
+                "value": condition.value,
+                "actual": json_safe(condition.actual(facts)),
+                "held": result,
+                "text": describe_condition(condition),
+            }
+        )
+    return explained
+
+
+def describe_condition(condition: CompiledCondition) -> str:
+    label = FIELDS[condition.field].label
+    operator = LABELS.get(condition.operator, condition.operator)
+    if condition.value is None:
+        return f"{label} {operator}"
+    value = condition.value
+    if isinstance(value, list):
+        value = ", ".join(str(item) for item in value)
+    elif isinstance(value, bool):
+        value = "yes" if value else "no"
+    return f"{label} {operator} {value}"
+
+
+def evaluate_conditions(conditions: dict, facts: dict):
+    """Evaluate an uncompiled definition: (matched, explanation). For previews and tests."""
+    rule = CompiledRule(0, 0, "", 0, "", False, (), compile_conditions(conditions))
+    matched, held = rule.evaluate(facts)
+    return matched, explain_conditions(conditions, held, facts)

@@ -1,26 +1,141 @@
-"""The facts a rule is evaluated against: the ticket as the event recorded it, and its customer."""
+"""The facts a rule is evaluated against, keyed by condition field name.
 
-from accounts.selectors import customer_standing
+The ticket comes from the event's snapshot (as it was when the event happened); the customer's
+standing and overdue follow-ups are as they are now; time fields are measured at ``now``, which
+is the event's time for ticket events.
+"""
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from django.utils import timezone
+
+from accounts.selectors import CustomerStanding, customer_standing, customer_standings
+from routing.calendar import working_hours_between
+from routing.engine.fields import FIELDS
+from routing.models import FollowUpTask
 from tickets.models import TicketEvent
 
+CHANGEABLE = frozenset(name for name, field in FIELDS.items() if field.changeable)
 
-def facts_for_event(event: TicketEvent) -> dict:
-    """Flat facts keyed by condition field name (one query for the customer's standing)."""
-    snapshot = event.snapshot
+
+def _time(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def _hours(since: datetime | None, now: datetime) -> float | None:
+    if since is None:
+        return None
+    return round((now - since).total_seconds() / 3600, 2)
+
+
+def build_facts(
+    *,
+    snapshot: dict,
+    changes: dict,
+    event_type: str,
+    is_automatic: bool,
+    now: datetime,
+    standing: CustomerStanding,
+    followup_overdue: bool,
+    today: date,
+) -> dict:
     facts = {name: snapshot.get(name) for name in ("kind", "channel", "priority", "status")}
     for name in ("product", "subject", "description"):
         facts[name] = snapshot.get(name) or ""
     facts["text"] = f"{facts['subject']}\n{facts['description']}"
-    standing = customer_standing(customer_id=event.ticket.customer_id)
+    facts["tags"] = list(snapshot.get("tags") or [])
+    facts["assignee"] = snapshot.get("assignee")
+    facts["department"] = snapshot.get("department")
+
+    created = _time(snapshot.get("created_at")) or now
+    first_response = _time(snapshot.get("first_response_at"))
+    status_since = _time(snapshot.get("status_changed_at")) or created
+    facts["age_hours"] = _hours(created, now)
+    facts["hours_since_update"] = _hours(_time(snapshot.get("updated_at")) or created, now)
+    facts["working_hours_since_created"] = round(working_hours_between(created, now), 2)
+    facts["has_first_response"] = first_response is not None and first_response <= now
+    facts["days_in_status"] = round((now - status_since).total_seconds() / 86400, 2)
+    facts["followup_overdue"] = followup_overdue
+
+    ends = standing.contract_ends_on
     facts.update(
         {
             "customer.has_service_contract": standing.has_service_contract,
+            "customer.contract_ends_in_days": (ends - today).days if ends else None,
             "customer.has_unpaid_invoices": standing.has_unpaid_invoices,
             "customer.has_overdue_invoices": standing.has_overdue_invoices,
-            "customer.pay_for_bug": standing.pay_for_bug,
             "customer.unpaid_amount": standing.unpaid_amount,
             "customer.overdue_amount": standing.overdue_amount,
+            "customer.unpaid_invoice_count": standing.unpaid_invoice_count,
+            "customer.overdue_invoice_count": standing.overdue_invoice_count,
+            "customer.pay_for_bug": standing.pay_for_bug,
+            "customer.salesperson": standing.salesperson_username,
             "customer.salesperson_id": standing.salesperson_id,
         }
     )
+    relevant = {name: change for name, change in changes.items() if name in CHANGEABLE}
+    facts["event.type"] = event_type
+    facts["event.changed_fields"] = sorted(relevant)
+    facts["event.is_automatic"] = is_automatic
+    facts["changes"] = relevant
     return facts
+
+
+def _overdue_followup_ticket_ids(ticket_ids, today: date) -> set[int]:
+    return set(
+        FollowUpTask.objects.filter(
+            ticket_id__in=ticket_ids, status=FollowUpTask.Status.OPEN, due_on__lt=today
+        ).values_list("ticket_id", flat=True)
+    )
+
+
+def facts_for_event(event: TicketEvent) -> dict:
+    """Facts for routing one event (two queries: the customer's standing, overdue follow-ups)."""
+    today = timezone.localdate()
+    ticket = event.ticket
+    return build_facts(
+        snapshot=event.snapshot,
+        changes=event.changes,
+        event_type=event.type,
+        is_automatic=event.caused_by_id is not None or event.type == TicketEvent.Type.TIMER,
+        now=event.created_at,
+        standing=customer_standing(customer_id=ticket.customer_id, today=today),
+        followup_overdue=bool(_overdue_followup_ticket_ids([ticket.pk], today)),
+        today=today,
+    )
+
+
+def facts_for_many(items: list[dict], *, today: date | None = None) -> list[dict]:
+    """Facts for many (snapshot, changes, ...) items at once: two queries however many.
+
+    Each item has ``ticket_id``, ``customer_id``, ``snapshot``, ``changes``, ``event_type``,
+    ``is_automatic`` and ``now``.
+    """
+    today = today or timezone.localdate()
+    standings = customer_standings(customer_ids={i["customer_id"] for i in items}, today=today)
+    overdue = _overdue_followup_ticket_ids({i["ticket_id"] for i in items}, today)
+    return [
+        build_facts(
+            snapshot=item["snapshot"],
+            changes=item["changes"],
+            event_type=item["event_type"],
+            is_automatic=item["is_automatic"],
+            now=item["now"],
+            standing=standings[item["customer_id"]],
+            followup_overdue=item["ticket_id"] in overdue,
+            today=today,
+        )
+        for item in items
+    ]
+
+
+def json_safe(value):
+    """Facts as stored with a routing run: decimals as strings, everything else as it is."""
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, dict):
+        return {key: json_safe(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_safe(item) for item in value]
+    return value

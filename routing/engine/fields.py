@@ -1,9 +1,23 @@
-"""The fields a condition can test, each with its type and how to read it from the facts."""
+"""The fields a condition can test: their type, label, and whether events record their changes.
+
+Facts (``facts.py``) carry a value under each field's name; a field whose changes events record
+(``changeable``) also accepts the change operators.
+"""
 
 from dataclasses import dataclass
 
-from routing.engine.operators import BOOL, CHOICE, NUMBER, TEXT
-from tickets.models import Ticket
+from routing.engine.operators import (
+    BOOL,
+    CHANGE_OPERATORS,
+    CHOICE,
+    DEPARTMENT,
+    NUMBER,
+    OPERATORS,
+    TAGS,
+    TEXT,
+    USER,
+)
+from tickets.models import Ticket, TicketEvent
 
 
 @dataclass(frozen=True)
@@ -11,24 +25,67 @@ class Field:
     name: str
     type: str
     label: str
+    group: str
     choices: tuple[str, ...] = ()
+    changeable: bool = False
+    help: str = ""
+
+    @property
+    def operators(self) -> dict:
+        if self.changeable:
+            return {**OPERATORS[self.type], **CHANGE_OPERATORS}
+        return OPERATORS[self.type]
 
 
 _FIELDS = [
-    Field("kind", CHOICE, "Kind", tuple(Ticket.Kind.values)),
-    Field("channel", CHOICE, "Channel", tuple(Ticket.Channel.values)),
-    Field("priority", CHOICE, "Priority", tuple(Ticket.Priority.values)),
-    Field("status", CHOICE, "Status", tuple(Ticket.Status.values)),
-    Field("product", TEXT, "Product"),
-    Field("subject", TEXT, "Subject"),
-    Field("description", TEXT, "Description"),
-    Field("text", TEXT, "Subject or description"),
-    Field("customer.has_service_contract", BOOL, "Customer has an active service contract"),
-    Field("customer.has_unpaid_invoices", BOOL, "Customer has unpaid invoices"),
-    Field("customer.has_overdue_invoices", BOOL, "Customer has overdue invoices"),
-    Field("customer.pay_for_bug", BOOL, "Customer has a pay-for-bug agreement"),
-    Field("customer.unpaid_amount", NUMBER, "Customer's unpaid amount"),
-    Field("customer.overdue_amount", NUMBER, "Customer's overdue amount"),
+    # The ticket, as the event recorded it.
+    Field("kind", CHOICE, "Kind", "ticket", tuple(Ticket.Kind.values), changeable=True),
+    Field("channel", CHOICE, "Channel", "ticket", tuple(Ticket.Channel.values)),
+    Field("priority", CHOICE, "Priority", "ticket", tuple(Ticket.Priority.values), True),
+    Field("status", CHOICE, "Status", "ticket", tuple(Ticket.Status.values), changeable=True),
+    Field("product", TEXT, "Product", "ticket", changeable=True),
+    Field("subject", TEXT, "Subject", "ticket", changeable=True),
+    Field("description", TEXT, "Description", "ticket", changeable=True),
+    Field("text", TEXT, "Subject or description", "ticket"),
+    Field("tags", TAGS, "Tags", "ticket", changeable=True),
+    Field("assignee", USER, "Assignee", "ticket", changeable=True),
+    Field("department", DEPARTMENT, "Responsible department", "ticket", changeable=True),
+    # Time, measured when the event happened (or when a time-based rule is checked).
+    Field("age_hours", NUMBER, "Hours since created", "time"),
+    Field("hours_since_update", NUMBER, "Hours since last update", "time"),
+    Field(
+        "working_hours_since_created",
+        NUMBER,
+        "Working hours since created",
+        "time",
+        help="Counted on the company calendar: working days and hours, less holidays.",
+    ),
+    Field("has_first_response", BOOL, "Has had a first response", "time"),
+    Field("days_in_status", NUMBER, "Days in its current status", "time"),
+    Field("followup_overdue", BOOL, "Has an overdue follow-up", "time"),
+    # The customer, today.
+    Field(
+        "customer.has_service_contract", BOOL, "Customer has an active service contract", "customer"
+    ),
+    Field(
+        "customer.contract_ends_in_days",
+        NUMBER,
+        "Days until the customer's contract ends",
+        "customer",
+        help="Not set when the customer has no contract; negative once it has ended.",
+    ),
+    Field("customer.has_unpaid_invoices", BOOL, "Customer has unpaid invoices", "customer"),
+    Field("customer.has_overdue_invoices", BOOL, "Customer has overdue invoices", "customer"),
+    Field("customer.unpaid_amount", NUMBER, "Customer's unpaid amount", "customer"),
+    Field("customer.overdue_amount", NUMBER, "Customer's overdue amount", "customer"),
+    Field("customer.unpaid_invoice_count", NUMBER, "Customer's unpaid invoices", "customer"),
+    Field("customer.overdue_invoice_count", NUMBER, "Customer's overdue invoices", "customer"),
+    Field("customer.pay_for_bug", BOOL, "Customer has a pay-for-bug agreement", "customer"),
+    Field("customer.salesperson", USER, "Customer's salesperson", "customer"),
+    # The event itself.
+    Field("event.type", CHOICE, "Event", "event", tuple(TicketEvent.Type.values)),
+    Field("event.changed_fields", TAGS, "Fields the event changed", "event"),
+    Field("event.is_automatic", BOOL, "Event was made by a rule", "event"),
 ]
 
 FIELDS: dict[str, Field] = {field.name: field for field in _FIELDS}

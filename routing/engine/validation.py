@@ -1,27 +1,32 @@
 """Validation of rule definitions, reporting each problem at its exact place.
 
 Errors are ``(path, message)`` pairs such as ``("conditions.all[2].value", "...")``; the API
-answers them as field errors under that path, the admin shows them under the JSON field.
+answers them as field errors under that path, the admin and the editor show them the same way.
 """
 
 from django.core.exceptions import ValidationError
 
+from accounts.models import Department, User
 from routing.engine.fields import FIELDS
 from routing.engine.operators import (
     BOOL,
-    BOOL_VALUED_OPERATORS,
+    CHANGE_OPERATORS,
     CHOICE,
+    DEPARTMENT,
     LIST_OPERATORS,
+    NO_VALUE_OPERATORS,
     NUMBER,
-    OPERATORS,
+    TAGS,
     TEXT,
+    USER,
 )
 
 ErrorList = list[tuple[str, str]]
 GROUPS = ("all", "any")
+TIME_TRIGGER = "time"
 
 
-def condition_errors(conditions) -> ErrorList:
+def condition_errors(conditions, *, trigger: str | None = None) -> ErrorList:
     if not isinstance(conditions, dict):
         return [("conditions", 'Must be an object such as {"all": [...], "any": [...]}.')]
     errors: ErrorList = [
@@ -35,11 +40,11 @@ def condition_errors(conditions) -> ErrorList:
             errors.append((f"conditions.{group}", "Must be a list of conditions."))
             continue
         for index, item in enumerate(items):
-            errors.extend(_one_condition_errors(item, f"conditions.{group}[{index}]"))
+            errors.extend(_one_condition_errors(item, f"conditions.{group}[{index}]", trigger))
     return errors
 
 
-def _one_condition_errors(item, path: str) -> ErrorList:
+def _one_condition_errors(item, path: str, trigger: str | None) -> ErrorList:
     if not isinstance(item, dict):
         return [(path, 'Must be an object with "field", "operator" and "value".')]
     unknown = set(item) - {"field", "operator", "value"}
@@ -49,11 +54,17 @@ def _one_condition_errors(item, path: str) -> ErrorList:
     if field is None:
         return [(f"{path}.field", f"Unknown field {item.get('field')!r}.")]
     operator = item.get("operator")
-    if operator not in OPERATORS[field.type]:
-        allowed = ", ".join(OPERATORS[field.type])
+    if operator not in field.operators:
+        allowed = ", ".join(field.operators)
         return [
             (f"{path}.operator", f"{operator!r} does not apply to {field.name}; use {allowed}.")
         ]
+    if trigger == TIME_TRIGGER and (operator in CHANGE_OPERATORS or field.group == "event"):
+        return [(f"{path}.operator", "Time-based rules have no event: changes cannot be tested.")]
+    if operator in NO_VALUE_OPERATORS:
+        if item.get("value") is not None:
+            return [(f"{path}.value", f"{operator!r} takes no value.")]
+        return []
     if "value" not in item:
         return [(f"{path}.value", "This field is required.")]
     message = _value_error(field, operator, item["value"])
@@ -61,7 +72,7 @@ def _one_condition_errors(item, path: str) -> ErrorList:
 
 
 def _value_error(field, operator: str, value) -> str | None:
-    if operator in BOOL_VALUED_OPERATORS or field.type == BOOL:
+    if field.type == BOOL:
         return None if isinstance(value, bool) else "Must be true or false."
     if operator in LIST_OPERATORS:
         if not isinstance(value, list) or not value:
@@ -78,11 +89,18 @@ def _scalar_error(field, value) -> str | None:
     if field.type == CHOICE:
         if value not in field.choices:
             return f"Must be one of {', '.join(field.choices)}."
-    elif field.type == TEXT:
+    elif field.type in (TEXT, TAGS):
         if not isinstance(value, str) or not value.strip():
             return "Must be non-empty text."
-    elif field.type == NUMBER and (isinstance(value, bool) or not isinstance(value, int | float)):
-        return "Must be a number."
+    elif field.type == NUMBER:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return "Must be a number."
+    elif field.type == USER:
+        if not isinstance(value, str) or not User.objects.filter(username=value).exists():
+            return f"No user with username {value!r}."
+    elif field.type == DEPARTMENT:
+        if not isinstance(value, str) or not Department.objects.filter(slug=value).exists():
+            return f"No department with slug {value!r}."
     return None
 
 
@@ -99,22 +117,20 @@ def action_errors(actions) -> ErrorList:
             continue
         spec = ACTIONS.get(action.get("type"))
         if spec is None:
-            allowed = ", ".join(ACTIONS)
-            errors.append(
-                (f"{path}.type", f"Unknown action {action.get('type')!r}; use {allowed}.")
-            )
+            message = f"Unknown action {action.get('type')!r}; use {', '.join(ACTIONS)}."
+            errors.append((f"{path}.type", message))
             continue
         errors.extend(spec.validate(action, path))
     return errors
 
 
-def rule_definition_errors(*, conditions, actions) -> ErrorList:
-    return condition_errors(conditions) + action_errors(actions)
+def rule_definition_errors(*, conditions, actions, trigger: str | None = None) -> ErrorList:
+    return condition_errors(conditions, trigger=trigger) + action_errors(actions)
 
 
-def validate_rule_definition(*, conditions, actions) -> None:
+def validate_rule_definition(*, conditions, actions, trigger: str | None = None) -> None:
     """Raise a ``ValidationError`` keyed by model field, each message prefixed by its place."""
-    errors = rule_definition_errors(conditions=conditions, actions=actions)
+    errors = rule_definition_errors(conditions=conditions, actions=actions, trigger=trigger)
     if errors:
         by_field: dict[str, list[str]] = {}
         for path, message in errors:

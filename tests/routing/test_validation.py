@@ -33,7 +33,7 @@ class TestConditions:
         }
         assert errors(conditions) == {
             "conditions.any[1].operator": "'contains' does not apply to kind; "
-            "use is, is_not, in, not_in."
+            "use is, is_not, in, not_in, changed, changed_to, changed_from."
         }
 
     @pytest.mark.parametrize(
@@ -62,7 +62,24 @@ class TestConditions:
                 {"field": "customer.unpaid_amount", "operator": "gt", "value": True},
                 "Must be a number.",
             ),
-            ({"field": "product", "operator": "is_set", "value": 1}, "Must be true or false."),
+            ({"field": "product", "operator": "is_set", "value": 1}, "'is_set' takes no value."),
+            (
+                {"field": "assignee", "operator": "is", "value": "nobody"},
+                "No user with username 'nobody'.",
+            ),
+            (
+                {"field": "department", "operator": "in", "value": ["finance", "legal"]},
+                "'legal': No department with slug 'legal'.",
+            ),
+            ({"field": "tags", "operator": "contains", "value": ""}, "Must be non-empty text."),
+            (
+                {"field": "status", "operator": "changed_to", "value": "gone"},
+                "Must be one of new, open, pending, resolved, closed.",
+            ),
+            (
+                {"field": "status", "operator": "changed", "value": "open"},
+                "'changed' takes no value.",
+            ),
         ],
     )
     def test_value_of_the_wrong_type(self, condition, message):
@@ -96,7 +113,7 @@ class TestActions:
     def test_unknown_action(self):
         assert errors({}, [{"type": "fax"}]) == {
             "actions[0].type": "Unknown action 'fax'; use notify_department, create_followup, "
-            "set_priority."
+            "assign, set_priority, add_tag, send_email, call_webhook."
         }
 
     def test_department_must_exist(self):
@@ -117,3 +134,70 @@ class TestActions:
             {}, [{"type": "notify_department", "department": "finance", "message": 5, "cc": "x"}]
         )
         assert found == {"actions[0].cc": "Unknown key.", "actions[0].message": "Must be text."}
+
+
+@pytest.mark.django_db
+class TestTriggersAndNewActions:
+    def test_changes_cannot_be_tested_by_time_based_rules(self):
+        conditions = {"all": [{"field": "status", "operator": "changed"}]}
+        found = dict(rule_definition_errors(conditions=conditions, actions=NOTIFY, trigger="time"))
+        assert found == {
+            "conditions.all[0].operator": "Time-based rules have no event: changes cannot be "
+            "tested."
+        }
+        conditions = {"all": [{"field": "event.type", "operator": "is", "value": "ticket.timer"}]}
+        found = dict(rule_definition_errors(conditions=conditions, actions=NOTIFY, trigger="time"))
+        assert list(found) == ["conditions.all[0].operator"]
+
+    def test_field_that_only_changes_cannot_use_change_operators(self):
+        found = errors({"all": [{"field": "channel", "operator": "changed"}]})
+        assert list(found) == ["conditions.all[0].operator"]
+
+    @pytest.mark.parametrize(
+        ("action", "expected"),
+        [
+            ({"type": "assign"}, {"actions[0]": 'Give either "user" or "department".'}),
+            ({"type": "assign", "user": "x", "department": "finance"},
+             {"actions[0]": 'Give either "user" or "department".'}),
+            ({"type": "assign", "user": "ghost"},
+             {"actions[0].user": "No active user with username 'ghost'."}),
+            ({"type": "assign", "department": "legal"},
+             {"actions[0].department": "No department with slug 'legal'."}),
+            ({"type": "add_tag", "tag": "no spaces"},
+             {"actions[0].tag": "'no spaces' is not a valid tag: use letters, numbers, - and _."}),
+            ({"type": "add_tag"}, {"actions[0].tag": "Must be a tag name."}),
+            ({"type": "notify_department", "department": "finance", "message": "{% if %}"},
+             {"actions[0].message": "Template error: Unexpected end of expression in if tag."}),
+            ({"type": "send_email", "to": "everyone", "subject": "s", "body": "b"},
+             {"actions[0].to": "Must be one of contact, department, salesperson."}),
+            ({"type": "send_email", "to": "department", "subject": "s", "body": "b"},
+             {"actions[0].department": "No department with slug None."}),
+            ({"type": "send_email", "to": "contact", "department": "finance", "subject": "s",
+              "body": "b"},
+             {"actions[0].department": 'Only with "to": "department".'}),
+            ({"type": "send_email", "to": "contact", "subject": " ", "body": "{% if %}"},
+             {"actions[0].subject": "Must not be empty.",
+              "actions[0].body": "Template error: Unexpected end of expression in if tag."}),
+            ({"type": "send_email", "to": "contact"},
+             {"actions[0].subject": "This field is required.",
+              "actions[0].body": "This field is required."}),
+            ({"type": "call_webhook", "webhook": "crm"},
+             {"actions[0].webhook": "No webhook named 'crm'."}),
+        ],
+    )  # fmt: skip
+    def test_action_parameters(self, action, expected):
+        assert errors({}, [action]) == expected
+
+    def test_valid_new_actions(self, rep):
+        from routing.models import Webhook
+
+        Webhook.objects.create(name="crm", url="http://127.0.0.1:9/hook")
+        actions = [
+            {"type": "assign", "user": "rep"},
+            {"type": "assign", "department": "engineering"},
+            {"type": "add_tag", "tag": "renewal"},
+            {"type": "send_email", "to": "department", "department": "finance",
+             "subject": "{{ ticket.reference }}", "body": "Hello {{ customer.name }}"},
+            {"type": "call_webhook", "webhook": "crm"},
+        ]  # fmt: skip
+        assert errors({}, actions) == {}

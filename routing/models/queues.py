@@ -1,78 +1,11 @@
-"""Who must hear: rules, the notifications and follow-ups they make, and why they fired."""
+"""What routing makes for people to act on: department queue items and salesperson follow-ups."""
 
 from django.conf import settings
 from django.db import models
 
 from accounts.models import Customer, Department
+from routing.models.rules import Rule
 from tickets.models import Ticket, TicketEvent
-
-
-class Rule(models.Model):
-    """An admin-editable routing rule: on ``trigger``, if ``conditions`` hold, do ``actions``.
-
-    ``conditions`` is ``{"all": [...], "any": [...]}`` of ``{"field", "operator", "value"}``;
-    ``actions`` is a list of ``{"type", ...}``. ``routing.engine`` defines and validates both.
-    """
-
-    name = models.CharField(max_length=200, unique=True)
-    description = models.TextField(blank=True)
-    is_active = models.BooleanField(default=True)
-    order = models.PositiveIntegerField(default=100, help_text="Lower runs first.")
-    trigger = models.CharField(max_length=32, choices=TicketEvent.Type.choices)
-    conditions = models.JSONField(default=dict, blank=True)
-    actions = models.JSONField(default=list)
-    stop_processing = models.BooleanField(
-        default=False, help_text="When this rule fires, later rules are not evaluated."
-    )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
-
-    class Meta:
-        ordering = ["order", "id"]
-        indexes = [models.Index(fields=["trigger", "is_active", "order"], name="rule_lookup_idx")]
-
-    def __str__(self) -> str:
-        return self.name
-
-    def clean(self) -> None:
-        from routing.engine.validation import validate_rule_definition
-
-        validate_rule_definition(conditions=self.conditions, actions=self.actions)
-
-
-class RoutingRun(models.Model):
-    """The one evaluation of the rule set for an event. Its uniqueness makes routing once-only."""
-
-    event = models.OneToOneField(TicketEvent, on_delete=models.CASCADE, related_name="routing_run")
-    rules_evaluated = models.PositiveIntegerField(default=0)
-    rules_fired = models.PositiveIntegerField(default=0)
-    skipped_reason = models.CharField(max_length=200, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    def __str__(self) -> str:
-        return f"Routing of {self.event}"
-
-
-class RuleMatch(models.Model):
-    """A rule that fired for an event: which conditions held and what each action did."""
-
-    event = models.ForeignKey(TicketEvent, on_delete=models.CASCADE, related_name="rule_matches")
-    rule = models.ForeignKey(Rule, on_delete=models.CASCADE, related_name="matches")
-    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="rule_matches")
-    conditions = models.JSONField(
-        default=list, help_text="Each condition with the actual value and whether it held."
-    )
-    actions = models.JSONField(default=list, help_text="Each action and its outcome.")
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        ordering = ["created_at", "id"]
-        constraints = [
-            models.UniqueConstraint(fields=["event", "rule"], name="rulematch_once_per_event"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.rule} on {self.event}"
 
 
 class Notification(models.Model):

@@ -1,0 +1,20 @@
+"""Routing's models, split by what they hold."""
+
+from routing.models.deliveries import EmailDelivery, Webhook, WebhookAttempt, WebhookDelivery
+from routing.models.queues import FollowUpTask, Notification
+from routing.models.rules import Rule, RuleVersion
+from routing.models.runs import RoutingRun, RuleMatch, TimedFiring
+
+__all__ = [
+    "EmailDelivery",
+    "FollowUpTask",
+    "Notification",
+    "RoutingRun",
+    "Rule",
+    "RuleMatch",
+    "RuleVersion",
+    "TimedFiring",
+    "Webhook",
+    "WebhookAttempt",
+    "WebhookDelivery",
+]

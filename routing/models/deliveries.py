@@ -1,0 +1,130 @@
+"""Outbound deliveries made by rules: each email and webhook call is a row before it is sent."""
+
+import secrets
+
+from django.db import models
+
+from routing.models.rules import Rule
+from tickets.models import Ticket, TicketEvent
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    RETRYING = "retrying", "Waiting to retry"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed"
+    THROTTLED = "throttled", "Not sent: throttled"
+    SUPPRESSED = "suppressed", "Not sent: automatic or no-reply address"
+
+
+class EmailDelivery(models.Model):
+    """One email from a rule to one recipient, rendered when the rule fired."""
+
+    Status = DeliveryStatus
+
+    event = models.ForeignKey(TicketEvent, on_delete=models.CASCADE, related_name="+")
+    rule = models.ForeignKey(Rule, on_delete=models.PROTECT, related_name="+")
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="email_deliveries")
+    recipient = models.EmailField()
+    subject = models.CharField(max_length=250)
+    body = models.TextField()
+    status = models.CharField(
+        max_length=16, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
+    )
+    reason = models.CharField(max_length=300, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["event", "rule", "recipient"], name="email_once_per_event_rule_recipient"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["ticket", "recipient", "created_at"], name="email_throttle_idx"),
+            models.Index(fields=["status", "next_attempt_at"], name="email_due_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Email to {self.recipient} about T-{self.ticket_id}"
+
+    @property
+    def message_id(self) -> str:
+        # Stable across retries, so a receiver can recognise a message it already has.
+        return f"<switchboard-email-{self.pk}@switchboard.invalid>"
+
+
+def _new_secret() -> str:
+    return secrets.token_hex(32)
+
+
+class Webhook(models.Model):
+    """An HTTP endpoint rules can call; payloads are signed with its secret (HMAC-SHA256)."""
+
+    name = models.SlugField(unique=True)
+    url = models.URLField(max_length=500)
+    secret = models.CharField(max_length=128, default=_new_secret)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class WebhookDelivery(models.Model):
+    """One call of a webhook by a rule for an event, with its attempts."""
+
+    Status = DeliveryStatus
+
+    event = models.ForeignKey(TicketEvent, on_delete=models.CASCADE, related_name="+")
+    rule = models.ForeignKey(Rule, on_delete=models.PROTECT, related_name="+")
+    webhook = models.ForeignKey(Webhook, on_delete=models.PROTECT, related_name="deliveries")
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="webhook_deliveries")
+    payload = models.JSONField()
+    status = models.CharField(
+        max_length=16, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
+    )
+    reason = models.CharField(max_length=300, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["event", "rule", "webhook"], name="webhook_once_per_event_rule"
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "next_attempt_at"], name="webhook_due_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.webhook} for T-{self.ticket_id}"
+
+
+class WebhookAttempt(models.Model):
+    """One HTTP request of a delivery and what came of it."""
+
+    delivery = models.ForeignKey(WebhookDelivery, on_delete=models.CASCADE, related_name="tries")
+    number = models.PositiveIntegerField()
+    status_code = models.PositiveIntegerField(null=True, blank=True)
+    error = models.CharField(max_length=300, blank=True)
+    duration_ms = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["delivery", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["delivery", "number"], name="webhookattempt_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Attempt {self.number} of {self.delivery}"

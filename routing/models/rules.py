@@ -1,0 +1,93 @@
+"""Routing rules and their versions."""
+
+from django.conf import settings
+from django.db import models
+
+
+class Rule(models.Model):
+    """An admin-editable routing rule: on ``trigger``, if ``conditions`` hold, do ``actions``.
+
+    ``conditions`` is ``{"all": [...], "any": [...]}`` of ``{"field", "operator", "value"}``;
+    ``actions`` is a list of ``{"type", ...}``. ``routing.engine`` defines and validates both.
+    Every change goes through ``routing.services`` and makes a new ``RuleVersion``. Rules are
+    archived, never deleted, so the explanations of past routing keep their rule.
+    """
+
+    class Trigger(models.TextChoices):
+        CREATED = "ticket.created", "Ticket created"
+        UPDATED = "ticket.updated", "Ticket updated"
+        STATUS_CHANGED = "ticket.status_changed", "Status changed"
+        NOTE_ADDED = "ticket.note_added", "Note added"
+        TIME = "time", "Time-based (checked periodically)"
+
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    is_active = models.BooleanField(default=True)
+    order = models.PositiveIntegerField(default=100, help_text="Lower runs first.")
+    trigger = models.CharField(max_length=32, choices=Trigger.choices)
+    conditions = models.JSONField(default=dict, blank=True)
+    actions = models.JSONField(default=list)
+    stop_processing = models.BooleanField(
+        default=False, help_text="When this rule fires, later rules are not evaluated."
+    )
+    version = models.PositiveIntegerField(default=0, editable=False)
+    archived_at = models.DateTimeField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["order", "id"]
+        indexes = [models.Index(fields=["trigger", "is_active", "order"], name="rule_lookup_idx")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["name"],
+                condition=models.Q(archived_at__isnull=True),
+                name="rule_name_unique_while_current",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        from routing.engine.validation import validate_rule_definition
+
+        validate_rule_definition(
+            trigger=self.trigger, conditions=self.conditions, actions=self.actions
+        )
+
+
+# What a version records: everything an admin can edit.
+VERSIONED_FIELDS = (
+    "name",
+    "description",
+    "is_active",
+    "order",
+    "trigger",
+    "conditions",
+    "actions",
+    "stop_processing",
+)
+
+
+class RuleVersion(models.Model):
+    """A rule as it was after one edit: who made it, when, and what it changed."""
+
+    rule = models.ForeignKey(Rule, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField()
+    definition = models.JSONField()
+    changed_fields = models.JSONField(default=list)
+    summary = models.CharField(max_length=200)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["rule", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["rule", "number"], name="ruleversion_unique_number"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rule} v{self.number}"

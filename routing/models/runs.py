@@ -1,0 +1,68 @@
+"""What routing did with each event: the run, the rules that fired, timers that went off."""
+
+from django.db import models
+
+from routing.models.rules import Rule, RuleVersion
+from tickets.models import Ticket, TicketEvent
+
+
+class RoutingRun(models.Model):
+    """The one evaluation of the rule set for an event. Its uniqueness makes routing once-only.
+
+    ``facts`` are the values the rules saw; ``evaluations`` lists each rule evaluated, its
+    version, whether it matched and whether each of its conditions held, in the order of the
+    version's conditions. Together with the versions they explain every decision.
+    """
+
+    event = models.OneToOneField(TicketEvent, on_delete=models.CASCADE, related_name="routing_run")
+    rules_evaluated = models.PositiveIntegerField(default=0)
+    rules_fired = models.PositiveIntegerField(default=0)
+    skipped_reason = models.CharField(max_length=200, blank=True)
+    facts = models.JSONField(default=dict)
+    evaluations = models.JSONField(default=list)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"Routing of {self.event}"
+
+
+class RuleMatch(models.Model):
+    """A rule that fired for an event: which conditions held and what each action did."""
+
+    event = models.ForeignKey(TicketEvent, on_delete=models.CASCADE, related_name="rule_matches")
+    rule = models.ForeignKey(Rule, on_delete=models.PROTECT, related_name="matches")
+    rule_version = models.ForeignKey(
+        RuleVersion, null=True, on_delete=models.PROTECT, related_name="matches"
+    )
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="rule_matches")
+    conditions = models.JSONField(
+        default=list, help_text="Each condition with the actual value and whether it held."
+    )
+    actions = models.JSONField(default=list, help_text="Each action and its outcome.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["event", "rule"], name="rulematch_once_per_event"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rule} on {self.event}"
+
+
+class TimedFiring(models.Model):
+    """A time-based rule went off for a ticket; unique, so it goes off once per ticket."""
+
+    rule = models.ForeignKey(Rule, on_delete=models.CASCADE, related_name="timed_firings")
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="timed_firings")
+    event = models.OneToOneField(TicketEvent, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["rule", "ticket"], name="timedfiring_once_per_ticket"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rule} on T-{self.ticket_id}"

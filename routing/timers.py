@@ -1,0 +1,87 @@
+"""Time-based rules: a periodic sweep finds tickets whose time condition has come.
+
+A rule with the ``time`` trigger is checked every ``ROUTING_TIMER_INTERVAL_SECONDS`` against the
+tickets still being worked (and those with an overdue follow-up). When it matches, the sweep
+writes a ``ticket.timer`` event naming the rule and a ``TimedFiring`` row, in one transaction;
+the firing is unique per (rule, ticket), so a rule goes off once per ticket, not on every sweep.
+The event is then routed like any other, by the worker, with its explanation.
+"""
+
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from routing.engine.facts import facts_for_many
+from routing.engine.ruleset import load_rule_set
+from routing.models import FollowUpTask, Rule, TimedFiring
+from tickets.models import Ticket, TicketEvent
+from tickets.outbox import event_record, ticket_snapshot
+
+BATCH = 1000
+
+
+def _candidates():
+    overdue = FollowUpTask.objects.filter(
+        status=FollowUpTask.Status.OPEN, due_on__lt=timezone.localdate()
+    ).values("ticket_id")
+    return (
+        Ticket.objects.filter(
+            Q(status__in=[Ticket.Status.NEW, Ticket.Status.OPEN, Ticket.Status.PENDING])
+            | Q(pk__in=overdue)
+        )
+        .select_related("assignee", "department")
+        .prefetch_related("tags")
+        .order_by("pk")
+    )
+
+
+def timers_sweep(*, now=None) -> int:
+    """Fire every time-based rule whose conditions now hold for a ticket it has not fired for."""
+    now = now or timezone.now()
+    rules = load_rule_set().for_trigger(Rule.Trigger.TIME)
+    if not rules:
+        return 0
+    fired_count = 0
+    candidates = _candidates()
+    last_pk = 0
+    while True:
+        tickets = list(candidates.filter(pk__gt=last_pk)[:BATCH])
+        if not tickets:
+            return fired_count
+        last_pk = tickets[-1].pk
+        fired = set(
+            TimedFiring.objects.filter(
+                rule_id__in=[rule.id for rule in rules], ticket__in=tickets
+            ).values_list("rule_id", "ticket_id")
+        )
+        items = [
+            {
+                "ticket_id": ticket.pk,
+                "customer_id": ticket.customer_id,
+                "snapshot": ticket_snapshot(ticket),
+                "changes": {},
+                "event_type": TicketEvent.Type.TIMER,
+                "is_automatic": True,
+                "now": now,
+            }
+            for ticket in tickets
+        ]
+        for ticket, facts in zip(tickets, facts_for_many(items), strict=True):
+            for rule in rules:
+                if (rule.id, ticket.pk) in fired or not rule.evaluate(facts)[0]:
+                    continue
+                fired_count += _fire(rule, ticket)
+
+
+def _fire(rule, ticket: Ticket) -> int:
+    try:
+        with transaction.atomic():
+            event = event_record(
+                ticket=ticket,
+                type=TicketEvent.Type.TIMER,
+                changes={"rule": rule.id, "rule_name": rule.name},
+            )
+            TimedFiring.objects.create(rule_id=rule.id, ticket=ticket, event=event)
+    except IntegrityError:  # another sweep fired it first
+        return 0
+    return 1
