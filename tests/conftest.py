@@ -118,3 +118,87 @@ def dispatch_pending() -> int:
         for event_id in pending:
             outbox.event_dispatch(event_id=event_id)
             count += 1
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def smtp_server(settings):
+    """A real SMTP server on loopback; Django's SMTP backend sends to it. Yields the messages.
+
+    ``smtp_server.refuse`` maps recipient addresses to an SMTP reply (say ``"550 No such user"``)
+    to refuse them with.
+    """
+    from aiosmtpd.controller import Controller
+
+    class Handler:
+        def __init__(self):
+            self.messages = []
+            self.refuse = {}
+
+        async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
+            if address in self.refuse:
+                return self.refuse[address]
+            envelope.rcpt_tos.append(address)
+            return "250 OK"
+
+        async def handle_DATA(self, server, session, envelope):  # noqa: N802
+            from email import message_from_bytes
+
+            self.messages.append(message_from_bytes(envelope.content))
+            return "250 Message accepted"
+
+    handler = Handler()
+    controller = Controller(handler, hostname="127.0.0.1", port=_free_port())
+    controller.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = "127.0.0.1"
+    settings.EMAIL_PORT = controller.port
+    settings.EMAIL_USE_TLS = False
+    try:
+        yield handler
+    finally:
+        controller.stop()
+
+
+@pytest.fixture
+def http_receiver():
+    """A real HTTP server on loopback recording every request; ``statuses`` is the list of
+    status codes to answer with, in order (200 once it runs out)."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Receiver:
+        requests: list[dict] = []
+        statuses: list[int] = []
+
+    receiver = Receiver()
+    receiver.requests = []
+    receiver.statuses = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            receiver.requests.append({"headers": dict(self.headers), "body": body})
+            status = receiver.statuses.pop(0) if receiver.statuses else 200
+            self.send_response(status)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    receiver.url = f"http://127.0.0.1:{server.server_address[1]}/hook"
+    try:
+        yield receiver
+    finally:
+        server.shutdown()
+        server.server_close()

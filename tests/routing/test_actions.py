@@ -1,0 +1,344 @@
+"""Each action performed through routing, with real SMTP and HTTP peers for deliveries."""
+
+import hashlib
+import hmac
+import json
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from accounts.models import Department, Membership
+from routing import deliveries
+from routing.engine.delivery_actions import is_automatic_address
+from routing.models import EmailDelivery, FollowUpTask, Notification, Webhook, WebhookDelivery
+from routing.services import rule_create
+from tests.conftest import dispatch_pending
+from tests.factories import ContactFactory, CustomerFactory, UserFactory
+from tickets.models import Ticket, TicketEvent
+from tickets.services import ticket_create, ticket_update
+
+pytestmark = pytest.mark.django_db
+
+
+def rule(actions, *, name="r", trigger="ticket.created", conditions=None, **extra):
+    return rule_create(
+        name=name, trigger=trigger, conditions=conditions or {}, actions=actions, **extra
+    )
+
+
+def new_ticket(customer, **extra):
+    fields = {"kind": "bug", "channel": "email", "subject": "Printer on fire"} | extra
+    return ticket_create(customer=customer, **fields)
+
+
+class TestTicketActions:
+    def test_assign_to_user_and_department(self, customer, rep):
+        rule([{"type": "assign", "user": "rep"}, {"type": "assign", "department": "finance"}])
+        ticket = new_ticket(customer)
+        dispatch_pending()
+        ticket.refresh_from_db()
+        assert ticket.assignee == rep
+        assert ticket.department.slug == "finance"
+        event = TicketEvent.objects.get(type="ticket.updated")
+        assert event.changes == {"assignee": [None, "rep"], "department": [None, "finance"]}
+        assert event.caused_by.type == "ticket.created"
+
+    def test_assign_to_a_user_who_left_is_skipped(self, customer, rep):
+        rule([{"type": "assign", "user": "rep"}])
+        rep.is_active = False
+        rep.save()
+        new_ticket(customer)
+        dispatch_pending()
+        assert not TicketEvent.objects.filter(type="ticket.updated").exists()
+
+    def test_add_tag_is_seen_by_later_rules(self, customer):
+        rule([{"type": "add_tag", "tag": "VIP"}], name="tag", order=1)
+        rule(
+            [{"type": "notify_department", "department": "sales"}],
+            name="vip to sales",
+            order=2,
+            conditions={"all": [{"field": "tags", "operator": "contains", "value": "vip"}]},
+        )
+        ticket = new_ticket(customer, tags=["billing"])
+        dispatch_pending()
+        assert sorted(ticket.tags.values_list("name", flat=True)) == ["billing", "vip"]
+        assert Notification.objects.get().department.slug == "sales"
+
+    def test_templates_render_messages_and_reasons(self, customer, rep):
+        rule(
+            [
+                {
+                    "type": "notify_department",
+                    "department": "engineering",
+                    "message": "{{ ticket.reference }} from {{ customer.name }}: "
+                    "{{ ticket.subject }} ({{ rule.name }})",
+                },
+                {"type": "create_followup", "due_in_working_days": 1,
+                 "reason": "Call {{ contact.name|default:'the customer' }}"},
+            ]
+        )  # fmt: skip
+        ticket = new_ticket(customer)
+        dispatch_pending()
+        assert Notification.objects.get().message == (
+            f"{ticket.reference} from Plain Co: Printer on fire (r)"
+        )
+        assert FollowUpTask.objects.get().reason == "Call the customer"
+
+
+@pytest.fixture
+def finance_team():
+    finance = Department.objects.get(slug="finance")
+    for username in ["fay", "fred"]:
+        Membership.objects.create(user=UserFactory(username=username), department=finance)
+    return finance
+
+
+def email_rule(to="contact", **extra):
+    return rule(
+        [
+            {
+                "type": "send_email",
+                "to": to,
+                "subject": "About {{ ticket.reference }}",
+                "body": "Dear {{ contact.name }},\nwe are on it.",
+                **extra,
+            }
+        ]
+    )
+
+
+class TestEmail:
+    def test_email_to_the_contact_is_sent_over_smtp(self, customer, smtp_server):
+        email_rule()
+        contact = ContactFactory(customer=customer, name="Ann", email="ann@plain.example")
+        ticket = new_ticket(customer, contact=contact)
+        dispatch_pending()
+        delivery = EmailDelivery.objects.get()
+        assert delivery.status == "pending"
+        assert deliveries.email_deliver(delivery_id=delivery.pk) == "sent"
+        [message] = smtp_server.messages
+        assert message["To"] == "ann@plain.example"
+        assert message["Subject"] == f"About {ticket.reference}"
+        assert message["Auto-Submitted"] == "auto-generated"
+        assert message["Message-ID"] == delivery.message_id
+        assert message.get_payload().splitlines() == ["Dear Ann,", "we are on it."]
+        # A repeated task does not send twice.
+        assert deliveries.email_deliver(delivery_id=delivery.pk) == "not due"
+        assert len(smtp_server.messages) == 1
+
+    def test_department_email_goes_to_each_member(self, customer, finance_team, smtp_server):
+        email_rule(to="department", department="finance")
+        new_ticket(customer)
+        dispatch_pending()
+        recipients = sorted(EmailDelivery.objects.values_list("recipient", flat=True))
+        assert recipients == ["fay@example.com", "fred@example.com"]
+        finance_team.email = "finance@corp.example"
+        finance_team.save()
+        new_ticket(customer)
+        dispatch_pending()
+        assert EmailDelivery.objects.filter(recipient="finance@corp.example").count() == 1
+
+    def test_second_email_to_the_same_recipient_about_a_ticket_is_throttled(self, customer):
+        rule(
+            [{"type": "send_email", "to": "contact", "subject": "s", "body": "b"}],
+            trigger="ticket.updated",
+        )
+        contact = ContactFactory(customer=customer, email="ann@plain.example")
+        ticket = new_ticket(customer, contact=contact)
+        ticket_update(ticket=ticket, actor=None, priority="high")
+        ticket_update(ticket=ticket, actor=None, priority="low")
+        dispatch_pending()
+        statuses = list(EmailDelivery.objects.order_by("id").values_list("status", "reason"))
+        assert statuses == [
+            ("pending", ""),
+            ("throttled", "Already emailed about this ticket in the last 60 minutes"),
+        ]
+
+    def test_throttle_window_passes(self, customer, settings):
+        settings.ROUTING_EMAIL_THROTTLE_MINUTES = 0
+        rule(
+            [{"type": "send_email", "to": "contact", "subject": "s", "body": "b"}],
+            trigger="ticket.updated",
+        )
+        ticket = new_ticket(customer, contact=ContactFactory(customer=customer))
+        ticket_update(ticket=ticket, actor=None, priority="high")
+        ticket_update(ticket=ticket, actor=None, priority="low")
+        dispatch_pending()
+        assert set(EmailDelivery.objects.values_list("status", flat=True)) == {"pending"}
+
+    @pytest.mark.parametrize(
+        ("address", "automatic"),
+        [
+            ("noreply@shop.example", True),
+            ("no-reply@shop.example", True),
+            ("do-not-reply+x@shop.example", True),
+            ("MAILER-DAEMON@shop.example", True),
+            ("auto-reply@shop.example", True),
+            ("notifications@github.example", True),
+            ("ann@shop.example", False),
+            ("reply-norah@shop.example", False),
+        ],
+    )
+    def test_automatic_addresses(self, address, automatic):
+        assert is_automatic_address(address) is automatic
+
+    def test_no_reply_contact_is_suppressed(self, customer):
+        email_rule()
+        new_ticket(customer, contact=ContactFactory(customer=customer, email="noreply@x.example"))
+        dispatch_pending()
+        delivery = EmailDelivery.objects.get()
+        assert delivery.status == "suppressed"
+        assert deliveries.email_deliver(delivery_id=delivery.pk) == "not due"
+
+    def test_contact_without_email_is_skipped_and_said(self, customer):
+        email_rule()
+        new_ticket(customer, contact=ContactFactory(customer=customer, email=""))
+        dispatch_pending()
+        assert not EmailDelivery.objects.exists()
+        match = customer.tickets.get().rule_matches.get()
+        assert match.actions[0]["done"] == "Skipped: no email address"
+
+    def test_refused_recipient_fails_for_good(self, customer, smtp_server):
+        email_rule()
+        smtp_server.refuse["gone@plain.example"] = "550 No such user"
+        new_ticket(customer, contact=ContactFactory(customer=customer, email="gone@plain.example"))
+        dispatch_pending()
+        delivery = EmailDelivery.objects.get()
+        assert deliveries.email_deliver(delivery_id=delivery.pk) == "failed"
+        delivery.refresh_from_db()
+        assert delivery.reason == "Recipient refused: 550 b'No such user'"
+        assert delivery.attempts == 1
+
+    def test_server_down_is_retried_with_backoff_then_sent(self, customer, settings):
+        email_rule()
+        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+        settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", 1  # nothing listens there
+        new_ticket(customer, contact=ContactFactory(customer=customer))
+        dispatch_pending()
+        delivery = EmailDelivery.objects.get()
+        assert deliveries.email_deliver(delivery_id=delivery.pk) == "retrying"
+        delivery.refresh_from_db()
+        assert delivery.reason.startswith("ConnectionRefusedError")
+        wait = (delivery.next_attempt_at - timezone.now()).total_seconds()
+        assert 10 < wait < 50  # 30 s ± 50 %
+        # Not due yet: a redelivered task does nothing.
+        assert deliveries.email_deliver(delivery_id=delivery.pk) == "not due"
+
+    def test_attempts_are_bounded(self, customer, settings):
+        email_rule()
+        settings.DELIVERY_MAX_ATTEMPTS = 2
+        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+        settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", 1
+        new_ticket(customer, contact=ContactFactory(customer=customer))
+        dispatch_pending()
+        delivery = EmailDelivery.objects.get()
+        deliveries.email_deliver(delivery_id=delivery.pk)
+        EmailDelivery.objects.update(next_attempt_at=timezone.now() - timedelta(seconds=1))
+        assert deliveries.email_deliver(delivery_id=delivery.pk) == "failed"
+
+    def test_backoff_grows_and_is_capped(self):
+        for attempt, (low, high) in {1: (15, 45), 3: (60, 180), 20: (1800, 5400)}.items():
+            assert low <= deliveries.backoff_seconds(attempt) <= high
+
+
+class TestWebhook:
+    @pytest.fixture
+    def hook(self, http_receiver):
+        webhook = Webhook.objects.create(name="crm", url=http_receiver.url)
+        rule([{"type": "call_webhook", "webhook": "crm"}])
+        return webhook
+
+    def test_signed_json_post(self, customer, hook, http_receiver):
+        ticket = new_ticket(customer)
+        dispatch_pending()
+        delivery = WebhookDelivery.objects.get()
+        assert deliveries.webhook_deliver(delivery_id=delivery.pk) == "sent"
+        [request] = http_receiver.requests
+        payload = json.loads(request["body"])
+        assert payload["ticket"]["reference"] == ticket.reference
+        assert payload["event"]["type"] == "ticket.created"
+        assert payload["rule"]["name"] == "r"
+        headers = request["headers"]
+        assert headers["Content-Type"] == "application/json"
+        expected = hmac.new(
+            hook.secret.encode(),
+            headers["X-Switchboard-Timestamp"].encode() + b"." + request["body"],
+            hashlib.sha256,
+        ).hexdigest()
+        assert headers["X-Switchboard-Signature"] == f"sha256={expected}"
+        attempt = delivery.tries.get()
+        assert (attempt.number, attempt.status_code, attempt.error) == (1, 200, "")
+
+    def test_server_error_is_retried_and_every_attempt_recorded(
+        self, customer, hook, http_receiver
+    ):
+        http_receiver.statuses = [500, 503]
+        new_ticket(customer)
+        dispatch_pending()
+        delivery = WebhookDelivery.objects.get()
+        for expected in ["retrying", "retrying", "sent"]:
+            WebhookDelivery.objects.update(next_attempt_at=timezone.now())
+            assert deliveries.webhook_deliver(delivery_id=delivery.pk) == expected
+        codes = list(delivery.tries.values_list("number", "status_code"))
+        assert codes == [(1, 500), (2, 503), (3, 200)]
+
+    def test_client_error_fails_at_once(self, customer, hook, http_receiver):
+        http_receiver.statuses = [410]
+        new_ticket(customer)
+        dispatch_pending()
+        delivery = WebhookDelivery.objects.get()
+        assert deliveries.webhook_deliver(delivery_id=delivery.pk) == "failed"
+        delivery.refresh_from_db()
+        assert delivery.reason == "HTTP 410"
+
+    def test_too_many_requests_is_retried(self, customer, hook, http_receiver):
+        http_receiver.statuses = [429]
+        new_ticket(customer)
+        dispatch_pending()
+        delivery = WebhookDelivery.objects.get()
+        assert deliveries.webhook_deliver(delivery_id=delivery.pk) == "retrying"
+
+    def test_unreachable_endpoint_is_retried(self, customer):
+        Webhook.objects.create(name="down", url="http://127.0.0.1:1/hook")
+        rule([{"type": "call_webhook", "webhook": "down"}])
+        new_ticket(customer)
+        dispatch_pending()
+        delivery = WebhookDelivery.objects.get()
+        assert deliveries.webhook_deliver(delivery_id=delivery.pk) == "retrying"
+        attempt = delivery.tries.get()
+        assert attempt.status_code is None
+        assert "Connection refused" in attempt.error
+
+    def test_sweep_enqueues_only_due_deliveries(self, customer, hook):
+        new_ticket(customer)
+        new_ticket(customer)
+        dispatch_pending()
+        first, second = WebhookDelivery.objects.order_by("id")
+        WebhookDelivery.objects.filter(pk=first.pk).update(
+            status="retrying", next_attempt_at=timezone.now() - timedelta(seconds=1)
+        )
+        WebhookDelivery.objects.filter(pk=second.pk).update(
+            status="retrying", next_attempt_at=timezone.now() + timedelta(hours=1)
+        )
+        assert deliveries.deliveries_sweep() == 1
+
+    def test_inactive_webhook_is_skipped(self, customer, hook):
+        hook.is_active = False
+        hook.save()
+        new_ticket(customer)
+        dispatch_pending()
+        assert not WebhookDelivery.objects.exists()
+
+
+def test_processing_twice_creates_no_second_delivery(customer):
+    from routing.services import route_event
+
+    email_rule()
+    ticket = new_ticket(customer, contact=ContactFactory(customer=customer))
+    event = TicketEvent.objects.get(ticket=ticket)
+    route_event(event)
+    route_event(event)
+    assert EmailDelivery.objects.count() == 1
+    assert Ticket.objects.count() == 1
+    assert CustomerFactory._meta.model.objects.count() == 1
