@@ -5,7 +5,8 @@ from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.routers import DefaultRouter
 
 from accounts.api.views import ContactViewSet, CustomerViewSet, DepartmentViewSet, InvoiceViewSet
-from routing.api.views import FollowUpTaskViewSet, NotificationViewSet, RuleViewSet
+from routing.api.rules import RuleViewSet
+from routing.api.views import FollowUpTaskViewSet, NotificationViewSet, TicketRoutingView
 from tickets.api.views import TicketViewSet
 
 router = DefaultRouter()
@@ -20,5 +21,6 @@ router.register("rules", RuleViewSet, basename="rule")
 
 urlpatterns = [
     path("auth/token/", ObtainAuthToken.as_view(), name="api-token"),
+    path("tickets/<int:pk>/routing/", TicketRoutingView.as_view(), name="ticket-routing"),
     *router.urls,
 ]

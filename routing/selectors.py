@@ -1,9 +1,15 @@
 """Reads for routing: the rules to evaluate, queues, follow-ups and explanations."""
 
+import difflib
+import json
+
 from django.db.models import Count, Q, QuerySet
 
 from accounts.models import Department
-from routing.models import FollowUpTask, Notification, Rule, RuleMatch
+from routing.engine.conditions import explain_conditions
+from routing.models import FollowUpTask, Notification, Rule, RuleMatch, RuleVersion
+from routing.models.rules import VERSIONED_FIELDS
+from tickets.models import TicketEvent
 
 
 def rules_list() -> QuerySet[Rule]:
@@ -36,3 +42,94 @@ def queue_counts() -> list[dict]:
         .order_by("name")
         .values("slug", "name", "new_count")
     )
+
+
+def rule_versions(*, rule_id: int) -> QuerySet[RuleVersion]:
+    return RuleVersion.objects.filter(rule_id=rule_id).select_related("author")
+
+
+def version_diff(*, rule_id: int, before: int, after: int) -> list[dict]:
+    """What changed from one version of a rule to another, field by field.
+
+    Conditions and actions also get a unified diff of their pretty-printed JSON, so an admin
+    sees which condition changed, not only that the conditions did.
+    """
+    versions = {
+        v.number: v.definition
+        for v in RuleVersion.objects.filter(rule_id=rule_id, number__in=[before, after])
+    }
+    if before not in versions or after not in versions:
+        raise RuleVersion.DoesNotExist
+    changes = []
+    for field in VERSIONED_FIELDS:
+        old, new = versions[before].get(field), versions[after].get(field)
+        if old == new:
+            continue
+        change = {"field": field, "before": old, "after": new}
+        if isinstance(old, dict | list) or isinstance(new, dict | list):
+            change["diff"] = list(
+                difflib.unified_diff(
+                    json.dumps(old, indent=2, sort_keys=True).splitlines(),
+                    json.dumps(new, indent=2, sort_keys=True).splitlines(),
+                    fromfile=f"version {before}",
+                    tofile=f"version {after}",
+                    lineterm="",
+                )
+            )
+        changes.append(change)
+    return changes
+
+
+def ticket_routing_explanation(*, ticket_id: int) -> list[dict]:
+    """Why the ticket was routed as it was: for each event, every rule evaluated, each of its
+    conditions with the value it was tested on, and what each fired rule did.
+
+    A fixed number of queries: events with their runs, the rule versions they name, matches.
+    """
+    events = list(
+        TicketEvent.objects.filter(ticket_id=ticket_id)
+        .select_related("routing_run", "actor")
+        .order_by("created_at", "id")
+    )
+    runs = [e.routing_run for e in events if hasattr(e, "routing_run")]
+    wanted = {(ev["rule"], ev["version"]) for run in runs for ev in run.evaluations}
+    versions = {}
+    if wanted:
+        rule_ids = {rule_id for rule_id, _ in wanted}
+        for version in RuleVersion.objects.filter(rule_id__in=rule_ids):
+            if (version.rule_id, version.number) in wanted:
+                versions[(version.rule_id, version.number)] = version.definition
+    matches = {
+        (m.event_id, m.rule_id): m.actions for m in RuleMatch.objects.filter(ticket_id=ticket_id)
+    }
+    return [_explain_event(event, versions, matches) for event in events]
+
+
+def _explain_event(event, versions, matches) -> dict:
+    run = getattr(event, "routing_run", None)
+    explained = {
+        "event": event.pk,
+        "type": event.type,
+        "at": event.created_at,
+        "actor": event.actor.username if event.actor else None,
+        "changes": event.changes,
+        "routed": run is not None,
+        "skipped_reason": run.skipped_reason if run else "",
+        "rules": [],
+    }
+    if run is None:
+        return explained
+    for evaluation in run.evaluations:
+        definition = versions.get((evaluation["rule"], evaluation["version"]), {})
+        conditions = definition.get("conditions", {})
+        explained["rules"].append(
+            {
+                "rule": evaluation["rule"],
+                "name": definition.get("name", ""),
+                "version": evaluation["version"],
+                "matched": evaluation["matched"],
+                "conditions": explain_conditions(conditions, evaluation["held"], run.facts),
+                "actions": matches.get((event.pk, evaluation["rule"]), []),
+            }
+        )
+    return explained

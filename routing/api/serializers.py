@@ -2,7 +2,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from routing.engine.validation import rule_definition_errors
-from routing.models import FollowUpTask, Notification, Rule, RuleMatch
+from routing.models import FollowUpTask, Notification, Rule, RuleMatch, RuleVersion
 
 
 class RuleSerializer(serializers.ModelSerializer):
@@ -31,10 +31,7 @@ class RuleSerializer(serializers.ModelSerializer):
         errors = rule_definition_errors(conditions=conditions, actions=actions, trigger=trigger)
         if errors:
             # One key per exact place, e.g. "conditions.all[2].value".
-            detail: dict[str, list[str]] = {}
-            for path, message in errors:
-                detail.setdefault(path, []).append(message)
-            raise serializers.ValidationError(detail)
+            raise serializers.ValidationError(_path_errors(errors))
         return attrs
 
 
@@ -115,3 +112,63 @@ class RuleMatchSerializer(serializers.ModelSerializer):
             "created_at",
         ]
         read_only_fields = fields
+
+
+def _path_errors(errors) -> dict[str, list[str]]:
+    detail: dict[str, list[str]] = {}
+    for path, message in errors:
+        detail.setdefault(path, []).append(message)
+    return detail
+
+
+class RuleVersionSerializer(serializers.ModelSerializer):
+    author = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = RuleVersion
+        fields = ["number", "summary", "changed_fields", "definition", "author", "created_at"]
+        read_only_fields = fields
+
+
+class RestoreSerializer(serializers.Serializer):
+    version = serializers.IntegerField(min_value=1)
+
+    def validate_version(self, number):
+        if not self.context["rule"].versions.filter(number=number).exists():
+            raise serializers.ValidationError("This rule has no such version.")
+        return number
+
+
+class ReorderSerializer(serializers.Serializer):
+    rules = serializers.ListField(child=serializers.IntegerField(), allow_empty=False)
+
+    def validate_rules(self, ids):
+        current = set(Rule.objects.filter(archived_at__isnull=True).values_list("id", flat=True))
+        if len(ids) != len(set(ids)) or set(ids) != current:
+            raise serializers.ValidationError("List the id of every current rule exactly once.")
+        return ids
+
+
+class PreviewSerializer(serializers.Serializer):
+    """A draft rule, and which past tickets to try it on: a date range or the last N."""
+
+    trigger = serializers.ChoiceField(choices=Rule.Trigger.choices)
+    conditions = serializers.JSONField(required=False, default=dict)
+    actions = serializers.JSONField()
+    since = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    until = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    last = serializers.IntegerField(
+        required=False, allow_null=True, default=None, min_value=1, max_value=20_000
+    )
+
+    def validate(self, attrs):
+        errors = rule_definition_errors(
+            conditions=attrs["conditions"], actions=attrs["actions"], trigger=attrs["trigger"]
+        )
+        if errors:
+            raise serializers.ValidationError(_path_errors(errors))
+        if attrs["since"] and attrs["until"] and attrs["until"] <= attrs["since"]:
+            raise serializers.ValidationError({"until": ["Must be after since."]})
+        if not (attrs["since"] or attrs["until"] or attrs["last"]):
+            attrs["last"] = 1000
+        return attrs

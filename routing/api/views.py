@@ -1,54 +1,13 @@
-from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
-from rest_framework import permissions, viewsets
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
+from rest_framework import permissions, serializers, viewsets
+from rest_framework.response import Response
+from rest_framework.views import APIView
 
-from helpdesk.permissions import IsAdminOrReadOnly
-from routing import services
-from routing.api.filters import FollowUpTaskFilter, NotificationFilter, RuleFilter
-from routing.api.serializers import (
-    FollowUpTaskSerializer,
-    NotificationSerializer,
-    RuleSerializer,
-)
-from routing.selectors import followups_list, notifications_list, rules_list
-
-_RULE_EXAMPLE = OpenApiExample(
-    "Bugs go to engineering",
-    request_only=True,
-    value={
-        "name": "Bugs go to engineering",
-        "order": 10,
-        "trigger": "ticket.created",
-        "conditions": {"all": [{"field": "kind", "operator": "is", "value": "bug"}]},
-        "actions": [{"type": "notify_department", "department": "engineering"}],
-    },
-)
-
-
-@extend_schema_view(create=extend_schema(examples=[_RULE_EXAMPLE]))
-class RuleViewSet(viewsets.ModelViewSet):
-    """Routing rules: readable by all staff, editable by admins."""
-
-    serializer_class = RuleSerializer
-    permission_classes = [IsAdminOrReadOnly]
-    filterset_class = RuleFilter
-    ordering_fields = ["order", "name", "updated_at"]
-
-    def get_queryset(self):
-        return rules_list()
-
-    def perform_create(self, serializer):
-        serializer.instance = services.rule_create(
-            author=self.request.user, **serializer.validated_data
-        )
-
-    def perform_update(self, serializer):
-        serializer.instance = services.rule_update(
-            rule=serializer.instance, author=self.request.user, **serializer.validated_data
-        )
-
-    def perform_destroy(self, instance):
-        # Archived, not deleted: past routing decisions keep their rule and its history.
-        services.rule_archive(rule=instance, author=self.request.user)
+from routing.api.filters import FollowUpTaskFilter, NotificationFilter
+from routing.api.serializers import FollowUpTaskSerializer, NotificationSerializer
+from routing.selectors import followups_list, notifications_list, ticket_routing_explanation
+from tickets.selectors import tickets_list
 
 
 class NotificationViewSet(viewsets.ReadOnlyModelViewSet):
@@ -73,3 +32,15 @@ class FollowUpTaskViewSet(viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self):
         return followups_list()
+
+
+class TicketRoutingView(APIView):
+    """Why a ticket was routed as it was: for each of its events, every rule evaluated, each
+    condition with the value it was tested on and whether it held, and what fired rules did."""
+
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(responses={200: serializers.ListSerializer(child=serializers.DictField())})
+    def get(self, request, pk: int):
+        ticket = get_object_or_404(tickets_list(), pk=pk)
+        return Response(ticket_routing_explanation(ticket_id=ticket.pk))
