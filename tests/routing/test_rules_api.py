@@ -1,0 +1,263 @@
+"""Rule versions, restore, reorder, archive, dry run, export/import and routing explanations."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from routing.models import FollowUpTask, Notification, Rule, RuleMatch
+from routing.services import rule_create, rule_update
+from tests.conftest import dispatch_pending
+from tests.factories import CustomerFactory
+from tickets.services import ticket_create
+
+pytestmark = pytest.mark.django_db
+
+RENEWAL = {
+    "name": "RFE from a customer whose contract ends soon",
+    "order": 60,
+    "trigger": "ticket.created",
+    "conditions": {
+        "all": [
+            {"field": "kind", "operator": "is", "value": "rfe"},
+            {"field": "customer.contract_ends_in_days", "operator": "lte", "value": 30},
+        ]
+    },
+    "actions": [
+        {"type": "notify_department", "department": "marketing",
+         "message": "{{ customer.name }} renews soon"},
+        {"type": "create_followup", "due_in_working_days": 2, "reason": "Renewal"},
+    ],
+}  # fmt: skip
+
+
+def customer_ending_in(days, **extra):
+    today = timezone.localdate()
+    return CustomerFactory(contract_ends_on=today + timedelta(days=days), **extra)
+
+
+def rfe(customer, subject="Please add dark mode"):
+    return ticket_create(customer=customer, kind="rfe", channel="phone", subject=subject)
+
+
+class TestVersions:
+    def test_each_edit_is_a_version_with_author_and_changes(self, admin_api, admin_user):
+        rule_id = admin_api.post("/api/v1/rules/", RENEWAL, format="json").json()["id"]
+        admin_api.patch(f"/api/v1/rules/{rule_id}/", {"order": 5}, format="json")
+        admin_api.patch(f"/api/v1/rules/{rule_id}/", {"order": 5}, format="json")  # no change
+        versions = admin_api.get(f"/api/v1/rules/{rule_id}/versions/").json()
+        assert [(v["number"], v["summary"], v["author"]) for v in versions] == [
+            (2, "Edited order", "boss"),
+            (1, "Created", "boss"),
+        ]
+        assert versions[0]["changed_fields"] == ["order"]
+        assert versions[0]["definition"]["order"] == 5
+
+    def test_diff_and_restore(self, admin_api):
+        rule_id = admin_api.post("/api/v1/rules/", RENEWAL, format="json").json()["id"]
+        changed = {**RENEWAL["conditions"]}
+        changed["all"] = [RENEWAL["conditions"]["all"][0]]
+        admin_api.patch(f"/api/v1/rules/{rule_id}/", {"conditions": changed}, format="json")
+        diff = admin_api.get(f"/api/v1/rules/{rule_id}/diff/", {"from": 1, "to": 2}).json()
+        assert [d["field"] for d in diff] == ["conditions"]
+        removed = [line for line in diff[0]["diff"] if line.startswith("-") and "lte" in line]
+        assert removed == ['-      "operator": "lte",']
+        response = admin_api.post(f"/api/v1/rules/{rule_id}/restore/", {"version": 1})
+        assert response.status_code == 200
+        assert response.json()["version"] == 3
+        assert response.json()["conditions"] == RENEWAL["conditions"]
+        versions = admin_api.get(f"/api/v1/rules/{rule_id}/versions/").json()
+        assert versions[0]["summary"] == "Restored version 1"
+        bad = admin_api.post(f"/api/v1/rules/{rule_id}/restore/", {"version": 9})
+        assert bad.json() == {"version": ["This rule has no such version."]}
+        bad = admin_api.get(f"/api/v1/rules/{rule_id}/diff/", {"from": "x"})
+        assert bad.status_code == 400
+
+    def test_rule_match_records_the_version_that_fired(self, starter_rules, rep):
+        rule = Rule.objects.get(name="Bugs go to engineering")
+        rule_update(rule=rule, author=rep, description="v2")
+        ticket = ticket_create(customer=CustomerFactory(), kind="bug", channel="web", subject="s")
+        dispatch_pending()
+        match = RuleMatch.objects.get(ticket=ticket, rule=rule)
+        assert match.rule_version.number == 2
+
+    def test_delete_archives_and_keeps_history(self, admin_api, starter_rules):
+        rule = starter_rules[0]
+        assert admin_api.delete(f"/api/v1/rules/{rule.pk}/").status_code == 204
+        rule.refresh_from_db()
+        assert rule.archived_at is not None
+        assert rule.is_active is False
+        assert rule.versions.first().summary == "Archived"
+        names = [r["name"] for r in admin_api.get("/api/v1/rules/").json()["results"]]
+        assert rule.name not in names
+        # The name is free again for a new rule.
+        assert (
+            admin_api.post(
+                "/api/v1/rules/", {**RENEWAL, "name": rule.name}, format="json"
+            ).status_code
+            == 201
+        )
+
+    def test_reorder(self, admin_api, api, starter_rules):
+        ids = [r.pk for r in reversed(starter_rules)]
+        response = admin_api.post("/api/v1/rules/reorder/", {"rules": ids}, format="json")
+        assert response.status_code == 200
+        assert [r["id"] for r in response.json()] == ids
+        assert Rule.objects.get(pk=ids[0]).versions.first().summary == "Reordered"
+        response = admin_api.post("/api/v1/rules/reorder/", {"rules": ids[:2]}, format="json")
+        assert response.json() == {"rules": ["List the id of every current rule exactly once."]}
+        assert api.post("/api/v1/rules/reorder/", {"rules": ids}, format="json").status_code == 403
+
+    def test_cached_rule_set_sees_every_change(self, customer, rep):
+        notify = [{"type": "notify_department", "department": "marketing"}]
+        rule = rule_create(name="m", trigger="ticket.created", actions=notify)
+        rfe(customer)
+        dispatch_pending()
+        assert Notification.objects.count() == 1
+        rule_update(rule=rule, author=rep, is_active=False)
+        rfe(customer)
+        dispatch_pending()
+        assert Notification.objects.count() == 1
+
+
+class TestPreview:
+    def test_dry_run_counts_matches_and_changes_nothing(self, admin_api):
+        soon, later = customer_ending_in(10), customer_ending_in(90)
+        for customer in (soon, soon, later):
+            rfe(customer)
+        ticket_create(customer=soon, kind="bug", channel="web", subject="bug")
+        response = admin_api.post("/api/v1/rules/preview/", {**RENEWAL, "last": 10}, format="json")
+        assert response.status_code == 200, response.json()
+        body = response.json()
+        assert body["tickets_evaluated"] == 4
+        assert body["tickets_matched"] == 2
+        assert {m["customer"] for m in body["matches"]} == {soon.name}
+        assert body["would_do"] == [
+            "Notify marketing",
+            "Follow-up for the salesperson in 2 working days",
+        ]
+        assert not Notification.objects.exists()
+        assert not FollowUpTask.objects.exists()
+        assert not Rule.objects.exists()
+
+    def test_date_range(self, admin_api):
+        rfe(customer_ending_in(5))
+        tomorrow = (timezone.now() + timedelta(days=1)).isoformat()
+        response = admin_api.post(
+            "/api/v1/rules/preview/", {**RENEWAL, "since": tomorrow}, format="json"
+        )
+        assert response.json()["tickets_evaluated"] == 0
+
+    def test_invalid_draft_is_a_400_at_its_place(self, admin_api, api):
+        draft = {**RENEWAL, "actions": [{"type": "notify_department", "department": "x"}]}
+        response = admin_api.post("/api/v1/rules/preview/", draft, format="json")
+        assert response.status_code == 400
+        assert response.json() == {"actions[0].department": ["No department with slug 'x'."]}
+        assert api.post("/api/v1/rules/preview/", RENEWAL, format="json").status_code == 403
+
+
+class TestExportImport:
+    def test_round_trip_is_exact(self, admin_api, starter_rules):
+        exported = admin_api.get("/api/v1/rules/export/").json()
+        assert exported["format"] == "switchboard.rules"
+        assert [r["name"] for r in exported["rules"]] == [r.name for r in starter_rules]
+        response = admin_api.post("/api/v1/rules/import/", exported, format="json")
+        assert response.json() == {"created": 0, "updated": 0, "archived": 0}
+        assert admin_api.get("/api/v1/rules/export/").json() == exported
+
+    def test_import_replaces_the_rule_set(self, admin_api, starter_rules):
+        exported = admin_api.get("/api/v1/rules/export/").json()
+        rules = exported["rules"][1:]
+        rules[0]["is_active"] = False
+        rules.append(RENEWAL)
+        response = admin_api.post(
+            "/api/v1/rules/import/", {**exported, "rules": rules}, format="json"
+        )
+        assert response.json() == {"created": 1, "updated": 1, "archived": 1}
+        after = admin_api.get("/api/v1/rules/export/").json()["rules"]
+        assert [r["name"] for r in after] == sorted(
+            [r["name"] for r in rules], key=lambda n: [x["name"] for x in rules].index(n)
+        )
+
+    def test_invalid_import_changes_nothing(self, admin_api, starter_rules):
+        exported = admin_api.get("/api/v1/rules/export/").json()
+        rules = [dict(r) for r in exported["rules"]]
+        rules[0]["is_active"] = False
+        rules[3]["actions"] = [{"type": "fax"}]
+        rules.append({**RENEWAL, "name": rules[1]["name"]})
+        response = admin_api.post(
+            "/api/v1/rules/import/", {**exported, "rules": rules}, format="json"
+        )
+        assert response.status_code == 400
+        body = response.json()
+        assert set(body) == {"rules[3].actions[0].type", "rules[5].name"}
+        assert admin_api.get("/api/v1/rules/export/").json() == exported
+        response = admin_api.post("/api/v1/rules/import/", {"rules": []}, format="json")
+        assert response.json() == {"format": ['Must be "switchboard.rules".']}
+
+
+class TestExplanation:
+    def test_done_when_scenario(self, admin_api, api, salesperson):
+        """An admin builds the renewal rule, previews it, saves it; it fires exactly once for a
+        matching ticket, and the ticket's explanation says why."""
+        customer = customer_ending_in(12, salesperson=salesperson)
+        rfe(customer, "Older request")
+        dispatch_pending()  # routed long before the rule existed
+        preview = admin_api.post("/api/v1/rules/preview/", RENEWAL, format="json").json()
+        assert preview["tickets_matched"] == 1
+        rule_id = admin_api.post("/api/v1/rules/", RENEWAL, format="json").json()["id"]
+        ticket = rfe(customer)
+        other = rfe(customer_ending_in(200))
+        dispatch_pending()
+        dispatch_pending()
+        assert Notification.objects.filter(rule_id=rule_id).count() == 1
+        assert FollowUpTask.objects.get(rule_id=rule_id).ticket == ticket
+        assert Notification.objects.get(rule_id=rule_id).message == f"{customer.name} renews soon"
+
+        explained = api.get(f"/api/v1/tickets/{ticket.pk}/routing/").json()
+        [created] = explained
+        assert created["type"] == "ticket.created"
+        [rule] = created["rules"]
+        assert (rule["name"], rule["version"], rule["matched"]) == (RENEWAL["name"], 1, True)
+        assert [(c["text"], c["actual"], c["held"]) for c in rule["conditions"]] == [
+            ("Kind is rfe", "rfe", True),
+            ("Days until the customer's contract ends is at most 30", 12, True),
+        ]
+        assert [a["type"] for a in rule["actions"]] == ["notify_department", "create_followup"]
+
+        [not_matched] = api.get(f"/api/v1/tickets/{other.pk}/routing/").json()[0]["rules"]
+        assert not_matched["matched"] is False
+        assert not_matched["conditions"][1]["actual"] == 200
+        assert not_matched["conditions"][1]["held"] is False
+        assert not_matched["actions"] == []
+
+    def test_unrouted_event_is_shown_as_waiting(self, api, customer):
+        ticket = rfe(customer)
+        [event] = api.get(f"/api/v1/tickets/{ticket.pk}/routing/").json()
+        assert event["routed"] is False
+        assert api.get("/api/v1/tickets/999999/routing/").status_code == 404
+
+    def test_explanation_queries_do_not_grow_with_events(
+        self, api, customer, starter_rules, django_assert_max_num_queries
+    ):
+        from tickets.services import ticket_update
+
+        ticket = ticket_create(customer=customer, kind="bug", channel="web", subject="s")
+        for priority in ["high", "low", "urgent", "normal"]:
+            ticket_update(ticket=ticket, actor=None, priority=priority)
+        dispatch_pending()
+        with django_assert_max_num_queries(5):
+            response = api.get(f"/api/v1/tickets/{ticket.pk}/routing/")
+        assert len(response.json()) == 5
+
+
+def test_language_describes_fields_actions_and_choices(api, rep):
+    body = api.get("/api/v1/rules/language/").json()
+    fields = {f["name"]: f for f in body["fields"]}
+    assert fields["kind"]["choices"] == ["call", "bug", "rfe", "rma"]
+    operators = {o["name"]: o for o in fields["status"]["operators"]}
+    assert operators["changed_to"]["on_change"] is True
+    assert operators["in"]["list"] is True
+    assert {a["type"] for a in body["actions"]} >= {"notify_department", "send_email"}
+    assert {"slug": "finance", "name": "Finance"} in body["departments"]
+    assert "rep" in [u["username"] for u in body["users"]]
