@@ -92,7 +92,7 @@ def ticket_routing_explanation(*, ticket_id: int) -> list[dict]:
         .order_by("created_at", "id")
     )
     runs = [e.routing_run for e in events if hasattr(e, "routing_run")]
-    wanted = {(ev["rule"], ev["version"]) for run in runs for ev in run.evaluations}
+    wanted = {(rule, version) for run in runs for rule, version, _, _ in run.evaluations}
     versions = {}
     if wanted:
         rule_ids = {rule_id for rule_id, _ in wanted}
@@ -119,17 +119,16 @@ def _explain_event(event, versions, matches) -> dict:
     }
     if run is None:
         return explained
-    for evaluation in run.evaluations:
-        definition = versions.get((evaluation["rule"], evaluation["version"]), {})
-        conditions = definition.get("conditions", {})
+    for rule_id, version, matched, held in run.evaluations:
+        definition = versions.get((rule_id, version), {})
         explained["rules"].append(
             {
-                "rule": evaluation["rule"],
+                "rule": rule_id,
                 "name": definition.get("name", ""),
-                "version": evaluation["version"],
-                "matched": evaluation["matched"],
-                "conditions": explain_conditions(conditions, evaluation["held"], run.facts),
-                "actions": matches.get((event.pk, evaluation["rule"]), []),
+                "version": version,
+                "matched": matched,
+                "conditions": explain_conditions(definition.get("conditions", {}), held, run.facts),
+                "actions": matches.get((event.pk, rule_id), []),
             }
         )
     return explained

@@ -56,9 +56,8 @@ def route_event(event: TicketEvent) -> RoutingRun | None:
     versions = {}
     for rule in _rules_for(event, rule_set):
         matched, held = rule.evaluate(ctx.facts)
-        run.evaluations.append(
-            {"rule": rule.id, "version": rule.version, "matched": matched, "held": held}
-        )
+        # Compact, as a run may evaluate a thousand rules: [rule, version, matched, held].
+        run.evaluations.append([rule.id, rule.version, matched, held])
         if not matched:
             continue
         ctx.rule_id, ctx.rule_name = rule.id, rule.name
@@ -76,7 +75,7 @@ def route_event(event: TicketEvent) -> RoutingRun | None:
             break
     apply_ticket_changes(ctx)
     run.rules_evaluated = len(run.evaluations)
-    run.rules_fired = sum(1 for e in run.evaluations if e["matched"])
+    run.rules_fired = sum(1 for _, _, matched, _ in run.evaluations if matched)
     run.save()
     return run
 

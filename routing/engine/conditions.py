@@ -8,7 +8,7 @@ condition, not only until the first failure, so the explanation shows each actua
 from dataclasses import dataclass, field
 
 from routing.engine.fields import FIELDS
-from routing.engine.operators import CHANGE_OPERATORS, LABELS
+from routing.engine.operators import CHANGE_OPERATORS, LABELS, NUMBER, as_number
 
 GROUPS = ("all", "any")
 
@@ -43,13 +43,33 @@ class CompiledRule:
     stop_processing: bool
     actions: tuple
     conditions: tuple[CompiledCondition, ...] = field(default=())
+    all_conditions: tuple[tuple[int, CompiledCondition], ...] = field(default=(), repr=False)
+    any_conditions: tuple[tuple[int, CompiledCondition], ...] = field(default=(), repr=False)
 
-    def evaluate(self, facts: dict) -> tuple[bool, list[bool]]:
-        """Whether the rule matches, and whether each condition held (in definition order)."""
-        held = [condition.holds(facts) for condition in self.conditions]
-        all_held = all(h for c, h in zip(self.conditions, held, strict=True) if c.group == "all")
-        any_results = [h for c, h in zip(self.conditions, held, strict=True) if c.group == "any"]
-        return all_held and (not any_results or any(any_results)), held
+    def __post_init__(self):
+        indexed = list(enumerate(self.conditions))
+        object.__setattr__(self, "all_conditions", tuple(c for c in indexed if c[1].group == "all"))
+        object.__setattr__(self, "any_conditions", tuple(c for c in indexed if c[1].group == "any"))
+
+    def evaluate(self, facts: dict) -> tuple[bool, list[bool | None]]:
+        """Whether the rule matches, and whether each condition held (in definition order).
+
+        Evaluation stops as soon as the outcome is known, as a thousand rules must be cheap;
+        a condition left unchecked is None. The explanation checks those later against the
+        stored facts, so nothing is lost.
+        """
+        held: list[bool | None] = [None] * len(self.conditions)
+        for index, condition in self.all_conditions:
+            result = held[index] = condition.holds(facts)
+            if not result:
+                return False, held
+        if not self.any_conditions:
+            return True, held
+        for index, condition in self.any_conditions:
+            result = held[index] = condition.holds(facts)
+            if result:
+                return True, held
+        return False, held
 
 
 def compile_conditions(conditions: dict) -> tuple[CompiledCondition, ...]:
@@ -59,12 +79,15 @@ def compile_conditions(conditions: dict) -> tuple[CompiledCondition, ...]:
             spec = FIELDS[condition["field"]]
             operator = condition["operator"]
             on_change = operator in CHANGE_OPERATORS
+            value = condition.get("value")
+            if spec.type == NUMBER and not on_change and value is not None:
+                value = as_number(value)  # converted once, not on every evaluation
             compiled.append(
                 CompiledCondition(
                     group=group,
                     field=spec.name,
                     operator=operator,
-                    value=condition.get("value"),
+                    value=value,
                     test=CHANGE_OPERATORS[operator] if on_change else spec.operators[operator],
                     on_change=on_change,
                 )
@@ -91,15 +114,19 @@ def explain_conditions(conditions: dict, held: list[bool], facts: dict) -> list[
 
     explained = []
     compiled = compile_conditions(conditions)
-    for condition, result in zip(compiled, held, strict=False):
+    for index, condition in enumerate(compiled):
+        result = held[index] if index < len(held) else None
         explained.append(
             {
                 "group": condition.group,
                 "field": condition.field,
                 "operator": condition.operator,
-                "value": condition.value,
+                "value": json_safe(condition.value),
                 "actual": json_safe(condition.actual(facts)),
-                "held": result,
+                # Conditions the engine did not need to check are checked here, on the facts
+                # it stored; "checked" says which were.
+                "held": condition.holds(facts) if result is None else result,
+                "checked": result is not None,
                 "text": describe_condition(condition),
             }
         )

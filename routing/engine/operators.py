@@ -30,20 +30,24 @@ def contains_phrase(text: str, phrase: str) -> bool:
     return bool(phrase.strip()) and _phrase_pattern(phrase.strip()).search(text or "") is not None
 
 
-def _number(value) -> Decimal | None:
+def as_number(value) -> int | float | Decimal | None:
+    """A comparable number, or None. Decimals, ints and floats compare exactly with each other,
+    so they are left as they are; only text is converted."""
     if value is None or isinstance(value, bool):
         return None
+    if isinstance(value, int | float | Decimal):
+        return value
     try:
         return Decimal(str(value))
     except InvalidOperation:
         return None
 
 
-def _compare(test: Callable[[Decimal, Decimal], bool]) -> Callable[[object, object], bool]:
+def _compare(test: Callable[[object, object], bool]) -> Callable[[object, object], bool]:
     def operator(actual, expected) -> bool:
-        number = _number(actual)
+        number = as_number(actual)
         # A missing number (no contract, say) satisfies no comparison.
-        return number is not None and test(number, _number(expected))
+        return number is not None and test(number, as_number(expected))
 
     return operator
 

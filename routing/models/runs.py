@@ -9,9 +9,10 @@ from tickets.models import Ticket, TicketEvent
 class RoutingRun(models.Model):
     """The one evaluation of the rule set for an event. Its uniqueness makes routing once-only.
 
-    ``facts`` are the values the rules saw; ``evaluations`` lists each rule evaluated, its
-    version, whether it matched and whether each of its conditions held, in the order of the
-    version's conditions. Together with the versions they explain every decision.
+    ``facts`` are the values the rules saw; ``evaluations`` lists each rule evaluated as
+    ``[rule id, version, matched, held]``, where ``held`` says for each of the version's
+    conditions whether it held (None: not needed to decide). Together with the versions they
+    explain every decision.
     """
 
     event = models.OneToOneField(TicketEvent, on_delete=models.CASCADE, related_name="routing_run")

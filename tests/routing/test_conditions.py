@@ -190,11 +190,14 @@ def test_explanation_gives_actual_values_of_every_condition():
     assert matched is False
     assert explanation == [
         {"group": "all", "field": "kind", "operator": "is", "value": "rfe", "actual": "bug",
-         "held": False, "text": "Kind is rfe"},
+         "held": False, "checked": True, "text": "Kind is rfe"},
+        # Not needed to decide (the first failed), so checked for the explanation only.
         {"group": "all", "field": "customer.unpaid_amount", "operator": "gt", "value": 10,
-         "actual": "250.00", "held": True, "text": "Customer's unpaid amount is greater than 10"},
+         "actual": "250.00", "held": True, "checked": False,
+         "text": "Customer's unpaid amount is greater than 10"},
         {"group": "any", "field": "status", "operator": "changed_to", "value": "pending",
-         "actual": ["open", "pending"], "held": True, "text": "Status changed to pending"},
+         "actual": ["open", "pending"], "held": True, "checked": False,
+         "text": "Status changed to pending"},
     ]  # fmt: skip
 
 
@@ -212,3 +215,22 @@ def test_explanation_gives_actual_values_of_every_condition():
 )
 def test_contains_phrase_matches_whole_words(text, phrase, expected):
     assert contains_phrase(text, phrase) is expected
+
+
+def test_evaluation_stops_when_the_outcome_is_known():
+    from routing.engine.conditions import compile_rule
+
+    rule = compile_rule(
+        id=1, version=1, name="r", order=1, trigger="ticket.created", stop_processing=False,
+        conditions={
+            "all": [cond("kind", "is", "bug"), cond("channel", "is", "web")],
+            "any": [cond("priority", "is", "high"), cond("status", "is", "new")],
+        },
+        actions=[],
+    )  # fmt: skip
+    assert rule.evaluate(FACTS) == (False, [True, False, None, None])
+    assert rule.evaluate({**FACTS, "channel": "web"}) == (True, [True, True, True, None])
+    assert rule.evaluate({**FACTS, "channel": "web", "priority": "low"}) == (
+        False,
+        [True, True, False, False],
+    )
