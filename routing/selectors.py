@@ -110,6 +110,7 @@ def _explain_event(event, versions, matches) -> dict:
     explained = {
         "event": event.pk,
         "type": event.type,
+        "type_label": event.get_type_display(),
         "at": event.created_at,
         "actor": event.actor.username if event.actor else None,
         "changes": event.changes,

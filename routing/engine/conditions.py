@@ -128,9 +128,21 @@ def explain_conditions(conditions: dict, held: list[bool], facts: dict) -> list[
                 "held": condition.holds(facts) if result is None else result,
                 "checked": result is not None,
                 "text": describe_condition(condition),
+                "actual_text": describe_value(condition.actual(facts)),
             }
         )
     return explained
+
+
+def describe_value(value) -> str:
+    """A value as a person reads it: yes/no, "not set", lists joined, changes as old → new."""
+    if value is None:
+        return "not set"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list | tuple):
+        return ", ".join(describe_value(item) for item in value) or "none"
+    return str(value)
 
 
 def describe_condition(condition: CompiledCondition) -> str:

@@ -1,0 +1,44 @@
+"""HTML pages of routing: the rule list and editor (admins only), and why a ticket was routed."""
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404, render
+
+from routing.api.serializers import RuleSerializer
+from routing.engine.language import language_description
+from routing.selectors import rule_versions, rules_list, ticket_routing_explanation
+from tickets.selectors import tickets_list
+
+
+def _require_admin(request) -> None:
+    if not request.user.is_staff:
+        raise PermissionDenied("Only admins edit routing rules.")
+
+
+@login_required
+def rule_list(request):
+    _require_admin(request)
+    return render(request, "routing/rule_list.html", {"rules": rules_list()})
+
+
+@login_required
+def rule_editor(request, pk: int | None = None):
+    _require_admin(request)
+    rule = get_object_or_404(rules_list(), pk=pk) if pk is not None else None
+    context = {
+        "rule": rule,
+        "editor_data": {
+            "language": language_description(),
+            "rule": RuleSerializer(rule).data if rule else None,
+        },
+        "versions": rule_versions(rule_id=rule.pk) if rule else [],
+    }
+    return render(request, "routing/rule_editor.html", context)
+
+
+@login_required
+def ticket_routing(request, pk: int):
+    """Why? Every event of the ticket, the rules evaluated, each condition and its value."""
+    ticket = get_object_or_404(tickets_list(), pk=pk)
+    context = {"ticket": ticket, "events": ticket_routing_explanation(ticket_id=ticket.pk)}
+    return render(request, "routing/ticket_routing.html", context)
