@@ -282,6 +282,14 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "TicketStatusEnum": "tickets.models.Ticket.Status",
+        "TicketKindEnum": "tickets.models.Ticket.Kind",
+        "NotificationStatusEnum": "routing.models.Notification.Status",
+        "FollowUpStatusEnum": "routing.models.FollowUpTask.Status",
+        "TimelineEntryKindEnum": "tickets.models.TimelineEntry.Kind",
+        "DeliveryStatusEnum": "routing.models.deliveries.DeliveryStatus",
+    },
 }
 
 # --- Logging ----------------------------------------------------------------------------------

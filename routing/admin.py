@@ -1,8 +1,30 @@
 from django.contrib import admin
 
 from routing import services
-from routing.models import FollowUpTask, Notification, RoutingRun, Rule, RuleMatch
+from routing.models import (
+    EmailDelivery,
+    FollowUpTask,
+    Notification,
+    RoutingRun,
+    Rule,
+    RuleMatch,
+    RuleVersion,
+    Webhook,
+    WebhookAttempt,
+    WebhookDelivery,
+)
 from routing.models.rules import VERSIONED_FIELDS
+
+
+class RuleVersionInline(admin.TabularInline):
+    model = RuleVersion
+    extra = 0
+    can_delete = False
+    fields = ["number", "summary", "author", "created_at"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
 
 
 @admin.register(Rule)
@@ -15,6 +37,7 @@ class RuleAdmin(admin.ModelAdmin):
     list_filter = ["trigger", "is_active"]
     search_fields = ["name", "description"]
     readonly_fields = ["version", "archived_at"]
+    inlines = [RuleVersionInline]
 
     def get_queryset(self, request):
         return super().get_queryset(request).filter(archived_at__isnull=True)
@@ -62,3 +85,42 @@ class RoutingRunAdmin(admin.ModelAdmin):
     list_display = ["id", "event", "rules_evaluated", "rules_fired", "skipped_reason"]
     list_select_related = ["event"]
     readonly_fields = [f.name for f in RoutingRun._meta.fields]
+
+
+@admin.register(Webhook)
+class WebhookAdmin(admin.ModelAdmin):
+    """Endpoints rules may call. The secret signs every payload; share it with the receiver."""
+
+    list_display = ["name", "url", "is_active", "created_at"]
+    list_filter = ["is_active"]
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(EmailDelivery)
+class EmailDeliveryAdmin(ReadOnlyAdmin):
+    list_display = ["id", "recipient", "ticket", "status", "attempts", "created_at", "sent_at"]
+    list_filter = ["status"]
+    search_fields = ["recipient", "subject"]
+    list_select_related = ["ticket"]
+
+
+class WebhookAttemptInline(admin.TabularInline):
+    model = WebhookAttempt
+    extra = 0
+    can_delete = False
+    readonly_fields = ["number", "status_code", "error", "duration_ms", "created_at"]
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(ReadOnlyAdmin):
+    list_display = ["id", "webhook", "ticket", "status", "attempts", "next_attempt_at"]
+    list_filter = ["status", "webhook"]
+    list_select_related = ["webhook", "ticket"]
+    inlines = [WebhookAttemptInline]

@@ -1,7 +1,8 @@
 """The rules API: CRUD for admins, versions and restore, reorder, dry run, export and import."""
 
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
-from rest_framework import permissions, serializers, status, viewsets
+from rest_framework import permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
@@ -9,11 +10,15 @@ from helpdesk.permissions import IsAdminOrReadOnly
 from routing import interchange, services
 from routing.api.filters import RuleFilter
 from routing.api.serializers import (
+    ImportResultSerializer,
+    PreviewResultSerializer,
     PreviewSerializer,
     ReorderSerializer,
     RestoreSerializer,
     RuleSerializer,
+    RuleSetSerializer,
     RuleVersionSerializer,
+    VersionChangeSerializer,
 )
 from routing.engine.language import language_description
 from routing.models import RuleVersion
@@ -85,9 +90,9 @@ class RuleViewSet(viewsets.ModelViewSet):
             OpenApiParameter("from", int, required=True),
             OpenApiParameter("to", int, required=True),
         ],
-        responses={200: serializers.ListSerializer(child=serializers.DictField())},
+        responses={200: VersionChangeSerializer(many=True)},
     )
-    @action(detail=True, methods=["get"], filterset_class=None)
+    @action(detail=True, methods=["get"], filterset_class=None, pagination_class=None)
     def diff(self, request, pk=None):
         """What changed between two versions, field by field (JSON fields as a unified diff)."""
         rule = self.get_object()
@@ -126,7 +131,7 @@ class RuleViewSet(viewsets.ModelViewSet):
 
     @extend_schema(
         request=PreviewSerializer,
-        responses={200: serializers.DictField()},
+        responses={200: PreviewResultSerializer},
         examples=[OpenApiExample("Preview a draft", value={**RULE_EXAMPLE, "last": 500})],
     )
     @action(detail=False, methods=["post"], permission_classes=[IsAdmin], filterset_class=None)
@@ -137,13 +142,24 @@ class RuleViewSet(viewsets.ModelViewSet):
         data.is_valid(raise_exception=True)
         return Response(rule_preview(**data.validated_data))
 
-    @extend_schema(responses={200: serializers.DictField()})
+    @extend_schema(responses={200: RuleSetSerializer})
     @action(detail=False, methods=["get"], filterset_class=None, pagination_class=None)
     def export(self, request):
         """The whole current rule set as JSON, in evaluation order."""
         return Response(interchange.rules_export())
 
-    @extend_schema(request=serializers.DictField(), responses={200: serializers.DictField()})
+    @extend_schema(
+        request=RuleSetSerializer,
+        responses={200: ImportResultSerializer, 400: OpenApiTypes.OBJECT},
+        examples=[
+            OpenApiExample(
+                "Errors keyed by place",
+                response_only=True,
+                status_codes=["400"],
+                value={"rules[3].actions[0].type": ["Unknown action 'fax'; use ..."]},
+            )
+        ],
+    )
     @action(
         detail=False,
         methods=["post"],
@@ -159,7 +175,7 @@ class RuleViewSet(viewsets.ModelViewSet):
             return Response(exc.errors, status=status.HTTP_400_BAD_REQUEST)
         return Response(result)
 
-    @extend_schema(responses={200: serializers.DictField()})
+    @extend_schema(responses={200: OpenApiTypes.OBJECT})
     @action(detail=False, methods=["get"], filterset_class=None, pagination_class=None)
     def language(self, request):
         """Fields, operators and actions of the rule language, with the departments, users

@@ -172,3 +172,87 @@ class PreviewSerializer(serializers.Serializer):
         if not (attrs["since"] or attrs["until"] or attrs["last"]):
             attrs["last"] = 1000
         return attrs
+
+
+# --- response shapes, for the OpenAPI schema ---------------------------------------------------
+
+
+class RuleDefinitionSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    description = serializers.CharField(required=False)
+    is_active = serializers.BooleanField(required=False)
+    order = serializers.IntegerField(required=False)
+    trigger = serializers.ChoiceField(choices=Rule.Trigger.choices)
+    conditions = serializers.JSONField(required=False)
+    actions = serializers.JSONField()
+    stop_processing = serializers.BooleanField(required=False)
+
+
+class RuleSetSerializer(serializers.Serializer):
+    format = serializers.CharField(default="switchboard.rules")
+    version = serializers.IntegerField(default=1)
+    rules = RuleDefinitionSerializer(many=True)
+
+
+class ImportResultSerializer(serializers.Serializer):
+    created = serializers.IntegerField()
+    updated = serializers.IntegerField()
+    archived = serializers.IntegerField()
+
+
+class PreviewMatchSerializer(serializers.Serializer):
+    ticket = serializers.IntegerField()
+    reference = serializers.CharField()
+    subject = serializers.CharField()
+    customer = serializers.CharField()
+    created_at = serializers.DateTimeField()
+
+
+class PreviewResultSerializer(serializers.Serializer):
+    scope = serializers.CharField()
+    events_evaluated = serializers.IntegerField()
+    tickets_evaluated = serializers.IntegerField()
+    events_matched = serializers.IntegerField()
+    tickets_matched = serializers.IntegerField()
+    would_do = serializers.ListField(child=serializers.CharField())
+    matches = PreviewMatchSerializer(many=True, help_text="Up to 50 of the matched tickets.")
+
+
+class VersionChangeSerializer(serializers.Serializer):
+    field = serializers.CharField()
+    before = serializers.JSONField()
+    after = serializers.JSONField()
+    diff = serializers.ListField(child=serializers.CharField(), required=False)
+
+
+class ExplainedConditionSerializer(serializers.Serializer):
+    group = serializers.ChoiceField(choices=["all", "any"])
+    field = serializers.CharField()
+    operator = serializers.CharField()
+    value = serializers.JSONField(allow_null=True)
+    actual = serializers.JSONField(allow_null=True)
+    actual_text = serializers.CharField()
+    held = serializers.BooleanField()
+    checked = serializers.BooleanField(help_text="False when the engine did not need it.")
+    text = serializers.CharField()
+
+
+class ExplainedRuleSerializer(serializers.Serializer):
+    rule = serializers.IntegerField()
+    name = serializers.CharField()
+    version = serializers.IntegerField()
+    matched = serializers.BooleanField()
+    conditions = ExplainedConditionSerializer(many=True)
+    actions = serializers.ListField(child=serializers.DictField())
+
+
+class ExplainedEventSerializer(serializers.Serializer):
+    event = serializers.IntegerField()
+    type = serializers.CharField()
+    type_label = serializers.CharField()
+    at = serializers.DateTimeField()
+    actor = serializers.CharField(allow_null=True)
+    changes = serializers.DictField()
+    routed = serializers.BooleanField()
+    skipped_reason = serializers.CharField()
+    rules = ExplainedRuleSerializer(many=True)

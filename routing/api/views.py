@@ -1,11 +1,15 @@
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
-from rest_framework import permissions, serializers, viewsets
+from rest_framework import permissions, viewsets
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from routing.api.filters import FollowUpTaskFilter, NotificationFilter
-from routing.api.serializers import FollowUpTaskSerializer, NotificationSerializer
+from routing.api.serializers import (
+    ExplainedEventSerializer,
+    FollowUpTaskSerializer,
+    NotificationSerializer,
+)
 from routing.selectors import followups_list, notifications_list, ticket_routing_explanation
 from tickets.selectors import tickets_list
 
@@ -40,7 +44,7 @@ class TicketRoutingView(APIView):
 
     permission_classes = [permissions.IsAuthenticated]
 
-    @extend_schema(responses={200: serializers.ListSerializer(child=serializers.DictField())})
+    @extend_schema(responses={200: ExplainedEventSerializer(many=True)})
     def get(self, request, pk: int):
         ticket = get_object_or_404(tickets_list(), pk=pk)
         return Response(ticket_routing_explanation(ticket_id=ticket.pk))

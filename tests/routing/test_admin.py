@@ -1,0 +1,49 @@
+"""Rules edited in the Django admin are versioned and archived like everywhere else."""
+
+import json
+
+import pytest
+
+from routing.models import Rule
+
+pytestmark = pytest.mark.django_db
+
+
+def form(rule, **changes):
+    data = {
+        "name": rule.name,
+        "description": rule.description,
+        "order": rule.order,
+        "trigger": rule.trigger,
+        "conditions": json.dumps(rule.conditions),
+        "actions": json.dumps(rule.actions),
+        "versions-TOTAL_FORMS": "0",
+        "versions-INITIAL_FORMS": "0",
+        **changes,
+    }
+    if rule.is_active:
+        data["is_active"] = "on"
+    return data
+
+
+def test_admin_edit_makes_a_version_with_its_author(client, admin_user, starter_rules):
+    rule = starter_rules[0]
+    client.force_login(admin_user)
+    response = client.post(
+        f"/admin/routing/rule/{rule.pk}/change/", form(rule, description="Every bug")
+    )
+    assert response.status_code == 302, response.content[:2000]
+    rule.refresh_from_db()
+    assert rule.version == 2
+    latest = rule.versions.first()
+    assert (latest.summary, latest.author) == ("Edited description", admin_user)
+
+
+def test_admin_delete_archives(client, admin_user, starter_rules):
+    rule = starter_rules[0]
+    client.force_login(admin_user)
+    response = client.post(f"/admin/routing/rule/{rule.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 302
+    rule = Rule.objects.get(pk=rule.pk)
+    assert rule.archived_at is not None
+    assert client.get(f"/admin/routing/rule/{rule.pk}/change/").status_code == 302
