@@ -194,6 +194,26 @@ class TestExportImport:
         assert admin_api.get("/api/v1/rules/export/").json() == exported
         response = admin_api.post("/api/v1/rules/import/", {"rules": []}, format="json")
         assert response.json() == {"format": ['Must be "switchboard.rules".']}
+        response = admin_api.post("/api/v1/rules/import/", [1, 2], format="json")
+        assert response.status_code == 400
+
+    def test_import_checks_every_field(self, admin_api):
+        bad = {**RENEWAL, "name": "x" * 201, "order": -1, "is_active": "yes", "description": 5}
+        response = admin_api.post(
+            "/api/v1/rules/import/",
+            {"format": "switchboard.rules", "version": 1, "rules": [bad, {"name": "n"}]},
+            format="json",
+        )
+        assert response.status_code == 400
+        assert set(response.json()) == {
+            "rules[0].name",
+            "rules[0].order",
+            "rules[0].is_active",
+            "rules[0].description",
+            "rules[1].trigger",
+            "rules[1].actions",
+        }
+        assert not Rule.objects.exists()
 
 
 class TestExplanation:
