@@ -24,11 +24,14 @@ class TicketAdmin(admin.ModelAdmin):
     search_fields = ["subject", "customer__name", "rma_number"]
     list_select_related = ["customer"]
     autocomplete_fields = ["customer", "contact", "assignee"]
+    filter_horizontal = ["tags"]
     readonly_fields = ["rma_number", "created_by", "created_at", "updated_at", "resolved_at"]
     inlines = [TimelineEntryInline]
 
     def save_model(self, request, obj, form, change) -> None:
-        data = form.cleaned_data
+        data = dict(form.cleaned_data)
+        if "tags" in data:
+            data["tags"] = [tag.name for tag in data["tags"]]
         if not change:
             created = services.ticket_create(
                 customer=data["customer"],
@@ -40,6 +43,8 @@ class TicketAdmin(admin.ModelAdmin):
                 product=data.get("product", ""),
                 priority=data["priority"],
                 assignee=data.get("assignee"),
+                department=data.get("department"),
+                tags=data.get("tags", []),
                 created_by=request.user,
             )
             obj.pk = created.pk
@@ -48,6 +53,11 @@ class TicketAdmin(admin.ModelAdmin):
             name: data[name] for name in form.changed_data if name in services.UPDATABLE_FIELDS
         }
         services.ticket_update(ticket=obj, actor=request.user, **fields)
+
+    def save_related(self, request, form, formsets, change) -> None:
+        # Tags were saved by the service, with their event; the timeline inline is read-only.
+        for formset in formsets:
+            self.save_formset(request, form, formset, change=change)
 
 
 @admin.register(TicketEvent)

@@ -84,3 +84,36 @@ def test_admin_rule_form_shows_errors_at_their_place(client, admin_user):
     assert "conditions.all[0].value: Must be one of call, bug, rfe, rma." in (
         response.content.decode()
     )
+
+
+def test_admin_tags_and_department_go_through_the_service(client, admin_user, customer):
+    from accounts.models import Department
+    from tickets.models import Tag
+    from tickets.services import ticket_create
+
+    ticket = ticket_create(customer=customer, kind="bug", channel="web", subject="S")
+    vip = Tag.objects.create(name="vip")
+    client.force_login(admin_user)
+    response = client.post(
+        f"/admin/tickets/ticket/{ticket.pk}/change/",
+        {
+            "kind": "bug",
+            "channel": "web",
+            "subject": "S",
+            "description": "",
+            "customer": customer.pk,
+            "product": "",
+            "priority": "normal",
+            "status": "new",
+            "department": Department.objects.get(slug="finance").pk,
+            "tags": [vip.pk],
+            "timeline-TOTAL_FORMS": "1",
+            "timeline-INITIAL_FORMS": "1",
+            "timeline-0-id": ticket.timeline.get().pk,
+            "timeline-0-ticket": ticket.pk,
+        },
+    )
+    assert response.status_code == 302, response.content[:3000]
+    event = TicketEvent.objects.get(ticket=ticket, type="ticket.updated")
+    assert event.changes == {"tags": [[], ["vip"]], "department": [None, "finance"]}
+    assert list(ticket.tags.values_list("name", flat=True)) == ["vip"]
