@@ -17,25 +17,33 @@ class DeliveryStatus(models.TextChoices):
     SUPPRESSED = "suppressed", "Not sent: automatic or no-reply address"
 
 
-class EmailDelivery(models.Model):
-    """One email from a rule to one recipient, rendered when the rule fired."""
+class Delivery(models.Model):
+    """What every outbound delivery records: what made it, where it stands, when to try again."""
 
     Status = DeliveryStatus
 
     event = models.ForeignKey(TicketEvent, on_delete=models.CASCADE, related_name="+")
     rule = models.ForeignKey(Rule, on_delete=models.PROTECT, related_name="+")
-    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="email_deliveries")
-    recipient = models.EmailField()
-    subject = models.CharField(max_length=250)
-    body = models.TextField()
     status = models.CharField(
         max_length=16, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
     )
     reason = models.CharField(max_length=300, blank=True)
     attempts = models.PositiveIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        abstract = True
+
+
+class EmailDelivery(Delivery):
+    """One email from a rule to one recipient, rendered when the rule fired."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="email_deliveries")
+    recipient = models.EmailField()
+    subject = models.CharField(max_length=250)
+    body = models.TextField()
+    sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -78,24 +86,13 @@ class Webhook(models.Model):
         return self.name
 
 
-class WebhookDelivery(models.Model):
+class WebhookDelivery(Delivery):
     """One call of a webhook by a rule for an event, with its attempts."""
 
-    Status = DeliveryStatus
-
-    event = models.ForeignKey(TicketEvent, on_delete=models.CASCADE, related_name="+")
-    rule = models.ForeignKey(Rule, on_delete=models.PROTECT, related_name="+")
     webhook = models.ForeignKey(Webhook, on_delete=models.PROTECT, related_name="deliveries")
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="webhook_deliveries")
     payload = models.JSONField()
-    status = models.CharField(
-        max_length=16, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
-    )
-    reason = models.CharField(max_length=300, blank=True)
-    attempts = models.PositiveIntegerField(default=0)
-    next_attempt_at = models.DateTimeField(null=True, blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
