@@ -1,14 +1,16 @@
 """The active rule set, compiled once and cached in each process until a rule changes.
 
-Every change to a rule writes a ``RuleVersion``, so the highest version id is a cheap and exact
-key for the whole rule set: one indexed query per event instead of one per rule.
+Every change to a rule writes a ``RuleVersion``, so the versions identify the whole rule set:
+the key is the highest version id together with the number of versions (two admins saving at
+once can commit their versions out of id order; the count still changes when the later one
+lands). One small query per event instead of one per rule.
 """
 
 import threading
 from collections import defaultdict
 from dataclasses import dataclass
 
-from django.db.models import Max
+from django.db.models import Count, Max
 
 from routing.engine.conditions import CompiledRule, compile_rule
 from routing.models import Rule, RuleVersion
@@ -16,7 +18,7 @@ from routing.models import Rule, RuleVersion
 
 @dataclass(frozen=True)
 class RuleSet:
-    key: int | None
+    key: tuple
     by_trigger: dict[str, tuple[CompiledRule, ...]]
     by_id: dict[int, CompiledRule]
 
@@ -28,8 +30,9 @@ _lock = threading.Lock()
 _cached: RuleSet | None = None
 
 
-def current_key() -> int | None:
-    return RuleVersion.objects.aggregate(key=Max("id"))["key"]
+def current_key() -> tuple:
+    found = RuleVersion.objects.aggregate(newest=Max("id"), count=Count("id"))
+    return (found["newest"], found["count"])
 
 
 def load_rule_set() -> RuleSet:
