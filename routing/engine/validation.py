@@ -50,11 +50,12 @@ def _one_condition_errors(item, path: str, trigger: str | None) -> ErrorList:
     unknown = set(item) - {"field", "operator", "value"}
     if unknown:
         return [(f"{path}.{sorted(unknown)[0]}", "Unknown key.")]
-    field = FIELDS.get(item.get("field"))
+    name = item.get("field")
+    field = FIELDS.get(name) if isinstance(name, str) else None
     if field is None:
         return [(f"{path}.field", f"Unknown field {item.get('field')!r}.")]
     operator = item.get("operator")
-    if operator not in field.operators:
+    if not isinstance(operator, str) or operator not in field.operators:
         allowed = ", ".join(field.operators)
         return [
             (f"{path}.operator", f"{operator!r} does not apply to {field.name}; use {allowed}.")
@@ -87,7 +88,7 @@ def _value_error(field, operator: str, value) -> str | None:
 
 def _scalar_error(field, value) -> str | None:
     if field.type == CHOICE:
-        if value not in field.choices:
+        if not isinstance(value, str) or value not in field.choices:
             return f"Must be one of {', '.join(field.choices)}."
     elif field.type in (TEXT, TAGS):
         if not isinstance(value, str) or not value.strip():
@@ -115,7 +116,8 @@ def action_errors(actions) -> ErrorList:
         if not isinstance(action, dict):
             errors.append((path, 'Must be an object with a "type".'))
             continue
-        spec = ACTIONS.get(action.get("type"))
+        kind = action.get("type")
+        spec = ACTIONS.get(kind) if isinstance(kind, str) else None
         if spec is None:
             message = f"Unknown action {action.get('type')!r}; use {', '.join(ACTIONS)}."
             errors.append((f"{path}.type", message))

@@ -281,3 +281,47 @@ def test_language_describes_fields_actions_and_choices(api, rep):
     assert {a["type"] for a in body["actions"]} >= {"notify_department", "send_email"}
     assert {"slug": "finance", "name": "Finance"} in body["departments"]
     assert "rep" in [u["username"] for u in body["users"]]
+
+
+WRONG_TYPES = [[], {}, ["kind"], {"a": 1}, 3, None, True]
+
+
+@pytest.mark.parametrize("value", WRONG_TYPES)
+@pytest.mark.parametrize(
+    ("place", "build"),
+    [
+        ("conditions.all[0].field", lambda v: ({"all": [{"field": v, "operator": "is"}]}, None)),
+        (
+            "conditions.all[0].operator",
+            lambda v: ({"all": [{"field": "kind", "operator": v, "value": "bug"}]}, None),
+        ),
+        (
+            "conditions.all[0].value",
+            lambda v: ({"all": [{"field": "kind", "operator": "is", "value": v}]}, None),
+        ),
+        ("actions[0].type", lambda v: (None, [{"type": v}])),
+        (
+            "actions[0].department",
+            lambda v: (None, [{"type": "notify_department", "department": v}]),
+        ),
+        ("actions[0].priority", lambda v: (None, [{"type": "set_priority", "priority": v}])),
+        ("actions[0].tag", lambda v: (None, [{"type": "add_tag", "tag": v}])),
+        (
+            "actions[0].to",
+            lambda v: (None, [{"type": "send_email", "to": v, "subject": "s", "body": "b"}]),
+        ),
+        ("actions[0].webhook", lambda v: (None, [{"type": "call_webhook", "webhook": v}])),
+        ("actions[0].user", lambda v: (None, [{"type": "assign", "user": v}])),
+    ],
+)
+def test_values_of_the_wrong_type_are_a_400_at_their_place(admin_api, place, build, value):
+    conditions, actions = build(value)
+    draft = {
+        **RENEWAL,
+        "conditions": conditions or RENEWAL["conditions"],
+        "actions": actions or RENEWAL["actions"],
+    }
+    response = admin_api.post("/api/v1/rules/", draft, format="json")
+    assert response.status_code == 400, response.content
+    assert place in response.json()
+    assert not Rule.objects.exists()
