@@ -17,7 +17,7 @@ from routing.calendar import add_working_days
 from routing.engine.templates import render, template_context, template_error
 from routing.models import FollowUpTask, Notification
 from tickets.models import Ticket, TicketEvent
-from tickets.services import clean_tag_names, ticket_update
+from tickets.services import clean_tag_names, natural_value, ticket_update
 
 ErrorList = list[tuple[str, str]]
 
@@ -37,8 +37,11 @@ class ActionContext:
     rule_id: int | None = None
     rule_name: str = ""
     changes: dict = field(default_factory=dict)
+    added_tags: set[str] = field(default_factory=set)
     changed_by: list[str] = field(default_factory=list)
     _template_context: dict | None = None
+    _locked: Ticket | None = None
+    _current_tags: list[str] | None = None
 
     def template_context(self) -> dict:
         if self._template_context is None:
@@ -46,6 +49,34 @@ class ActionContext:
                 ticket=self.ticket, rule_name=self.rule_name, event_type=self.event.type
             )
         return {**self._template_context, "rule": {"name": self.rule_name}}
+
+    def locked_ticket(self) -> Ticket:
+        """The ticket as it is now, locked until routing commits.
+
+        Rules decide on the event's snapshot, but a person may have changed the ticket since:
+        changes are made against the locked row, so routing never overwrites a later human edit.
+        """
+        if self._locked is None:
+            self._locked = (
+                Ticket.objects.select_for_update(of=("self",))
+                .select_related("assignee", "department")
+                .get(pk=self.ticket.pk)
+            )
+        return self._locked
+
+    def current_tags(self) -> list[str]:
+        if self._current_tags is None:
+            self._current_tags = sorted(self.locked_ticket().tags.values_list("name", flat=True))
+        return self._current_tags
+
+    def changed_since_event(self, name: str) -> str | None:
+        """Why ``name`` must be left alone, if someone changed it after the event; else None."""
+        if name in self.changes:
+            return None  # changed by an earlier rule of this run
+        now = natural_value(getattr(self.locked_ticket(), name))
+        if now != self.event.snapshot.get(name):
+            return f"Skipped: {name} was changed to {now!r} after this event"
+        return None
 
     def change(self, name: str, value) -> None:
         self.changes[name] = value
@@ -91,7 +122,13 @@ def _validate_notify(action: dict, path: str) -> ErrorList:
 
 
 def _perform_notify(action: dict, ctx: ActionContext) -> dict:
-    department = Department.objects.get(slug=action["department"])
+    department = Department.objects.filter(slug=action["department"]).first()
+    if department is None:
+        slug = action["department"]
+        return {
+            "type": "notify_department",
+            "done": f"Skipped: department {slug!r} no longer exists",
+        }
     message = render(action["message"], ctx.template_context()) if action.get("message") else ""
     notification, created = Notification.objects.get_or_create(
         event=ctx.event,
@@ -158,12 +195,16 @@ def _validate_priority(action: dict, path: str) -> ErrorList:
 
 def _perform_priority(action: dict, ctx: ActionContext) -> dict:
     priority = action["priority"]
+    done = {"type": "set_priority", "priority": priority}
     if ctx.facts["priority"] == priority:
-        return {"type": "set_priority", "priority": priority, "done": "Priority already set"}
+        return {**done, "done": "Priority already set"}
+    overridden = ctx.changed_since_event("priority")
+    if overridden:
+        return {**done, "done": overridden}
     ctx.change("priority", priority)
     # Later rules for this event see the new priority, as the person reading the ticket would.
     ctx.facts["priority"] = priority
-    return {"type": "set_priority", "priority": priority, "done": f"Priority set to {priority}"}
+    return {**done, "done": f"Priority set to {priority}"}
 
 
 def _validate_assign(action: dict, path: str) -> ErrorList:
@@ -189,9 +230,14 @@ def _perform_assign(action: dict, ctx: ActionContext) -> dict:
             return {"type": "assign", "done": f"Skipped: user {value!r} is no longer active"}
     else:
         name, value = "department", action["department"]
-        target = Department.objects.get(slug=value)
+        target = Department.objects.filter(slug=value).first()
+        if target is None:
+            return {"type": "assign", "done": f"Skipped: department {value!r} no longer exists"}
     if ctx.facts.get(name) == value:
         return {"type": "assign", name: value, "done": f"Already assigned to {value}"}
+    overridden = ctx.changed_since_event(name)
+    if overridden:
+        return {"type": "assign", name: value, "done": overridden}
     ctx.change(name, target)
     ctx.facts[name] = value
     return {"type": "assign", name: value, "done": f"Assigned to {value}"}
@@ -211,26 +257,29 @@ def _validate_tag(action: dict, path: str) -> ErrorList:
 
 def _perform_tag(action: dict, ctx: ActionContext) -> dict:
     tag = clean_tag_names([action["tag"]])[0]
-    tags = list(ctx.facts.get("tags") or [])
-    if tag in tags:
+    if tag in ctx.facts.get("tags", ()) or tag in ctx.current_tags():
         return {"type": "add_tag", "tag": tag, "done": "Tag already there"}
-    tags = sorted({*tags, tag})
-    ctx.change("tags", tags)
-    ctx.facts["tags"] = tags
+    # A tag is added to the tags the ticket has now, keeping any a person added or removed since.
+    ctx.added_tags.add(tag)
+    ctx.changed_by.append(ctx.rule_name)
+    ctx.facts["tags"] = sorted({*ctx.facts.get("tags", ()), tag})
     return {"type": "add_tag", "tag": tag, "done": f"Tagged {tag}"}
 
 
 def apply_ticket_changes(ctx: ActionContext) -> None:
     """Apply what the rules changed on the ticket as one change, caused by the routed event."""
-    if not ctx.changes:
+    if not ctx.changes and not ctx.added_tags:
         return
+    changes = dict(ctx.changes)
+    if ctx.added_tags:
+        changes["tags"] = sorted({*ctx.current_tags(), *ctx.added_tags})
     names = ", ".join(f"“{name}”" for name in dict.fromkeys(ctx.changed_by))
     ctx.ticket = ticket_update(
         ticket=ctx.ticket,
         actor=None,
         caused_by=ctx.event,
         reason=f"Set by routing rules {names}",
-        **ctx.changes,
+        **changes,
     )
 
 

@@ -64,7 +64,9 @@ def _recipients(action: dict, ctx: ActionContext) -> list[str]:
     if action["to"] == "salesperson":
         salesperson = ticket.customer.salesperson
         return [salesperson.email] if salesperson and salesperson.email else []
-    department = Department.objects.get(slug=action["department"])
+    department = Department.objects.filter(slug=action["department"]).first()
+    if department is None:
+        return []  # deleted since the rule was saved
     if department.email:
         return [department.email]
     return sorted({m.email for m in department.members.filter(is_active=True) if m.email})
@@ -158,7 +160,10 @@ def webhook_payload(ctx: ActionContext) -> dict:
 def _perform_webhook(action: dict, ctx: ActionContext) -> dict:
     from routing.tasks import call_webhook_delivery
 
-    webhook = Webhook.objects.get(name=action["webhook"])
+    webhook = Webhook.objects.filter(name=action["webhook"]).first()
+    if webhook is None:
+        name = action["webhook"]
+        return {"type": "call_webhook", "done": f"Skipped: webhook {name!r} no longer exists"}
     if not webhook.is_active:
         return {"type": "call_webhook", "webhook": webhook.name, "done": "Skipped: inactive"}
     delivery, created = WebhookDelivery.objects.get_or_create(

@@ -11,7 +11,14 @@ from django.utils import timezone
 from accounts.models import Department, Membership
 from routing import deliveries
 from routing.engine.delivery_actions import is_automatic_address
-from routing.models import EmailDelivery, FollowUpTask, Notification, Webhook, WebhookDelivery
+from routing.models import (
+    EmailDelivery,
+    FollowUpTask,
+    Notification,
+    RuleMatch,
+    Webhook,
+    WebhookDelivery,
+)
 from routing.services import rule_create
 from tests.conftest import dispatch_pending
 from tests.factories import ContactFactory, CustomerFactory, UserFactory
@@ -51,6 +58,62 @@ class TestTicketActions:
         new_ticket(customer)
         dispatch_pending()
         assert not TicketEvent.objects.filter(type="ticket.updated").exists()
+
+    def test_a_later_human_change_wins_over_the_rule(self, customer, rep):
+        rule(
+            [
+                {"type": "set_priority", "priority": "urgent"},
+                {"type": "assign", "department": "finance"},
+                {"type": "add_tag", "tag": "vip"},
+            ]
+        )
+        ticket = new_ticket(customer, tags=["old"])
+        # A rep edits the ticket before its creation event is routed.
+        ticket_update(ticket=ticket, actor=rep, priority="high", tags=["old", "callback"])
+        dispatch_pending()
+        ticket.refresh_from_db()
+        assert ticket.priority == "high"
+        assert ticket.department.slug == "finance"
+        assert sorted(ticket.tags.values_list("name", flat=True)) == ["callback", "old", "vip"]
+        outcomes = [a["done"] for a in RuleMatch.objects.get(event__type="ticket.created").actions]
+        assert outcomes == [
+            "Skipped: priority was changed to 'high' after this event",
+            "Assigned to finance",
+            "Tagged vip",
+        ]
+
+    def test_a_tag_removed_by_a_person_is_not_added_back(self, customer, rep):
+        rule(
+            [{"type": "add_tag", "tag": "vip"}],
+            trigger="ticket.updated",
+            conditions={"all": [{"field": "subject", "operator": "changed"}]},
+        )
+        ticket = new_ticket(customer, tags=["vip"])
+        ticket_update(ticket=ticket, actor=rep, subject="Printer still on fire")
+        ticket_update(ticket=ticket, actor=rep, tags=[])
+        dispatch_pending()
+        assert not ticket.tags.exists()
+
+    def test_a_deleted_department_is_skipped_not_an_error(self, customer):
+        rule(
+            [
+                {"type": "notify_department", "department": "marketing"},
+                {"type": "assign", "department": "marketing"},
+                {"type": "notify_department", "department": "engineering"},
+            ]
+        )
+        Department.objects.filter(slug="marketing").delete()
+        new_ticket(customer)
+        dispatch_pending()
+        outcomes = [a["done"] for a in RuleMatch.objects.get().actions]
+        assert outcomes == [
+            "Skipped: department 'marketing' no longer exists",
+            "Skipped: department 'marketing' no longer exists",
+            "Notified Engineering",
+        ]
+        assert list(Notification.objects.values_list("department__slug", flat=True)) == [
+            "engineering"
+        ]
 
     def test_add_tag_is_seen_by_later_rules(self, customer):
         rule([{"type": "add_tag", "tag": "VIP"}], name="tag", order=1)
