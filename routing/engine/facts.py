@@ -1,8 +1,8 @@
 """The facts a rule is evaluated against, keyed by condition field name.
 
 The ticket comes from the event's snapshot (as it was when the event happened); the customer's
-standing and overdue follow-ups are as they are now; time fields are measured at ``now``, which
-is the event's time for ticket events.
+invoices, contract and follow-ups are the rows as they are now, judged on the event's date; time
+fields are measured at ``now``, which is the event's time for ticket events.
 """
 
 from datetime import date, datetime
@@ -91,8 +91,12 @@ def _overdue_followup_ticket_ids(ticket_ids, today: date) -> set[int]:
 
 
 def facts_for_event(event: TicketEvent) -> dict:
-    """Facts for routing one event (two queries: the customer's standing, overdue follow-ups)."""
-    today = timezone.localdate()
+    """Facts for routing one event (two queries: the customer's standing, overdue follow-ups).
+
+    Dates are those of the event's day in the company's time zone, so a late routing (a broker
+    outage, a backlog) decides "overdue" and "ends within N days" as a prompt one would have.
+    """
+    today = timezone.localdate(event.created_at)
     ticket = event.ticket
     return build_facts(
         snapshot=event.snapshot,

@@ -3,7 +3,7 @@
 import hashlib
 import hmac
 import json
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from django.utils import timezone
@@ -58,6 +58,18 @@ class TestTicketActions:
         new_ticket(customer)
         dispatch_pending()
         assert not TicketEvent.objects.filter(type="ticket.updated").exists()
+
+    def test_follow_up_due_date_counts_from_the_event_day_in_the_company_time_zone(
+        self, settings, customer
+    ):
+        settings.TIME_ZONE = "Europe/Berlin"
+        rule([{"type": "create_followup", "due_in_working_days": 1}])
+        new_ticket(customer)
+        # Sunday 23:30 UTC is already Monday 00:30 in Berlin; routed days later all the same.
+        sunday_night = datetime(2026, 11, 22, 23, 30, tzinfo=UTC)
+        TicketEvent.objects.update(created_at=sunday_night)
+        dispatch_pending()
+        assert FollowUpTask.objects.get().due_on == date(2026, 11, 24)
 
     def test_a_later_human_change_wins_over_the_rule(self, customer, rep):
         rule(
@@ -405,3 +417,16 @@ def test_processing_twice_creates_no_second_delivery(customer):
     assert EmailDelivery.objects.count() == 1
     assert Ticket.objects.count() == 1
     assert CustomerFactory._meta.model.objects.count() == 1
+
+
+def test_dates_in_facts_are_those_of_the_event_day(settings):
+    from routing.engine.facts import facts_for_event
+
+    settings.TIME_ZONE = "Europe/Berlin"
+    customer = CustomerFactory(contract_ends_on=date(2026, 12, 1))
+    ticket = new_ticket(customer)
+    event = TicketEvent.objects.get(ticket=ticket)
+    event.created_at = datetime(2026, 11, 22, 23, 30, tzinfo=UTC)  # Monday 23 in Berlin
+    facts = facts_for_event(event)
+    assert facts["customer.contract_ends_in_days"] == 8
+    assert facts["customer.has_service_contract"] is True

@@ -30,3 +30,16 @@ def test_working_weekdays_come_from_settings(settings):
 @pytest.mark.parametrize("start", [date(2026, 11, 21), date(2026, 11, 22)])
 def test_starting_on_a_weekend(start):
     assert add_working_days(start, 1) == date(2026, 11, 23)
+
+
+def test_working_hours_are_counted_in_the_company_time_zone(settings):
+    from datetime import UTC, datetime
+
+    from routing.calendar import working_hours_between
+
+    settings.TIME_ZONE = "Europe/Berlin"
+    settings.WORKING_HOURS = (9, 17)
+    # 08:30 to 17:30 in Berlin (UTC+1 in November): the whole 9-17 working day, 8 hours.
+    start = datetime(2026, 11, 23, 7, 30, tzinfo=UTC)
+    end = datetime(2026, 11, 23, 16, 30, tzinfo=UTC)
+    assert working_hours_between(start, end) == 8.0
