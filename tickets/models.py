@@ -177,7 +177,14 @@ class TicketEvent(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     dispatched_at = models.DateTimeField(null=True, blank=True)
-    dispatch_attempts = models.PositiveIntegerField(default=0)
+    dispatch_failures = models.PositiveIntegerField(
+        default=0, help_text="Dispatches that raised; after too many the sweep leaves it alone."
+    )
+    next_dispatch_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="The sweep leaves it alone until then (a claim, or a failure's backoff).",
+    )
 
     class Meta:
         ordering = ["created_at", "id"]

@@ -10,7 +10,8 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import F
+from django.db import transaction
+from django.db.models import F, Q
 from django.utils import timezone
 
 from helpdesk.queue import enqueue_on_commit
@@ -35,9 +36,9 @@ SNAPSHOT_FIELDS = (
 )
 SNAPSHOT_TIMES = ("created_at", "updated_at", "status_changed_at", "first_response_at")
 
-# An event that keeps failing is left alone after this many attempts and logged as an error, so
-# one poisonous event cannot occupy the workers forever.
-MAX_DISPATCH_ATTEMPTS = 10
+# An event whose dispatch keeps failing is left alone after this many failures and logged as an
+# error, so one poisonous event cannot occupy the workers forever.
+MAX_DISPATCH_FAILURES = 10
 
 
 def subscribe(handler: EventHandler) -> None:
@@ -84,37 +85,69 @@ def event_record(
 
 
 def event_dispatch(*, event_id: int) -> bool:
-    """Hand an event to every subscriber, then mark it dispatched. False if nothing was to do."""
+    """Hand an event to every subscriber, then mark it dispatched. False if nothing was to do.
+
+    A subscriber that raises makes it a failure: counted, and backed off before the sweep tries
+    again. A duplicate delivery of a dispatched event costs one query and counts for nothing.
+    """
     event = TicketEvent.objects.select_related("ticket").filter(pk=event_id).first()
     if event is None or event.dispatched_at is not None:
         return False
-    TicketEvent.objects.filter(pk=event_id).update(dispatch_attempts=F("dispatch_attempts") + 1)
-    for handler in _subscribers:
-        handler(event)
+    try:
+        for handler in _subscribers:
+            handler(event)
+    except Exception:
+        failures = event.dispatch_failures + 1
+        TicketEvent.objects.filter(pk=event_id).update(
+            dispatch_failures=F("dispatch_failures") + 1,
+            next_dispatch_at=timezone.now() + _backoff(failures),
+        )
+        raise
     TicketEvent.objects.filter(pk=event_id, dispatched_at__isnull=True).update(
-        dispatched_at=timezone.now()
+        dispatched_at=timezone.now(), next_dispatch_at=None
     )
     return True
 
 
+def _backoff(failures: int) -> timedelta:
+    # 10 s, 20 s, 40 s ... at the default grace, capped at an hour.
+    seconds = settings.OUTBOX_REDISPATCH_AFTER_SECONDS * 2 ** min(failures - 1, 12)
+    return timedelta(seconds=min(seconds, 3600))
+
+
 def events_sweep() -> int:
-    """Enqueue again the events still undispatched after the grace period; returns how many."""
-    cutoff = timezone.now() - timedelta(seconds=settings.OUTBOX_REDISPATCH_AFTER_SECONDS)
-    pending = TicketEvent.objects.filter(dispatched_at__isnull=True, created_at__lte=cutoff)
-    stuck = pending.filter(dispatch_attempts__gte=MAX_DISPATCH_ATTEMPTS).count()
+    """Enqueue again the events still undispatched after the grace period; returns how many.
+
+    Each event enqueued is claimed until a time that grows with its age (at least the grace
+    period, at most an hour): an event waiting behind a long queue is not enqueued again on
+    every sweep, but one whose message was lost is not left waiting long either.
+    """
+    now = timezone.now()
+    grace = timedelta(seconds=settings.OUTBOX_REDISPATCH_AFTER_SECONDS)
+    pending = TicketEvent.objects.filter(dispatched_at__isnull=True, created_at__lte=now - grace)
+    stuck = pending.filter(dispatch_failures__gte=MAX_DISPATCH_FAILURES).count()
     if stuck:
         logger.error(
             "%d ticket events failed %d dispatches; see docs/operations.md",
             stuck,
-            MAX_DISPATCH_ATTEMPTS,
+            MAX_DISPATCH_FAILURES,
         )
-    event_ids = list(
-        pending.filter(dispatch_attempts__lt=MAX_DISPATCH_ATTEMPTS)
+    due = (
+        pending.filter(dispatch_failures__lt=MAX_DISPATCH_FAILURES)
+        .filter(Q(next_dispatch_at__isnull=True) | Q(next_dispatch_at__lte=now))
         .order_by("created_at", "id")
-        .values_list("id", flat=True)[: settings.OUTBOX_SWEEP_BATCH]
     )
     from tickets.tasks import dispatch_event
 
-    for event_id in event_ids:
-        enqueue_on_commit(dispatch_event, event_id)
-    return len(event_ids)
+    with transaction.atomic():
+        # SKIP LOCKED: two beat schedulers running by mistake split the work instead of doubling it.
+        events = list(
+            due.select_for_update(skip_locked=True).only("id", "created_at")[
+                : settings.OUTBOX_SWEEP_BATCH
+            ]
+        )
+        for event in events:
+            claim = max(grace, min(now - event.created_at, timedelta(hours=1)))
+            TicketEvent.objects.filter(pk=event.pk).update(next_dispatch_at=now + claim)
+            enqueue_on_commit(dispatch_event, event.pk)
+    return len(events)
