@@ -40,17 +40,10 @@ class CustomerSerializer(serializers.ModelSerializer):
     def get_has_service_contract(self, customer: Customer) -> bool:
         return customer_has_service_contract(customer, today=self.context["today"])
 
-    def validate(self, attrs):
-        starts = attrs.get("contract_starts_on", getattr(self.instance, "contract_starts_on", None))
-        ends = attrs.get("contract_ends_on", getattr(self.instance, "contract_ends_on", None))
-        if starts and ends and ends < starts:
-            raise serializers.ValidationError(
-                {"contract_ends_on": "The contract cannot end before it starts."}
-            )
-        return attrs
-
 
 class ContactSerializer(serializers.ModelSerializer):
+    """A person at a customer; the customer is chosen on creation and cannot change after."""
+
     class Meta:
         model = Contact
         fields = ["id", "customer", "name", "email", "phone", "title"]
@@ -77,12 +70,3 @@ class InvoiceSerializer(serializers.ModelSerializer):
 
     def get_is_overdue(self, invoice: Invoice) -> bool:
         return invoice.paid_on is None and invoice.due_on < self.context["today"]
-
-    def validate(self, attrs):
-        issued = attrs.get("issued_on", getattr(self.instance, "issued_on", None))
-        due = attrs.get("due_on", getattr(self.instance, "due_on", None))
-        if issued and due and due < issued:
-            raise serializers.ValidationError(
-                {"due_on": "An invoice cannot fall due before it is issued."}
-            )
-        return attrs

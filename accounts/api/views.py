@@ -1,6 +1,7 @@
 from django.utils import timezone
 from rest_framework import permissions, viewsets
 
+from accounts import services
 from accounts.api.filters import ContactFilter, CustomerFilter, InvoiceFilter
 from accounts.api.permissions import IsFinanceOrAdminForWrites
 from accounts.api.serializers import (
@@ -48,14 +49,17 @@ class CustomerViewSet(TodayContextMixin, viewsets.ModelViewSet):
         return customers_with_standing()
 
     def perform_create(self, serializer):
-        self._save_and_reload(serializer)
+        customer = services.customer_create(**serializer.validated_data)
+        self._reload(serializer, customer)
 
     def perform_update(self, serializer):
-        self._save_and_reload(serializer)
+        customer = services.customer_update(
+            customer=serializer.instance, **serializer.validated_data
+        )
+        self._reload(serializer, customer)
 
-    def _save_and_reload(self, serializer):
+    def _reload(self, serializer, customer):
         # The answer carries the derived standing, which only the annotated query knows.
-        customer = serializer.save()
         serializer.instance = self.get_queryset().get(pk=customer.pk)
 
 
@@ -69,6 +73,14 @@ class ContactViewSet(viewsets.ModelViewSet):
     def get_queryset(self):
         return contacts_list()
 
+    def perform_create(self, serializer):
+        serializer.instance = services.contact_create(**serializer.validated_data)
+
+    def perform_update(self, serializer):
+        serializer.instance = services.contact_update(
+            contact=serializer.instance, **serializer.validated_data
+        )
+
 
 class InvoiceViewSet(TodayContextMixin, viewsets.ModelViewSet):
     serializer_class = InvoiceSerializer
@@ -79,3 +91,11 @@ class InvoiceViewSet(TodayContextMixin, viewsets.ModelViewSet):
 
     def get_queryset(self):
         return invoices_list()
+
+    def perform_create(self, serializer):
+        serializer.instance = services.invoice_create(**serializer.validated_data)
+
+    def perform_update(self, serializer):
+        serializer.instance = services.invoice_update(
+            invoice=serializer.instance, **serializer.validated_data
+        )

@@ -169,3 +169,22 @@ def test_contacts_api(api, customer):
     )
     assert response.status_code == 201
     assert api.get("/api/v1/contacts/", {"email": "ANN@x.example"}).json()["count"] == 1
+    contact_id = response.json()["id"]
+    other = CustomerFactory()
+    response = api.patch(f"/api/v1/contacts/{contact_id}/", {"customer": other.pk})
+    assert response.status_code == 400
+    assert response.json() == {"customer": ["This cannot be changed once created."]}
+    response = api.patch(f"/api/v1/contacts/{contact_id}/", {"customer": customer.pk, "phone": "1"})
+    assert response.status_code == 200
+    assert response.json()["phone"] == "1"
+
+
+def test_an_invoice_stays_with_its_customer(admin_api, customer):
+    invoice = InvoiceFactory(customer=customer)
+    response = admin_api.patch(
+        f"/api/v1/invoices/{invoice.pk}/", {"customer": CustomerFactory().pk}
+    )
+    assert response.status_code == 400
+    assert response.json() == {"customer": ["This cannot be changed once created."]}
+    invoice.refresh_from_db()
+    assert invoice.customer == customer

@@ -1,0 +1,91 @@
+"""Writes on customers, contacts and invoices. Each validates the whole row before saving it."""
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from accounts.models import Contact, Customer, Invoice
+
+CUSTOMER_FIELDS = frozenset(
+    {"name", "salesperson", "contract_starts_on", "contract_ends_on", "pay_for_bug"}
+)
+CONTACT_FIELDS = frozenset({"name", "email", "phone", "title"})
+INVOICE_FIELDS = frozenset({"number", "amount", "issued_on", "due_on", "paid_on"})
+
+
+def _set_fields(instance, fields: dict, allowed: frozenset, fixed: tuple[str, ...] = ()) -> None:
+    for name in fixed:
+        if name in fields and fields[name] != getattr(instance, name):
+            # Moving a contact or invoice to another organisation would silently rewrite the
+            # history of both; create a new one instead.
+            raise ValidationError({name: "This cannot be changed once created."})
+    unknown = set(fields) - allowed - set(fixed)
+    if unknown:
+        raise ValidationError({name: "This field cannot be changed." for name in sorted(unknown)})
+    for name, value in fields.items():
+        setattr(instance, name, value)
+
+
+def _check_contract(customer: Customer) -> None:
+    starts, ends = customer.contract_starts_on, customer.contract_ends_on
+    if starts and ends and ends < starts:
+        raise ValidationError({"contract_ends_on": "The contract cannot end before it starts."})
+
+
+def _check_invoice(invoice: Invoice) -> None:
+    if invoice.issued_on and invoice.due_on and invoice.due_on < invoice.issued_on:
+        raise ValidationError({"due_on": "An invoice cannot fall due before it is issued."})
+
+
+@transaction.atomic
+def customer_create(**fields) -> Customer:
+    customer = Customer()
+    _set_fields(customer, fields, CUSTOMER_FIELDS)
+    _check_contract(customer)
+    customer.full_clean()
+    customer.save()
+    return customer
+
+
+@transaction.atomic
+def customer_update(*, customer: Customer, **fields) -> Customer:
+    _set_fields(customer, fields, CUSTOMER_FIELDS)
+    _check_contract(customer)
+    customer.full_clean()
+    customer.save()
+    return customer
+
+
+@transaction.atomic
+def contact_create(*, customer: Customer, **fields) -> Contact:
+    contact = Contact(customer=customer)
+    _set_fields(contact, fields, CONTACT_FIELDS)
+    contact.full_clean()
+    contact.save()
+    return contact
+
+
+@transaction.atomic
+def contact_update(*, contact: Contact, **fields) -> Contact:
+    _set_fields(contact, fields, CONTACT_FIELDS, fixed=("customer",))
+    contact.full_clean()
+    contact.save()
+    return contact
+
+
+@transaction.atomic
+def invoice_create(*, customer: Customer, **fields) -> Invoice:
+    invoice = Invoice(customer=customer)
+    _set_fields(invoice, fields, INVOICE_FIELDS)
+    _check_invoice(invoice)
+    invoice.full_clean()
+    invoice.save()
+    return invoice
+
+
+@transaction.atomic
+def invoice_update(*, invoice: Invoice, **fields) -> Invoice:
+    _set_fields(invoice, fields, INVOICE_FIELDS, fixed=("customer",))
+    _check_invoice(invoice)
+    invoice.full_clean()
+    invoice.save()
+    return invoice
