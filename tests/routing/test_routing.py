@@ -185,6 +185,66 @@ class TestOnce:
         with pytest.raises(IntegrityError), transaction.atomic():
             RoutingRun.objects.create(event=event)
 
+    def test_database_refuses_a_second_follow_up_for_the_same_event_and_rule(
+        self, customer, salesperson
+    ):
+        rule_create(
+            name="follow up",
+            trigger="ticket.created",
+            conditions={},
+            actions=[{"type": "create_followup", "due_in_working_days": 1}],
+        )
+        ticket = new_ticket(customer)
+        dispatch_pending()
+        existing = FollowUpTask.objects.get(ticket=ticket)
+        with pytest.raises(IntegrityError), transaction.atomic():
+            FollowUpTask.objects.create(
+                event=existing.event,
+                rule=existing.rule,
+                ticket=ticket,
+                customer=customer,
+                salesperson=salesperson,
+                due_on=existing.due_on,
+            )
+
+    def test_an_action_failing_half_way_leaves_nothing_behind(self, customer, monkeypatch):
+        from routing.engine import actions
+
+        rule_create(
+            name="two actions",
+            trigger="ticket.created",
+            conditions={},
+            actions=[
+                {"type": "notify_department", "department": "engineering"},
+                {"type": "set_priority", "priority": "urgent"},
+                {"type": "add_tag", "tag": "boom"},
+            ],
+        )
+        ticket = new_ticket(customer)
+        event = TicketEvent.objects.get(ticket=ticket)
+
+        def explode(action, ctx):
+            raise RuntimeError("the tag table is on fire")
+
+        spec = actions.ACTIONS["add_tag"]
+        monkeypatch.setitem(
+            actions.ACTIONS, "add_tag", spec.__class__(spec.label, spec.validate, explode)
+        )
+        with pytest.raises(RuntimeError):
+            route_event(event)
+        # The run, the notification and the priority change went with the failed transaction,
+        # so the retry routes the event from scratch.
+        assert not RoutingRun.objects.exists()
+        assert not Notification.objects.exists()
+        assert not RuleMatch.objects.exists()
+        ticket.refresh_from_db()
+        assert ticket.priority == "normal"
+        assert TicketEvent.objects.count() == 1
+
+        monkeypatch.setitem(actions.ACTIONS, "add_tag", spec)
+        assert route_event(event) is not None
+        assert Notification.objects.count() == 1
+
     def test_dispatching_a_dispatched_event_again_does_nothing(self, customer, starter_rules):
         from tickets.outbox import event_dispatch
 
