@@ -102,13 +102,12 @@ def test_a_duplicate_delivery_is_not_a_failure(sent):
     assert event.dispatched_at is not None
 
 
-def test_embedded_mode_runs_the_periodic_sweeps_in_process(settings):
+def test_embedded_mode_runs_the_periodic_sweeps_in_process():
     from django.core.management import call_command
 
     from helpdesk.celery import app
 
     (event_id,) = events(1)
-    settings.CELERY_TASK_ALWAYS_EAGER = True
     saved = app.conf.task_always_eager, app.conf.task_eager_propagates
     app.conf.task_always_eager = app.conf.task_eager_propagates = True
     try:
@@ -119,9 +118,8 @@ def test_embedded_mode_runs_the_periodic_sweeps_in_process(settings):
     assert TicketEvent.objects.get(pk=event_id).dispatched_at is not None
 
 
-def test_periodic_tasks_command_refuses_to_double_celery_beat(settings):
+def test_periodic_tasks_command_refuses_to_double_celery_beat():
     from django.core.management import CommandError, call_command
 
-    settings.CELERY_TASK_ALWAYS_EAGER = False
     with pytest.raises(CommandError, match="celery -A helpdesk beat"):
         call_command("run_periodic_tasks", "--once")

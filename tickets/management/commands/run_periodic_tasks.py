@@ -21,7 +21,7 @@ class Command(BaseCommand):
         parser.add_argument("--once", action="store_true", help="Run every task once and exit.")
 
     def handle(self, *args, once: bool, **options):
-        if not settings.CELERY_TASK_ALWAYS_EAGER:
+        if not app.conf.task_always_eager:
             raise CommandError("A broker is configured: run `celery -A helpdesk beat` instead.")
         app.loader.import_default_modules()  # every app's tasks module, as a worker would
         schedule = settings.CELERY_BEAT_SCHEDULE
