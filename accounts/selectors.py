@@ -4,8 +4,8 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import Count, DecimalField, Q, QuerySet, Sum, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Count, DecimalField, F, Q, QuerySet, Sum, Value
+from django.db.models.functions import Coalesce, Replace
 from django.utils import timezone
 
 from accounts.models import Contact, Customer, Department, Invoice, User
@@ -106,3 +106,50 @@ def user_is_admin(user: User) -> bool:
 
 def user_in_department(user: User, slug: str) -> bool:
     return user.is_authenticated and user.memberships.filter(department__slug=slug).exists()
+
+
+# A contract ending within this many days is shown as "ending soon": time for a renewal call.
+CONTRACT_ENDING_SOON_DAYS = 30
+
+
+def contract_state(customer: Customer, *, today: date) -> str:
+    """``active``, ``ending_soon``, ``expired``, ``not_started`` or ``none``."""
+    ends = customer.contract_ends_on
+    if ends is None:
+        return "none"
+    if ends < today:
+        return "expired"
+    if customer.contract_starts_on and customer.contract_starts_on > today:
+        return "not_started"
+    return "ending_soon" if (ends - today).days <= CONTRACT_ENDING_SOON_DAYS else "active"
+
+
+def _digits_only(expression):
+    for separator in (" ", "-", "(", ")", ".", "+", "/"):
+        expression = Replace(expression, Value(separator), Value(""))
+    return expression
+
+
+def customer_matches(*, query: str, limit: int = 8) -> list[tuple[Customer, Contact | None]]:
+    """Customers whose name, or one of whose contacts' name, email or phone, matches ``query``.
+
+    Customers matched by name come first, each once; then contacts, with their customer.
+    """
+    query = query.strip()
+    if len(query) < 2:
+        return []
+    found: list[tuple[Customer, Contact | None]] = [
+        (customer, None)
+        for customer in Customer.objects.filter(name__icontains=query).order_by("name")[:limit]
+    ]
+    by_contact = Q(name__icontains=query) | Q(email__icontains=query)
+    digits = "".join(ch for ch in query if ch.isdigit())
+    contacts = Contact.objects.select_related("customer")
+    if len(digits) >= 4 and len(digits) >= len(query.replace(" ", "")) - 3:
+        contacts = contacts.annotate(phone_digits=_digits_only(F("phone")))
+        by_contact |= Q(phone_digits__contains=digits)
+    found += [
+        (contact.customer, contact)
+        for contact in contacts.filter(by_contact).order_by("name")[: limit - len(found)]
+    ]
+    return found[:limit]

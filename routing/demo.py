@@ -132,7 +132,13 @@ def _tickets(customers: list[Customer], rep: User) -> int:
             )
         )
     # One bug already fixed, so its salesperson has a follow-up waiting.
-    ticket_update(ticket=created[0], actor=rep, status=Ticket.Status.RESOLVED)
+    ticket_update(
+        ticket=created[0],
+        actor=rep,
+        status=Ticket.Status.RESOLVED,
+        root_cause="product_defect",
+        resolution="Fixed in 2.4",
+    )
     return len(created)
 
 

@@ -17,7 +17,8 @@ from routing.engine.facts import facts_for_event, json_safe
 from routing.engine.ruleset import load_rule_set
 from routing.models import RoutingRun, Rule, RuleMatch, RuleVersion
 from routing.models.rules import VERSIONED_FIELDS
-from tickets.models import TicketEvent
+from tickets.models import TicketEvent, TimelineEntry
+from tickets.services import timeline_record
 
 logger = logging.getLogger(__name__)
 
@@ -54,6 +55,7 @@ def route_event(event: TicketEvent) -> RoutingRun | None:
     ctx = ActionContext(event=event, ticket=event.ticket, facts=facts_for_event(event))
     run.facts = json_safe({k: v for k, v in ctx.facts.items() if k != "customer.salesperson_id"})
     versions = {}
+    fired: list[tuple[str, list[dict]]] = []
     for rule in _rules_for(event, rule_set):
         matched, held = rule.evaluate(ctx.facts)
         # Compact, as a run may evaluate a thousand rules: [rule, version, matched, held].
@@ -62,6 +64,7 @@ def route_event(event: TicketEvent) -> RoutingRun | None:
             continue
         ctx.rule_id, ctx.rule_name = rule.id, rule.name
         outcomes = [perform_action(action, ctx) for action in rule.actions]
+        fired.append((rule.name, outcomes))
         versions.setdefault(rule.id, rule.version)
         RuleMatch.objects.create(
             event=event,
@@ -74,10 +77,25 @@ def route_event(event: TicketEvent) -> RoutingRun | None:
         if rule.stop_processing:
             break
     apply_ticket_changes(ctx)
+    if fired:
+        _record_on_timeline(event, fired)
     run.rules_evaluated = len(run.evaluations)
     run.rules_fired = sum(1 for _, _, matched, _ in run.evaluations if matched)
     run.save()
     return run
+
+
+def _record_on_timeline(event: TicketEvent, fired: list[tuple[str, list[dict]]]) -> None:
+    """Tell the ticket's readers what routing did, one line per rule that fired."""
+    lines = [
+        f"{name}: {'; '.join(outcome['done'] for outcome in outcomes)}." for name, outcomes in fired
+    ]
+    timeline_record(
+        ticket=event.ticket,
+        kind=TimelineEntry.Kind.ROUTING,
+        body="\n".join(lines),
+        changes={"event": event.pk, "event_type": event.type},
+    )
 
 
 def _definition(rule) -> dict:

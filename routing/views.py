@@ -7,7 +7,7 @@ from django.shortcuts import get_object_or_404, render
 from routing.api.serializers import RuleSerializer
 from routing.engine.language import language_description
 from routing.selectors import rule_versions, rules_list, ticket_routing_explanation
-from tickets.selectors import tickets_list
+from tickets.selectors import tickets_brief
 
 
 def _require_admin(request) -> None:
@@ -39,6 +39,6 @@ def rule_editor(request, pk: int | None = None):
 @login_required
 def ticket_routing(request, pk: int):
     """Why? Every event of the ticket, the rules evaluated, each condition and its value."""
-    ticket = get_object_or_404(tickets_list(), pk=pk)
+    ticket = get_object_or_404(tickets_brief(), pk=pk)
     context = {"ticket": ticket, "events": ticket_routing_explanation(ticket_id=ticket.pk)}
     return render(request, "routing/ticket_routing.html", context)

@@ -25,7 +25,15 @@ class TicketAdmin(admin.ModelAdmin):
     list_select_related = ["customer"]
     autocomplete_fields = ["customer", "contact", "assignee"]
     filter_horizontal = ["tags"]
-    readonly_fields = ["rma_number", "created_by", "created_at", "updated_at", "resolved_at"]
+    readonly_fields = [
+        "rma_number",
+        "related",
+        "version",
+        "created_by",
+        "created_at",
+        "updated_at",
+        "resolved_at",
+    ]
     inlines = [TimelineEntryInline]
 
     def save_model(self, request, obj, form, change) -> None:
@@ -46,6 +54,9 @@ class TicketAdmin(admin.ModelAdmin):
                 department=data.get("department"),
                 tags=data.get("tags", []),
                 created_by=request.user,
+                rma_serial_number=data.get("rma_serial_number", ""),
+                rma_order_number=data.get("rma_order_number", ""),
+                rma_reason=data.get("rma_reason", ""),
             )
             obj.pk = created.pk
             return

@@ -45,6 +45,21 @@ class Ticket(models.Model):
         RESOLVED = "resolved", "Resolved"
         CLOSED = "closed", "Closed"
 
+    class RootCause(models.TextChoices):
+        # The company measures why customers call, not how long: every resolution names one.
+        PRODUCT_DEFECT = "product_defect", "Product defect"
+        USABILITY = "usability", "Usability"
+        DOCUMENTATION = "documentation", "Documentation"
+        INSTALLATION = "installation", "Installation"
+        MANUFACTURING = "manufacturing", "Manufacturing"
+        ORDER_ENTRY_ERROR = "order_entry_error", "Order entry error"
+        SHIPPING_DAMAGE = "shipping_damage", "Shipping damage"
+        CUSTOMER_TRAINING = "customer_training", "Customer training"
+        OTHER = "other", "Other"
+
+    DONE_STATUSES = (Status.RESOLVED, Status.CLOSED)
+    OPEN_STATUSES = (Status.NEW, Status.OPEN, Status.PENDING)
+
     kind = models.CharField(max_length=8, choices=Kind.choices)
     channel = models.CharField(max_length=8, choices=Channel.choices)
     subject = models.CharField(max_length=200)
@@ -80,6 +95,24 @@ class Ticket(models.Model):
         related_name="created_tickets",
     )
     rma_number = models.CharField(max_length=20, null=True, blank=True, unique=True)
+    rma_serial_number = models.CharField("serial number", max_length=100, blank=True)
+    rma_order_number = models.CharField("order number", max_length=100, blank=True)
+    rma_reason = models.CharField("return reason", max_length=500, blank=True)
+    root_cause = models.CharField(max_length=20, choices=RootCause.choices, blank=True)
+    resolution = models.TextField(
+        blank=True, help_text="What fixed it, as the rep summarised it on resolving."
+    )
+    related = models.ManyToManyField(
+        "self", blank=True, help_text="Other reports of the same problem, and follow-ups."
+    )
+    version = models.PositiveIntegerField(
+        default=1, help_text="Raised by every edit, so a save based on an older read is refused."
+    )
+    search_text = models.TextField(
+        blank=True,
+        editable=False,
+        help_text="Subject, description, resolution and notes: what the search box searches.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
@@ -95,6 +128,8 @@ class Ticket(models.Model):
         indexes = [
             models.Index(fields=["status", "-created_at"], name="ticket_status_created_idx"),
             models.Index(fields=["customer", "-created_at"], name="ticket_customer_created_idx"),
+            models.Index(fields=["assignee", "status"], name="ticket_assignee_status_idx"),
+            models.Index(fields=["-created_at", "-id"], name="ticket_created_idx"),
         ]
 
     def __str__(self) -> str:
@@ -115,6 +150,8 @@ class TimelineEntry(models.Model):
         CALL = "call", "Call"
         STATUS_CHANGE = "status_change", "Status change"
         FIELD_CHANGE = "field_change", "Field change"
+        LINK = "link", "Linked ticket"
+        ROUTING = "routing", "Routing"
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="timeline")
     kind = models.CharField(max_length=16, choices=Kind.choices)

@@ -1,19 +1,99 @@
 """Reads about tickets, shaped so lists do not grow their query count with their rows."""
 
-from django.db.models import QuerySet
+import re
+
+from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
+from django.db import connection
+from django.db.models import Prefetch, Q, QuerySet
 
 from tickets.models import Ticket, TimelineEntry
+
+REFERENCE = re.compile(r"^\s*[Tt]-?(\d{1,10})\s*$")
+SEARCH_CONFIG = "english"  # the same as the index in migration 0006
 
 
 def tickets_list() -> QuerySet[Ticket]:
     return Ticket.objects.select_related(
         "customer", "contact", "assignee", "department", "created_by"
-    ).prefetch_related("tags")
+    ).prefetch_related("tags", Prefetch("related", queryset=Ticket.objects.only("id")))
+
+
+def tickets_brief() -> QuerySet[Ticket]:
+    """Tickets with their customer only: for pages about something else on a ticket."""
+    return Ticket.objects.select_related("customer").defer("search_text")
+
+
+def tickets_for_list() -> QuerySet[Ticket]:
+    """What a page of the ticket list shows: no descriptions or search text, nothing per row."""
+    return (
+        Ticket.objects.select_related("customer", "assignee")
+        .defer("description", "search_text", "resolution")
+        .prefetch_related("tags")
+    )
 
 
 def ticket_get(*, ticket_id: int) -> Ticket:
     return tickets_list().get(pk=ticket_id)
 
 
-def timeline_for(*, ticket: Ticket) -> QuerySet[TimelineEntry]:
-    return TimelineEntry.objects.filter(ticket=ticket).select_related("author")
+def ticket_for_page(*, ticket_id: int) -> Ticket:
+    """A ticket with what its page shows beside its fields: tags and linked tickets."""
+    related = Ticket.objects.select_related("customer").defer("description", "search_text")
+    return (
+        tickets_list()
+        .prefetch_related(Prefetch("related", queryset=related, to_attr="related_tickets"))
+        .get(pk=ticket_id)
+    )
+
+
+def ticket_id_from_reference(text: str) -> int | None:
+    """``T-1042``, ``t1042`` or ``1042`` as a ticket id; None if the text is no reference."""
+    match = REFERENCE.match(text) or re.match(r"^\s*(\d{1,10})\s*$", text)
+    return int(match.group(1)) if match else None
+
+
+def timeline_for(*, ticket: Ticket, after_id: int | None = None) -> QuerySet[TimelineEntry]:
+    entries = TimelineEntry.objects.filter(ticket=ticket).select_related("author")
+    if after_id is not None:
+        entries = entries.filter(pk__gt=after_id)
+    return entries
+
+
+def tickets_search(tickets: QuerySet[Ticket], query: str) -> QuerySet[Ticket]:
+    """Tickets whose reference, words, notes or calls match ``query``; best matches first.
+
+    PostgreSQL uses full-text search (stemmed, so "crashes" finds "crash"), served by a GIN
+    index. The embedded SQLite default has none: every word must appear, case-insensitively.
+    """
+    query = query.strip()
+    if not query:
+        return tickets
+    ticket_id = ticket_id_from_reference(query) if REFERENCE.match(query) else None
+    if ticket_id is not None:
+        return tickets.filter(pk=ticket_id)
+    if connection.vendor == "postgresql":
+        vector = SearchVector("search_text", config=SEARCH_CONFIG)
+        search = SearchQuery(query, config=SEARCH_CONFIG, search_type="websearch")
+        return (
+            tickets.annotate(search=vector)
+            .filter(search=search)
+            .annotate(rank=SearchRank(vector, search))
+            .order_by("-rank", "-created_at", "-id")
+        )
+    matches = Q()
+    for word in query.split():
+        matches &= Q(search_text__icontains=word)
+    return tickets.filter(matches)
+
+
+def customer_tickets(*, customer_id: int, limit: int = 10) -> dict[str, list[Ticket]]:
+    """A customer's open tickets and most recent others, for the rep on the phone."""
+    base = (
+        Ticket.objects.filter(customer_id=customer_id)
+        .select_related("assignee")
+        .defer("description", "search_text", "resolution")
+    )
+    return {
+        "open": list(base.filter(status__in=Ticket.OPEN_STATUSES)[:limit]),
+        "recent": list(base.filter(status__in=Ticket.DONE_STATUSES)[:limit]),
+    }

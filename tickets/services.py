@@ -3,9 +3,12 @@
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_unicode_slug
 from django.db import transaction
+from django.db.models import F, Value
+from django.db.models.functions import Concat
 from django.utils import timezone
 
 from accounts.models import Contact, Customer, Department, User
+from accounts.services import contact_create
 from tickets.models import Tag, Ticket, TicketEvent, TimelineEntry
 from tickets.outbox import event_record
 
@@ -22,8 +25,35 @@ UPDATABLE_FIELDS = frozenset(
         "assignee",
         "department",
         "tags",
+        "root_cause",
+        "resolution",
+        "rma_serial_number",
+        "rma_order_number",
+        "rma_reason",
     }
 )
+RESOLUTION_FIELDS = ("root_cause", "resolution")
+
+
+class TicketChanged(Exception):
+    """The ticket was changed by someone else since the version the caller edited."""
+
+    def __init__(self, ticket: Ticket):
+        self.ticket = ticket
+        last = (
+            ticket.timeline.filter(
+                kind__in=[TimelineEntry.Kind.FIELD_CHANGE, TimelineEntry.Kind.STATUS_CHANGE]
+            )
+            .select_related("author")
+            .order_by("-created_at", "-id")
+            .first()
+        )
+        editor = _display_name(last.author) if last and last.author else "someone else"
+        at = timezone.localtime(ticket.updated_at).strftime("%H:%M:%S")
+        super().__init__(
+            f"{ticket.reference} was changed by {editor} at {at} while you were editing it. "
+            "Your changes were not saved: check the ticket as it is now and apply them again."
+        )
 
 
 def _check_contact(customer: Customer, contact: Contact | None) -> None:
@@ -59,6 +89,15 @@ def _set_tags(ticket: Ticket, names: list[str]) -> None:
     ticket.tags.set(Tag.objects.filter(name__in=names))
 
 
+def _search_text(ticket: Ticket) -> str:
+    """What the search box finds a ticket by: its words and those of its notes and calls."""
+    notes = ticket.timeline.filter(
+        kind__in=[TimelineEntry.Kind.NOTE, TimelineEntry.Kind.CALL]
+    ).values_list("body", flat=True)
+    parts = [ticket.subject, ticket.description, ticket.resolution, *notes]
+    return "\n".join(part for part in parts if part)
+
+
 @transaction.atomic
 def ticket_create(
     *,
@@ -74,11 +113,20 @@ def ticket_create(
     department: Department | None = None,
     tags: list[str] | None = None,
     created_by: User | None = None,
+    rma_serial_number: str = "",
+    rma_order_number: str = "",
+    rma_reason: str = "",
+    call_duration_seconds: int | None = None,
 ) -> Ticket:
-    """Create a ticket with its first timeline entry and its ``ticket.created`` event."""
+    """Create a ticket with its first timeline entry and its ``ticket.created`` event.
+
+    With ``call_duration_seconds`` the ticket is a call taken by ``created_by``: its first
+    timeline entry records the call's length, and the call is the ticket's first response.
+    """
     _check_contact(customer, contact)
     tag_names = clean_tag_names(tags or [])
     now = timezone.now()
+    is_call = call_duration_seconds is not None
     ticket = Ticket(
         customer=customer,
         contact=contact,
@@ -92,7 +140,12 @@ def ticket_create(
         department=department,
         created_by=created_by,
         status_changed_at=now,
+        rma_serial_number=rma_serial_number,
+        rma_order_number=rma_order_number,
+        rma_reason=rma_reason,
+        first_response_at=now if is_call and created_by is not None else None,
     )
+    ticket.search_text = "\n".join(part for part in (subject, description) if part)
     ticket.full_clean()
     ticket.save()
     if ticket.kind == Ticket.Kind.RMA:
@@ -101,10 +154,20 @@ def ticket_create(
     if tag_names:
         _set_tags(ticket, tag_names)
     TimelineEntry.objects.create(
-        ticket=ticket, kind=TimelineEntry.Kind.CREATED, author=created_by, body=description
+        ticket=ticket,
+        kind=TimelineEntry.Kind.CREATED,
+        author=created_by,
+        body=description,
+        call_duration_seconds=call_duration_seconds,
     )
     event_record(ticket=ticket, type=TicketEvent.Type.CREATED, actor=created_by)
     return ticket
+
+
+def _display_name(user: User | None) -> str:
+    if user is None:
+        return ""
+    return user.get_full_name() or user.username
 
 
 def natural_value(value):
@@ -124,13 +187,17 @@ def ticket_update(
     actor: User | None,
     caused_by: TicketEvent | None = None,
     reason: str = "",
+    expected_version: int | None = None,
     **fields,
 ) -> Ticket:
     """Change fields of a ticket; record who changed what, and emit events for what changed.
 
     A status change emits ``ticket.status_changed``; any other change ``ticket.updated``.
     ``caused_by`` marks a change made automatically while handling an earlier event.
-    ``tags`` replaces the ticket's tags with the given names.
+    ``tags`` replaces the ticket's tags with the given names. With ``expected_version`` the
+    change is refused (``TicketChanged``) if anyone changed the ticket since that version.
+    Resolving or closing needs a root cause and a resolution summary; reopening clears them
+    (the timeline keeps the old ones).
     """
     unknown = set(fields) - UPDATABLE_FIELDS
     if unknown:
@@ -140,6 +207,8 @@ def ticket_update(
         .select_related("customer", "assignee", "department")
         .get(pk=ticket.pk)
     )
+    if expected_version is not None and locked.version != expected_version:
+        raise TicketChanged(locked)
     changes = {}
     new_tags = None
     if "tags" in fields:
@@ -147,6 +216,7 @@ def ticket_update(
         old_tags = sorted(locked.tags.values_list("name", flat=True))
         if new_tags != old_tags:
             changes["tags"] = [old_tags, new_tags]
+    was_done = locked.status in Ticket.DONE_STATUSES
     for name, value in fields.items():
         old = getattr(locked, name)
         if old != value:
@@ -154,18 +224,51 @@ def ticket_update(
             setattr(locked, name, value)
     if not changes:
         return locked
+    if "status" in changes:
+        _check_resolution(locked, was_done, changes)
+        _apply_status_side_effects(locked)
     if "contact" in changes:
         _check_contact(locked.customer, locked.contact)
-    if "status" in changes:
-        _apply_status_side_effects(locked)
     if locked.kind == Ticket.Kind.RMA and not locked.rma_number:
         locked.rma_number = _rma_number(locked)
+    locked.version += 1
+    if changes.keys() & {"subject", "description", "resolution"}:
+        locked.search_text = _search_text(locked)
     locked.full_clean()
     locked.save()
     if "tags" in changes:
         _set_tags(locked, new_tags)
+    _record_changes(locked, changes, actor=actor, reason=reason, caused_by=caused_by)
+    return locked
 
-    status_change = {"status": changes.pop("status")} if "status" in changes else None
+
+def _check_resolution(ticket: Ticket, was_done: bool, changes: dict) -> None:
+    is_done = ticket.status in Ticket.DONE_STATUSES
+    if is_done and not was_done:
+        missing = {
+            "root_cause": "Choose the root cause: the company measures why customers call.",
+            "resolution": "Summarise the resolution.",
+        }
+        errors = {name: msg for name, msg in missing.items() if not getattr(ticket, name).strip()}
+        if errors:
+            raise ValidationError(errors)
+    elif was_done and not is_done:
+        for name in RESOLUTION_FIELDS:
+            if getattr(ticket, name):
+                changes[name] = [getattr(ticket, name), ""]
+                setattr(ticket, name, "")
+
+
+def _record_changes(ticket, changes: dict, *, actor, reason: str, caused_by) -> None:
+    """One timeline entry and one event for the status (with its resolution), one for the rest."""
+    status_change = None
+    if "status" in changes:
+        status_change = {"status": changes.pop("status")}
+        for name in RESOLUTION_FIELDS:
+            if name in changes:
+                status_change[name] = changes.pop(name)
+        if not reason and ticket.status in Ticket.DONE_STATUSES:
+            reason = ticket.resolution
     for kind, change in (
         (TimelineEntry.Kind.STATUS_CHANGE, status_change),
         (TimelineEntry.Kind.FIELD_CHANGE, changes or None),
@@ -173,7 +276,7 @@ def ticket_update(
         if change is None:
             continue
         TimelineEntry.objects.create(
-            ticket=locked, kind=kind, author=actor, body=reason, changes=change
+            ticket=ticket, kind=kind, author=actor, body=reason, changes=change
         )
         event_type = (
             TicketEvent.Type.STATUS_CHANGED
@@ -181,9 +284,8 @@ def ticket_update(
             else TicketEvent.Type.UPDATED
         )
         event_record(
-            ticket=locked, type=event_type, actor=actor, changes=change, caused_by=caused_by
+            ticket=ticket, type=event_type, actor=actor, changes=change, caused_by=caused_by
         )
-    return locked
 
 
 def _apply_status_side_effects(ticket: Ticket) -> None:
@@ -221,7 +323,9 @@ def note_add(
         call_duration_seconds=call_duration_seconds,
     )
     now = timezone.now()
-    Ticket.objects.filter(pk=ticket.pk).update(updated_at=now)
+    Ticket.objects.filter(pk=ticket.pk).update(
+        updated_at=now, search_text=Concat(F("search_text"), Value("\n" + body))
+    )
     if author is not None and (is_call or not is_internal):
         Ticket.objects.filter(pk=ticket.pk, first_response_at__isnull=True).update(
             first_response_at=now
@@ -234,3 +338,100 @@ def note_add(
         changes={"entry_id": entry.pk, "is_internal": is_internal, "is_call": is_call},
     )
     return entry
+
+
+@transaction.atomic
+def ticket_link(*, ticket: Ticket, other: Ticket, actor: User | None) -> bool:
+    """Link two tickets about the same problem; both timelines say so. False if already linked."""
+    if other.pk == ticket.pk:
+        raise ValidationError({"related": "A ticket cannot be linked to itself."})
+    if ticket.related.filter(pk=other.pk).exists():
+        return False
+    ticket.related.add(other)  # symmetrical: the other ticket lists this one too
+    for one, two in ((ticket, other), (other, ticket)):
+        TimelineEntry.objects.create(
+            ticket=one,
+            kind=TimelineEntry.Kind.LINK,
+            author=actor,
+            changes={"related": [None, two.reference]},
+        )
+    return True
+
+
+@transaction.atomic
+def timeline_record(*, ticket: Ticket, kind: str, body: str, changes: dict | None = None):
+    """Record what another part of the company did about a ticket (routing, a department).
+
+    No event is emitted: these entries report on the ticket, they do not change it.
+    """
+    return TimelineEntry.objects.create(ticket=ticket, kind=kind, body=body, changes=changes or {})
+
+
+# A call longer than this was a form left open, not a call: its duration is not believed.
+LONGEST_CALL_SECONDS = 8 * 3600
+
+
+@transaction.atomic
+def call_log(
+    *,
+    rep: User,
+    customer: Customer,
+    kind: str,
+    subject: str,
+    started_at,
+    description: str = "",
+    contact: Contact | None = None,
+    new_contact: dict | None = None,
+    product: str = "",
+    priority: str = Ticket.Priority.NORMAL,
+    resolved_during_call: bool = False,
+    root_cause: str = "",
+    resolution: str = "",
+    related: list[Ticket] | tuple = (),
+    rma_serial_number: str = "",
+    rma_order_number: str = "",
+    rma_reason: str = "",
+) -> Ticket:
+    """Record a phone call as a ticket, all or nothing: the contact added on the way, the call's
+    length, links to earlier reports of the same problem, and its resolution if it was resolved
+    during the call."""
+    if new_contact:
+        contact = contact_create(customer=customer, **new_contact)
+    if kind == Ticket.Kind.RMA:
+        required = {
+            "rma_serial_number": rma_serial_number,
+            "rma_order_number": rma_order_number,
+            "rma_reason": rma_reason,
+        }
+        missing = {name: "Needed for a return." for name, value in required.items() if not value}
+        if missing:
+            raise ValidationError(missing)
+    seconds = int((timezone.now() - started_at).total_seconds())
+    ticket = ticket_create(
+        customer=customer,
+        contact=contact,
+        kind=kind,
+        channel=Ticket.Channel.PHONE,
+        subject=subject,
+        description=description,
+        product=product,
+        priority=priority,
+        created_by=rep,
+        rma_serial_number=rma_serial_number,
+        rma_order_number=rma_order_number,
+        rma_reason=rma_reason,
+        call_duration_seconds=seconds if 0 <= seconds <= LONGEST_CALL_SECONDS else None,
+    )
+    for other in related:
+        if other.customer_id != customer.pk:
+            raise ValidationError({"related": f"{other.reference} is another customer's ticket."})
+        ticket_link(ticket=ticket, other=other, actor=rep)
+    if resolved_during_call:
+        ticket = ticket_update(
+            ticket=ticket,
+            actor=rep,
+            status=Ticket.Status.RESOLVED,
+            root_cause=root_cause,
+            resolution=resolution,
+        )
+    return ticket

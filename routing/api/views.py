@@ -11,7 +11,7 @@ from routing.api.serializers import (
     NotificationSerializer,
 )
 from routing.selectors import followups_list, notifications_list, ticket_routing_explanation
-from tickets.selectors import tickets_list
+from tickets.selectors import tickets_brief
 
 
 class NotificationViewSet(viewsets.ReadOnlyModelViewSet):
@@ -46,5 +46,5 @@ class TicketRoutingView(APIView):
 
     @extend_schema(responses={200: ExplainedEventSerializer(many=True)})
     def get(self, request, pk: int):
-        ticket = get_object_or_404(tickets_list(), pk=pk)
+        ticket = get_object_or_404(tickets_brief(), pk=pk)
         return Response(ticket_routing_explanation(ticket_id=ticket.pk))

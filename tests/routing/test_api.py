@@ -71,7 +71,13 @@ class TestQueues:
         customer = CustomerFactory(pay_for_bug=True)
         bug = ticket_create(customer=customer, kind="bug", channel="phone", subject="Bug")
         rfe = ticket_create(customer=customer, kind="rfe", channel="web", subject="Idea")
-        ticket_update(ticket=bug, actor=rep, status=Ticket.Status.RESOLVED)
+        ticket_update(
+            ticket=bug,
+            actor=rep,
+            status=Ticket.Status.RESOLVED,
+            root_cause="product_defect",
+            resolution="Fixed in 2.4",
+        )
         dispatch_pending()
         return bug, rfe
 

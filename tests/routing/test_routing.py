@@ -103,7 +103,13 @@ class TestStarterRules:
 
     def test_resolved_bug_creates_a_follow_up_due_in_two_working_days(self, customer, rep):
         ticket = new_ticket(customer, kind="bug")
-        ticket_update(ticket=ticket, actor=rep, status=Ticket.Status.RESOLVED)
+        ticket_update(
+            ticket=ticket,
+            actor=rep,
+            status=Ticket.Status.RESOLVED,
+            root_cause="product_defect",
+            resolution="Fixed in 2.4",
+        )
         dispatch_pending()
         task = FollowUpTask.objects.get(ticket=ticket)
         assert task.salesperson == customer.salesperson
@@ -113,13 +119,25 @@ class TestStarterRules:
 
     def test_resolved_call_creates_no_follow_up(self, customer, rep):
         ticket = new_ticket(customer)
-        ticket_update(ticket=ticket, actor=rep, status=Ticket.Status.RESOLVED)
+        ticket_update(
+            ticket=ticket,
+            actor=rep,
+            status=Ticket.Status.RESOLVED,
+            root_cause="product_defect",
+            resolution="Fixed in 2.4",
+        )
         dispatch_pending()
         assert not FollowUpTask.objects.exists()
 
     def test_customer_without_salesperson_gets_no_follow_up_and_says_why(self, rep):
         ticket = new_ticket(CustomerFactory(salesperson=None), kind="bug")
-        ticket_update(ticket=ticket, actor=rep, status=Ticket.Status.RESOLVED)
+        ticket_update(
+            ticket=ticket,
+            actor=rep,
+            status=Ticket.Status.RESOLVED,
+            root_cause="product_defect",
+            resolution="Fixed in 2.4",
+        )
         dispatch_pending()
         assert not FollowUpTask.objects.exists()
         match = RuleMatch.objects.get(rule__name="Salesperson follows up on resolved bugs")

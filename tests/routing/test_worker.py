@@ -46,7 +46,10 @@ def test_api_ticket_is_routed_by_the_worker(client, starter_rules, live_worker, 
 
     wait_for(lambda: notified_departments(client, ticket_id) == {"engineering", "finance"})
 
-    response = client.patch(f"/api/v1/tickets/{ticket_id}/", {"status": "resolved"})
+    response = client.patch(
+        f"/api/v1/tickets/{ticket_id}/",
+        {"status": "resolved", "root_cause": "product_defect", "resolution": "Patched"},
+    )
     assert response.status_code == 200
     task = wait_for(lambda: FollowUpTask.objects.filter(ticket_id=ticket_id).first())
     assert task.salesperson == salesperson

@@ -52,6 +52,8 @@ def test_admin_change_records_status_event(client, admin_user, customer):
             "product": "",
             "priority": "normal",
             "status": "resolved",
+            "root_cause": "usability",
+            "resolution": "Showed where the button is",
             "timeline-TOTAL_FORMS": "1",
             "timeline-INITIAL_FORMS": "1",
             "timeline-0-id": ticket.timeline.get().pk,
@@ -64,7 +66,11 @@ def test_admin_change_records_status_event(client, admin_user, customer):
     assert ticket.resolved_at is not None
     event = TicketEvent.objects.get(ticket=ticket, type="ticket.status_changed")
     assert event.actor == admin_user
-    assert event.changes == {"status": ["new", "resolved"]}
+    assert event.changes == {
+        "status": ["new", "resolved"],
+        "root_cause": ["", "usability"],
+        "resolution": ["", "Showed where the button is"],
+    }
 
 
 def test_admin_rule_form_shows_errors_at_their_place(client, admin_user):

@@ -8,6 +8,12 @@ from tickets.models import Ticket, TicketEvent, TimelineEntry
 
 pytestmark = pytest.mark.django_db
 
+RESOLVE = {
+    "status": "resolved",
+    "root_cause": "documentation",
+    "resolution": "Sent the manual page",
+}
+
 
 def create(api, **data):
     return api.post("/api/v1/tickets/", data, format="json")
@@ -99,19 +105,52 @@ class TestUpdate:
 
     def test_resolving_records_status_change_and_event(self, api, rep, ticket):
         response = api.patch(f"/api/v1/tickets/{ticket.pk}/", {"status": "resolved"})
+        assert response.status_code == 400
+        assert set(response.json()) == {"root_cause", "resolution"}
+        response = api.patch(f"/api/v1/tickets/{ticket.pk}/", RESOLVE)
         assert response.status_code == 200
         assert response.json()["status"] == "resolved"
         assert response.json()["resolved_at"] is not None
+        assert response.json()["root_cause"] == "documentation"
+        change = {
+            "status": ["new", "resolved"],
+            "root_cause": ["", "documentation"],
+            "resolution": ["", "Sent the manual page"],
+        }
         event = TicketEvent.objects.get(ticket=ticket, type="ticket.status_changed")
-        assert event.changes == {"status": ["new", "resolved"]}
+        assert event.changes == change
         entry = ticket.timeline.get(kind=TimelineEntry.Kind.STATUS_CHANGE)
         assert entry.author == rep
-        assert entry.changes == {"status": ["new", "resolved"]}
+        assert entry.changes == change
+        assert entry.body == "Sent the manual page"
 
-    def test_reopening_clears_resolved_at(self, api, ticket):
-        api.patch(f"/api/v1/tickets/{ticket.pk}/", {"status": "resolved"})
+    def test_reopening_clears_resolved_at_and_the_resolution(self, api, ticket):
+        api.patch(f"/api/v1/tickets/{ticket.pk}/", RESOLVE)
         response = api.patch(f"/api/v1/tickets/{ticket.pk}/", {"status": "open"})
         assert response.json()["resolved_at"] is None
+        assert response.json()["root_cause"] == ""
+        assert response.json()["resolution"] == ""
+
+    def test_a_stale_version_is_refused_and_nothing_is_lost(self, api, ticket):
+        version = ticket.version
+        first = api.patch(f"/api/v1/tickets/{ticket.pk}/", {"priority": "high", "version": version})
+        assert first.status_code == 200
+        assert first.json()["version"] == version + 1
+        second = api.patch(f"/api/v1/tickets/{ticket.pk}/", {"priority": "low", "version": version})
+        assert second.status_code == 409
+        assert "was changed by" in second.json()["version"][0]
+        assert second.json()["current"]["priority"] == "high"
+        ticket.refresh_from_db()
+        assert ticket.priority == "high"
+
+    def test_link_related_tickets(self, api, ticket, customer):
+        other = create(api, kind="bug", customer=customer.pk, subject="Same crash").json()
+        response = api.post(f"/api/v1/tickets/{ticket.pk}/related/", {"ticket": other["id"]})
+        assert response.status_code == 200
+        assert response.json()["related"] == [other["id"]]
+        assert api.get(f"/api/v1/tickets/{other['id']}/").json()["related"] == [ticket.pk]
+        response = api.post(f"/api/v1/tickets/{ticket.pk}/related/", {"ticket": ticket.pk})
+        assert response.status_code == 400
 
     def test_status_and_other_fields_make_two_events(self, api, ticket, rep):
         response = api.patch(
@@ -207,10 +246,10 @@ class TestList:
         assert api.get("/api/v1/tickets/", {"kind": "nope"}).status_code == 400
 
     def test_query_count_does_not_grow_with_rows(self, api, customer, django_assert_num_queries):
-        # A COUNT for the page, a SELECT with the customer, contact and people joined in, and
-        # one for the tags of the whole page.
+        # A COUNT for the page, a SELECT with the customer, contact and people joined in, one
+        # for the tags and one for the linked tickets of the whole page.
         create(api, kind="call", customer=customer.pk, subject="T", tags=["vip"])
-        with django_assert_num_queries(3):
+        with django_assert_num_queries(4):
             api.get("/api/v1/tickets/")
         for index in range(30):
             contact = ContactFactory(customer=customer)
@@ -222,7 +261,7 @@ class TestList:
                 subject=f"U{index}",
                 tags=[f"t{index}", "vip"],
             )
-        with django_assert_num_queries(3):
+        with django_assert_num_queries(4):
             response = api.get("/api/v1/tickets/")
         assert response.json()["count"] == 31
 

@@ -1,24 +1,58 @@
 import django_filters
+from django.db.models import Q
 
 from tickets.models import Ticket
+from tickets.selectors import tickets_search
 
 
 class TicketFilter(django_filters.FilterSet):
-    product = django_filters.CharFilter(lookup_expr="iexact")
+    """Filters shared by the API and the ticket list page, so a page's URL is an API query too."""
+
+    q = django_filters.CharFilter(
+        method="search", label="Search", help_text="Words, or a reference such as T-1042."
+    )
+    product = django_filters.CharFilter(lookup_expr="icontains")
+    customer_name = django_filters.CharFilter(
+        field_name="customer__name", lookup_expr="icontains", label="Customer"
+    )
     created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
     created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    created_from = django_filters.DateFilter(
+        field_name="created_at", lookup_expr="date__gte", label="Created from"
+    )
+    created_to = django_filters.DateFilter(
+        field_name="created_at", lookup_expr="date__lte", label="Created to"
+    )
+    is_open = django_filters.BooleanFilter(method="open_only", label="Open")
+    unassigned = django_filters.BooleanFilter(
+        field_name="assignee", lookup_expr="isnull", label="Unassigned"
+    )
 
     class Meta:
         model = Ticket
         fields = [
+            "q",
             "kind",
             "channel",
             "status",
             "priority",
             "customer",
+            "customer_name",
             "contact",
             "assignee",
             "product",
+            "root_cause",
             "created_after",
             "created_before",
+            "created_from",
+            "created_to",
+            "is_open",
+            "unassigned",
         ]
+
+    def search(self, queryset, name, value):
+        return tickets_search(queryset, value)
+
+    def open_only(self, queryset, name, value):
+        in_open = Q(status__in=Ticket.OPEN_STATUSES)
+        return queryset.filter(in_open if value else ~in_open)

@@ -23,6 +23,7 @@ class TicketSerializer(serializers.ModelSerializer):
     reference = serializers.CharField(read_only=True)
     department = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     tags = serializers.SlugRelatedField(slug_field="name", many=True, read_only=True)
+    related = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
 
     class Meta:
         model = Ticket
@@ -42,6 +43,13 @@ class TicketSerializer(serializers.ModelSerializer):
             "department",
             "tags",
             "rma_number",
+            "rma_serial_number",
+            "rma_order_number",
+            "rma_reason",
+            "root_cause",
+            "resolution",
+            "related",
+            "version",
             "created_by",
             "created_at",
             "updated_at",
@@ -76,6 +84,13 @@ class TicketCreateSerializer(serializers.Serializer):
         default=None,
     )
     tags = TagListField(required=False, default=list)
+    rma_serial_number = serializers.CharField(
+        max_length=100, required=False, allow_blank=True, default=""
+    )
+    rma_order_number = serializers.CharField(
+        max_length=100, required=False, allow_blank=True, default=""
+    )
+    rma_reason = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
 
     def validate(self, attrs):
         contact = attrs.get("contact")
@@ -105,9 +120,22 @@ class TicketUpdateSerializer(serializers.Serializer):
         slug_field="slug", queryset=Department.objects.all(), required=False, allow_null=True
     )
     tags = TagListField(required=False)
+    root_cause = serializers.ChoiceField(
+        choices=Ticket.RootCause.choices, required=False, allow_blank=True
+    )
+    resolution = serializers.CharField(required=False, allow_blank=True)
+    rma_serial_number = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    rma_order_number = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    rma_reason = serializers.CharField(max_length=500, required=False, allow_blank=True)
+    version = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        help_text="The version you read; the change is refused with 409 if the ticket has "
+        "changed since.",
+    )
 
     def validate(self, attrs):
-        if not attrs:
+        if not attrs.keys() - {"version"}:
             raise serializers.ValidationError({"detail": "Send at least one field to change."})
         return attrs
 
@@ -128,6 +156,12 @@ class TimelineEntrySerializer(serializers.ModelSerializer):
             "created_at",
         ]
         read_only_fields = fields
+
+
+class TicketLinkSerializer(serializers.Serializer):
+    ticket = serializers.PrimaryKeyRelatedField(
+        queryset=Ticket.objects.all(), help_text="The ticket to link to this one."
+    )
 
 
 class NoteCreateSerializer(serializers.Serializer):

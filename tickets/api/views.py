@@ -1,4 +1,5 @@
 from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.decorators import action
@@ -9,6 +10,7 @@ from tickets.api.filters import TicketFilter
 from tickets.api.serializers import (
     NoteCreateSerializer,
     TicketCreateSerializer,
+    TicketLinkSerializer,
     TicketSerializer,
     TicketUpdateSerializer,
     TimelineEntrySerializer,
@@ -52,12 +54,48 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         ticket = services.ticket_create(**data.validated_data, created_by=request.user)
         return Response(TicketSerializer(ticket).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=TicketUpdateSerializer, responses={200: TicketSerializer})
+    @extend_schema(
+        request=TicketUpdateSerializer,
+        responses={200: TicketSerializer, 409: OpenApiTypes.OBJECT},
+        examples=[
+            OpenApiExample(
+                "Resolve a bug",
+                request_only=True,
+                value={
+                    "status": "resolved",
+                    "root_cause": "product_defect",
+                    "resolution": "Fixed in 2.4.1; the customer confirmed.",
+                    "version": 3,
+                },
+            )
+        ],
+    )
     def partial_update(self, request, pk=None):
+        """Change fields. Send the ``version`` you read to have a concurrent edit refused."""
         ticket = self.get_object()
         data = TicketUpdateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        services.ticket_update(ticket=ticket, actor=request.user, **data.validated_data)
+        fields = dict(data.validated_data)
+        version = fields.pop("version", None)
+        try:
+            services.ticket_update(
+                ticket=ticket, actor=request.user, expected_version=version, **fields
+            )
+        except services.TicketChanged as exc:
+            current = TicketSerializer(ticket_get(ticket_id=ticket.pk)).data
+            return Response(
+                {"version": [str(exc)], "current": current}, status=status.HTTP_409_CONFLICT
+            )
+        return Response(TicketSerializer(ticket_get(ticket_id=ticket.pk)).data)
+
+    @extend_schema(request=TicketLinkSerializer, responses={200: TicketSerializer})
+    @action(detail=True, methods=["post"], url_path="related")
+    def link(self, request, pk=None):
+        """Link another ticket about the same problem (both tickets list each other)."""
+        ticket = self.get_object()
+        data = TicketLinkSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.ticket_link(ticket=ticket, other=data.validated_data["ticket"], actor=request.user)
         return Response(TicketSerializer(ticket_get(ticket_id=ticket.pk)).data)
 
     @extend_schema(responses={200: TimelineEntrySerializer(many=True)})
