@@ -5,14 +5,13 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from helpdesk import views
 from routing import views as routing_views
-from tickets import views as ticket_views
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("healthz", views.healthz, name="healthz"),
-    path("tickets/<int:pk>/", ticket_views.ticket_detail, name="ticket-detail"),
+    path("", include("tickets.urls")),
     path("tickets/<int:pk>/why/", routing_views.ticket_routing, name="ticket-why"),
     path("rules/", routing_views.rule_list, name="rule-list"),
     path("rules/new/", routing_views.rule_editor, name="rule-new"),

@@ -7,13 +7,13 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from routing.selectors import queue_counts
-from tickets.selectors import tickets_list
+from tickets.selectors import tickets_for_list
 
 
 @login_required
 def home(request):
     context = {
-        "recent_tickets": tickets_list()[:10],
+        "recent_tickets": tickets_for_list()[:10],
         "queues": queue_counts(),
     }
     return render(request, "home.html", context)

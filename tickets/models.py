@@ -135,6 +135,15 @@ class Ticket(models.Model):
     def __str__(self) -> str:
         return f"{self.reference} {self.subject}"
 
+    @classmethod
+    def priority_rank(cls):
+        """An expression ordering priorities from urgent (0) to low (3)."""
+        order = [cls.Priority.URGENT, cls.Priority.HIGH, cls.Priority.NORMAL, cls.Priority.LOW]
+        return models.Case(
+            *[models.When(priority=value, then=rank) for rank, value in enumerate(order)],
+            output_field=models.IntegerField(),
+        )
+
     @property
     def reference(self) -> str:
         """The human reference used on the phone and in email subjects, e.g. ``T-1042``."""

@@ -1,0 +1,250 @@
+"""The rep's workspace pages: log a call, work a ticket, find tickets."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from accounts.models import Contact
+from routing.models import Notification
+from tests.conftest import dispatch_pending
+from tests.factories import ContactFactory, CustomerFactory, InvoiceFactory, UserFactory
+from tickets.models import Ticket, TimelineEntry
+from tickets.services import note_add, ticket_create, ticket_update
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def browser(client, rep):
+    client.force_login(rep)
+    return client
+
+
+def call_data(customer, **extra):
+    return {
+        "customer": customer.pk,
+        "customer_query": customer.name,
+        "contact": "",
+        "kind": "bug",
+        "subject": "Export crashes",
+        "description": "The CSV export stops at row 1000.",
+        "priority": "normal",
+        "started_at": (timezone.now() - timedelta(seconds=95)).isoformat(),
+        **extra,
+    }
+
+
+class TestLogACall:
+    def test_form_has_real_labels_and_starts_the_timer(self, browser):
+        response = browser.get("/tickets/new/")
+        html = response.content.decode()
+        assert response.status_code == 200
+        for label in ("Customer", "Contact", "Kind", "Subject", "Description", "Priority"):
+            assert f">{label}" in html
+        assert 'name="started_at"' in html
+
+    def test_saving_logs_the_call_with_its_duration_and_routes_it(
+        self, browser, rep, customer, starter_rules
+    ):
+        response = browser.post("/tickets/new/", call_data(customer))
+        ticket = Ticket.objects.get()
+        assert response.status_code == 302
+        assert response["Location"] == f"/tickets/{ticket.pk}/"
+        assert ticket.channel == "phone"
+        assert ticket.created_by == rep
+        assert ticket.first_response_at is not None
+        entry = ticket.timeline.get(kind=TimelineEntry.Kind.CREATED)
+        assert 95 <= entry.call_duration_seconds < 120
+        dispatch_pending()
+        assert Notification.objects.get(ticket=ticket).department.slug == "engineering"
+        page = browser.get(response["Location"]).content.decode()
+        assert "Logged T-" in page
+        assert "call 1m 3" in page
+        assert "Notified Engineering" in page  # routing's entry on the timeline
+
+    def test_errors_keep_what_was_typed(self, browser, customer):
+        data = call_data(customer, subject="", description="Long story <b>typed</b> carefully")
+        response = browser.post("/tickets/new/", data)
+        assert response.status_code == 400
+        html = response.content.decode()
+        assert "This field is required." in html
+        assert "Long story &lt;b&gt;typed&lt;/b&gt; carefully" in html
+        assert f'value="{customer.pk}"' in html
+        assert data["started_at"] in html  # the call timer goes on from where it was
+        assert not Ticket.objects.exists()
+
+    def test_rma_needs_its_details_and_shows_its_number(self, browser, customer):
+        response = browser.post("/tickets/new/", call_data(customer, kind="rma"))
+        assert response.status_code == 400
+        assert response.content.decode().count("Needed for a return.") == 3
+        data = call_data(
+            customer,
+            kind="rma",
+            rma_serial_number="SN-77",
+            rma_order_number="SO-1234",
+            rma_reason="Arrived cracked",
+        )
+        response = browser.post("/tickets/new/", data, follow=True)
+        ticket = Ticket.objects.get()
+        assert ticket.rma_number
+        assert f"RMA number: {ticket.rma_number}" in response.content.decode()
+        assert ticket.rma_serial_number == "SN-77"
+
+    def test_new_contact_inline_and_resolved_during_the_call(self, browser, customer):
+        data = call_data(
+            customer,
+            kind="call",
+            contact="new",
+            new_contact_name="Ann Example",
+            new_contact_email="ann@example.com",
+            resolved_during_call="on",
+        )
+        response = browser.post("/tickets/new/", data)
+        assert response.status_code == 400  # resolved needs a root cause and a summary
+        assert not Contact.objects.exists()
+        data |= {"root_cause": "customer_training", "resolution": "Showed the export menu"}
+        response = browser.post("/tickets/new/", data)
+        assert response.status_code == 302
+        ticket = Ticket.objects.get()
+        assert ticket.contact.name == "Ann Example"
+        assert ticket.contact.customer == customer
+        assert ticket.status == "resolved"
+        assert ticket.root_cause == "customer_training"
+
+    def test_a_contact_of_another_customer_is_refused(self, browser, customer):
+        stranger = ContactFactory(customer=CustomerFactory())
+        response = browser.post("/tickets/new/", call_data(customer, contact=str(stranger.pk)))
+        assert response.status_code == 400
+        assert "Choose one of this customer" in response.content.decode()
+
+    def test_linking_to_an_earlier_report_of_the_same_problem(self, browser, customer):
+        first = ticket_create(customer=customer, kind="bug", channel="phone", subject="Crash")
+        response = browser.post("/tickets/new/", call_data(customer, related=[first.pk]))
+        assert response.status_code == 302
+        ticket = Ticket.objects.exclude(pk=first.pk).get()
+        assert list(ticket.related.all()) == [first]
+        assert list(first.related.all()) == [ticket]
+
+
+class TestLookups:
+    def test_customer_found_by_name_contact_email_phone_and_reference(self, browser):
+        acme = CustomerFactory(name="Acme Tools")
+        ContactFactory(
+            customer=acme, name="Wile Coyote", email="wile@acme.test", phone="+1 (555) 010-2030"
+        )
+        ticket = ticket_create(customer=acme, kind="call", channel="phone", subject="Rockets")
+
+        def found(q):
+            body = browser.get("/customers/lookup/", {"q": q}).json()
+            return [(r["name"], r["via"]) for r in body["results"]]
+
+        # The customer by its name, then its contact whose email matched too.
+        assert found("acme") == [
+            ("Acme Tools", ""),
+            ("Acme Tools", "Wile Coyote · wile@acme.test · +1 (555) 010-2030"),
+        ]
+        assert found("coyote") == [
+            ("Acme Tools", "Wile Coyote · wile@acme.test · +1 (555) 010-2030")
+        ]
+        assert found("wile@acme")[0][0] == "Acme Tools"
+        assert found("5550102030")[0][0] == "Acme Tools"
+        assert found(ticket.reference) == [("Acme Tools", f"{ticket.reference}: Rockets")]
+        assert found("a") == []
+
+    def test_standing_panel_shows_what_the_rep_must_know(self, browser, salesperson):
+        today = timezone.localdate()
+        customer = CustomerFactory(
+            name="Cobalt <Labs>",
+            salesperson=salesperson,
+            contract_ends_on=today + timedelta(days=10),
+            pay_for_bug=True,
+        )
+        InvoiceFactory(customer=customer, amount="120.00", due_on=today - timedelta(days=3))
+        open_ticket = ticket_create(customer=customer, kind="bug", channel="web", subject="Slow")
+        html = browser.get(f"/customers/{customer.pk}/standing/?linkable=1").content.decode()
+        assert "Cobalt &lt;Labs&gt;" in html
+        assert "Service contract ends soon" in html
+        assert "Overdue invoices:</strong> 1, 120.00 overdue" in html
+        assert "Pay-for-bug agreement" in html
+        assert salesperson.username in html or salesperson.get_full_name() in html
+        assert f'name="related" value="{open_ticket.pk}"' in html
+
+
+class TestWorkingATicket:
+    @pytest.fixture
+    def ticket(self, customer):
+        return ticket_create(customer=customer, kind="bug", channel="phone", subject="Crash")
+
+    def test_page_shows_the_whole_timeline(self, browser, rep, ticket):
+        note_add(ticket=ticket, author=rep, body="Asked for the log file", is_internal=True)
+        note_add(ticket=ticket, author=rep, body="Called back", call_duration_seconds=754)
+        ticket_update(ticket=ticket, actor=rep, priority="high")
+        html = browser.get(f"/tickets/{ticket.pk}/").content.decode()
+        assert "Internal note" in html
+        assert "call 12m 34s" in html
+        assert "priority: normal → high" in html
+
+    def test_resolving_asks_for_root_cause_and_summary(self, browser, ticket):
+        data = {
+            "status": "resolved",
+            "priority": "normal",
+            "kind": "bug",
+            "version": ticket.version,
+        }
+        response = browser.post(f"/tickets/{ticket.pk}/edit/", data)
+        assert response.status_code == 400
+        assert "Choose the root cause" in response.content.decode()
+        data |= {"root_cause": "product_defect", "resolution": "Fixed in 2.4.1"}
+        response = browser.post(f"/tickets/{ticket.pk}/edit/", data)
+        assert response.status_code == 302
+        ticket.refresh_from_db()
+        assert ticket.status == "resolved"
+        assert ticket.root_cause == "product_defect"
+
+    def test_second_of_two_concurrent_edits_is_refused(self, browser, rep, ticket):
+        other = UserFactory(username="other-rep")
+        read_version = ticket.version
+        ticket_update(ticket=ticket, actor=other, priority="urgent", expected_version=read_version)
+        data = {"status": "open", "priority": "low", "kind": "bug", "version": read_version}
+        response = browser.post(f"/tickets/{ticket.pk}/edit/", data)
+        assert response.status_code == 409
+        html = response.content.decode()
+        assert f"was changed by {other.get_full_name() or other.username}" in html
+        ticket.refresh_from_db()
+        assert ticket.priority == "urgent"
+        assert ticket.status == "new"
+
+    def test_notes_calls_and_links(self, browser, ticket, customer):
+        browser.post(f"/tickets/{ticket.pk}/notes/", {"body": "Public answer", "is_public": "on"})
+        started = (timezone.now() - timedelta(seconds=30)).isoformat()
+        browser.post(f"/tickets/{ticket.pk}/calls/", {"body": "Rang back", "started_at": started})
+        other = ticket_create(customer=customer, kind="bug", channel="web", subject="Crash too")
+        browser.post(f"/tickets/{ticket.pk}/links/", {"reference": other.reference})
+        kinds = list(ticket.timeline.values_list("kind", "is_internal"))
+        assert ("note", False) in kinds
+        call = ticket.timeline.get(kind="call")
+        assert 30 <= call.call_duration_seconds < 60
+        assert list(ticket.related.all()) == [other]
+        response = browser.post(f"/tickets/{ticket.pk}/links/", {"reference": "T-999999"})
+        assert response.status_code == 400
+
+    def test_timeline_since_returns_only_new_entries(self, browser, rep, ticket):
+        last = ticket.timeline.last()
+        note_add(ticket=ticket, author=rep, body="Fresh news")
+        html = browser.get(f"/tickets/{ticket.pk}/timeline/?after={last.pk}").content.decode()
+        assert "Fresh news" in html
+        assert html.count("data-entry=") == 1
+
+    def test_customer_text_is_escaped(self, browser, customer):
+        evil = ticket_create(
+            customer=customer,
+            kind="call",
+            channel="web",
+            subject="<script>alert(1)</script>",
+            description="<img src=x onerror=alert(2)>",
+        )
+        html = browser.get(f"/tickets/{evil.pk}/").content.decode()
+        assert "<script>alert(1)" not in html
+        assert "<img src=x" not in html
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html

@@ -1,0 +1,173 @@
+"""Forms of the rep's workspace. They validate input at the edge; the services do the writes."""
+
+from django import forms
+from django.utils import timezone
+
+from accounts.models import Contact, Customer, User
+from tickets.models import Ticket
+
+NEW_CONTACT = "new"
+KIND_KEYS = {"c": "call", "b": "bug", "r": "rfe", "m": "rma"}  # the one keystroke per kind
+
+
+class CallLogForm(forms.Form):
+    """Everything a rep types while on the phone, on one screen, in the order they learn it."""
+
+    customer = forms.ModelChoiceField(
+        queryset=Customer.objects.all(),
+        widget=forms.HiddenInput,
+        error_messages={"required": "Find the customer: type a name, email, phone or T-number."},
+    )
+    customer_query = forms.CharField(label="Customer", required=False, max_length=200)
+    contact = forms.CharField(label="Contact", required=False)
+    new_contact_name = forms.CharField(label="New contact's name", required=False, max_length=200)
+    new_contact_email = forms.EmailField(label="Email", required=False)
+    new_contact_phone = forms.CharField(label="Phone", required=False, max_length=40)
+    kind = forms.ChoiceField(
+        label="Kind",
+        choices=Ticket.Kind.choices,
+        widget=forms.RadioSelect,
+        initial=Ticket.Kind.CALL,
+    )
+    product = forms.CharField(label="Product", required=False, max_length=100)
+    subject = forms.CharField(label="Subject", max_length=200)
+    description = forms.CharField(label="Description", required=False, widget=forms.Textarea)
+    priority = forms.ChoiceField(
+        label="Priority", choices=Ticket.Priority.choices, initial=Ticket.Priority.NORMAL
+    )
+    rma_serial_number = forms.CharField(label="Serial number", required=False, max_length=100)
+    rma_order_number = forms.CharField(label="Order number", required=False, max_length=100)
+    rma_reason = forms.CharField(label="Reason for return", required=False, max_length=500)
+    resolved_during_call = forms.BooleanField(label="Resolved during the call", required=False)
+    root_cause = forms.ChoiceField(
+        label="Root cause", required=False, choices=[("", "—"), *Ticket.RootCause.choices]
+    )
+    resolution = forms.CharField(
+        label="Resolution", required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    related = forms.ModelMultipleChoiceField(
+        label="Same problem as", queryset=Ticket.objects.all(), required=False
+    )
+    # When the form was opened: the call's duration is measured from it, on the server's clock.
+    started_at = forms.DateTimeField(widget=forms.HiddenInput)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.initial.setdefault("started_at", timezone.now().isoformat())
+
+    def customer_contacts(self) -> list[Contact]:
+        """The contacts to offer: the chosen customer's, when one is chosen."""
+        customer_id = self.data.get("customer") if self.is_bound else self.initial.get("customer")
+        if not str(customer_id or "").isdigit():
+            return []
+        return list(Contact.objects.filter(customer_id=customer_id).order_by("name"))
+
+    def clean(self):
+        data = super().clean()
+        customer = data.get("customer")
+        contact = data.get("contact") or ""
+        data["new_contact"] = None
+        if contact == NEW_CONTACT:
+            if not data.get("new_contact_name", "").strip():
+                self.add_error("new_contact_name", "Give the new contact's name.")
+            data["new_contact"] = {
+                "name": data.get("new_contact_name", "").strip(),
+                "email": data.get("new_contact_email", ""),
+                "phone": data.get("new_contact_phone", ""),
+            }
+            data["contact"] = None
+        elif contact:
+            found = Contact.objects.filter(pk=contact if contact.isdigit() else None)
+            data["contact"] = found.filter(customer=customer).first() if customer else None
+            if data["contact"] is None:
+                self.add_error("contact", "Choose one of this customer's contacts.")
+        else:
+            data["contact"] = None
+        if data.get("kind") == Ticket.Kind.RMA:
+            for name in ("rma_serial_number", "rma_order_number", "rma_reason"):
+                if not data.get(name, "").strip():
+                    self.add_error(name, "Needed for a return.")
+        if data.get("resolved_during_call"):
+            if not data.get("root_cause"):
+                self.add_error("root_cause", "Choose the root cause of the problem.")
+            if not data.get("resolution", "").strip():
+                self.add_error("resolution", "Say how it was resolved.")
+        return data
+
+    def service_arguments(self) -> dict:
+        data = self.cleaned_data
+        names = (
+            "customer kind subject description contact new_contact product priority "
+            "resolved_during_call root_cause resolution related started_at "
+            "rma_serial_number rma_order_number rma_reason"
+        ).split()
+        return {name: data[name] for name in names}
+
+
+class TicketEditForm(forms.Form):
+    """The fields a rep changes while working a ticket, with the version they are editing."""
+
+    status = forms.ChoiceField(label="Status", choices=Ticket.Status.choices)
+    priority = forms.ChoiceField(label="Priority", choices=Ticket.Priority.choices)
+    assignee = forms.ModelChoiceField(
+        label="Assignee",
+        queryset=User.objects.filter(is_active=True).order_by("username"),
+        required=False,
+        empty_label="Nobody",
+    )
+    kind = forms.ChoiceField(label="Kind", choices=Ticket.Kind.choices)
+    product = forms.CharField(label="Product", required=False, max_length=100)
+    root_cause = forms.ChoiceField(
+        label="Root cause", required=False, choices=[("", "—"), *Ticket.RootCause.choices]
+    )
+    resolution = forms.CharField(
+        label="Resolution", required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+    @classmethod
+    def for_ticket(cls, ticket: Ticket) -> "TicketEditForm":
+        return cls(
+            initial={
+                "status": ticket.status,
+                "priority": ticket.priority,
+                "assignee": ticket.assignee_id,
+                "kind": ticket.kind,
+                "product": ticket.product,
+                "root_cause": ticket.root_cause,
+                "resolution": ticket.resolution,
+                "version": ticket.version,
+            }
+        )
+
+    def changed_fields(self, ticket: Ticket) -> dict:
+        """Only what differs from the ticket as it was read, so an untouched field is no edit."""
+        data = self.cleaned_data
+        return {
+            name: data[name]
+            for name in ("status", "priority", "assignee", "kind", "product", "root_cause")
+            + ("resolution",)
+            if data[name] != getattr(ticket, name)
+        }
+
+
+class NoteForm(forms.Form):
+    body = forms.CharField(label="Note", widget=forms.Textarea(attrs={"rows": 3}))
+    is_public = forms.BooleanField(
+        label="Visible to the customer", required=False, help_text="Otherwise internal."
+    )
+
+
+class CallForm(forms.Form):
+    body = forms.CharField(label="What was said", widget=forms.Textarea(attrs={"rows": 3}))
+    started_at = forms.DateTimeField(widget=forms.HiddenInput)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.initial.setdefault("started_at", timezone.now().isoformat())
+
+
+class LinkForm(forms.Form):
+    reference = forms.CharField(label="Ticket reference", max_length=20)

@@ -1,0 +1,31 @@
+from django.urls import path
+
+from tickets.views import call_log, lookups, ticket_list, ticket_pages
+
+urlpatterns = [
+    path("tickets/", ticket_list.ticket_list, name="tickets-page"),
+    path("tickets/mine/", ticket_list.ticket_list, {"view": "mine"}, name="tickets-mine"),
+    path(
+        "tickets/unassigned/",
+        ticket_list.ticket_list,
+        {"view": "unassigned"},
+        name="tickets-unassigned",
+    ),
+    path("tickets/new/", call_log.call_log, name="call-log"),
+    path("tickets/<int:pk>/", ticket_pages.ticket_detail, name="ticket-page"),
+    path("tickets/<int:pk>/edit/", ticket_pages.ticket_edit, name="ticket-edit"),
+    path("tickets/<int:pk>/notes/", ticket_pages.ticket_note_add, name="ticket-note-add"),
+    path("tickets/<int:pk>/calls/", ticket_pages.ticket_call_add, name="ticket-call-add"),
+    path("tickets/<int:pk>/links/", ticket_pages.ticket_link_add, name="ticket-link-add"),
+    path(
+        "tickets/<int:pk>/timeline/",
+        ticket_pages.ticket_timeline_since,
+        name="ticket-timeline-since",
+    ),
+    path("customers/lookup/", lookups.customer_lookup, name="customer-lookup"),
+    path(
+        "customers/<int:pk>/standing/",
+        lookups.customer_standing_panel,
+        name="customer-standing",
+    ),
+]

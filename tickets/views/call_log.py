@@ -1,0 +1,44 @@
+"""Log a call: the form a rep types into while the customer is on the phone."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect, render
+
+from tickets import services
+from tickets.forms import KIND_KEYS, NEW_CONTACT, CallLogForm
+
+
+@login_required
+def call_log(request):
+    form = CallLogForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            ticket = services.call_log(rep=request.user, **form.service_arguments())
+        except ValidationError as exc:
+            _add_service_errors(form, exc)
+        else:
+            text = f"Logged {ticket.reference}."
+            if ticket.rma_number:
+                text += f" RMA number: {ticket.rma_number}."
+            messages.success(request, text)
+            return redirect("ticket-page", pk=ticket.pk)
+    context = {
+        "form": form,
+        "contacts": form.customer_contacts(),
+        "new_contact": NEW_CONTACT,
+        "kind_keys": {kind: key for key, kind in KIND_KEYS.items()},
+    }
+    status = 400 if form.is_bound else 200
+    return render(request, "tickets/call_log.html", context, status=status)
+
+
+# The contact service names its own fields; the form shows them on the new contact's.
+_CONTACT_FIELDS = {"name": "new_contact_name", "email": "new_contact_email"}
+
+
+def _add_service_errors(form, exc: ValidationError) -> None:
+    """Show a service's refusal next to the field it names, keeping everything typed."""
+    for field, errors in exc.message_dict.items():
+        field = _CONTACT_FIELDS.get(field, field)
+        form.add_error(field if field in form.fields else None, errors)

@@ -1,0 +1,136 @@
+"""A ticket's page and what a rep does on it: edit, add a note, log a call, link a ticket."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from tickets import services
+from tickets.forms import CallForm, LinkForm, NoteForm, TicketEditForm
+from tickets.models import Ticket
+from tickets.selectors import (
+    ticket_for_page,
+    ticket_id_from_reference,
+    tickets_brief,
+    timeline_for,
+)
+
+
+def _ticket_or_404(pk: int) -> Ticket:
+    try:
+        return ticket_for_page(ticket_id=pk)
+    except Ticket.DoesNotExist:
+        raise Http404("No such ticket") from None
+
+
+def _page(request, ticket: Ticket, *, status: int = 200, **forms):
+    context = {
+        "ticket": ticket,
+        "timeline": timeline_for(ticket=ticket),
+        "edit_form": forms.get("edit_form") or TicketEditForm.for_ticket(ticket),
+        "note_form": forms.get("note_form") or NoteForm(),
+        "call_form": forms.get("call_form") or CallForm(),
+        "link_form": forms.get("link_form") or LinkForm(),
+        "conflict": forms.get("conflict"),
+        "done_statuses": list(Ticket.DONE_STATUSES),
+    }
+    return render(request, "tickets/ticket_detail.html", context, status=status)
+
+
+@login_required
+@require_GET
+def ticket_detail(request, pk: int):
+    return _page(request, _ticket_or_404(pk))
+
+
+@login_required
+@require_POST
+def ticket_edit(request, pk: int):
+    ticket = _ticket_or_404(pk)
+    form = TicketEditForm(request.POST)
+    if not form.is_valid():
+        return _page(request, ticket, status=400, edit_form=form)
+    fields = form.changed_fields(ticket)
+    try:
+        services.ticket_update(
+            ticket=ticket,
+            actor=request.user,
+            expected_version=form.cleaned_data["version"],
+            **fields,
+        )
+    except services.TicketChanged as exc:
+        # The ticket as it is now, with the rep's form kept as typed so nothing is retyped blind.
+        return _page(request, _ticket_or_404(pk), status=409, edit_form=form, conflict=str(exc))
+    except ValidationError as exc:
+        for field, errors in exc.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+        return _page(request, ticket, status=400, edit_form=form)
+    if fields:
+        messages.success(request, f"Saved {ticket.reference}.")
+    return redirect("ticket-page", pk=pk)
+
+
+@login_required
+@require_POST
+def ticket_note_add(request, pk: int):
+    ticket = _ticket_or_404(pk)
+    form = NoteForm(request.POST)
+    if not form.is_valid():
+        return _page(request, ticket, status=400, note_form=form)
+    services.note_add(
+        ticket=ticket,
+        author=request.user,
+        body=form.cleaned_data["body"],
+        is_internal=not form.cleaned_data["is_public"],
+    )
+    return redirect("ticket-page", pk=pk)
+
+
+@login_required
+@require_POST
+def ticket_call_add(request, pk: int):
+    ticket = _ticket_or_404(pk)
+    form = CallForm(request.POST)
+    if not form.is_valid():
+        return _page(request, ticket, status=400, call_form=form)
+    seconds = int((timezone.now() - form.cleaned_data["started_at"]).total_seconds())
+    services.note_add(
+        ticket=ticket,
+        author=request.user,
+        body=form.cleaned_data["body"],
+        call_duration_seconds=min(max(seconds, 0), services.LONGEST_CALL_SECONDS),
+    )
+    return redirect("ticket-page", pk=pk)
+
+
+@login_required
+@require_POST
+def ticket_link_add(request, pk: int):
+    ticket = _ticket_or_404(pk)
+    form = LinkForm(request.POST)
+    if form.is_valid():
+        other_id = ticket_id_from_reference(form.cleaned_data["reference"])
+        other = tickets_brief().filter(pk=other_id).first() if other_id else None
+        if other is None:
+            form.add_error("reference", "No ticket with this reference.")
+        else:
+            try:
+                services.ticket_link(ticket=ticket, other=other, actor=request.user)
+            except ValidationError as exc:
+                form.add_error("reference", exc.message_dict["related"])
+    if not form.is_valid():
+        return _page(request, ticket, status=400, link_form=form)
+    return redirect("ticket-page", pk=pk)
+
+
+@login_required
+@require_GET
+def ticket_timeline_since(request, pk: int):
+    """The timeline entries after ``after``: the ticket page polls it to show news live."""
+    ticket = get_object_or_404(tickets_brief(), pk=pk)
+    after = request.GET.get("after", "")
+    entries = timeline_for(ticket=ticket, after_id=int(after) if after.isdigit() else 0)
+    return render(request, "components/timeline_entries.html", {"timeline": entries})
