@@ -55,4 +55,4 @@ def log_in(page, username: str, password: str) -> None:
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Log in").click()
-    page.wait_for_url("**/")
+    page.wait_for_url(lambda url: "/login/" not in url)
