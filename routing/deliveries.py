@@ -7,6 +7,7 @@ HTTP 4xx) fails at once and says why. Every webhook request is recorded as a ``W
 """
 
 import hashlib
+import http.client
 import hmac
 import json
 import logging
@@ -120,12 +121,20 @@ def sign(secret: str, timestamp: int, body: bytes) -> str:
     return f"sha256={mac.hexdigest()}"
 
 
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    # Following a redirect would turn the POST into a GET without the payload and report it
+    # delivered; a 3xx is answered as what it is, a failure to deliver to this URL.
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        return None
+
+
+_opener = urllib.request.build_opener(_NoRedirects)
+
+
 def _post(url: str, body: bytes, headers: dict) -> int:
     request = urllib.request.Request(url, data=body, headers=headers, method="POST")  # noqa: S310
     try:
-        with urllib.request.urlopen(  # noqa: S310 - admins configure http(s) URLs only
-            request, timeout=settings.WEBHOOK_TIMEOUT_SECONDS
-        ) as response:
+        with _opener.open(request, timeout=settings.WEBHOOK_TIMEOUT_SECONDS) as response:
             return response.status
     except urllib.error.HTTPError as exc:
         return exc.code
@@ -152,7 +161,8 @@ def webhook_deliver(*, delivery_id: int) -> str:
     status_code, error = None, ""
     try:
         status_code = _post(webhook.url, body, headers)
-    except (urllib.error.URLError, OSError, ValueError) as exc:
+    except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError) as exc:
+        # HTTPException: a peer that answers with something other than HTTP.
         error = f"{type(exc).__name__}: {getattr(exc, 'reason', exc)}"
     WebhookAttempt.objects.create(
         delivery=delivery,
@@ -167,8 +177,9 @@ def webhook_deliver(*, delivery_id: int) -> str:
         delivery.next_attempt_at = None
         delivery.reason = ""
     elif status_code is not None:
-        # 408 and 429 ask to come back later; other 4xx will not change by retrying.
-        permanent = 400 <= status_code < 500 and status_code not in (408, 429)
+        # 408 and 429 ask to come back later; other 4xx, and redirects, will not change by
+        # retrying: the URL must be corrected.
+        permanent = 300 <= status_code < 500 and status_code not in (408, 429)
         _after_failure(delivery, f"HTTP {status_code}", permanent=permanent)
     else:
         _after_failure(delivery, error, permanent=False)

@@ -184,11 +184,22 @@ def http_receiver():
 
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self):  # noqa: N802
-            body = self.rfile.read(int(self.headers["Content-Length"]))
-            receiver.requests.append({"headers": dict(self.headers), "body": body})
+            body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            receiver.requests.append(
+                {"method": self.command, "headers": dict(self.headers), "body": body}
+            )
             status = receiver.statuses.pop(0) if receiver.statuses else 200
+            if status == "garbage":  # a peer that does not speak HTTP
+                self.wfile.write(b"HELLO THERE\r\n\r\n")
+                self.close_connection = True
+                return
             self.send_response(status)
+            if 300 <= status < 400:
+                self.send_header("Location", "/moved")
+            self.send_header("Content-Length", "0")
             self.end_headers()
+
+        do_GET = do_POST  # noqa: N815 - recorded too, to show a redirect is not followed
 
         def log_message(self, *args):
             pass

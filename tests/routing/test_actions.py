@@ -367,6 +367,28 @@ class TestWebhook:
         delivery.refresh_from_db()
         assert delivery.reason == "HTTP 410"
 
+    def test_a_redirect_is_not_followed_and_fails(self, customer, hook, http_receiver):
+        http_receiver.statuses = [302]
+        new_ticket(customer)
+        dispatch_pending()
+        delivery = WebhookDelivery.objects.get()
+        assert deliveries.webhook_deliver(delivery_id=delivery.pk) == "failed"
+        assert [r["method"] for r in http_receiver.requests] == ["POST"]
+        delivery.refresh_from_db()
+        assert delivery.reason == "HTTP 302"
+
+    def test_a_peer_that_does_not_speak_http_is_retried_and_recorded(
+        self, customer, hook, http_receiver
+    ):
+        http_receiver.statuses = ["garbage"]
+        new_ticket(customer)
+        dispatch_pending()
+        delivery = WebhookDelivery.objects.get()
+        assert deliveries.webhook_deliver(delivery_id=delivery.pk) == "retrying"
+        attempt = delivery.tries.get()
+        assert attempt.status_code is None
+        assert attempt.error.startswith("BadStatusLine")
+
     def test_too_many_requests_is_retried(self, customer, hook, http_receiver):
         http_receiver.statuses = [429]
         new_ticket(customer)
