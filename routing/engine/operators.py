@@ -111,10 +111,28 @@ OPERATORS: dict[str, dict[str, Operator]] = {
     },
 }
 
+def _changed_to(change, expected) -> bool:
+    if change is None:
+        return False
+    old, new = change
+    if isinstance(new, list):  # tags: the tag was added
+        return expected.lower() in _tags(new) - _tags(old or [])
+    return new == expected
+
+
+def _changed_from(change, expected) -> bool:
+    if change is None:
+        return False
+    old, new = change
+    if isinstance(old, list):  # tags: the tag was removed
+        return expected.lower() in _tags(old) - _tags(new or [])
+    return old == expected
+
+
 CHANGE_OPERATORS: dict[str, Operator] = {
     "changed": lambda change, expected: change is not None,
-    "changed_to": lambda change, expected: change is not None and change[1] == expected,
-    "changed_from": lambda change, expected: change is not None and change[0] == expected,
+    "changed_to": _changed_to,
+    "changed_from": _changed_from,
 }
 
 # What shape each operator's value must have.

@@ -37,9 +37,15 @@ FACTS = {
     "customer.pay_for_bug": False,
     "customer.salesperson": "sally",
     "event.type": "ticket.updated",
-    "event.changed_fields": ["priority", "status"],
+    "event.changed_fields": ["assignee", "department", "priority", "status", "tags"],
     "event.is_automatic": False,
-    "changes": {"status": ["open", "pending"], "priority": ["normal", "high"]},
+    "changes": {
+        "status": ["open", "pending"],
+        "priority": ["normal", "high"],
+        "tags": [["billing", "legal"], ["billing", "vip"]],
+        "assignee": [None, "erin"],
+        "department": ["engineering", None],
+    },
 }
 
 
@@ -127,6 +133,17 @@ CASES = [
     (cond("status", "changed_to", "open"), False),
     (cond("status", "changed_from", "open"), True),
     (cond("priority", "changed_from", "low"), False),
+    # tags changed: changed_to is "was added", changed_from is "was removed"
+    (cond("tags", "changed"), True),
+    (cond("tags", "changed_to", "VIP"), True),
+    (cond("tags", "changed_to", "billing"), False),  # it was there before
+    (cond("tags", "changed_from", "legal"), True),
+    (cond("tags", "changed_from", "vip"), False),
+    (cond("assignee", "changed_to", "erin"), True),
+    (cond("assignee", "changed_from", "erin"), False),
+    (cond("department", "changed_from", "engineering"), True),
+    (cond("department", "changed_to", "engineering"), False),
+    (cond("channel", "changed"), False),
 ]
 
 
