@@ -153,3 +153,45 @@ def customer_matches(*, query: str, limit: int = 8) -> list[tuple[Customer, Cont
         for contact in contacts.filter(by_contact).order_by("name")[: limit - len(found)]
     ]
     return found[:limit]
+
+
+class StandingBook:
+    """The standing of some customers on any day, from two queries however many days are asked.
+
+    Routing judges each event on its own day, and a dry run replays thousands of events over
+    many days: an invoice counts as unpaid on a day if it was issued by then and not yet paid
+    that day, and as overdue if it was also due before that day.
+    """
+
+    def __init__(self, *, customer_ids, since: date):
+        ids = set(customer_ids)
+        self._customers = {
+            customer.pk: customer
+            for customer in Customer.objects.filter(pk__in=ids).select_related("salesperson")
+        }
+        self._invoices: dict[int, list[tuple[Decimal, date, date, date | None]]] = {}
+        invoices = Invoice.objects.filter(customer_id__in=ids).filter(
+            Q(paid_on__isnull=True) | Q(paid_on__gt=since)
+        )
+        for row in invoices.values_list("customer_id", "amount", "issued_on", "due_on", "paid_on"):
+            self._invoices.setdefault(row[0], []).append(row[1:])
+
+    def on(self, customer_id: int, day: date) -> CustomerStanding:
+        customer = self._customers[customer_id]
+        unpaid = [
+            (amount, due_on)
+            for amount, issued_on, due_on, paid_on in self._invoices.get(customer_id, ())
+            if issued_on <= day and (paid_on is None or paid_on > day)
+        ]
+        overdue = [amount for amount, due_on in unpaid if due_on < day]
+        return CustomerStanding(
+            has_service_contract=customer_has_service_contract(customer, today=day),
+            contract_ends_on=customer.contract_ends_on,
+            unpaid_invoice_count=len(unpaid),
+            unpaid_amount=sum((amount for amount, _ in unpaid), Decimal("0.00")),
+            overdue_invoice_count=len(overdue),
+            overdue_amount=sum(overdue, Decimal("0.00")),
+            pay_for_bug=customer.pay_for_bug,
+            salesperson_id=customer.salesperson_id,
+            salesperson_username=customer.salesperson.username if customer.salesperson_id else None,
+        )

@@ -7,8 +7,8 @@ HTTP 4xx) fails at once and says why. Every webhook request is recorded as a ``W
 """
 
 import hashlib
-import http.client
 import hmac
+import http.client
 import json
 import logging
 import random

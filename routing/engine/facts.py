@@ -10,7 +10,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from accounts.selectors import CustomerStanding, customer_standing, customer_standings
+from accounts.selectors import CustomerStanding, StandingBook
 from routing.calendar import working_hours_between
 from routing.engine.fields import FIELDS
 from routing.models import FollowUpTask
@@ -62,7 +62,11 @@ def build_facts(
     facts.update(
         {
             "customer.has_service_contract": standing.has_service_contract,
-            "customer.contract_ends_in_days": (ends - today).days if ends else None,
+            # Unset once the contract has ended: "ends within 30 days" must not match a contract
+            # that ended years ago.
+            "customer.contract_ends_in_days": (ends - today).days
+            if ends and ends >= today
+            else None,
             "customer.has_unpaid_invoices": standing.has_unpaid_invoices,
             "customer.has_overdue_invoices": standing.has_overdue_invoices,
             "customer.unpaid_amount": standing.unpaid_amount,
@@ -82,43 +86,45 @@ def build_facts(
     return facts
 
 
-def _overdue_followup_ticket_ids(ticket_ids, today: date) -> set[int]:
-    return set(
-        FollowUpTask.objects.filter(
-            ticket_id__in=ticket_ids, status=FollowUpTask.Status.OPEN, due_on__lt=today
-        ).values_list("ticket_id", flat=True)
-    )
+def _open_followups_due(ticket_ids) -> dict[int, list[date]]:
+    due: dict[int, list[date]] = {}
+    rows = FollowUpTask.objects.filter(ticket_id__in=ticket_ids, status=FollowUpTask.Status.OPEN)
+    for ticket_id, due_on in rows.values_list("ticket_id", "due_on"):
+        due.setdefault(ticket_id, []).append(due_on)
+    return due
 
 
 def facts_for_event(event: TicketEvent) -> dict:
-    """Facts for routing one event (two queries: the customer's standing, overdue follow-ups).
-
-    Dates are those of the event's day in the company's time zone, so a late routing (a broker
-    outage, a backlog) decides "overdue" and "ends within N days" as a prompt one would have.
-    """
-    today = timezone.localdate(event.created_at)
-    ticket = event.ticket
-    return build_facts(
-        snapshot=event.snapshot,
-        changes=event.changes,
-        event_type=event.type,
-        is_automatic=event.caused_by_id is not None or event.type == TicketEvent.Type.TIMER,
-        now=event.created_at,
-        standing=customer_standing(customer_id=ticket.customer_id, today=today),
-        followup_overdue=bool(_overdue_followup_ticket_ids([ticket.pk], today)),
-        today=today,
-    )
+    """Facts for routing one event (three queries: customer, invoices, open follow-ups)."""
+    return facts_for_many(
+        [
+            {
+                "ticket_id": event.ticket_id,
+                "customer_id": event.ticket.customer_id,
+                "snapshot": event.snapshot,
+                "changes": event.changes,
+                "event_type": event.type,
+                "is_automatic": event.caused_by_id is not None
+                or event.type == TicketEvent.Type.TIMER,
+                "now": event.created_at,
+            }
+        ]
+    )[0]
 
 
-def facts_for_many(items: list[dict], *, today: date | None = None) -> list[dict]:
-    """Facts for many (snapshot, changes, ...) items at once: two queries however many.
+def facts_for_many(items: list[dict]) -> list[dict]:
+    """Facts for many (snapshot, changes, ...) items at once: three queries however many.
 
     Each item has ``ticket_id``, ``customer_id``, ``snapshot``, ``changes``, ``event_type``,
-    ``is_automatic`` and ``now``.
+    ``is_automatic`` and ``now``. Dates (overdue invoices and follow-ups, days until the contract
+    ends) are judged on the day of ``now`` in the company's time zone, so a late routing or a
+    dry run over history decides as a prompt routing did.
     """
-    today = today or timezone.localdate()
-    standings = customer_standings(customer_ids={i["customer_id"] for i in items}, today=today)
-    overdue = _overdue_followup_ticket_ids({i["ticket_id"] for i in items}, today)
+    if not items:
+        return []
+    days = [timezone.localdate(item["now"]) for item in items]
+    book = StandingBook(customer_ids={i["customer_id"] for i in items}, since=min(days))
+    followups = _open_followups_due({i["ticket_id"] for i in items})
     return [
         build_facts(
             snapshot=item["snapshot"],
@@ -126,11 +132,11 @@ def facts_for_many(items: list[dict], *, today: date | None = None) -> list[dict
             event_type=item["event_type"],
             is_automatic=item["is_automatic"],
             now=item["now"],
-            standing=standings[item["customer_id"]],
-            followup_overdue=item["ticket_id"] in overdue,
-            today=today,
+            standing=book.on(item["customer_id"], day),
+            followup_overdue=any(due < day for due in followups.get(item["ticket_id"], ())),
+            today=day,
         )
-        for item in items
+        for item, day in zip(items, days, strict=True)
     ]
 
 

@@ -72,7 +72,7 @@ _FIELDS = [
         NUMBER,
         "Days until the customer's contract ends",
         "customer",
-        help="Not set when the customer has no contract; negative once it has ended.",
+        help="Not set when the customer has no contract, or once it has ended.",
     ),
     Field("customer.has_unpaid_invoices", BOOL, "Customer has unpaid invoices", "customer"),
     Field("customer.has_overdue_invoices", BOOL, "Customer has overdue invoices", "customer"),

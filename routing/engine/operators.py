@@ -111,6 +111,7 @@ OPERATORS: dict[str, dict[str, Operator]] = {
     },
 }
 
+
 def _changed_to(change, expected) -> bool:
     if change is None:
         return False

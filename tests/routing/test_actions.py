@@ -21,7 +21,7 @@ from routing.models import (
 )
 from routing.services import rule_create
 from tests.conftest import dispatch_pending
-from tests.factories import ContactFactory, CustomerFactory, UserFactory
+from tests.factories import ContactFactory, CustomerFactory, InvoiceFactory, UserFactory
 from tickets.models import Ticket, TicketEvent
 from tickets.services import ticket_create, ticket_update
 
@@ -445,10 +445,23 @@ def test_dates_in_facts_are_those_of_the_event_day(settings):
     from routing.engine.facts import facts_for_event
 
     settings.TIME_ZONE = "Europe/Berlin"
-    customer = CustomerFactory(contract_ends_on=date(2026, 12, 1))
+    customer = CustomerFactory(contract_ends_on=date(2025, 3, 10))
+    InvoiceFactory(
+        customer=customer, amount="50.00", issued_on=date(2025, 2, 1), due_on=date(2025, 3, 3)
+    )
     ticket = new_ticket(customer)
     event = TicketEvent.objects.get(ticket=ticket)
-    event.created_at = datetime(2026, 11, 22, 23, 30, tzinfo=UTC)  # Monday 23 in Berlin
+    # Sunday 1 March 2025, 23:30 UTC, is Monday 2 March in Berlin: long before today.
+    event.created_at = datetime(2025, 3, 1, 23, 30, tzinfo=UTC)
     facts = facts_for_event(event)
     assert facts["customer.contract_ends_in_days"] == 8
     assert facts["customer.has_service_contract"] is True
+    assert facts["customer.has_unpaid_invoices"] is True
+    assert facts["customer.has_overdue_invoices"] is False  # due the next day
+
+    event.created_at = datetime(2025, 3, 20, 12, 0, tzinfo=UTC)
+    facts = facts_for_event(event)
+    assert facts["customer.has_overdue_invoices"] is True
+    # Ended ten days before: unset, so "ends within 30 days" does not match an ended contract.
+    assert facts["customer.contract_ends_in_days"] is None
+    assert facts["customer.has_service_contract"] is False

@@ -8,7 +8,8 @@ from django.utils import timezone
 from routing.models import FollowUpTask, Notification, Rule, RuleMatch
 from routing.services import rule_create, rule_update
 from tests.conftest import dispatch_pending
-from tests.factories import CustomerFactory
+from tests.factories import CustomerFactory, InvoiceFactory
+from tickets.models import TicketEvent
 from tickets.services import ticket_create
 
 pytestmark = pytest.mark.django_db
@@ -139,6 +140,30 @@ class TestPreview:
         assert not Notification.objects.exists()
         assert not FollowUpTask.objects.exists()
         assert not Rule.objects.exists()
+
+    def test_history_is_judged_on_each_event_day_as_routing_did(self, admin_api):
+        customer = CustomerFactory()
+        InvoiceFactory(customer=customer, due_on=timezone.localdate() - timedelta(days=10))
+        before, after = rfe(customer, "Before it was due"), rfe(customer, "After")
+        TicketEvent.objects.filter(ticket=before).update(
+            created_at=timezone.now() - timedelta(days=20)
+        )
+        overdue_rule = {
+            **RENEWAL,
+            "conditions": {
+                "all": [{"field": "customer.has_overdue_invoices", "operator": "is", "value": True}]
+            },
+        }
+        body = admin_api.post(
+            "/api/v1/rules/preview/", {**overdue_rule, "last": 10}, format="json"
+        ).json()
+        assert [m["ticket"] for m in body["matches"]] == [after.pk]
+
+    def test_an_ended_contract_is_not_ending_soon(self, admin_api):
+        ended = CustomerFactory(contract_ends_on=timezone.localdate() - timedelta(days=400))
+        rfe(ended)
+        body = admin_api.post("/api/v1/rules/preview/", {**RENEWAL, "last": 10}, format="json")
+        assert body.json()["tickets_matched"] == 0
 
     def test_date_range(self, admin_api):
         rfe(customer_ending_in(5))
