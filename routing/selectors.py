@@ -92,7 +92,7 @@ def ticket_routing_explanation(*, ticket_id: int) -> list[dict]:
         .order_by("created_at", "id")
     )
     runs = [e.routing_run for e in events if hasattr(e, "routing_run")]
-    wanted = {(rule, version) for run in runs for rule, version, _, _ in run.evaluations}
+    wanted = {(ev[0], ev[1]) for run in runs for ev in run.evaluations}
     versions = {}
     if wanted:
         rule_ids = {rule_id for rule_id, _ in wanted}
@@ -120,15 +120,17 @@ def _explain_event(event, versions, matches) -> dict:
     }
     if run is None:
         return explained
-    for rule_id, version, matched, held in run.evaluations:
+    for rule_id, version, matched, held, *changed in run.evaluations:
         definition = versions.get((rule_id, version), {})
+        # Facts changed by earlier rules' actions in the same run, as this rule saw them.
+        facts = {**run.facts, **changed[0]} if changed else run.facts
         explained["rules"].append(
             {
                 "rule": rule_id,
                 "name": definition.get("name", ""),
                 "version": version,
                 "matched": matched,
-                "conditions": explain_conditions(definition.get("conditions", {}), held, run.facts),
+                "conditions": explain_conditions(definition.get("conditions", {}), held, facts),
                 "actions": matches.get((event.pk, rule_id), []),
             }
         )

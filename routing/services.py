@@ -22,6 +22,9 @@ from tickets.services import timeline_record
 
 logger = logging.getLogger(__name__)
 
+# The facts that actions can change while an event is routed (set_priority, assign, add_tag).
+ACTION_CHANGED_FACTS = ("priority", "assignee", "department", "tags")
+
 
 def _rules_for(event: TicketEvent, rule_set):
     if event.type == TicketEvent.Type.TIMER:
@@ -56,13 +59,25 @@ def route_event(event: TicketEvent) -> RoutingRun | None:
     run.facts = json_safe({k: v for k, v in ctx.facts.items() if k != "customer.salesperson_id"})
     versions = {}
     fired: list[tuple[str, list[dict]]] = []
+    initial = {name: ctx.facts.get(name) for name in ACTION_CHANGED_FACTS}
     for rule in _rules_for(event, rule_set):
         matched, held = rule.evaluate(ctx.facts)
-        # Compact, as a run may evaluate a thousand rules: [rule, version, matched, held].
-        run.evaluations.append([rule.id, rule.version, matched, held])
+        # Compact, as a run may evaluate a thousand rules: [rule, version, matched, held], and
+        # the facts earlier rules' actions had changed by then, if any, so that the explanation
+        # shows the values this rule actually saw.
+        evaluation = [rule.id, rule.version, matched, held]
+        changed = {
+            name: ctx.facts.get(name)
+            for name in ACTION_CHANGED_FACTS
+            if ctx.facts.get(name) != initial[name]
+        }
+        if changed:
+            evaluation.append(changed)
+        run.evaluations.append(evaluation)
         if not matched:
             continue
         ctx.rule_id, ctx.rule_name = rule.id, rule.name
+        explanation = explain_conditions(_definition(rule), held, ctx.facts)
         outcomes = [perform_action(action, ctx) for action in rule.actions]
         fired.append((rule.name, outcomes))
         versions.setdefault(rule.id, rule.version)
@@ -71,7 +86,7 @@ def route_event(event: TicketEvent) -> RoutingRun | None:
             rule_id=rule.id,
             rule_version=RuleVersion.objects.filter(rule_id=rule.id, number=rule.version).first(),
             ticket=ctx.ticket,
-            conditions=explain_conditions(_definition(rule), held, ctx.facts),
+            conditions=explanation,
             actions=outcomes,
         )
         if rule.stop_processing:
@@ -80,7 +95,7 @@ def route_event(event: TicketEvent) -> RoutingRun | None:
     if fired:
         _record_on_timeline(event, fired)
     run.rules_evaluated = len(run.evaluations)
-    run.rules_fired = sum(1 for _, _, matched, _ in run.evaluations if matched)
+    run.rules_fired = sum(1 for evaluation in run.evaluations if evaluation[2])
     run.save()
     return run
 

@@ -92,6 +92,9 @@ def _perform_email(action: dict, ctx: ActionContext) -> dict:
     recipients = _recipients(action, ctx)
     if not recipients:
         return {"type": "send_email", "to": action["to"], "done": "Skipped: no email address"}
+    # Routing of two events of the same ticket at once would both pass the throttle check; the
+    # ticket's row lock makes the second wait for the first's deliveries to be committed.
+    ctx.locked_ticket()
     context = ctx.template_context()
     subject = render(action["subject"], context).replace("\n", " ")[:250]
     body = render(action["body"], context)

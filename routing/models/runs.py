@@ -11,7 +11,8 @@ class RoutingRun(models.Model):
 
     ``facts`` are the values the rules saw; ``evaluations`` lists each rule evaluated as
     ``[rule id, version, matched, held]``, where ``held`` says for each of the version's
-    conditions whether it held (None: not needed to decide). Together with the versions they
+    conditions whether it held (None: not needed to decide), followed by the facts earlier
+    rules' actions had changed by then (priority, assignee, department, tags), if any. Together with the versions they
     explain every decision.
     """
 

@@ -465,3 +465,28 @@ def test_dates_in_facts_are_those_of_the_event_day(settings):
     # Ended ten days before: unset, so "ends within 30 days" does not match an ended contract.
     assert facts["customer.contract_ends_in_days"] is None
     assert facts["customer.has_service_contract"] is False
+
+
+def test_explanation_shows_the_values_each_rule_saw(customer, api):
+    rule(
+        [{"type": "set_priority", "priority": "high"}],
+        name="down",
+        order=1,
+        conditions={"all": [{"field": "priority", "operator": "is", "value": "urgent"}]},
+    )
+    rule(
+        [{"type": "add_tag", "tag": "seen"}],
+        name="after",
+        order=2,
+        conditions={"all": [{"field": "priority", "operator": "is", "value": "urgent"}]},
+    )
+    ticket = new_ticket(customer, priority="urgent")
+    dispatch_pending()
+    created = api.get(f"/api/v1/tickets/{ticket.pk}/routing/").json()[0]
+    down, after = created["rules"]
+    assert down["matched"] is True
+    assert down["conditions"][0]["actual_text"] == "urgent"
+    assert after["matched"] is False  # by then the first rule had lowered the priority
+    assert after["conditions"][0]["actual_text"] == "high"
+    match = RuleMatch.objects.get(rule__name="down")
+    assert match.conditions[0]["actual_text"] == "urgent"
