@@ -12,8 +12,8 @@ class RoutingRun(models.Model):
     ``facts`` are the values the rules saw; ``evaluations`` lists each rule evaluated as
     ``[rule id, version, matched, held]``, where ``held`` says for each of the version's
     conditions whether it held (None: not needed to decide), followed by the facts earlier
-    rules' actions had changed by then (priority, assignee, department, tags), if any. Together with the versions they
-    explain every decision.
+    rules' actions had changed by then (priority, assignee, department, tags), if any.
+    Together with the versions they explain every decision.
     """
 
     event = models.OneToOneField(TicketEvent, on_delete=models.CASCADE, related_name="routing_run")

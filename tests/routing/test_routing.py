@@ -300,6 +300,46 @@ def test_two_workers_routing_the_same_event_at_once_route_it_once(customer, star
     assert Notification.objects.count() == 2
 
 
+@pytest.mark.django_db(transaction=True)
+def test_two_events_of_one_ticket_routed_at_once_send_one_throttled_email(customer, rep):
+    if connection.vendor != "postgresql":
+        pytest.skip("row locking across connections needs PostgreSQL")
+    from routing.models import EmailDelivery
+    from tests.factories import ContactFactory
+
+    rule_create(
+        name="tell the contact",
+        trigger="ticket.note_added",
+        conditions={},
+        actions=[{"type": "send_email", "to": "contact", "subject": "News", "body": "See"}],
+    )
+    contact = ContactFactory(customer=customer, email="ann@customer.example")
+    ticket = new_ticket(customer, contact=contact)
+    from tickets.services import note_add
+
+    note_add(ticket=ticket, author=rep, body="one")
+    note_add(ticket=ticket, author=rep, body="two")
+    events = list(TicketEvent.objects.filter(type="ticket.note_added").values_list("pk", flat=True))
+    barrier = threading.Barrier(2)
+
+    def work(event_id):
+        from django.db import connections
+
+        try:
+            barrier.wait()
+            route_event(TicketEvent.objects.get(pk=event_id))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=work, args=(event_id,)) for event_id in events]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    statuses = sorted(EmailDelivery.objects.values_list("status", flat=True))
+    assert statuses == ["pending", "throttled"]
+
+
 class TestEngine:
     def test_inactive_rules_and_other_triggers_are_not_evaluated(self, customer):
         base = {
