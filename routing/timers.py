@@ -2,9 +2,12 @@
 
 A rule with the ``time`` trigger is checked every ``ROUTING_TIMER_INTERVAL_SECONDS`` against the
 tickets still being worked (and those with an overdue follow-up). When it matches, the sweep
-writes a ``ticket.timer`` event naming the rule and a ``TimedFiring`` row, in one transaction;
-the firing is unique per (rule, ticket), so a rule goes off once per ticket, not on every sweep.
-The event is then routed like any other, by the worker, with its explanation.
+writes a ``ticket.timer`` event naming the rule and a ``TimedFiring`` row, in one transaction.
+The firing is unique per (rule, ticket, occurrence): a rule goes off once for what started its
+clock, not on every sweep. What started it depends on the fields the rule tests: a stay in a
+status (``days_in_status``), the last update (``hours_since_update``), an overdue follow-up
+(``followup_overdue``); otherwise the ticket itself, once. The event is then routed like any
+other, by the worker, with its explanation.
 """
 
 from django.db import IntegrityError, transaction
@@ -52,8 +55,9 @@ def timers_sweep(*, now=None) -> int:
         fired = set(
             TimedFiring.objects.filter(
                 rule_id__in=[rule.id for rule in rules], ticket__in=tickets
-            ).values_list("rule_id", "ticket_id")
+            ).values_list("rule_id", "ticket_id", "occurrence")
         )
+        overdue = _first_overdue_followups(tickets, now)
         items = [
             {
                 "ticket_id": ticket.pk,
@@ -68,20 +72,44 @@ def timers_sweep(*, now=None) -> int:
         ]
         for ticket, facts in zip(tickets, facts_for_many(items), strict=True):
             for rule in rules:
-                if (rule.id, ticket.pk) in fired or not rule.evaluate(facts)[0]:
+                occurrence = _occurrence(rule, ticket, overdue.get(ticket.pk))
+                if (rule.id, ticket.pk, occurrence) in fired or not rule.evaluate(facts)[0]:
                     continue
-                fired_count += _fire(rule, ticket)
+                fired_count += _fire(rule, ticket, occurrence)
 
 
-def _fire(rule, ticket: Ticket) -> int:
+def _first_overdue_followups(tickets, now) -> dict[int, int]:
+    rows = FollowUpTask.objects.filter(
+        ticket__in=tickets,
+        status=FollowUpTask.Status.OPEN,
+        due_on__lt=timezone.localdate(now),
+    ).order_by("-id")
+    return dict(rows.values_list("ticket_id", "id"))  # the lowest id wins, being last
+
+
+def _occurrence(rule, ticket: Ticket, overdue_followup: int | None) -> str:
+    fields = {condition.field for condition in rule.conditions}
+    parts = []
+    if "days_in_status" in fields and ticket.status_changed_at:
+        parts.append(f"status:{ticket.status}@{ticket.status_changed_at.isoformat()}")
+    if "hours_since_update" in fields:
+        parts.append(f"updated@{ticket.updated_at.isoformat()}")
+    if "followup_overdue" in fields and overdue_followup:
+        parts.append(f"followup:{overdue_followup}")
+    return " ".join(parts)
+
+
+def _fire(rule, ticket: Ticket, occurrence: str) -> int:
     try:
         with transaction.atomic():
             event = event_record(
                 ticket=ticket,
                 type=TicketEvent.Type.TIMER,
-                changes={"rule": rule.id, "rule_name": rule.name},
+                changes={"rule": rule.id, "rule_name": rule.name, "occurrence": occurrence},
             )
-            TimedFiring.objects.create(rule_id=rule.id, ticket=ticket, event=event)
+            TimedFiring.objects.create(
+                rule_id=rule.id, ticket=ticket, occurrence=occurrence, event=event
+            )
     except IntegrityError:  # another sweep fired it first
         return 0
     return 1

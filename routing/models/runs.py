@@ -54,16 +54,24 @@ class RuleMatch(models.Model):
 
 
 class TimedFiring(models.Model):
-    """A time-based rule went off for a ticket; unique, so it goes off once per ticket."""
+    """A time-based rule went off for a ticket; unique per occurrence of its condition, so it
+    goes off once for each spell in a status or each overdue follow-up, not on every sweep."""
 
     rule = models.ForeignKey(Rule, on_delete=models.CASCADE, related_name="timed_firings")
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="timed_firings")
+    occurrence = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="What started the clock (a status change, a follow-up); empty: once per ticket.",
+    )
     event = models.OneToOneField(TicketEvent, on_delete=models.CASCADE, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["rule", "ticket"], name="timedfiring_once_per_ticket"),
+            models.UniqueConstraint(
+                fields=["rule", "ticket", "occurrence"], name="timedfiring_once_per_occurrence"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -91,6 +91,13 @@ def test_pending_for_days(customer):
     assert timers_sweep(now=MONDAY_9 + timedelta(days=2)) == 0
     assert timers_sweep(now=MONDAY_9 + timedelta(days=3, hours=1)) == 1
     assert timers_sweep(now=MONDAY_9 + timedelta(days=9)) == 0
+    # Back to open and pending again: a new stay in the status, which fires once more.
+    Ticket.objects.filter(pk=ticket.pk).update(
+        status="pending", status_changed_at=MONDAY_9 + timedelta(days=10)
+    )
+    assert timers_sweep(now=MONDAY_9 + timedelta(days=11)) == 0
+    assert timers_sweep(now=MONDAY_9 + timedelta(days=13, hours=1)) == 1
+    assert timers_sweep(now=MONDAY_9 + timedelta(days=20)) == 0
 
 
 def test_overdue_follow_up_of_a_resolved_ticket(customer, salesperson):
@@ -104,6 +111,17 @@ def test_overdue_follow_up_of_a_resolved_ticket(customer, salesperson):
         salesperson=salesperson,
         due_on=timezone.localdate() - timedelta(days=1),
         event=event,
+    )
+    assert timers_sweep() == 1
+    assert timers_sweep() == 0
+    # A second follow-up falls overdue later: the salesperson hears about that one too.
+    FollowUpTask.objects.update(status=FollowUpTask.Status.DONE)
+    FollowUpTask.objects.create(
+        ticket=ticket,
+        customer=customer,
+        salesperson=salesperson,
+        due_on=timezone.localdate() - timedelta(days=1),
+        event=TicketEvent.objects.filter(ticket=ticket).last(),
     )
     assert timers_sweep() == 1
     assert timers_sweep() == 0
