@@ -168,6 +168,17 @@ class TestTriggersAndNewActions:
             ({"type": "add_tag"}, {"actions[0].tag": "Must be a tag name."}),
             ({"type": "notify_department", "department": "finance", "message": "{% if %}"},
              {"actions[0].message": "Template error: Unexpected end of expression in if tag."}),
+            ({"type": "notify_department", "department": "finance", "message": "{% url 'x' %}"},
+             {"actions[0].message": "Template error: Invalid block tag on line 1: 'url'. "
+              "Did you forget to register or load this tag?"}),
+            ({"type": "notify_department", "department": "finance",
+              "message": "{% load static %}{% static 'x' %}"},
+             {"actions[0].message": "Template error: Invalid block tag on line 1: 'load'. "
+              "Did you forget to register or load this tag?"}),
+            ({"type": "notify_department", "department": "finance",
+              "message": "{{ ticket.subject|center:'wide' }}"},
+             {"actions[0].message": "Template error: ValueError: invalid literal for int() "
+              "with base 10: 'wide'"}),
             ({"type": "send_email", "to": "everyone", "subject": "s", "body": "b"},
              {"actions[0].to": "Must be one of contact, department, salesperson."}),
             ({"type": "send_email", "to": "department", "subject": "s", "body": "b"},
@@ -201,3 +212,12 @@ class TestTriggersAndNewActions:
             {"type": "call_webhook", "webhook": "crm"},
         ]  # fmt: skip
         assert errors({}, actions) == {}
+
+
+def test_a_template_failing_when_the_rule_fires_is_sent_as_written():
+    from routing.engine.templates import render
+
+    # Saved before validation rendered templates, say: the rule's other actions still happen.
+    assert render("Hello {{ name|center:'wide' }}", {"name": "x"}) == (
+        "Hello {{ name|center:'wide' }}"
+    )
