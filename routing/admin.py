@@ -1,6 +1,11 @@
+from copy import copy
+
+from django import forms
 from django.contrib import admin
+from django.core.exceptions import ValidationError
 
 from routing import services
+from routing.engine.validation import validate_rule_definition
 from routing.models import (
     EmailDelivery,
     FollowUpTask,
@@ -27,10 +32,38 @@ class RuleVersionInline(admin.TabularInline):
         return False
 
 
+class RuleAdminForm(forms.ModelForm):
+    """Checks the definition as the services will, each error prefixed by its exact place."""
+
+    class Meta:
+        model = Rule
+        fields = [*VERSIONED_FIELDS]
+
+    def clean(self):
+        data = super().clean()
+        # Until _post_clean, the instance still holds the values as they were read.
+        previous = services.rule_definition(self.instance) if self.instance.pk else None
+        draft = copy(self.instance)
+        for name in VERSIONED_FIELDS:
+            if name in data:
+                setattr(draft, name, data[name])
+        if services.definition_needs_check(draft, previous):
+            try:
+                validate_rule_definition(
+                    trigger=draft.trigger, conditions=draft.conditions, actions=draft.actions
+                )
+            except ValidationError as exc:
+                for field, messages in exc.message_dict.items():
+                    self.add_error(field if field in self.fields else None, messages)
+        return data
+
+
 @admin.register(Rule)
 class RuleAdmin(admin.ModelAdmin):
-    """Rules are data: validated on save (``Rule.clean``) with each error at its place, and
-    saved through the services so every edit is a new version."""
+    """Rules are data: validated on save with each error at its place, and saved through the
+    services so every edit is a new version."""
+
+    form = RuleAdminForm
 
     list_display = ["name", "order", "trigger", "is_active", "stop_processing", "version"]
     list_editable = ["order", "is_active"]
@@ -41,6 +74,10 @@ class RuleAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).filter(archived_at__isnull=True)
+
+    def get_changelist_form(self, request, **kwargs):
+        kwargs.setdefault("form", RuleAdminForm)
+        return super().get_changelist_form(request, **kwargs)
 
     def save_model(self, request, obj, form, change) -> None:
         fields = {name: getattr(obj, name) for name in VERSIONED_FIELDS}

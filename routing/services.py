@@ -15,6 +15,7 @@ from routing.engine.actions import ActionContext, apply_ticket_changes, perform_
 from routing.engine.conditions import explain_conditions
 from routing.engine.facts import facts_for_event, json_safe
 from routing.engine.ruleset import load_rule_set
+from routing.engine.validation import validate_rule_definition
 from routing.models import RoutingRun, Rule, RuleMatch, RuleVersion
 from routing.models.rules import VERSIONED_FIELDS
 from tickets.models import TicketEvent, TimelineEntry
@@ -126,6 +127,20 @@ def _definition(rule) -> dict:
 # --- the rule set -----------------------------------------------------------------------------
 
 
+DEFINITION_FIELDS = ("trigger", "conditions", "actions")
+
+
+def definition_needs_check(rule: Rule, previous: dict | None) -> bool:
+    """A new rule, a changed definition, or a rule being switched on must name only fields,
+    departments, users and webhooks that exist; switching off, renaming or reordering need not,
+    so a rule whose department was deleted since can still be retired."""
+    if previous is None:
+        return True
+    if rule.is_active and not previous["is_active"]:
+        return True
+    return any(previous[name] != getattr(rule, name) for name in DEFINITION_FIELDS)
+
+
 def rule_definition(rule: Rule) -> dict:
     return {field: getattr(rule, field) for field in VERSIONED_FIELDS}
 
@@ -138,6 +153,10 @@ def _save_version(
     The version's id is also the cache key of the compiled rule set (``engine/ruleset.py``).
     """
     rule.full_clean()
+    if definition_needs_check(rule, previous):
+        validate_rule_definition(
+            trigger=rule.trigger, conditions=rule.conditions, actions=rule.actions
+        )
     definition = rule_definition(rule)
     changed = [f for f in VERSIONED_FIELDS if previous is None or previous[f] != definition[f]]
     if previous is not None and not changed and not force:
@@ -185,9 +204,10 @@ def rule_update(*, rule: Rule, author: User | None = None, summary: str = "", **
 def rule_restore(*, rule: Rule, number: int, author: User | None = None) -> Rule:
     """Make an earlier version current again, as a new version."""
     version = RuleVersion.objects.get(rule=rule, number=number)
-    return rule_update(
-        rule=rule, author=author, summary=f"Restored version {number}", **version.definition
-    )
+    # What the rule does comes back; where it stands in the order and whether it is on stay as
+    # they are now, as the list around it has moved on since.
+    restored = {k: v for k, v in version.definition.items() if k not in ("order", "is_active")}
+    return rule_update(rule=rule, author=author, summary=f"Restored version {number}", **restored)
 
 
 @transaction.atomic

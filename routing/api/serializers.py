@@ -1,8 +1,12 @@
+from copy import copy
+
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from routing.engine.validation import rule_definition_errors
 from routing.models import FollowUpTask, Notification, Rule, RuleMatch, RuleVersion
+from routing.models.rules import VERSIONED_FIELDS
+from routing.services import definition_needs_check
 
 
 class RuleSerializer(serializers.ModelSerializer):
@@ -25,6 +29,13 @@ class RuleSerializer(serializers.ModelSerializer):
         read_only_fields = ["version", "created_at", "updated_at"]
 
     def validate(self, attrs):
+        if self.instance is not None:
+            draft = copy(self.instance)
+            for name, value in attrs.items():
+                setattr(draft, name, value)
+            previous = {name: getattr(self.instance, name) for name in VERSIONED_FIELDS}
+            if not definition_needs_check(draft, previous):
+                return attrs  # switching off, renaming, reordering: always allowed
         conditions = attrs.get("conditions", getattr(self.instance, "conditions", {}))
         actions = attrs.get("actions", getattr(self.instance, "actions", []))
         trigger = attrs.get("trigger", getattr(self.instance, "trigger", None))

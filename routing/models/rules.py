@@ -49,12 +49,9 @@ class Rule(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    def clean(self) -> None:
-        from routing.engine.validation import validate_rule_definition
-
-        validate_rule_definition(
-            trigger=self.trigger, conditions=self.conditions, actions=self.actions
-        )
+    # The definition (trigger, conditions, actions) is validated by routing.services when it
+    # changes or the rule is switched on, not here: a rule naming a department deleted since must
+    # still be possible to switch off, archive or reorder.
 
 
 # What a version records: everything an admin can edit.

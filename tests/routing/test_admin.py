@@ -47,3 +47,27 @@ def test_admin_delete_archives(client, admin_user, starter_rules):
     rule = Rule.objects.get(pk=rule.pk)
     assert rule.archived_at is not None
     assert client.get(f"/admin/routing/rule/{rule.pk}/change/").status_code == 302
+
+
+def test_admin_can_switch_off_and_delete_a_rule_naming_a_deleted_department(
+    client, admin_user, starter_rules
+):
+    from accounts.models import Department
+
+    rule = next(r for r in starter_rules if r.actions[0].get("department") == "shipping")
+    Department.objects.filter(slug="shipping").delete()
+    client.force_login(admin_user)
+    data = form(rule)
+    data.pop("is_active")
+    response = client.post(f"/admin/routing/rule/{rule.pk}/change/", data)
+    assert response.status_code == 302, response.content[:2000]
+    rule.refresh_from_db()
+    assert rule.is_active is False
+    # Switching it back on is refused, at the place of the missing department.
+    response = client.post(f"/admin/routing/rule/{rule.pk}/change/", form(rule, is_active="on"))
+    assert response.status_code == 200
+    assert "actions[0].department: No department with slug &#x27;shipping&#x27;." in (
+        response.content.decode()
+    )
+    response = client.post(f"/admin/routing/rule/{rule.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 302

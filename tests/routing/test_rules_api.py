@@ -74,6 +74,37 @@ class TestVersions:
         bad = admin_api.get(f"/api/v1/rules/{rule_id}/diff/", {"from": "x"})
         assert bad.status_code == 400
 
+    def test_restore_keeps_the_rules_place_and_switch(self, admin_api):
+        rule_id = admin_api.post("/api/v1/rules/", RENEWAL, format="json").json()["id"]
+        admin_api.patch(f"/api/v1/rules/{rule_id}/", {"name": "Renamed"}, format="json")
+        admin_api.patch(
+            f"/api/v1/rules/{rule_id}/", {"order": 5, "is_active": False}, format="json"
+        )
+        body = admin_api.post(f"/api/v1/rules/{rule_id}/restore/", {"version": 1}).json()
+        assert body["name"] == RENEWAL["name"]
+        assert (body["order"], body["is_active"]) == (5, False)
+
+    def test_a_rule_naming_a_deleted_department_can_still_be_retired(self, admin_api):
+        from accounts.models import Department
+
+        rule_id = admin_api.post("/api/v1/rules/", RENEWAL, format="json").json()["id"]
+        other_id = admin_api.post(
+            "/api/v1/rules/", {**RENEWAL, "name": "Other", "order": 70}, format="json"
+        ).json()["id"]
+        Department.objects.filter(slug="marketing").delete()
+        url = f"/api/v1/rules/{rule_id}/"
+        assert admin_api.patch(url, {"is_active": False}, format="json").status_code == 200
+        assert admin_api.patch(url, {"name": "Old"}, format="json").status_code == 200
+        response = admin_api.post(
+            "/api/v1/rules/reorder/", {"rules": [other_id, rule_id]}, format="json"
+        )
+        assert response.status_code == 200
+        # Switching it back on checks it again, and says what is wrong where.
+        response = admin_api.patch(url, {"is_active": True}, format="json")
+        assert response.status_code == 400
+        assert "actions[0].department" in response.json()
+        assert admin_api.delete(url).status_code == 204
+
     def test_rule_match_records_the_version_that_fired(self, starter_rules, rep):
         rule = Rule.objects.get(name="Bugs go to engineering")
         rule_update(rule=rule, author=rep, description="v2")
