@@ -1,6 +1,7 @@
 """What happened: tickets, their timeline, and the outbox of events that others subscribe to."""
 
 from django.conf import settings
+from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 
 from accounts.models import Contact, Customer, Department
@@ -113,6 +114,10 @@ class Ticket(models.Model):
         editable=False,
         help_text="Subject, description, resolution and notes: what the search box searches.",
     )
+    # On PostgreSQL a trigger keeps this in step with search_text (migration 0008), so ranking a
+    # search reads stored vectors instead of parsing every matching ticket's text again. Unused
+    # (empty) on SQLite.
+    search_vector = SearchVectorField(null=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     resolved_at = models.DateTimeField(null=True, blank=True)

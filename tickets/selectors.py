@@ -2,32 +2,34 @@
 
 import re
 
-from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
+from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.db import connection
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import F, Prefetch, Q, QuerySet
 
 from tickets.models import Ticket, TimelineEntry
 
 REFERENCE = re.compile(r"^\s*[Tt]-?(\d{1,10})\s*$")
-SEARCH_CONFIG = "english"  # the same as the index in migration 0006
+SEARCH_CONFIG = "english"  # the same as the trigger in migration 0009
 
 
 def tickets_list() -> QuerySet[Ticket]:
-    return Ticket.objects.select_related(
-        "customer", "contact", "assignee", "department", "created_by"
-    ).prefetch_related("tags", Prefetch("related", queryset=Ticket.objects.only("id")))
+    return (
+        Ticket.objects.select_related("customer", "contact", "assignee", "department", "created_by")
+        .defer("search_text", "search_vector")
+        .prefetch_related("tags", Prefetch("related", queryset=Ticket.objects.only("id")))
+    )
 
 
 def tickets_brief() -> QuerySet[Ticket]:
     """Tickets with their customer only: for pages about something else on a ticket."""
-    return Ticket.objects.select_related("customer").defer("search_text")
+    return Ticket.objects.select_related("customer").defer("search_text", "search_vector")
 
 
 def tickets_for_list() -> QuerySet[Ticket]:
     """What a page of the ticket list shows: no descriptions or search text, nothing per row."""
     return (
         Ticket.objects.select_related("customer", "assignee")
-        .defer("description", "search_text", "resolution")
+        .defer("description", "search_text", "search_vector", "resolution")
         .prefetch_related("tags")
     )
 
@@ -38,7 +40,9 @@ def ticket_get(*, ticket_id: int) -> Ticket:
 
 def ticket_for_page(*, ticket_id: int) -> Ticket:
     """A ticket with what its page shows beside its fields: tags and linked tickets."""
-    related = Ticket.objects.select_related("customer").defer("description", "search_text")
+    related = Ticket.objects.select_related("customer").defer(
+        "description", "search_text", "search_vector"
+    )
     return (
         tickets_list()
         .prefetch_related(Prefetch("related", queryset=related, to_attr="related_tickets"))
@@ -62,8 +66,9 @@ def timeline_for(*, ticket: Ticket, after_id: int | None = None) -> QuerySet[Tim
 def tickets_search(tickets: QuerySet[Ticket], query: str) -> QuerySet[Ticket]:
     """Tickets whose reference, words, notes or calls match ``query``; best matches first.
 
-    PostgreSQL uses full-text search (stemmed, so "crashes" finds "crash"), served by a GIN
-    index. The embedded SQLite default has none: every word must appear, case-insensitively.
+    PostgreSQL uses full-text search (stemmed, so "crashes" finds "crash") over the stored
+    ``search_vector``, served by a GIN index. The embedded SQLite default has none: every word
+    must appear, case-insensitively.
     """
     query = query.strip()
     if not query:
@@ -72,12 +77,10 @@ def tickets_search(tickets: QuerySet[Ticket], query: str) -> QuerySet[Ticket]:
     if ticket_id is not None:
         return tickets.filter(pk=ticket_id)
     if connection.vendor == "postgresql":
-        vector = SearchVector("search_text", config=SEARCH_CONFIG)
         search = SearchQuery(query, config=SEARCH_CONFIG, search_type="websearch")
         return (
-            tickets.annotate(search=vector)
-            .filter(search=search)
-            .annotate(rank=SearchRank(vector, search))
+            tickets.filter(search_vector=search)
+            .annotate(rank=SearchRank(F("search_vector"), search))
             .order_by("-rank", "-created_at", "-id")
         )
     matches = Q()
@@ -91,7 +94,7 @@ def customer_tickets(*, customer_id: int, limit: int = 10) -> dict[str, list[Tic
     base = (
         Ticket.objects.filter(customer_id=customer_id)
         .select_related("assignee")
-        .defer("description", "search_text", "resolution")
+        .defer("description", "search_text", "search_vector", "resolution")
     )
     return {
         "open": list(base.filter(status__in=Ticket.OPEN_STATUSES)[:limit]),

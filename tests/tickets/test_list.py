@@ -50,7 +50,7 @@ def test_search_uses_the_full_text_index_on_postgresql(customer):
         # A handful of rows would be scanned; forbid that to see that the index can serve.
         cursor.execute("SET LOCAL enable_seqscan = off")
     plan = tickets_search(Ticket.objects.all(), "export").explain()
-    assert "ticket_search_idx" in plan
+    assert "ticket_search_vector_idx" in plan
 
 
 def test_filters_are_in_the_url(browser, customer, rep):
