@@ -116,3 +116,35 @@ def test_list_queries_do_not_grow_with_rows(browser, customer, rep, django_asser
         new(CustomerFactory(), f"Ticket {index}", tags=[f"t{index}"], assignee=UserFactory())
     with django_assert_max_num_queries(len(few.captured_queries)):
         browser.get("/tickets/")
+
+
+def test_search_without_postgresql_needs_every_word(customer, rep, monkeypatch):
+    """The embedded SQLite default has no full-text search: each word must appear."""
+    from types import SimpleNamespace
+
+    from tickets import selectors
+
+    monkeypatch.setattr(selectors, "connection", SimpleNamespace(vendor="sqlite"))
+    crash = new(customer, "Export crashes", description="CSV stops at row 1000")
+    other = new(customer, "Export works")
+    note_add(ticket=other, author=rep, body="Customer happy with CSV")
+    found = selectors.tickets_search(Ticket.objects.all(), "csv EXPORT")
+    assert set(found) == {crash, other}
+    assert list(selectors.tickets_search(Ticket.objects.all(), "export row")) == [crash]
+
+
+def test_ticket_page_queries_do_not_grow_with_its_timeline(
+    browser, customer, rep, django_assert_max_num_queries
+):
+    ticket = new(customer, "Busy")
+    with django_assert_max_num_queries(20) as few:
+        browser.get(f"/tickets/{ticket.pk}/")
+    for index in range(30):
+        note_add(ticket=ticket, author=UserFactory(), body=f"Note {index}")
+        ticket_update(ticket=ticket, actor=UserFactory(), priority=["high", "low"][index % 2])
+        other = new(customer, f"Related {index}")
+        from tickets.services import ticket_link
+
+        ticket_link(ticket=ticket, other=other, actor=rep)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        browser.get(f"/tickets/{ticket.pk}/")
