@@ -7,6 +7,7 @@ Every change to a rule (create, edit, toggle, reorder, archive, restore, import)
 import logging
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -207,6 +208,10 @@ def rule_restore(*, rule: Rule, number: int, author: User | None = None) -> Rule
     # What the rule does comes back; where it stands in the order and whether it is on stay as
     # they are now, as the list around it has moved on since.
     restored = {k: v for k, v in version.definition.items() if k not in ("order", "is_active")}
+    if all(getattr(rule, name) == value for name, value in restored.items()):
+        raise ValidationError(
+            {"version": f"Version {number} does what the rule does now: nothing to restore."}
+        )
     return rule_update(rule=rule, author=author, summary=f"Restored version {number}", **restored)
 
 

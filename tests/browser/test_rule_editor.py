@@ -9,6 +9,7 @@ from playwright.sync_api import expect
 from rest_framework.test import APIClient
 
 from routing.models import FollowUpTask, Notification, Rule
+from routing.services import rule_update
 from tests.browser.conftest import log_in
 from tests.conftest import wait_for
 from tests.factories import CustomerFactory, UserFactory
@@ -152,15 +153,18 @@ def test_rule_list_toggles_reorders_and_shows_history(page, admin, starter_rules
     page.locator(f"tr[data-rule-id='{second.pk}'] td").first.filter(has_text="1").wait_for()
     assert Rule.objects.order_by("order").first() == second
 
+    rule_update(rule=first, author=admin, description="Only crashes")
     page.goto(f"/rules/{first.pk}/")
     history = page.locator("#history")
     assert "Version 1" in history.inner_text()
     history.get_by_role("button", name="Compare with current").last.click()
-    page.locator("#diff").filter(has_text="is_active").wait_for()
+    page.locator("#diff").filter(has_text="description").wait_for()
     history.get_by_role("button", name="Restore").last.click()
     page.wait_for_url(f"**/rules/{first.pk}/?saved=*")
     first.refresh_from_db()
-    assert first.is_active is True
+    assert first.description == starter_rules[0].description
+    # What the rule does comes back; it stays switched off and in its new place.
+    assert first.is_active is False
     assert first.versions.first().summary == "Restored version 1"
 
 

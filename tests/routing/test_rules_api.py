@@ -83,6 +83,11 @@ class TestVersions:
         body = admin_api.post(f"/api/v1/rules/{rule_id}/restore/", {"version": 1}).json()
         assert body["name"] == RENEWAL["name"]
         assert (body["order"], body["is_active"]) == (5, False)
+        again = admin_api.post(f"/api/v1/rules/{rule_id}/restore/", {"version": 1})
+        assert again.status_code == 400
+        assert again.json() == {
+            "version": ["Version 1 does what the rule does now: nothing to restore."]
+        }
 
     def test_a_rule_naming_a_deleted_department_can_still_be_retired(self, admin_api):
         from accounts.models import Department
