@@ -22,6 +22,11 @@ class Department(models.Model):
     email = models.EmailField(
         blank=True, help_text="Shared mailbox; when empty, emails go to each member."
     )
+    response_target_hours = models.PositiveIntegerField(
+        default=8,
+        help_text="Working hours within which a new queue item should be acknowledged; past "
+        "it the item is marked and escalated once to the department's leads.",
+    )
     members = models.ManyToManyField(User, through="Membership", related_name="departments")
 
     class Meta:
@@ -32,9 +37,21 @@ class Department(models.Model):
 
 
 class Membership(models.Model):
+    class EmailPreference(models.TextChoices):
+        IMMEDIATE = "immediate", "An email for each new item"
+        DIGEST = "digest", "A daily digest"
+        NONE = "none", "No email"
+
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
     department = models.ForeignKey(Department, on_delete=models.CASCADE, related_name="memberships")
-    is_lead = models.BooleanField(default=False)
+    is_lead = models.BooleanField(
+        default=False,
+        help_text="Leads hear about escalated queue items; a sales lead sees the team's "
+        "follow-ups.",
+    )
+    email_preference = models.CharField(
+        max_length=10, choices=EmailPreference.choices, default=EmailPreference.IMMEDIATE
+    )
 
     class Meta:
         constraints = [

@@ -74,6 +74,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "routing.context_processors.work_counts",
             ],
         },
     },
@@ -190,6 +191,8 @@ OUTBOX_SWEEP_BATCH = env_int("OUTBOX_SWEEP_BATCH", 500, minimum=1)
 
 ROUTING_TIMER_INTERVAL_SECONDS = env_int("ROUTING_TIMER_INTERVAL_SECONDS", 60, minimum=5)
 
+QUEUE_SWEEP_INTERVAL_SECONDS = env_int("QUEUE_SWEEP_INTERVAL_SECONDS", 300, minimum=5)
+
 CELERY_BEAT_SCHEDULE = {
     "outbox-sweep": {
         "task": "tickets.tasks.sweep_undispatched_events",
@@ -203,6 +206,12 @@ CELERY_BEAT_SCHEDULE = {
     "time-based-rules": {
         "task": "routing.tasks.sweep_timers",
         "schedule": float(ROUTING_TIMER_INTERVAL_SECONDS),
+    },
+    # Escalations past the response target, daily digests and overdue follow-up reminders; each
+    # is keyed so that running it often sends each email once.
+    "queue-sweep": {
+        "task": "routing.tasks.sweep_queues",
+        "schedule": float(QUEUE_SWEEP_INTERVAL_SECONDS),
     },
 }
 
@@ -250,6 +259,13 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Switchboard <support@localho
 ROUTING_EMAIL_THROTTLE_MINUTES = env_int("ROUTING_EMAIL_THROTTLE_MINUTES", 60, minimum=0)
 # Attempts at an email or webhook call before it is marked failed (retries back off to 1 hour).
 DELIVERY_MAX_ATTEMPTS = env_int("DELIVERY_MAX_ATTEMPTS", 8, minimum=1)
+
+# Links in emails to staff point here.
+SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Local hour from which the daily digest of queue items and follow-up reminders go out.
+QUEUE_DIGEST_HOUR = env_int("QUEUE_DIGEST_HOUR", 8, minimum=0)
+if QUEUE_DIGEST_HOUR > 23:
+    raise ImproperlyConfigured("QUEUE_DIGEST_HOUR must be an hour from 0 to 23")
 WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 10, minimum=1)
 
 # --- API --------------------------------------------------------------------------------------

@@ -65,3 +65,30 @@ def working_hours_between(start: datetime, end: datetime) -> float:
     )
     seconds += full_days * (closes - opens) * 3600
     return seconds / 3600
+
+
+def add_working_hours(start: datetime, hours: float) -> datetime:
+    """The moment ``hours`` working hours after ``start`` (aware; answered in local time).
+
+    Time outside working hours does not count: 4 working hours from Friday 15:00 with a 9-17
+    day is Monday 11:00.
+    """
+    opens, closes = settings.WORKING_HOURS
+    remaining = timedelta(hours=hours)
+    current = timezone.localtime(start)
+    tz = current.tzinfo
+    for _ in range(3660):  # ten years of days: a bound, not a limit anyone reaches
+        day = current.date()
+        day_open = datetime.combine(day, time(opens), tz)
+        day_close = (
+            datetime.combine(day + timedelta(days=1), time(0), tz)
+            if closes == 24
+            else datetime.combine(day, time(closes), tz)
+        )
+        if is_working_day(day) and current < day_close:
+            begin = max(current, day_open)
+            if begin + remaining <= day_close:
+                return begin + remaining
+            remaining -= day_close - begin
+        current = datetime.combine(day + timedelta(days=1), time(0), tz)
+    raise ValueError("No working time in the next ten years: check WORKING_WEEKDAYS")

@@ -4,8 +4,10 @@ import difflib
 import json
 
 from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
 
 from accounts.models import Department
+from accounts.selectors import user_is_admin
 from routing.engine.conditions import explain_conditions
 from routing.models import FollowUpTask, Notification, Rule, RuleMatch, RuleVersion
 from routing.models.rules import VERSIONED_FIELDS
@@ -25,6 +27,66 @@ def notifications_list() -> QuerySet[Notification]:
 
 def followups_list() -> QuerySet[FollowUpTask]:
     return FollowUpTask.objects.select_related("ticket", "customer", "salesperson", "rule")
+
+
+# --- who may see and work what ----------------------------------------------------------------
+# One permission path for pages and API alike: staff see the queues of their departments, a
+# salesperson their own follow-ups, a sales lead the whole sales team's, admins everything.
+
+SALES = "sales"
+
+
+def departments_for_user(user) -> QuerySet[Department]:
+    """The departments whose queues ``user`` may see and work."""
+    if user_is_admin(user):
+        return Department.objects.all()
+    return Department.objects.filter(memberships__user=user)
+
+
+def notifications_for_user(user) -> QuerySet[Notification]:
+    items = notifications_list()
+    if user_is_admin(user):
+        return items
+    return items.filter(department__memberships__user=user)
+
+
+def queue_counts_for_user(user) -> list[dict]:
+    """The user's departments with their new, overdue (past target) and escalated counts."""
+    now = timezone.now()
+    new = Q(notifications__status=Notification.Status.NEW)
+    return list(
+        departments_for_user(user)
+        .annotate(
+            new_count=Count("notifications", filter=new),
+            overdue_count=Count("notifications", filter=new & Q(notifications__due_at__lte=now)),
+        )
+        .order_by("name")
+        .values("slug", "name", "new_count", "overdue_count")
+    )
+
+
+def followup_counts_for_user(user) -> dict:
+    today = timezone.localdate()
+    open_tasks = FollowUpTask.objects.filter(salesperson=user, status=FollowUpTask.Status.OPEN)
+    return open_tasks.aggregate(
+        open=Count("id"),
+        overdue=Count("id", filter=Q(due_on__lt=today)),
+        due_today=Count("id", filter=Q(due_on=today)),
+    )
+
+
+def user_leads_sales(user) -> bool:
+    return user.memberships.filter(department__slug=SALES, is_lead=True).exists()
+
+
+def followups_for_user(user) -> QuerySet[FollowUpTask]:
+    tasks = followups_list()
+    if user_is_admin(user):
+        return tasks
+    if user_leads_sales(user):
+        team = Q(salesperson__memberships__department__slug=SALES) | Q(salesperson=user)
+        return tasks.filter(team).distinct()
+    return tasks.filter(salesperson=user)
 
 
 def rule_matches_for_ticket(*, ticket_id: int) -> QuerySet[RuleMatch]:

@@ -24,3 +24,15 @@ def sweep_deliveries() -> int:
 @shared_task(acks_late=True)
 def sweep_timers() -> int:
     return timers.timers_sweep()
+
+
+@shared_task(acks_late=True)
+def sweep_queues() -> dict:
+    from routing.followups import followups_remind
+    from routing.queues import queues_escalate, queues_send_digests
+
+    return {
+        "escalated": queues_escalate(),
+        "digests": queues_send_digests(),
+        "reminders": followups_remind(),
+    }

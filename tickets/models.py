@@ -58,6 +58,15 @@ class Ticket(models.Model):
         CUSTOMER_TRAINING = "customer_training", "Customer training"
         OTHER = "other", "Other"
 
+    class RmaStatus(models.TextChoices):
+        # The steps shipping takes a return through, in order.
+        AUTHORISED = "authorised", "Authorised"
+        AWAITING_RETURN = "awaiting_return", "Awaiting return"
+        RECEIVED = "received", "Received"
+        INSPECTED = "inspected", "Inspected"
+        REPLACEMENT_SHIPPED = "replacement_shipped", "Replacement shipped"
+        REFUNDED = "refunded", "Refunded"
+
     DONE_STATUSES = (Status.RESOLVED, Status.CLOSED)
     OPEN_STATUSES = (Status.NEW, Status.OPEN, Status.PENDING)
 
@@ -99,6 +108,9 @@ class Ticket(models.Model):
     rma_serial_number = models.CharField("serial number", max_length=100, blank=True)
     rma_order_number = models.CharField("order number", max_length=100, blank=True)
     rma_reason = models.CharField("return reason", max_length=500, blank=True)
+    rma_status = models.CharField(
+        "return status", max_length=20, choices=RmaStatus.choices, blank=True
+    )
     root_cause = models.CharField(max_length=20, choices=RootCause.choices, blank=True)
     resolution = models.TextField(
         blank=True, help_text="What fixed it, as the rep summarised it on resolving."
@@ -141,11 +153,12 @@ class Ticket(models.Model):
         return f"{self.reference} {self.subject}"
 
     @classmethod
-    def priority_rank(cls):
-        """An expression ordering priorities from urgent (0) to low (3)."""
+    def priority_rank(cls, field: str = "priority"):
+        """An expression ordering priorities from urgent (0) to low (3); ``field`` is the path
+        to the priority from the rows being ordered (``ticket__priority`` for queue items)."""
         order = [cls.Priority.URGENT, cls.Priority.HIGH, cls.Priority.NORMAL, cls.Priority.LOW]
         return models.Case(
-            *[models.When(priority=value, then=rank) for rank, value in enumerate(order)],
+            *[models.When(**{field: value}, then=rank) for rank, value in enumerate(order)],
             output_field=models.IntegerField(),
         )
 
@@ -166,6 +179,10 @@ class TimelineEntry(models.Model):
         FIELD_CHANGE = "field_change", "Field change"
         LINK = "link", "Linked ticket"
         ROUTING = "routing", "Routing"
+        DEPARTMENT = "department", "Department"
+        RESPONSE = "response", "Department response"
+        RMA = "rma", "Return"
+        FOLLOWUP = "followup", "Follow-up"
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="timeline")
     kind = models.CharField(max_length=16, choices=Kind.choices)

@@ -359,12 +359,20 @@ def ticket_link(*, ticket: Ticket, other: Ticket, actor: User | None) -> bool:
 
 
 @transaction.atomic
-def timeline_record(*, ticket: Ticket, kind: str, body: str, changes: dict | None = None):
-    """Record what another part of the company did about a ticket (routing, a department).
-
-    No event is emitted: these entries report on the ticket, they do not change it.
-    """
-    return TimelineEntry.objects.create(ticket=ticket, kind=kind, body=body, changes=changes or {})
+def timeline_record(
+    *,
+    ticket: Ticket,
+    kind: str,
+    body: str = "",
+    changes: dict | None = None,
+    author: User | None = None,
+) -> TimelineEntry:
+    """Record what another part of the company did about a ticket (routing, a department, a
+    salesperson's follow-up). No event is emitted: these entries report on the ticket, they do
+    not change it, and they stay internal."""
+    return TimelineEntry.objects.create(
+        ticket=ticket, kind=kind, body=body, changes=changes or {}, author=author
+    )
 
 
 # A call longer than this was a form left open, not a call: its duration is not believed.
@@ -435,3 +443,45 @@ def call_log(
             resolution=resolution,
         )
     return ticket
+
+
+@transaction.atomic
+def rma_advance(
+    *,
+    ticket: Ticket,
+    status: str,
+    actor: User | None,
+    carrier: str = "",
+    tracking_number: str = "",
+    note: str = "",
+) -> Ticket:
+    """Move a return to its next step (shipping's work), with the carrier's tracking number
+    where a parcel moves; recorded on the timeline and as a ``ticket.updated`` event."""
+    locked = Ticket.objects.select_for_update(of=("self",)).get(pk=ticket.pk)
+    if locked.kind != Ticket.Kind.RMA:
+        raise ValidationError({"status": "Only returns (RMA tickets) have return steps."})
+    if status not in Ticket.RmaStatus.values:
+        raise ValidationError({"status": "Choose a return step."})
+    if status == locked.rma_status:
+        raise ValidationError(
+            {"status": f"The return is already {locked.get_rma_status_display()}."}
+        )
+    if tracking_number and not carrier:
+        raise ValidationError({"carrier": "Say which carrier the tracking number is for."})
+    old = locked.rma_status
+    locked.rma_status = status
+    locked.version += 1
+    locked.save(update_fields=["rma_status", "version", "updated_at"])
+    change = {"return status": [old, status]}
+    if tracking_number:
+        change["tracking number"] = [None, f"{carrier} {tracking_number}"]
+    TimelineEntry.objects.create(
+        ticket=locked, kind=TimelineEntry.Kind.RMA, author=actor, body=note, changes=change
+    )
+    event_record(
+        ticket=locked,
+        type=TicketEvent.Type.UPDATED,
+        actor=actor,
+        changes={"rma_status": [old, status]},
+    )
+    return locked

@@ -71,6 +71,10 @@ class NotificationSerializer(serializers.ModelSerializer):
             "status",
             "acted_by",
             "acted_at",
+            "done_at",
+            "responses",
+            "due_at",
+            "escalated_at",
             "created_at",
         ]
         read_only_fields = fields
@@ -98,12 +102,38 @@ class FollowUpTaskSerializer(serializers.ModelSerializer):
             "status",
             "outcome",
             "outcome_notes",
+            "upsell_value",
+            "attempts",
+            "reopened_ticket",
             "rule",
             "event",
             "created_at",
             "completed_at",
         ]
         read_only_fields = fields
+
+
+class ResponseInputSerializer(serializers.Serializer):
+    body = serializers.CharField()
+    done = serializers.BooleanField(default=False)
+
+
+class BulkAcknowledgeSerializer(serializers.Serializer):
+    ids = serializers.ListField(
+        child=serializers.IntegerField(min_value=1), allow_empty=False, max_length=500
+    )
+
+
+class OutcomeInputSerializer(serializers.Serializer):
+    outcome = serializers.ChoiceField(choices=FollowUpTask.Outcome.choices)
+    notes = serializers.CharField(required=False, allow_blank=True, default="")
+    upsell_value = serializers.DecimalField(
+        max_digits=12, decimal_places=2, min_value=0, required=False, allow_null=True, default=None
+    )
+    reschedule_on = serializers.DateField(required=False, allow_null=True, default=None)
+    not_satisfied_action = serializers.ChoiceField(
+        choices=["reopen", "new_ticket"], default="reopen"
+    )
 
 
 class RuleMatchSerializer(serializers.ModelSerializer):

@@ -1,33 +1,90 @@
 from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import permissions, viewsets
+from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from routing import queues
 from routing.api.filters import FollowUpTaskFilter, NotificationFilter
 from routing.api.serializers import (
+    BulkAcknowledgeSerializer,
     ExplainedEventSerializer,
     FollowUpTaskSerializer,
     NotificationSerializer,
+    OutcomeInputSerializer,
+    ResponseInputSerializer,
 )
-from routing.selectors import followups_list, notifications_list, ticket_routing_explanation
+from routing.followups import followup_record_outcome
+from routing.models import FollowUpTask, Notification
+from routing.selectors import (
+    followups_for_user,
+    notifications_for_user,
+    ticket_routing_explanation,
+)
 from tickets.selectors import tickets_brief
 
 
 class NotificationViewSet(viewsets.ReadOnlyModelViewSet):
-    """Items in department queues, made by routing rules."""
+    """Items in department queues, made by routing rules: members see and work their
+    departments' items (admins all of them)."""
 
     serializer_class = NotificationSerializer
     permission_classes = [permissions.IsAuthenticated]
     filterset_class = NotificationFilter
-    ordering_fields = ["created_at", "status"]
+    ordering_fields = ["created_at", "status", "due_at"]
 
     def get_queryset(self):
-        return notifications_list()
+        if getattr(self, "swagger_fake_view", False):  # the schema generator has no user
+            return Notification.objects.none()
+        return notifications_for_user(self.request.user)
+
+    def _answer(self, item) -> Response:
+        return Response(NotificationSerializer(self.get_queryset().get(pk=item.pk)).data)
+
+    @extend_schema(request=None, responses=NotificationSerializer)
+    @action(detail=True, methods=["post"])
+    def acknowledge(self, request, pk=None):
+        """Take the item on: it becomes yours. 400 if someone else took it first."""
+        item = queues.notification_acknowledge(notification=self.get_object(), user=request.user)
+        return self._answer(item)
+
+    @extend_schema(request=ResponseInputSerializer, responses=NotificationSerializer)
+    @action(detail=True, methods=["post"])
+    def respond(self, request, pk=None):
+        """Answer on the ticket for the department; ``done`` completes the item too."""
+        data = ResponseInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        item = queues.notification_respond(
+            notification=self.get_object(), user=request.user, **data.validated_data
+        )
+        return self._answer(item)
+
+    @extend_schema(request=None, responses=NotificationSerializer)
+    @action(detail=True, methods=["post"])
+    def complete(self, request, pk=None):
+        item = queues.notification_complete(notification=self.get_object(), user=request.user)
+        return self._answer(item)
+
+    @extend_schema(
+        request=BulkAcknowledgeSerializer,
+        responses={200: OpenApiTypes.OBJECT},
+        operation_id="v1_notifications_acknowledge_many",
+    )
+    @action(detail=False, methods=["post"], url_path="acknowledge", filterset_class=None)
+    def acknowledge_many(self, request):
+        """Take on several new items at once; answers how many were taken."""
+        data = BulkAcknowledgeSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        chosen = self.get_queryset().filter(pk__in=data.validated_data["ids"])
+        count = queues.notifications_acknowledge(notifications=chosen, user=request.user)
+        return Response({"acknowledged": count})
 
 
 class FollowUpTaskViewSet(viewsets.ReadOnlyModelViewSet):
-    """Follow-up tasks for salespeople, made by routing rules."""
+    """Follow-up tasks for salespeople, made by routing rules: a salesperson sees their own, a
+    sales lead the team's, admins all."""
 
     serializer_class = FollowUpTaskSerializer
     permission_classes = [permissions.IsAuthenticated]
@@ -35,7 +92,20 @@ class FollowUpTaskViewSet(viewsets.ReadOnlyModelViewSet):
     ordering_fields = ["due_on", "created_at"]
 
     def get_queryset(self):
-        return followups_list()
+        if getattr(self, "swagger_fake_view", False):  # the schema generator has no user
+            return FollowUpTask.objects.none()
+        return followups_for_user(self.request.user)
+
+    @extend_schema(request=OutcomeInputSerializer, responses=FollowUpTaskSerializer)
+    @action(detail=True, methods=["post"])
+    def outcome(self, request, pk=None):
+        """Record how the follow-up call went (see docs/api.md for each outcome's effect)."""
+        data = OutcomeInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        task = followup_record_outcome(
+            task=self.get_object(), user=request.user, **data.validated_data
+        )
+        return Response(FollowUpTaskSerializer(self.get_queryset().get(pk=task.pk)).data)
 
 
 class TicketRoutingView(APIView):

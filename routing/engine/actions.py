@@ -16,6 +16,7 @@ from accounts.models import Department, User
 from routing.calendar import add_working_days
 from routing.engine.templates import render, template_context, template_error
 from routing.models import FollowUpTask, Notification
+from routing.queues import notification_alert_members, response_due_at
 from tickets.models import Ticket, TicketEvent
 from tickets.services import clean_tag_names, natural_value, ticket_update
 
@@ -134,8 +135,14 @@ def _perform_notify(action: dict, ctx: ActionContext) -> dict:
         event=ctx.event,
         rule_id=ctx.rule_id,
         department=department,
-        defaults={"ticket": ctx.ticket, "message": message},
+        defaults={
+            "ticket": ctx.ticket,
+            "message": message,
+            "due_at": response_due_at(department=department, created_at=ctx.event.created_at),
+        },
     )
+    if created:
+        notification_alert_members(notification=notification)
     return {
         "type": "notify_department",
         "department": department.slug,

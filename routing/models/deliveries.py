@@ -37,9 +37,26 @@ class Delivery(models.Model):
 
 
 class EmailDelivery(Delivery):
-    """One email from a rule to one recipient, rendered when the rule fired."""
+    """One email to one recipient: from a rule (with its event and rule), or to a member of staff
+    about their queue or follow-ups (with a ``key`` naming what it is about, unique, so a retried
+    task never sends it twice)."""
 
-    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="email_deliveries")
+    event = models.ForeignKey(
+        TicketEvent, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    rule = models.ForeignKey(
+        Rule, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    key = models.CharField(
+        max_length=120,
+        null=True,
+        blank=True,
+        unique=True,
+        help_text="For staff emails: e.g. notification:12:user:5, digest:2026-11-23:user:5.",
+    )
+    ticket = models.ForeignKey(
+        Ticket, null=True, blank=True, on_delete=models.CASCADE, related_name="email_deliveries"
+    )
     recipient = models.EmailField()
     subject = models.CharField(max_length=250)
     body = models.TextField()

@@ -25,9 +25,21 @@ class Notification(models.Model):
     message = models.TextField(blank=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.NEW)
     acted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        help_text="Who acknowledged the item: it is theirs from then on.",
     )
-    acted_at = models.DateTimeField(null=True, blank=True)
+    acted_at = models.DateTimeField(null=True, blank=True, help_text="When it was acknowledged.")
+    done_at = models.DateTimeField(null=True, blank=True)
+    responses = models.PositiveIntegerField(default=0)
+    due_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="The department's response target: acknowledge before then.",
+    )
+    escalated_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -39,6 +51,11 @@ class Notification(models.Model):
         ]
         indexes = [
             models.Index(fields=["department", "status", "-created_at"], name="notif_queue_idx"),
+            models.Index(
+                fields=["due_at"],
+                condition=models.Q(status="new", escalated_at__isnull=True),
+                name="notif_escalation_idx",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -69,6 +86,27 @@ class FollowUpTask(models.Model):
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN)
     outcome = models.CharField(max_length=16, choices=Outcome.choices, blank=True)
     outcome_notes = models.TextField(blank=True)
+    upsell_value = models.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="Estimated value of the up-sell opportunity.",
+    )
+    attempts = models.PositiveIntegerField(
+        default=0, help_text="Calls recorded without an answer (each reschedules the task)."
+    )
+    reopened_ticket = models.ForeignKey(
+        Ticket,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The ticket reopened, or opened, because the customer was not satisfied.",
+    )
+    reminded_on = models.DateField(
+        null=True, blank=True, help_text="The last day the salesperson was reminded it is overdue."
+    )
     rule = models.ForeignKey(Rule, null=True, on_delete=models.SET_NULL, related_name="+")
     event = models.ForeignKey(TicketEvent, on_delete=models.CASCADE, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)

@@ -43,3 +43,21 @@ def test_working_hours_are_counted_in_the_company_time_zone(settings):
     start = datetime(2026, 11, 23, 7, 30, tzinfo=UTC)
     end = datetime(2026, 11, 23, 16, 30, tzinfo=UTC)
     assert working_hours_between(start, end) == 8.0
+
+
+def test_adding_working_hours_skips_nights_weekends_and_holidays(settings):
+    from datetime import UTC, datetime
+
+    from routing.calendar import add_working_hours
+
+    settings.TIME_ZONE = "UTC"
+    settings.WORKING_HOURS = (9, 17)
+    friday_3pm = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
+    assert add_working_hours(friday_3pm, 1) == datetime(2026, 11, 20, 16, 0, tzinfo=UTC)
+    assert add_working_hours(friday_3pm, 4) == datetime(2026, 11, 23, 11, 0, tzinfo=UTC)
+    saturday = datetime(2026, 11, 21, 10, 0, tzinfo=UTC)
+    assert add_working_hours(saturday, 8) == datetime(2026, 11, 23, 17, 0, tzinfo=UTC)
+    settings.HOLIDAYS = [date(2026, 11, 23)]
+    assert add_working_hours(friday_3pm, 4) == datetime(2026, 11, 24, 11, 0, tzinfo=UTC)
+    early = datetime(2026, 11, 24, 6, 30, tzinfo=UTC)
+    assert add_working_hours(early, 2) == datetime(2026, 11, 24, 11, 0, tzinfo=UTC)

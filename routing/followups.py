@@ -1,0 +1,143 @@
+"""Writes on salespeople's follow-ups: the outcome of the call, back on the ticket's timeline,
+and a daily reminder of those overdue."""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import User
+from routing.calendar import add_working_days
+from routing.models import FollowUpTask
+from routing.queues import _queue_email
+from tickets.models import Ticket, TimelineEntry
+from tickets.services import ticket_create, ticket_link, ticket_update, timeline_record
+
+Outcome = FollowUpTask.Outcome
+REOPEN, NEW_TICKET = "reopen", "new_ticket"
+
+
+@transaction.atomic
+def followup_record_outcome(
+    *,
+    task: FollowUpTask,
+    user: User,
+    outcome: str,
+    notes: str = "",
+    upsell_value: Decimal | None = None,
+    reschedule_on=None,
+    not_satisfied_action: str = REOPEN,
+) -> FollowUpTask:
+    """Record how the follow-up call went.
+
+    - satisfied: done.
+    - not satisfied (a reason is needed): the ticket is reopened, or when ``not_satisfied_action``
+      is ``new_ticket`` (or the ticket cannot be reopened) a linked ticket is opened with the
+      reason; done.
+    - no answer: the task stays open, due again on ``reschedule_on`` (next working day by
+      default).
+    - up-sell (a note is needed, an estimated value may be given): done.
+    """
+    task = (
+        FollowUpTask.objects.select_for_update(of=("self",))
+        .select_related("ticket", "customer")
+        .get(pk=task.pk)
+    )
+    if task.status != FollowUpTask.Status.OPEN:
+        raise ValidationError({"outcome": "This follow-up is already closed."})
+    if outcome not in Outcome.values:
+        raise ValidationError({"outcome": "Choose an outcome."})
+    notes = notes.strip()
+    if outcome in (Outcome.NOT_SATISFIED, Outcome.UPSELL) and not notes:
+        what = (
+            "why the customer is not satisfied"
+            if outcome == Outcome.NOT_SATISFIED
+            else ("what the opportunity is")
+        )
+        raise ValidationError({"notes": f"Say {what}."})
+    if upsell_value is not None and (outcome != Outcome.UPSELL or upsell_value < 0):
+        raise ValidationError({"upsell_value": "An estimated value goes with an up-sell."})
+    today = timezone.localdate()
+    lines = [f"Follow-up by {user.get_full_name() or user.username}: {Outcome(outcome).label}."]
+    if outcome == Outcome.NO_ANSWER:
+        due = reschedule_on or add_working_days(today, 1)
+        if due < today:
+            raise ValidationError({"reschedule_on": "Reschedule to today or later."})
+        task.attempts += 1
+        task.due_on = due
+        task.reminded_on = None
+        lines.append(f"Trying again on {due.isoformat()}.")
+    else:
+        task.status = FollowUpTask.Status.DONE
+        task.outcome = outcome
+        task.outcome_notes = notes
+        task.completed_at = timezone.now()
+        if outcome == Outcome.UPSELL:
+            task.upsell_value = upsell_value
+            if upsell_value is not None:
+                lines.append(f"Estimated value: {upsell_value}.")
+    task.save()
+    timeline_record(
+        ticket=task.ticket,
+        kind=TimelineEntry.Kind.FOLLOWUP,
+        author=user,
+        body="\n".join([*lines, notes] if notes else lines),
+        changes={"follow-up": task.pk, "outcome": outcome},
+    )
+    if outcome == Outcome.NOT_SATISFIED:
+        task.reopened_ticket = _reopen_or_open(task, user, notes, not_satisfied_action)
+        task.save(update_fields=["reopened_ticket"])
+    return task
+
+
+def _reopen_or_open(task: FollowUpTask, user: User, reason: str, action: str) -> Ticket:
+    ticket = task.ticket
+    if action == REOPEN and ticket.status in Ticket.DONE_STATUSES:
+        return ticket_update(
+            ticket=ticket,
+            actor=user,
+            status=Ticket.Status.OPEN,
+            reason=f"Reopened after the follow-up: {reason}",
+        )
+    opened = ticket_create(
+        customer=ticket.customer,
+        contact=ticket.contact,
+        kind=ticket.kind,
+        channel=Ticket.Channel.PHONE,
+        subject=f"Not satisfied: {ticket.subject}"[:200],
+        description=reason,
+        product=ticket.product,
+        created_by=user,
+    )
+    ticket_link(ticket=opened, other=ticket, actor=user)
+    return opened
+
+
+def followups_remind(*, now=None) -> int:
+    """From ``QUEUE_DIGEST_HOUR`` each day, remind each salesperson once of their overdue
+    follow-ups (one email per task per day). Returns how many reminders were stored."""
+    now = timezone.localtime(now or timezone.now())
+    if now.hour < settings.QUEUE_DIGEST_HOUR:
+        return 0
+    today = now.date()
+    overdue = (
+        FollowUpTask.objects.filter(status=FollowUpTask.Status.OPEN, due_on__lt=today)
+        .exclude(reminded_on=today)
+        .select_related("ticket", "customer", "salesperson")
+        .order_by("pk")[:500]
+    )
+    sent = 0
+    for task in overdue:
+        link = f"{settings.SITE_URL}{reverse('followups')}#followup-{task.pk}"
+        sent += _queue_email(
+            key=f"followup-reminder:{task.pk}:{today.isoformat()}",
+            recipient=task.salesperson.email,
+            subject=f"Overdue follow-up: {task.customer.name}, {task.ticket.reference}",
+            body=f"Due {task.due_on.isoformat()}: {task.reason or task.ticket.subject}\n{link}",
+            ticket=task.ticket,
+        )
+        FollowUpTask.objects.filter(pk=task.pk).update(reminded_on=today)
+    return sent

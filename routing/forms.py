@@ -1,0 +1,40 @@
+"""Forms of the queue and follow-up pages; the services in routing.queues and .followups write."""
+
+from django import forms
+
+from routing.followups import NEW_TICKET, REOPEN
+from routing.models import FollowUpTask
+from tickets.models import Ticket
+
+
+class ResponseForm(forms.Form):
+    body = forms.CharField(label="Response", widget=forms.Textarea(attrs={"rows": 3}))
+    done = forms.BooleanField(label="Done with it", required=False)
+
+
+class RmaStepForm(forms.Form):
+    status = forms.ChoiceField(label="Return step", choices=Ticket.RmaStatus.choices)
+    carrier = forms.CharField(label="Carrier", required=False, max_length=40)
+    tracking_number = forms.CharField(label="Tracking number", required=False, max_length=60)
+    note = forms.CharField(label="Note", required=False, max_length=500)
+
+
+class OutcomeForm(forms.Form):
+    outcome = forms.ChoiceField(
+        label="Outcome", choices=FollowUpTask.Outcome.choices, widget=forms.RadioSelect
+    )
+    notes = forms.CharField(label="Notes", required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    upsell_value = forms.DecimalField(
+        label="Estimated value", required=False, min_value=0, max_digits=12, decimal_places=2
+    )
+    reschedule_on = forms.DateField(
+        label="Try again on",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    not_satisfied_action = forms.ChoiceField(
+        label="Then",
+        choices=[(REOPEN, "Reopen the ticket"), (NEW_TICKET, "Open a linked ticket")],
+        initial=REOPEN,
+        required=False,
+    )

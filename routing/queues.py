@@ -1,0 +1,273 @@
+"""Writes on department queues: members acknowledge, respond to and complete what routing sent
+them; items past their department's response target are escalated once; members are emailed.
+
+Every state change and response lands on the ticket's timeline, so the rep and the customer's
+history see what engineering answered or finance decided. Emails are ``EmailDelivery`` rows
+with a unique ``key``, sent by the delivery task after commit: retrying a task, or running a
+sweep twice, cannot send one twice.
+"""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import Department, Membership, User
+from helpdesk.queue import enqueue_on_commit
+from routing.calendar import add_working_hours
+from routing.models import EmailDelivery, Notification
+from tickets.models import TimelineEntry
+from tickets.services import timeline_record
+
+Status = Notification.Status
+
+
+def _display(user: User) -> str:
+    return user.get_full_name() or user.username
+
+
+def _locked(notification: Notification) -> Notification:
+    return (
+        Notification.objects.select_for_update(of=("self",))
+        .select_related("department", "ticket", "acted_by")
+        .get(pk=notification.pk)
+    )
+
+
+def _record(item: Notification, user: User, body: str, change: list | None = None) -> None:
+    changes = {"department": item.department.slug, "queue item": item.pk}
+    if change:
+        changes["queue status"] = change
+    timeline_record(
+        ticket=item.ticket,
+        kind=TimelineEntry.Kind.DEPARTMENT,
+        author=user,
+        body=body,
+        changes=changes,
+    )
+
+
+@transaction.atomic
+def notification_acknowledge(*, notification: Notification, user: User) -> Notification:
+    """Take a new item: it becomes ``user``'s. Taking one already taken by someone else is
+    refused, saying by whom; taking one's own again changes nothing."""
+    item = _locked(notification)
+    if item.status != Status.NEW:
+        if item.acted_by_id == user.pk:
+            return item
+        taken = _display(item.acted_by) if item.acted_by else "someone"
+        raise ValidationError(
+            {"status": f"Already {item.get_status_display().lower()} by {taken}."}
+        )
+    item.status = Status.ACKNOWLEDGED
+    item.acted_by = user
+    item.acted_at = timezone.now()
+    item.save(update_fields=["status", "acted_by", "acted_at"])
+    _record(item, user, f"{item.department.name} took it on.", [Status.NEW, Status.ACKNOWLEDGED])
+    return item
+
+
+@transaction.atomic
+def notifications_acknowledge(*, notifications: QuerySet[Notification], user: User) -> int:
+    """Take every still-new item of ``notifications`` (which the caller may see); how many."""
+    count = 0
+    ids = list(notifications.filter(status=Status.NEW).order_by("pk").values_list("pk", flat=True))
+    for item in Notification.objects.filter(pk__in=ids).order_by("pk"):
+        try:
+            notification_acknowledge(notification=item, user=user)
+        except ValidationError:
+            continue  # taken by someone else meanwhile
+        count += 1
+    return count
+
+
+@transaction.atomic
+def notification_respond(
+    *, notification: Notification, user: User, body: str, done: bool = False
+) -> Notification:
+    """Answer on the ticket for the department (a decision, a fix, a tracking number); a new
+    item is acknowledged by answering it. With ``done`` the item is completed too."""
+    if not body.strip():
+        raise ValidationError({"body": "Write the response."})
+    item = _locked(notification)
+    if item.status == Status.NEW:
+        item = notification_acknowledge(notification=item, user=user)
+    item.responses += 1
+    item.save(update_fields=["responses"])
+    timeline_record(
+        ticket=item.ticket,
+        kind=TimelineEntry.Kind.RESPONSE,
+        author=user,
+        body=body.strip(),
+        changes={"department": item.department.slug, "queue item": item.pk},
+    )
+    if done:
+        item = notification_complete(notification=item, user=user)
+    return item
+
+
+@transaction.atomic
+def notification_complete(*, notification: Notification, user: User) -> Notification:
+    """Mark the item done (acknowledging it on the way if it was new)."""
+    item = _locked(notification)
+    if item.status == Status.DONE:
+        return item
+    previous = item.status
+    item.status = Status.DONE
+    item.acted_by = item.acted_by or user
+    item.acted_at = item.acted_at or timezone.now()
+    item.done_at = timezone.now()
+    item.save(update_fields=["status", "acted_by", "acted_at", "done_at"])
+    _record(item, user, f"{item.department.name} finished with it.", [previous, Status.DONE])
+    return item
+
+
+def response_due_at(*, department: Department, created_at) -> timezone.datetime:
+    return add_working_hours(created_at, department.response_target_hours)
+
+
+# --- emails to members ------------------------------------------------------------------------
+
+
+def _link(path: str) -> str:
+    return f"{settings.SITE_URL}{path}"
+
+
+def _queue_email(*, key: str, recipient: str, subject: str, body: str, ticket=None) -> bool:
+    """Store an email to a member of staff, once per ``key``; True if it is new."""
+    from routing.tasks import send_email_delivery
+
+    if not recipient:
+        return False
+    try:
+        with transaction.atomic():
+            delivery = EmailDelivery.objects.create(
+                key=key, recipient=recipient, subject=subject[:250], body=body, ticket=ticket
+            )
+    except IntegrityError:
+        return False
+    enqueue_on_commit(send_email_delivery, delivery.pk)
+    return True
+
+
+def _item_text(item: Notification) -> str:
+    ticket = item.ticket
+    lines = [
+        f"{ticket.reference} {ticket.subject}",
+        f"Customer: {ticket.customer.name} · {ticket.get_kind_display()} · "
+        f"{ticket.get_priority_display()} priority",
+    ]
+    if item.message:
+        lines.append(item.message)
+    lines.append(_link(reverse("queue", args=[item.department.slug]) + f"#item-{item.pk}"))
+    return "\n".join(lines)
+
+
+def notification_alert_members(*, notification: Notification) -> int:
+    """Email each member of the item's department who asked for an email per new item."""
+    members = Membership.objects.filter(
+        department_id=notification.department_id,
+        email_preference=Membership.EmailPreference.IMMEDIATE,
+        user__is_active=True,
+    ).select_related("user")
+    subject = (
+        f"[{notification.department.name}] {notification.ticket.reference} "
+        f"{notification.ticket.subject}"
+    )
+    return sum(
+        _queue_email(
+            key=f"notification:{notification.pk}:user:{member.user_id}",
+            recipient=member.user.email,
+            subject=subject,
+            body=_item_text(notification),
+            ticket=notification.ticket,
+        )
+        for member in members
+    )
+
+
+def queues_escalate(*, now=None) -> int:
+    """Mark every new item past its response target as escalated, once, and tell the
+    department's leads by email and on the ticket's timeline. Returns how many."""
+    now = now or timezone.now()
+    due = Notification.objects.filter(
+        status=Status.NEW, escalated_at__isnull=True, due_at__lte=now
+    ).order_by("pk")
+    count = 0
+    for item_id in due.values_list("pk", flat=True)[:500]:
+        with transaction.atomic():
+            item = (
+                Notification.objects.select_for_update(skip_locked=True)
+                .select_related("department", "ticket__customer")
+                .filter(pk=item_id, status=Status.NEW, escalated_at__isnull=True)
+                .first()
+            )
+            if item is None:
+                continue
+            item.escalated_at = now
+            item.save(update_fields=["escalated_at"])
+            target = item.department.response_target_hours
+            timeline_record(
+                ticket=item.ticket,
+                kind=TimelineEntry.Kind.DEPARTMENT,
+                body=f"Not taken on by {item.department.name} within its {target} working "
+                "hours: escalated to its leads.",
+                changes={"department": item.department.slug, "queue item": item.pk},
+            )
+            leads = Membership.objects.filter(
+                department_id=item.department_id, is_lead=True, user__is_active=True
+            ).select_related("user")
+            for lead in leads:
+                _queue_email(
+                    key=f"escalation:{item.pk}:user:{lead.user_id}",
+                    recipient=lead.user.email,
+                    subject=f"[{item.department.name}] Overdue: {item.ticket.reference} "
+                    f"{item.ticket.subject}",
+                    body=f"No one has taken this on within {target} working hours.\n\n"
+                    + _item_text(item),
+                    ticket=item.ticket,
+                )
+            count += 1
+    return count
+
+
+def queues_send_digests(*, now=None) -> int:
+    """Once a day, from ``QUEUE_DIGEST_HOUR``: each member who chose the digest gets the items
+    still new in their departments. Returns how many digests were stored."""
+    now = timezone.localtime(now or timezone.now())
+    if now.hour < settings.QUEUE_DIGEST_HOUR:
+        return 0
+    today = now.date()
+    members = Membership.objects.filter(
+        email_preference=Membership.EmailPreference.DIGEST, user__is_active=True
+    ).select_related("user", "department")
+    by_user: dict[int, list[Membership]] = {}
+    for member in members:
+        by_user.setdefault(member.user_id, []).append(member)
+    sent = 0
+    for memberships in by_user.values():
+        user = memberships[0].user
+        items = list(
+            Notification.objects.filter(
+                department__in=[m.department for m in memberships],
+                status=Status.NEW,
+                created_at__gte=now - timedelta(days=7),
+            )
+            .select_related("department", "ticket__customer")
+            .order_by("department__name", "created_at")[:200]
+        )
+        if not items:
+            continue
+        body = "\n\n".join(_item_text(item) for item in items)
+        sent += _queue_email(
+            key=f"digest:{today.isoformat()}:user:{user.pk}",
+            recipient=user.email,
+            subject=f"Switchboard: {len(items)} new item{'s' if len(items) != 1 else ''} "
+            "waiting in your queues",
+            body=body,
+        )
+    return sent

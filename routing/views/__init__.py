@@ -1,0 +1,1 @@
+"""HTML pages of routing: rules (admins), department queues, follow-ups, explanations."""

@@ -1,0 +1,170 @@
+"""Department queues: the items routing sent, worked by the department's members."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count
+from django.http import JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from routing import queues
+from routing.api.filters import NotificationFilter
+from routing.forms import ResponseForm, RmaStepForm
+from routing.models import Notification
+from routing.selectors import (
+    departments_for_user,
+    notifications_for_user,
+    queue_counts_for_user,
+    rules_list,
+)
+from tickets.models import Ticket
+from tickets.services import rma_advance
+
+PAGE_SIZE = 25
+TABS = [(status.value, status.label) for status in Notification.Status]
+SORTS = {
+    "oldest": ("created_at", "id"),
+    "newest": ("-created_at", "-id"),
+    "priority": ("priority_rank", "created_at", "id"),
+}
+
+
+@login_required
+@require_GET
+def queue_index(request):
+    departments = list(departments_for_user(request.user))
+    if len(departments) == 1:
+        return redirect("queue", slug=departments[0].slug)
+    counts = {c["slug"]: c["new_count"] for c in queue_counts_for_user(request.user)}
+    rows = [(d, counts.get(d.slug, 0)) for d in departments]
+    return render(request, "routing/queue_index.html", {"departments": rows})
+
+
+def _department_or_403(request, slug: str):
+    department = departments_for_user(request.user).filter(slug=slug).first()
+    if department is None:
+        raise PermissionDenied("You are not a member of this department.")
+    return department
+
+
+@login_required
+@require_GET
+def queue(request, slug: str):
+    department = _department_or_403(request, slug)
+    tab = request.GET.get("status") or Notification.Status.NEW
+    if tab not in Notification.Status.values:
+        tab = Notification.Status.NEW
+    base = notifications_for_user(request.user).filter(department=department)
+    params = request.GET.copy()
+    params["status"] = tab
+    filters = NotificationFilter(params, queryset=base)
+    items = filters.qs.alias(priority_rank=Ticket.priority_rank("ticket__priority"))
+    sort = request.GET.get("sort") if request.GET.get("sort") in SORTS else "oldest"
+    items = items.order_by(*SORTS[sort])
+    page = Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))
+    counts = dict(base.order_by().values_list("status").annotate(n=Count("id")))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "department": department,
+        "tab": tab,
+        "tabs": [(value, label, counts.get(value, 0)) for value, label in TABS],
+        "filters": filters,
+        "page": page,
+        "sort": sort,
+        "sorts": list(SORTS),
+        "query": query.urlencode(),
+        "rules": rules_list().only("id", "name"),
+        "kinds": Ticket.Kind.choices,
+        "priorities": Ticket.Priority.choices,
+        "response_form": ResponseForm(),
+        "rma_form": RmaStepForm() if department.slug == "shipping" else None,
+        "now": timezone.now(),
+    }
+    return render(request, "routing/queue.html", context)
+
+
+def _item(request, pk: int) -> Notification:
+    return get_object_or_404(notifications_for_user(request.user), pk=pk)
+
+
+def _back(request, item: Notification):
+    url = request.POST.get("next") or ""
+    if url.startswith("/") and not url.startswith("//"):
+        return redirect(url)
+    return redirect("queue", slug=item.department.slug)
+
+
+@login_required
+@require_POST
+def item_acknowledge(request, pk: int):
+    item = _item(request, pk)
+    try:
+        queues.notification_acknowledge(notification=item, user=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    return _back(request, item)
+
+
+@login_required
+@require_POST
+def items_acknowledge(request, slug: str):
+    department = _department_or_403(request, slug)
+    ids = [value for value in request.POST.getlist("items") if value.isdigit()]
+    chosen = notifications_for_user(request.user).filter(department=department, pk__in=ids)
+    count = queues.notifications_acknowledge(notifications=chosen, user=request.user)
+    messages.success(request, f"Took on {count} item{'s' if count != 1 else ''}.")
+    return redirect("queue", slug=department.slug)
+
+
+@login_required
+@require_POST
+def item_respond(request, pk: int):
+    item = _item(request, pk)
+    form = ResponseForm(request.POST)
+    if form.is_valid():
+        queues.notification_respond(
+            notification=item,
+            user=request.user,
+            body=form.cleaned_data["body"],
+            done=form.cleaned_data["done"],
+        )
+        messages.success(request, f"Response recorded on {item.ticket.reference}.")
+    else:
+        messages.error(request, "Write the response before sending it.")
+    return _back(request, item)
+
+
+@login_required
+@require_POST
+def item_complete(request, pk: int):
+    item = _item(request, pk)
+    queues.notification_complete(notification=item, user=request.user)
+    return _back(request, item)
+
+
+@login_required
+@require_POST
+def item_rma_step(request, pk: int):
+    item = _item(request, pk)
+    form = RmaStepForm(request.POST)
+    if form.is_valid():
+        try:
+            rma_advance(ticket=item.ticket, actor=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, f"{item.ticket.reference}: return step recorded.")
+    else:
+        messages.error(request, "Choose a return step.")
+    return _back(request, item)
+
+
+@login_required
+@require_GET
+def queue_counts(request):
+    """New items per department of the user, for the navigation's live counts."""
+    return JsonResponse({"queues": queue_counts_for_user(request.user)})

@@ -1,0 +1,455 @@
+"""Department queues and salesperson follow-ups: the work, the emails, and who may do what."""
+
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.test import TestCase
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from accounts.models import Department, Membership
+from routing import deliveries
+from routing.followups import followup_record_outcome, followups_remind
+from routing.models import EmailDelivery, FollowUpTask, Notification
+from routing.queues import (
+    notification_acknowledge,
+    notification_complete,
+    notification_respond,
+    notifications_acknowledge,
+    queues_escalate,
+    queues_send_digests,
+)
+from routing.services import rule_create
+from tests.conftest import dispatch_pending
+from tests.factories import CustomerFactory, UserFactory
+from tickets.models import Ticket, TimelineEntry
+from tickets.services import rma_advance, ticket_create, ticket_update
+
+pytestmark = pytest.mark.django_db
+
+
+def member(username, slug, *, lead=False, email_preference="immediate"):
+    user = UserFactory(username=username)
+    Membership.objects.create(
+        user=user,
+        department=Department.objects.get(slug=slug),
+        is_lead=lead,
+        email_preference=email_preference,
+    )
+    return user
+
+
+@pytest.fixture
+def engineer():
+    return member("erin", "engineering")
+
+
+@pytest.fixture
+def routed_bug(customer, engineer):
+    """A bug routed to engineering by a rule."""
+    rule_create(
+        name="Bugs to engineering",
+        trigger="ticket.created",
+        conditions={"all": [{"field": "kind", "operator": "is", "value": "bug"}]},
+        actions=[
+            {"type": "notify_department", "department": "engineering", "message": "Look"},
+            {"type": "notify_department", "department": "finance"},
+        ],
+    )
+    ticket = ticket_create(customer=customer, kind="bug", channel="phone", subject="Crash")
+    dispatch_pending()
+    return ticket
+
+
+def item(ticket, slug="engineering"):
+    return Notification.objects.get(ticket=ticket, department__slug=slug)
+
+
+class TestWorkingAnItem:
+    def test_new_item_has_a_response_target_in_working_hours(self, routed_bug):
+        engineering = Department.objects.get(slug="engineering")
+        notification = item(routed_bug)
+        assert notification.due_at is not None
+        assert notification.due_at > notification.created_at
+        assert engineering.response_target_hours == 8
+
+    def test_acknowledge_makes_it_yours_and_says_so_on_the_ticket(self, routed_bug, engineer):
+        notification = notification_acknowledge(notification=item(routed_bug), user=engineer)
+        assert notification.status == "acknowledged"
+        assert notification.acted_by == engineer
+        entry = routed_bug.timeline.get(kind=TimelineEntry.Kind.DEPARTMENT)
+        assert entry.author == engineer
+        assert entry.changes["queue status"] == ["new", "acknowledged"]
+        # Again by the same person: nothing changes. By someone else: refused, saying by whom.
+        notification_acknowledge(notification=notification, user=engineer)
+        with pytest.raises(ValidationError, match="Already acknowledged by"):
+            notification_acknowledge(notification=notification, user=member("eli", "engineering"))
+
+    def test_response_lands_on_the_ticket_and_done_completes(self, routed_bug, engineer):
+        notification = notification_respond(
+            notification=item(routed_bug), user=engineer, body="Fixed in 2.4.1", done=True
+        )
+        assert notification.status == "done"
+        assert notification.acted_by == engineer
+        assert notification.responses == 1
+        response = routed_bug.timeline.get(kind=TimelineEntry.Kind.RESPONSE)
+        assert (response.body, response.author) == ("Fixed in 2.4.1", engineer)
+        assert response.changes["department"] == "engineering"
+        with pytest.raises(ValidationError):
+            notification_respond(notification=notification, user=engineer, body="  ")
+
+    def test_complete_and_bulk_acknowledge(self, customer, routed_bug, engineer):
+        second = ticket_create(customer=customer, kind="bug", channel="web", subject="Another")
+        dispatch_pending()
+        chosen = Notification.objects.filter(department__slug="engineering")
+        assert notifications_acknowledge(notifications=chosen, user=engineer) == 2
+        assert notifications_acknowledge(notifications=chosen, user=engineer) == 0
+        done = notification_complete(notification=item(second), user=engineer)
+        assert done.status == "done"
+        assert done.done_at is not None
+
+
+class TestReturns:
+    def test_shipping_takes_a_return_through_its_steps(self, customer):
+        shipper = member("sam", "shipping")
+        rma = ticket_create(customer=customer, kind="rma", channel="phone", subject="Cracked")
+        rma_advance(ticket=rma, status="authorised", actor=shipper)
+        rma_advance(
+            ticket=rma,
+            status="replacement_shipped",
+            actor=shipper,
+            carrier="UPS",
+            tracking_number="1Z999",
+        )
+        rma.refresh_from_db()
+        assert rma.rma_status == "replacement_shipped"
+        steps = list(rma.timeline.filter(kind=TimelineEntry.Kind.RMA).values_list("changes"))
+        assert steps[-1][0]["tracking number"] == [None, "UPS 1Z999"]
+        with pytest.raises(ValidationError, match="already"):
+            rma_advance(ticket=rma, status="replacement_shipped", actor=shipper)
+        with pytest.raises(ValidationError, match="carrier"):
+            rma_advance(ticket=rma, status="refunded", actor=shipper, tracking_number="X")
+        bug = ticket_create(customer=customer, kind="bug", channel="web", subject="Bug")
+        with pytest.raises(ValidationError, match="Only returns"):
+            rma_advance(ticket=bug, status="authorised", actor=shipper)
+
+
+def send_all() -> list[EmailDelivery]:
+    for delivery in EmailDelivery.objects.filter(status="pending"):
+        deliveries.email_deliver(delivery_id=delivery.pk)
+    return list(EmailDelivery.objects.order_by("id"))
+
+
+class TestEmails:
+    def test_members_are_told_as_they_chose_over_real_smtp(self, customer, smtp_server):
+        member("imm", "engineering")
+        member("dig", "engineering", email_preference="digest")
+        member("off", "engineering", email_preference="none")
+        rule_create(
+            name="Bugs",
+            trigger="ticket.created",
+            conditions={},
+            actions=[{"type": "notify_department", "department": "engineering"}],
+        )
+        ticket = ticket_create(customer=customer, kind="bug", channel="web", subject="Crash")
+        dispatch_pending()
+        send_all()
+        [message] = smtp_server.messages
+        assert message["To"] == "imm@example.com"
+        assert ticket.reference in message["Subject"]
+        assert f"/queues/engineering/#item-{item(ticket).pk}" in message.get_payload()
+        # A retried task, or the alert asked for again, sends nothing more.
+        from routing.queues import notification_alert_members
+
+        assert notification_alert_members(notification=item(ticket)) == 0
+        send_all()
+        assert len(smtp_server.messages) == 1
+
+        morning = timezone.make_aware(datetime.combine(timezone.localdate(), datetime.min.time()))
+        assert queues_send_digests(now=morning.replace(hour=6)) == 0  # before the digest hour
+        assert queues_send_digests(now=morning.replace(hour=9)) == 1
+        assert queues_send_digests(now=morning.replace(hour=15)) == 0  # once a day
+        send_all()
+        digest = smtp_server.messages[-1]
+        assert digest["To"] == "dig@example.com"
+        assert "1 new item waiting" in digest["Subject"]
+
+    def test_items_past_target_are_escalated_once_to_the_leads(self, routed_bug, smtp_server):
+        member("lead", "engineering", lead=True)
+        notification = item(routed_bug)
+        assert queues_escalate(now=notification.due_at - timedelta(minutes=1)) == 0
+        # Engineering's item and finance's (which has no lead to email, but is marked).
+        assert queues_escalate(now=notification.due_at + timedelta(minutes=1)) == 2
+        assert queues_escalate(now=notification.due_at + timedelta(hours=5)) == 0
+        notification.refresh_from_db()
+        assert notification.escalated_at is not None
+        send_all()
+        escalations = [m for m in smtp_server.messages if m["To"] == "lead@example.com"]
+        assert len(escalations) == 1
+        assert "Overdue" in escalations[0]["Subject"]
+        assert routed_bug.timeline.filter(body__contains="escalated to its leads").exists()
+
+
+@pytest.fixture
+def followup(customer, salesperson, rep):
+    rule_create(
+        name="Follow up resolved bugs",
+        trigger="ticket.status_changed",
+        conditions={"all": [{"field": "status", "operator": "changed_to", "value": "resolved"}]},
+        actions=[{"type": "create_followup", "due_in_working_days": 2, "reason": "Check"}],
+    )
+    ticket = ticket_create(customer=customer, kind="bug", channel="phone", subject="Crash")
+    ticket_update(
+        ticket=ticket, actor=rep, status="resolved", root_cause="product_defect", resolution="ok"
+    )
+    dispatch_pending()
+    return FollowUpTask.objects.get(ticket=ticket)
+
+
+class TestFollowUps:
+    def test_satisfied(self, followup, salesperson):
+        task = followup_record_outcome(task=followup, user=salesperson, outcome="satisfied")
+        assert (task.status, task.outcome) == ("done", "satisfied")
+        entry = task.ticket.timeline.get(kind=TimelineEntry.Kind.FOLLOWUP)
+        assert "Reached and satisfied" in entry.body
+        with pytest.raises(ValidationError, match="already closed"):
+            followup_record_outcome(task=task, user=salesperson, outcome="satisfied")
+
+    def test_not_satisfied_reopens_the_ticket_with_the_reason(self, followup, salesperson):
+        with pytest.raises(ValidationError):
+            followup_record_outcome(task=followup, user=salesperson, outcome="not_satisfied")
+        task = followup_record_outcome(
+            task=followup, user=salesperson, outcome="not_satisfied", notes="Still crashes"
+        )
+        ticket = Ticket.objects.get(pk=task.ticket_id)
+        assert ticket.status == "open"
+        assert task.reopened_ticket == ticket
+        assert ticket.timeline.filter(body__contains="Still crashes").count() == 2
+
+    def test_not_satisfied_can_open_a_linked_ticket(self, followup, salesperson):
+        task = followup_record_outcome(
+            task=followup,
+            user=salesperson,
+            outcome="not_satisfied",
+            notes="Wants a refund",
+            not_satisfied_action="new_ticket",
+        )
+        opened = task.reopened_ticket
+        assert opened != task.ticket
+        assert opened.description == "Wants a refund"
+        assert list(opened.related.all()) == [task.ticket]
+        assert Ticket.objects.get(pk=task.ticket_id).status == "resolved"
+
+    def test_no_answer_reschedules(self, followup, salesperson):
+        tomorrow_or_later = timezone.localdate() + timedelta(days=3)
+        task = followup_record_outcome(
+            task=followup, user=salesperson, outcome="no_answer", reschedule_on=tomorrow_or_later
+        )
+        assert (task.status, task.attempts, task.due_on) == ("open", 1, tomorrow_or_later)
+        with pytest.raises(ValidationError):
+            followup_record_outcome(
+                task=task, user=salesperson, outcome="no_answer", reschedule_on=date(2000, 1, 1)
+            )
+
+    def test_upsell_with_a_value(self, followup, salesperson):
+        task = followup_record_outcome(
+            task=followup,
+            user=salesperson,
+            outcome="upsell",
+            notes="Wants 20 more seats",
+            upsell_value=Decimal("12000.00"),
+        )
+        assert (task.outcome, task.upsell_value) == ("upsell", Decimal("12000.00"))
+        assert "Estimated value: 12000.00" in task.ticket.timeline.last().body
+
+    def test_overdue_follow_ups_remind_once_a_day(self, followup, smtp_server, settings):
+        settings.QUEUE_DIGEST_HOUR = 8
+        FollowUpTask.objects.update(due_on=timezone.localdate() - timedelta(days=1))
+        day = timezone.make_aware(datetime.combine(timezone.localdate(), datetime.min.time()))
+        assert followups_remind(now=day.replace(hour=7)) == 0
+        assert followups_remind(now=day.replace(hour=9)) == 1
+        assert followups_remind(now=day.replace(hour=10)) == 0
+        send_all()
+        [reminder] = smtp_server.messages
+        assert reminder["To"] == followup.salesperson.email
+        assert "Overdue follow-up" in reminder["Subject"]
+
+
+# --- who may see and work what: every role against every queue and task ----------------------
+
+
+@pytest.fixture
+def people(db):
+    return {
+        "engineer": member("erin", "engineering"),
+        "accountant": member("fiona", "finance"),
+        "rep": member("rita", "support"),
+        "seller": member("sally", "sales"),
+        "other_seller": member("steve", "sales"),
+        "sales_lead": member("sid", "sales", lead=True),
+        "admin": UserFactory(username="ada", is_superuser=True, is_staff=True),
+    }
+
+
+@pytest.fixture
+def work(people):
+    customer = CustomerFactory(salesperson=people["seller"])
+    rule_create(
+        name="Everything to engineering and finance",
+        trigger="ticket.created",
+        conditions={},
+        actions=[
+            {"type": "notify_department", "department": "engineering"},
+            {"type": "notify_department", "department": "finance"},
+            {"type": "create_followup", "due_in_working_days": 1},
+        ],
+    )
+    ticket = ticket_create(customer=customer, kind="bug", channel="phone", subject="Crash")
+    dispatch_pending()
+    return ticket
+
+
+QUEUE_ACCESS = {
+    # role: departments whose queue it sees and works
+    "engineer": {"engineering"},
+    "accountant": {"finance"},
+    "rep": set(),
+    "seller": set(),
+    "sales_lead": set(),
+    "admin": {"engineering", "finance"},
+}
+FOLLOWUP_ACCESS = {"seller": True, "other_seller": False, "sales_lead": True, "admin": True,
+                   "engineer": False, "rep": False}  # fmt: skip
+
+
+@pytest.mark.parametrize("role", list(QUEUE_ACCESS))
+def test_queue_matrix_in_the_api_and_the_pages(role, people, work, client):
+    user = people[role]
+    api = APIClient()
+    api.force_authenticate(user)
+    seen = {n["department"] for n in api.get("/api/v1/notifications/").json()["results"]}
+    assert seen == QUEUE_ACCESS[role]
+    client.force_login(user)
+    for slug in ("engineering", "finance"):
+        allowed = slug in QUEUE_ACCESS[role]
+        page = client.get(f"/queues/{slug}/")
+        assert page.status_code == (200 if allowed else 403)
+        notification = item(work, slug)
+        answer = api.post(f"/api/v1/notifications/{notification.pk}/acknowledge/")
+        assert answer.status_code == (200 if allowed else 404)
+        response = client.post(f"/queue-items/{notification.pk}/respond/", {"body": "Hi"})
+        assert response.status_code == (302 if allowed else 404)
+    counted = {q["slug"] for q in client.get("/queues/counts/").json()["queues"]}
+    assert counted & {"engineering", "finance"} == QUEUE_ACCESS[role]
+
+
+@pytest.mark.parametrize("role", list(FOLLOWUP_ACCESS))
+def test_followup_matrix_in_the_api_and_the_pages(role, people, work, client):
+    user = people[role]
+    task = FollowUpTask.objects.get()
+    api = APIClient()
+    api.force_authenticate(user)
+    visible = api.get("/api/v1/followups/").json()["count"] == 1
+    assert visible is FOLLOWUP_ACCESS[role]
+    client.force_login(user)
+    page = client.get("/followups/").content.decode()
+    assert (f"followup-{task.pk}" in page) is FOLLOWUP_ACCESS[role]
+    response = api.post(f"/api/v1/followups/{task.pk}/outcome/", {"outcome": "no_answer"})
+    assert response.status_code == (200 if FOLLOWUP_ACCESS[role] else 404)
+
+
+def test_api_actions_and_errors(people, work):
+    api = APIClient()
+    api.force_authenticate(people["engineer"])
+    notification = item(work)
+    body = api.post(
+        f"/api/v1/notifications/{notification.pk}/respond/", {"body": "On it", "done": True}
+    ).json()
+    assert (body["status"], body["responses"]) == ("done", 1)
+    assert api.post(f"/api/v1/notifications/{notification.pk}/respond/", {}).status_code == 400
+    other = APIClient()
+    other.force_authenticate(people["admin"])
+    finance = item(work, "finance")
+    answer = other.post("/api/v1/notifications/acknowledge/", {"ids": [finance.pk]}, format="json")
+    assert answer.json() == {"acknowledged": 1}
+    seller = APIClient()
+    seller.force_authenticate(people["seller"])
+    task = FollowUpTask.objects.get()
+    response = seller.post(
+        f"/api/v1/followups/{task.pk}/outcome/", {"outcome": "upsell", "upsell_value": "-5"}
+    )
+    assert response.status_code == 400
+    assert set(response.json()) == {"upsell_value"}
+    response = seller.post(
+        f"/api/v1/followups/{task.pk}/outcome/",
+        {"outcome": "upsell", "notes": "More seats", "upsell_value": "900"},
+    )
+    assert response.json()["upsell_value"] == "900.00"
+
+
+def test_queue_page_tabs_filters_and_constant_queries(
+    people, work, client, customer, django_assert_max_num_queries
+):
+    client.force_login(people["engineer"])
+    page = client.get("/queues/engineering/")
+    assert "Take it on" in page.content.decode()
+    assert [(v, c) for v, _, c in page.context["tabs"]] == [
+        ("new", 1),
+        ("acknowledged", 0),
+        ("done", 0),
+    ]
+    with django_assert_max_num_queries(30) as few:
+        client.get("/queues/engineering/")
+    for index in range(20):
+        ticket_create(customer=customer, kind="rma", channel="web", subject=f"Return {index}")
+    dispatch_pending()
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        response = client.get("/queues/engineering/", {"kind": "rma", "sort": "priority"})
+    assert len(response.context["page"].object_list) == 20
+    response = client.get("/queues/engineering/", {"older_than_hours": "x"})
+    assert response.status_code == 200
+
+
+def test_nav_shows_new_items_and_overdue_follow_ups(people, work, client):
+    client.force_login(people["engineer"])
+    html = client.get("/").content.decode()
+    assert 'id="nav-new-items" aria-label="new items">1<' in html
+    FollowUpTask.objects.update(due_on=timezone.localdate() - timedelta(days=2))
+    client.force_login(people["seller"])
+    html = client.get("/").content.decode()
+    assert 'aria-label="overdue">1<' in html
+
+
+def test_timeline_fragment_costs_no_navigation_query(
+    people, work, client, django_assert_max_num_queries
+):
+    client.force_login(people["rep"])
+    last = work.timeline.last()
+    with django_assert_max_num_queries(4):  # session, user, ticket, entries
+        client.get(f"/tickets/{work.pk}/timeline/?after={last.pk}")
+
+
+def test_embedded_beat_runs_the_queue_sweep():
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        from routing.tasks import sweep_queues
+
+        assert set(sweep_queues.apply().get()) == {"escalated", "digests", "reminders"}
+
+
+def test_working_hours_target_uses_the_calendar(settings, customer, engineer):
+    settings.TIME_ZONE = "UTC"
+    Department.objects.filter(slug="engineering").update(response_target_hours=4)
+    rule_create(
+        name="r",
+        trigger="ticket.created",
+        conditions={},
+        actions=[{"type": "notify_department", "department": "engineering"}],
+    )
+    ticket_create(customer=customer, kind="bug", channel="web", subject="Friday afternoon")
+    from tickets.models import TicketEvent
+
+    TicketEvent.objects.update(created_at=datetime(2026, 11, 20, 15, 0, tzinfo=UTC))  # Friday
+    dispatch_pending()
+    assert Notification.objects.get().due_at == datetime(2026, 11, 23, 11, 0, tzinfo=UTC)
