@@ -78,7 +78,7 @@ def followup_record_outcome(
         if outcome == Outcome.UPSELL:
             task.upsell_value = upsell_value
             if upsell_value is not None:
-                lines.append(f"Estimated value: {upsell_value}.")
+                lines.append(f"Estimated value: {upsell_value:.2f}.")
     task.save()
     timeline_record(
         ticket=task.ticket,

@@ -4,7 +4,7 @@ from routing.views import followups, queues, rules
 
 urlpatterns = [
     path("tickets/<int:pk>/why/", rules.ticket_routing, name="ticket-why"),
-    path("rules/", rules.rule_list, name="rule-list"),
+    path("rules/", rules.rule_list, name="rules-page"),
     path("rules/new/", rules.rule_editor, name="rule-new"),
     path("rules/<int:pk>/", rules.rule_editor, name="rule-edit"),
     path("queues/", queues.queue_index, name="queues"),
@@ -16,5 +16,5 @@ urlpatterns = [
     path("queue-items/<int:pk>/complete/", queues.item_complete, name="item-complete"),
     path("queue-items/<int:pk>/return-step/", queues.item_rma_step, name="item-rma-step"),
     path("followups/", followups.followups, name="followups"),
-    path("followups/<int:pk>/outcome/", followups.followup_outcome, name="followup-outcome"),
+    path("followups/<int:pk>/outcome/", followups.followup_outcome, name="followup-outcome-page"),
 ]

@@ -71,3 +71,21 @@ def test_health_check(client):
     response = client.get("/healthz")
     assert response.status_code == 200
     assert response.json() == {"status": "ok"}
+
+
+def test_page_url_names_do_not_collide_with_api_names():
+    """A page named like an API route would have its links point into the API."""
+    from django.urls import get_resolver
+
+    def names(patterns, inside_api=False):
+        for pattern in patterns:
+            if hasattr(pattern, "url_patterns"):
+                api = inside_api or str(pattern.pattern).startswith("api/")
+                yield from names(pattern.url_patterns, api)
+            elif pattern.name:
+                yield pattern.name, inside_api
+
+    found = list(names(get_resolver().url_patterns))
+    api = {name for name, inside in found if inside}
+    pages = {name for name, inside in found if not inside}
+    assert pages & api == set()

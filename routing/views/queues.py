@@ -64,7 +64,9 @@ def queue(request, slug: str):
     items = filters.qs.alias(priority_rank=Ticket.priority_rank("ticket__priority"))
     sort = request.GET.get("sort") if request.GET.get("sort") in SORTS else "oldest"
     items = items.order_by(*SORTS[sort])
-    page = Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))
+    size = request.GET.get("page_size", "")
+    size = min(int(size), 100) if size.isdigit() and int(size) > 0 else PAGE_SIZE
+    page = Paginator(items, size).get_page(request.GET.get("page"))
     counts = dict(base.order_by().values_list("status").annotate(n=Count("id")))
     query = request.GET.copy()
     query.pop("page", None)
