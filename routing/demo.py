@@ -34,6 +34,10 @@ STAFF = [
 ]
 
 
+# Some members chose a daily digest, or no email, over an email per new queue item.
+EMAIL_CHOICES = {"eli": "digest", "steve": "none"}
+
+
 @dataclass
 class DemoResult:
     users: list[tuple[str, str, str]]  # username, role, API token
@@ -154,7 +158,10 @@ def demo_seed() -> DemoResult:
         Membership.objects.get_or_create(
             user=user,
             department=Department.objects.get(slug=slug),
-            defaults={"is_lead": is_lead},
+            defaults={
+                "is_lead": is_lead,
+                "email_preference": EMAIL_CHOICES.get(username, "immediate"),
+            },
         )
         users.append((user, slug + (" lead" if is_lead else "")))
         by_name[username] = user
