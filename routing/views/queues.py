@@ -108,6 +108,8 @@ def item_acknowledge(request, pk: int):
         queues.notification_acknowledge(notification=item, user=request.user)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, f"Took on {item.ticket.reference}.")
     return _back(request, item)
 
 
