@@ -3,7 +3,7 @@
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from accounts.models import Contact, Customer, Invoice
+from accounts.models import Contact, Customer, Invoice, Membership
 
 CUSTOMER_FIELDS = frozenset(
     {"name", "salesperson", "contract_starts_on", "contract_ends_on", "pay_for_bug"}
@@ -89,3 +89,13 @@ def invoice_update(*, invoice: Invoice, **fields) -> Invoice:
     invoice.full_clean()
     invoice.save()
     return invoice
+
+
+@transaction.atomic
+def membership_set_email_preference(*, membership: Membership, preference: str) -> Membership:
+    """How the member hears of new items in the department's queue."""
+    if preference not in Membership.EmailPreference.values:
+        raise ValidationError({"email_preference": "Choose immediate, digest or none."})
+    membership.email_preference = preference
+    membership.save(update_fields=["email_preference"])
+    return membership

@@ -10,6 +10,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts.models import Membership
+from accounts.services import membership_set_email_preference
 from routing import queues
 from routing.api.filters import NotificationFilter
 from routing.forms import ResponseForm, RmaStepForm
@@ -84,6 +86,8 @@ def queue(request, slug: str):
         "priorities": Ticket.Priority.choices,
         "response_form": ResponseForm(),
         "rma_form": RmaStepForm() if department.slug == "shipping" else None,
+        "membership": department.memberships.filter(user=request.user).first(),
+        "email_choices": Membership.EmailPreference.choices,
         "now": timezone.now(),
     }
     return render(request, "routing/queue.html", context)
@@ -165,6 +169,22 @@ def item_rma_step(request, pk: int):
     else:
         messages.error(request, "Choose a return step.")
     return _back(request, item)
+
+
+@login_required
+@require_POST
+def queue_email_preference(request, slug: str):
+    department = _department_or_403(request, slug)
+    membership = get_object_or_404(department.memberships, user=request.user)
+    try:
+        membership_set_email_preference(
+            membership=membership, preference=request.POST.get("email_preference", "")
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, f"Saved: {membership.get_email_preference_display().lower()}.")
+    return redirect("queue", slug=department.slug)
 
 
 @login_required

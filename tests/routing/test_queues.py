@@ -453,3 +453,36 @@ def test_working_hours_target_uses_the_calendar(settings, customer, engineer):
     TicketEvent.objects.update(created_at=datetime(2026, 11, 20, 15, 0, tzinfo=UTC))  # Friday
     dispatch_pending()
     assert Notification.objects.get().due_at == datetime(2026, 11, 23, 11, 0, tzinfo=UTC)
+
+
+def test_members_choose_how_they_hear_and_shipping_records_return_steps(client, customer):
+    shipper = member("sam", "shipping")
+    rule_create(
+        name="Returns to shipping",
+        trigger="ticket.created",
+        conditions={"all": [{"field": "kind", "operator": "is", "value": "rma"}]},
+        actions=[{"type": "notify_department", "department": "shipping"}],
+    )
+    rma = ticket_create(customer=customer, kind="rma", channel="web", subject="Cracked")
+    dispatch_pending()
+    client.force_login(shipper)
+    page = client.get("/queues/shipping/").content.decode()
+    assert "Return step" in page
+    response = client.post("/queues/shipping/email/", {"email_preference": "digest"})
+    assert response.status_code == 302
+    assert Membership.objects.get(user=shipper).email_preference == "digest"
+    assert client.post("/queues/shipping/email/", {"email_preference": "x"}).status_code == 302
+    assert Membership.objects.get(user=shipper).email_preference == "digest"
+    notification = item(rma, "shipping")
+    client.post(
+        f"/queue-items/{notification.pk}/return-step/",
+        {"status": "awaiting_return", "carrier": "DHL", "tracking_number": "JD0146"},
+    )
+    rma.refresh_from_db()
+    assert rma.rma_status == "awaiting_return"
+    assert rma.timeline.filter(
+        kind="rma", changes__contains={"tracking number": [None, "DHL JD0146"]}
+    ).exists()
+    other = member("eve", "engineering")
+    client.force_login(other)
+    assert client.post("/queues/shipping/email/", {"email_preference": "none"}).status_code == 403
