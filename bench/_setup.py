@@ -44,3 +44,28 @@ def _recreate(base: str, name: str) -> None:
 def percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(len(ordered) * fraction))]
+
+
+def measure_page(client, url: str, requests: int) -> dict:
+    """Query count (the most of any request), median and p95 of ``requests`` GETs of ``url``
+    through Django's test client, after one warm-up request."""
+    import statistics
+    import time
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.get(url)  # warm up caches, templates and the connection
+    timings, queries = [], []
+    for _ in range(requests):
+        with CaptureQueriesContext(connection) as captured:
+            started = time.perf_counter()
+            response = client.get(url)
+            timings.append((time.perf_counter() - started) * 1000)
+        assert response.status_code == 200, (url, response.status_code)
+        queries.append(len(captured.captured_queries))
+    return {
+        "queries": max(queries),
+        "median_ms": round(statistics.median(timings), 2),
+        "p95_ms": round(percentile(timings, 0.95), 2),
+    }

@@ -8,14 +8,13 @@ query, no template) measured in the same run. The query count must not grow with
 import json
 import os
 import random
-import statistics
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "testserver")
-from _setup import percentile, setup  # noqa: E402
+from _setup import measure_page, setup  # noqa: E402
 
 NOTIFICATIONS = 100_000
 REQUESTS = 60
@@ -80,26 +79,6 @@ def populate():
     return engineer
 
 
-def measure(client, url: str) -> dict:
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    client.get(url)
-    timings, queries = [], []
-    for _ in range(REQUESTS):
-        with CaptureQueriesContext(connection) as captured:
-            started = time.perf_counter()
-            response = client.get(url)
-            timings.append((time.perf_counter() - started) * 1000)
-        assert response.status_code == 200, (url, response.status_code)
-        queries.append(len(captured.captured_queries))
-    return {
-        "queries": max(queries),
-        "median_ms": round(statistics.median(timings), 2),
-        "p95_ms": round(percentile(timings, 0.95), 2),
-    }
-
-
 def main() -> None:
     setup("switchboard_bench_queue")
     from django.test import Client
@@ -116,7 +95,7 @@ def main() -> None:
         "done items, 25 a page, page 200": "/queues/engineering/?status=done&page=200",
         "new bugs by priority": "/queues/engineering/?kind=bug&sort=priority",
     }
-    figures = {name: measure(client, url) for name, url in pages.items()}
+    figures = {name: measure_page(client, url, REQUESTS) for name, url in pages.items()}
     print(
         json.dumps(
             {

@@ -10,14 +10,13 @@ the rows it shows.
 import json
 import os
 import random
-import statistics
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "testserver")
-from _setup import percentile, setup  # noqa: E402
+from _setup import measure_page, setup  # noqa: E402
 
 TICKETS = 100_000
 REQUESTS = 60
@@ -93,26 +92,6 @@ def populate() -> dict:
     return {"rep": reps[1], "busy_ticket": busy}
 
 
-def measure(client, url: str) -> dict:
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    client.get(url)  # warm up caches, templates and the connection
-    timings, queries = [], []
-    for _ in range(REQUESTS):
-        with CaptureQueriesContext(connection) as captured:
-            started = time.perf_counter()
-            response = client.get(url)
-            timings.append((time.perf_counter() - started) * 1000)
-        assert response.status_code == 200, (url, response.status_code)
-        queries.append(len(captured.captured_queries))
-    return {
-        "queries": max(queries),
-        "median_ms": round(statistics.median(timings), 2),
-        "p95_ms": round(percentile(timings, 0.95), 2),
-    }
-
-
 def main() -> None:
     setup("switchboard_bench_pages")
     from django.test import Client
@@ -131,7 +110,7 @@ def main() -> None:
         "my open tickets": "/tickets/mine/",
         "ticket page (80 timeline entries)": f"/tickets/{people['busy_ticket']}/",
     }
-    figures = {name: measure(client, url) for name, url in pages.items()}
+    figures = {name: measure_page(client, url, REQUESTS) for name, url in pages.items()}
     baseline = figures["baseline /healthz"]["median_ms"]
     for result in figures.values():
         result["x_baseline"] = round(result["median_ms"] / baseline, 1) if baseline else None
