@@ -2,12 +2,27 @@
 
 from django import forms
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from accounts.models import Contact, Customer, User
 from tickets.models import Ticket
 
 NEW_CONTACT = "new"
 KIND_KEYS = {"c": "call", "b": "bug", "r": "rfe", "m": "rma"}  # the one keystroke per kind
+
+
+def parse_started_at(value: str | None):
+    """When the call began, from the form's hidden field; now if it is missing or garbled (a
+    rep cannot fix a hidden field, so it must never be the reason a call is not saved)."""
+    try:
+        parsed = parse_datetime(value or "") if value else None
+    except ValueError:  # well-formed but impossible, such as month 13
+        parsed = None
+    if parsed is None:
+        return timezone.now()
+    if timezone.is_naive(parsed):
+        parsed = timezone.make_aware(parsed)
+    return parsed
 
 
 class CallLogForm(forms.Form):
@@ -49,12 +64,15 @@ class CallLogForm(forms.Form):
         label="Same problem as", queryset=Ticket.objects.all(), required=False
     )
     # When the form was opened: the call's duration is measured from it, on the server's clock.
-    started_at = forms.DateTimeField(widget=forms.HiddenInput)
+    started_at = forms.CharField(widget=forms.HiddenInput, required=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if not self.is_bound:
             self.initial.setdefault("started_at", timezone.now().isoformat())
+
+    def clean_started_at(self):
+        return parse_started_at(self.cleaned_data.get("started_at"))
 
     def customer_contacts(self) -> list[Contact]:
         """The contacts to offer: the chosen customer's, when one is chosen."""
@@ -161,12 +179,15 @@ class NoteForm(forms.Form):
 
 class CallForm(forms.Form):
     body = forms.CharField(label="What was said", widget=forms.Textarea(attrs={"rows": 3}))
-    started_at = forms.DateTimeField(widget=forms.HiddenInput)
+    started_at = forms.CharField(widget=forms.HiddenInput, required=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if not self.is_bound:
             self.initial.setdefault("started_at", timezone.now().isoformat())
+
+    def clean_started_at(self):
+        return parse_started_at(self.cleaned_data.get("started_at"))
 
 
 class LinkForm(forms.Form):

@@ -248,3 +248,12 @@ class TestWorkingATicket:
         assert "<script>alert(1)" not in html
         assert "<img src=x" not in html
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+@pytest.mark.parametrize("started_at", ["", "yesterday", "2026-13-45T99:00"])
+def test_a_garbled_call_timer_never_stops_a_call_being_saved(browser, customer, started_at):
+    response = browser.post("/tickets/new/", call_data(customer, started_at=started_at))
+    assert response.status_code == 302
+    entry = Ticket.objects.get().timeline.get(kind=TimelineEntry.Kind.CREATED)
+    assert entry.call_duration_seconds is not None
+    assert entry.call_duration_seconds < 5
