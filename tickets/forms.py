@@ -124,7 +124,25 @@ class CallLogForm(forms.Form):
 
 
 class TicketEditForm(forms.Form):
-    """The fields a rep changes while working a ticket, with the version they are editing."""
+    """The fields a rep changes while working a ticket.
+
+    Each field carries, hidden, the value the rep saw (``show_hidden_initial``), so only what
+    the rep changed is saved, and a concurrent change by someone else to another field is merged
+    rather than refused; ``version`` tells whether anyone changed the ticket since.
+    """
+
+    EDITABLE = (
+        "status",
+        "priority",
+        "assignee",
+        "kind",
+        "product",
+        "root_cause",
+        "resolution",
+        "rma_serial_number",
+        "rma_order_number",
+        "rma_reason",
+    )
 
     status = forms.ChoiceField(label="Status", choices=Ticket.Status.choices)
     priority = forms.ChoiceField(label="Priority", choices=Ticket.Priority.choices)
@@ -142,32 +160,67 @@ class TicketEditForm(forms.Form):
     resolution = forms.CharField(
         label="Resolution", required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
+    rma_serial_number = forms.CharField(label="Serial number", required=False, max_length=100)
+    rma_order_number = forms.CharField(label="Order number", required=False, max_length=100)
+    rma_reason = forms.CharField(label="Reason for return", required=False, max_length=500)
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in self.EDITABLE:
+            self.fields[name].show_hidden_initial = True
+
+    def clean(self):
+        data = super().clean()
+        # The rep's forms ask for what shipping needs, as Log a call does (the API and email
+        # intake may leave it for shipping to complete).
+        if data.get("kind") == Ticket.Kind.RMA:
+            for name in ("rma_serial_number", "rma_order_number", "rma_reason"):
+                if not (data.get(name) or "").strip():
+                    self.add_error(name, "Needed for a return.")
+        return data
+
+    @staticmethod
+    def shown_value(ticket: Ticket, name: str):
+        return ticket.assignee_id if name == "assignee" else getattr(ticket, name)
 
     @classmethod
     def for_ticket(cls, ticket: Ticket) -> "TicketEditForm":
-        return cls(
-            initial={
-                "status": ticket.status,
-                "priority": ticket.priority,
-                "assignee": ticket.assignee_id,
-                "kind": ticket.kind,
-                "product": ticket.product,
-                "root_cause": ticket.root_cause,
-                "resolution": ticket.resolution,
-                "version": ticket.version,
-            }
-        )
+        initial = {name: cls.shown_value(ticket, name) for name in cls.EDITABLE}
+        return cls(initial={**initial, "version": ticket.version})
 
-    def changed_fields(self, ticket: Ticket) -> dict:
-        """Only what differs from the ticket as it was read, so an untouched field is no edit."""
-        data = self.cleaned_data
+    def edited_fields(self) -> dict:
+        """What the rep changed from what they saw, with the new values."""
         return {
-            name: data[name]
-            for name in ("status", "priority", "assignee", "kind", "product", "root_cause")
-            + ("resolution",)
-            if data[name] != getattr(ticket, name)
+            name: self.cleaned_data[name] for name in self.EDITABLE if name in self.changed_data
         }
+
+    def _seen(self, name: str):
+        raw = self.data.get(self.add_initial_prefix(name))
+        try:
+            value = self.fields[name].to_python(raw)
+        except forms.ValidationError:
+            return None
+        return value.pk if isinstance(value, User) else value
+
+    def clashes(self, current: Ticket) -> list[str]:
+        """The fields the rep changed that someone else changed too since the rep read them."""
+        return [
+            name
+            for name in self.edited_fields()
+            if (self._seen(name) or "") != (self.shown_value(current, name) or "")
+        ]
+
+    @classmethod
+    def over(cls, data, current: Ticket) -> "TicketEditForm":
+        """The rep's values again, now edited over ``current``: submitting it applies them."""
+        data = data.copy()
+        data["version"] = str(current.version)
+        probe = cls()
+        for name in cls.EDITABLE:
+            value = cls.shown_value(current, name)
+            data[probe.add_initial_prefix(name)] = "" if value is None else str(value)
+        return cls(data)
 
 
 class NoteForm(forms.Form):

@@ -227,6 +227,10 @@ def ticket_update(
     if "status" in changes:
         _check_resolution(locked, was_done, changes)
         _apply_status_side_effects(locked)
+    elif changes.keys() & set(RESOLUTION_FIELDS) and locked.status in Ticket.DONE_STATUSES:
+        # A resolved ticket keeps a root cause and a summary: they can be corrected, not erased.
+        _check_resolution(locked, False, changes)
+
     if "contact" in changes:
         _check_contact(locked.customer, locked.contact)
     if locked.kind == Ticket.Kind.RMA and not locked.rma_number:

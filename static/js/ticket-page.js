@@ -44,4 +44,14 @@
     status.addEventListener("change", toggle);
     toggle();
   }
+  const kind = document.getElementById("id_kind");
+  const returnFields = document.getElementById("return-fields");
+  if (kind && returnFields) {
+    const hasErrors = returnFields.querySelector(".errorlist") !== null;
+    const toggleReturn = function () {
+      returnFields.hidden = !hasErrors && kind.value !== "rma";
+    };
+    kind.addEventListener("change", toggleReturn);
+    toggleReturn();
+  }
 })();

@@ -257,3 +257,75 @@ def test_a_garbled_call_timer_never_stops_a_call_being_saved(browser, customer, 
     entry = Ticket.objects.get().timeline.get(kind=TimelineEntry.Kind.CREATED)
     assert entry.call_duration_seconds is not None
     assert entry.call_duration_seconds < 5
+
+
+class TestEditingAlongsideOthers:
+    @pytest.fixture
+    def ticket(self, customer):
+        return ticket_create(customer=customer, kind="bug", channel="phone", subject="Crash")
+
+    def edit(self, browser, ticket, seen, **changes):
+        """Post the edit form as the page would: what the rep saw (hidden) and what they chose."""
+        data = {"version": seen.version}
+        for name in ("status", "priority", "kind", "product", "root_cause", "resolution",
+                     "rma_serial_number", "rma_order_number", "rma_reason"):  # fmt: skip
+            value = getattr(seen, name)
+            data[name] = changes.get(name, value)
+            data[f"initial-{name}"] = value
+        data["assignee"] = changes.get("assignee", seen.assignee_id or "")
+        data["initial-assignee"] = seen.assignee_id or ""
+        return browser.post(f"/tickets/{ticket.pk}/edit/", data)
+
+    def test_a_change_to_another_field_is_merged_not_refused(self, browser, ticket):
+        seen = Ticket.objects.get(pk=ticket.pk)
+        # A routing rule (or a colleague) raises the priority meanwhile.
+        ticket_update(ticket=ticket, actor=None, priority="urgent")
+        response = self.edit(browser, ticket, seen, status="open")
+        assert response.status_code == 302
+        ticket.refresh_from_db()
+        assert (ticket.status, ticket.priority) == ("open", "urgent")
+
+    def test_a_clash_is_refused_then_saving_again_applies_it_knowingly(self, browser, ticket):
+        seen = Ticket.objects.get(pk=ticket.pk)
+        colleague = UserFactory(first_name="Cole", last_name="League")
+        ticket_update(ticket=ticket, actor=colleague, priority="urgent")
+        response = self.edit(browser, ticket, seen, priority="low")
+        assert response.status_code == 409
+        html = response.content.decode()
+        assert "Both of you changed: Priority." in html
+        form = response.context["edit_form"]
+        ticket.refresh_from_db()
+        assert ticket.priority == "urgent"
+        # The page now holds the current version; the rep's choice stands when saved again.
+        again = browser.post(f"/tickets/{ticket.pk}/edit/", form.data)
+        assert again.status_code == 302
+        ticket.refresh_from_db()
+        assert ticket.priority == "low"
+
+    def test_resolution_of_a_resolved_ticket_cannot_be_erased(self, browser, ticket, rep):
+        ticket_update(
+            ticket=ticket, actor=rep, status="resolved", root_cause="usability", resolution="ok"
+        )
+        seen = Ticket.objects.get(pk=ticket.pk)
+        response = self.edit(browser, ticket, seen, root_cause="", resolution="")
+        assert response.status_code == 400
+        ticket.refresh_from_db()
+        assert (ticket.root_cause, ticket.resolution) == ("usability", "ok")
+
+    def test_making_it_a_return_asks_for_the_return_details(self, browser, ticket):
+        seen = Ticket.objects.get(pk=ticket.pk)
+        response = self.edit(browser, ticket, seen, kind="rma")
+        assert response.status_code == 400
+        assert response.content.decode().count("Needed for a return.") == 3
+        response = self.edit(
+            browser,
+            ticket,
+            seen,
+            kind="rma",
+            rma_serial_number="SN1",
+            rma_order_number="SO1",
+            rma_reason="Broken",
+        )
+        assert response.status_code == 302
+        ticket.refresh_from_db()
+        assert ticket.rma_number

@@ -53,17 +53,25 @@ def ticket_edit(request, pk: int):
     form = TicketEditForm(request.POST)
     if not form.is_valid():
         return _page(request, ticket, status=400, edit_form=form)
-    fields = form.changed_fields(ticket)
+    fields = form.edited_fields()
+    version = form.cleaned_data["version"]
     try:
-        services.ticket_update(
-            ticket=ticket,
-            actor=request.user,
-            expected_version=form.cleaned_data["version"],
-            **fields,
-        )
-    except services.TicketChanged as exc:
-        # The ticket as it is now, with the rep's form kept as typed so nothing is retyped blind.
-        return _page(request, _ticket_or_404(pk), status=409, edit_form=form, conflict=str(exc))
+        try:
+            services.ticket_update(
+                ticket=ticket, actor=request.user, expected_version=version, **fields
+            )
+        except services.TicketChanged as changed:
+            current = _ticket_or_404(pk)
+            clashes = form.clashes(current)
+            if clashes:
+                return _conflict(request, form, current, clashes, changed)
+            # Someone (or a routing rule) changed other fields: the rep's edit merges over it.
+            services.ticket_update(
+                ticket=current, actor=request.user, expected_version=current.version, **fields
+            )
+    except services.TicketChanged as changed:  # changed again in between: show it as it is
+        current = _ticket_or_404(pk)
+        return _conflict(request, form, current, form.clashes(current), changed)
     except ValidationError as exc:
         for field, errors in exc.message_dict.items():
             form.add_error(field if field in form.fields else None, errors)
@@ -71,6 +79,20 @@ def ticket_edit(request, pk: int):
     if fields:
         messages.success(request, f"Saved {ticket.reference}.")
     return redirect("ticket-page", pk=pk)
+
+
+def _conflict(request, form, current: Ticket, clashes: list[str], changed):
+    """The ticket as it is now, and the rep's values kept as typed, now over the current
+    version: saving again applies them knowingly."""
+    labels = [str(form.fields[name].label) for name in clashes]
+    detail = f" Both of you changed: {', '.join(labels)}." if labels else ""
+    return _page(
+        request,
+        current,
+        status=409,
+        edit_form=TicketEditForm.over(request.POST, current),
+        conflict=str(changed) + detail,
+    )
 
 
 @login_required
