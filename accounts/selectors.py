@@ -135,7 +135,7 @@ def customer_matches(*, query: str, limit: int = 8) -> list[tuple[Customer, Cont
 
     Customers matched by name come first, each once; then contacts, with their customer.
     """
-    query = query.strip()
+    query = query.replace("\x00", "").strip()  # PostgreSQL refuses NUL in text
     if len(query) < 2:
         return []
     found: list[tuple[Customer, Contact | None]] = [
@@ -143,7 +143,7 @@ def customer_matches(*, query: str, limit: int = 8) -> list[tuple[Customer, Cont
         for customer in Customer.objects.filter(name__icontains=query).order_by("name")[:limit]
     ]
     by_contact = Q(name__icontains=query) | Q(email__icontains=query)
-    digits = "".join(ch for ch in query if ch.isdigit())
+    digits = "".join(ch for ch in query if ch.isascii() and ch.isdigit())
     contacts = Contact.objects.select_related("customer")
     if len(digits) >= 4 and len(digits) >= len(query.replace(" ", "")) - 3:
         contacts = contacts.annotate(phone_digits=_digits_only(F("phone")))

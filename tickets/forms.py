@@ -5,6 +5,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from accounts.models import Contact, Customer, User
+from helpdesk.parsing import positive_int
 from tickets.models import Ticket
 
 NEW_CONTACT = "new"
@@ -77,7 +78,8 @@ class CallLogForm(forms.Form):
     def customer_contacts(self) -> list[Contact]:
         """The contacts to offer: the chosen customer's, when one is chosen."""
         customer_id = self.data.get("customer") if self.is_bound else self.initial.get("customer")
-        if not str(customer_id or "").isdigit():
+        customer_id = positive_int(customer_id)
+        if customer_id is None:
             return []
         return list(Contact.objects.filter(customer_id=customer_id).order_by("name"))
 
@@ -96,7 +98,7 @@ class CallLogForm(forms.Form):
             }
             data["contact"] = None
         elif contact:
-            found = Contact.objects.filter(pk=contact if contact.isdigit() else None)
+            found = Contact.objects.filter(pk=positive_int(contact))
             data["contact"] = found.filter(customer=customer).first() if customer else None
             if data["contact"] is None:
                 self.add_error("contact", "Choose one of this customer's contacts.")

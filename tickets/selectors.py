@@ -67,26 +67,37 @@ def tickets_search(tickets: QuerySet[Ticket], query: str) -> QuerySet[Ticket]:
     """Tickets whose reference, words, notes or calls match ``query``; best matches first.
 
     PostgreSQL uses full-text search (stemmed, so "crashes" finds "crash") over the stored
-    ``search_vector``, served by a GIN index. The embedded SQLite default has none: every word
-    must appear, case-insensitively.
+    ``search_vector``, served by a GIN index. The embedded SQLite default has none (nor a query
+    of words full-text search ignores, such as "the"): every word must appear, ignoring case.
     """
-    query = query.strip()
+    query = query.replace("\x00", "").strip()  # PostgreSQL refuses NUL in text
     if not query:
         return tickets
     ticket_id = ticket_id_from_reference(query) if REFERENCE.match(query) else None
     if ticket_id is not None:
         return tickets.filter(pk=ticket_id)
-    if connection.vendor == "postgresql":
+    if connection.vendor == "postgresql" and _has_search_terms(query):
         search = SearchQuery(query, config=SEARCH_CONFIG, search_type="websearch")
         return (
             tickets.filter(search_vector=search)
             .annotate(rank=SearchRank(F("search_vector"), search))
             .order_by("-rank", "-created_at", "-id")
         )
+    # Without full-text search, or for words it ignores ("the", "-"): each word must appear.
     matches = Q()
     for word in query.split():
         matches &= Q(search_text__icontains=word)
     return tickets.filter(matches)
+
+
+def _has_search_terms(query: str) -> bool:
+    """Whether full-text search keeps any term of ``query``: a query of stop words only would
+    silently match nothing."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT numnode(websearch_to_tsquery(%s::regconfig, %s))", [SEARCH_CONFIG, query]
+        )
+        return cursor.fetchone()[0] > 0
 
 
 def customer_tickets(*, customer_id: int, limit: int = 10) -> dict[str, list[Ticket]]:

@@ -379,7 +379,7 @@ def timeline_record(
     )
 
 
-# A call longer than this was a form left open, not a call: its duration is not believed.
+# A call is counted at most this long: beyond it the form was left open, not the line.
 LONGEST_CALL_SECONDS = 8 * 3600
 
 
@@ -432,7 +432,7 @@ def call_log(
         rma_serial_number=rma_serial_number,
         rma_order_number=rma_order_number,
         rma_reason=rma_reason,
-        call_duration_seconds=seconds if 0 <= seconds <= LONGEST_CALL_SECONDS else None,
+        call_duration_seconds=min(max(seconds, 0), LONGEST_CALL_SECONDS),
     )
     for other in related:
         if other.customer_id != customer.pk:

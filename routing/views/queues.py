@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import Membership
 from accounts.services import membership_set_email_preference
+from helpdesk.parsing import positive_int
 from routing import queues
 from routing.api.filters import NotificationFilter
 from routing.forms import ResponseForm, RmaStepForm
@@ -67,7 +68,7 @@ def queue(request, slug: str):
     sort = request.GET.get("sort") if request.GET.get("sort") in SORTS else "oldest"
     items = items.order_by(*SORTS[sort])
     size = request.GET.get("page_size", "")
-    size = min(int(size), 100) if size.isdigit() and int(size) > 0 else PAGE_SIZE
+    size = min(positive_int(size, PAGE_SIZE), 100)
     page = Paginator(items, size).get_page(request.GET.get("page"))
     counts = dict(base.order_by().values_list("status").annotate(n=Count("id")))
     query = request.GET.copy()
@@ -121,7 +122,7 @@ def item_acknowledge(request, pk: int):
 @require_POST
 def items_acknowledge(request, slug: str):
     department = _department_or_403(request, slug)
-    ids = [value for value in request.POST.getlist("items") if value.isdigit()]
+    ids = [positive_int(value) for value in request.POST.getlist("items")]
     chosen = notifications_for_user(request.user).filter(department=department, pk__in=ids)
     count = queues.notifications_acknowledge(notifications=chosen, user=request.user)
     messages.success(request, f"Took on {count} item{'s' if count != 1 else ''}.")

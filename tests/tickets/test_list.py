@@ -148,3 +148,19 @@ def test_ticket_page_queries_do_not_grow_with_its_timeline(
         ticket_link(ticket=ticket, other=other, actor=rep)
     with django_assert_max_num_queries(len(few.captured_queries)):
         browser.get(f"/tickets/{ticket.pk}/")
+
+
+def test_odd_search_input_is_answered_not_an_error(browser, customer):
+    the = new(customer, "Where is the manual")
+    assert the.pk in listed(browser, q="the")  # only a stop word: each word must appear
+    response = browser.get("/tickets/", {"q": "ab\x00cd"})
+    assert b"Null characters are not allowed." in response.content
+    assert listed(browser, q='"unbalanced -(') == []
+
+
+def test_odd_numbers_in_requests_are_answered_not_an_error(browser, customer):
+    ticket = new(customer, "Odd")
+    assert browser.get(f"/tickets/{ticket.pk}/timeline/", {"after": "²"}).status_code == 200
+    assert browser.get("/customers/lookup/", {"q": "ab\x00cd"}).status_code == 200
+    data = {"customer": "²", "contact": "²", "kind": "call", "subject": "s", "priority": "normal"}
+    assert browser.post("/tickets/new/", data).status_code == 400

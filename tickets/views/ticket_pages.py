@@ -8,6 +8,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from helpdesk.parsing import positive_int
 from tickets import services
 from tickets.forms import CallForm, LinkForm, NoteForm, TicketEditForm
 from tickets.models import Ticket
@@ -154,5 +155,5 @@ def ticket_timeline_since(request, pk: int):
     """The timeline entries after ``after``: the ticket page polls it to show news live."""
     ticket = get_object_or_404(tickets_brief(), pk=pk)
     after = request.GET.get("after", "")
-    entries = timeline_for(ticket=ticket, after_id=int(after) if after.isdigit() else 0)
+    entries = timeline_for(ticket=ticket, after_id=positive_int(after, 0))
     return render(request, "components/timeline_entries.html", {"timeline": entries})
