@@ -18,6 +18,7 @@
   let active = -1;
   let lookupTimer = null;
   let lookupSeq = 0;
+  let customerSeq = 0; // the standing and contacts shown are those of the latest choice
 
   // --- the customer combobox ---------------------------------------------------------------
 
@@ -93,15 +94,34 @@
   }
 
   query.addEventListener("input", function () {
-    customerId.value = "";
+    if (customerId.value) {
+      customerId.value = "";
+      customerSeq++; // answers still on their way are for the customer no longer chosen
+      standing.replaceChildren();
+      const hint = document.createElement("p");
+      hint.className = "muted";
+      hint.textContent = "Find the customer to see their contract, invoices and open tickets.";
+      standing.append(hint);
+    }
     window.clearTimeout(lookupTimer);
     lookupTimer = window.setTimeout(lookup, 150);
   });
 
-  query.addEventListener("keydown", function (event) {
+  query.addEventListener("keydown", async function (event) {
     if (options.hidden && event.key === "ArrowDown" && results.length) {
       showOptions();
       event.preventDefault();
+      return;
+    }
+    if (options.hidden && event.key === "Enter" && !customerId.value) {
+      // Typed fast, before the matches arrived: look up now and take the first, rather than
+      // submit a call with no customer.
+      event.preventDefault();
+      window.clearTimeout(lookupTimer);
+      await lookup();
+      if (results.length) {
+        choose(0);
+      }
       return;
     }
     if (options.hidden) {
@@ -128,12 +148,12 @@
 
   // --- contacts and the standing panel -----------------------------------------------------
 
-  async function loadContacts(customer, selected) {
+  async function loadContacts(customer, selected, seq) {
     const response = await fetch("/api/v1/contacts/?page_size=200&customer=" + customer, {
       credentials: "same-origin",
       headers: { Accept: "application/json" },
     });
-    if (!response.ok) {
+    if (!response.ok || seq !== customerSeq) {
       return;
     }
     const contacts = (await response.json()).results;
@@ -150,13 +170,14 @@
     toggleNewContact();
   }
 
-  async function loadStanding(customer) {
+  async function loadStanding(customer, seq) {
     const url = form.dataset.standingUrl.replace("/0/", "/" + customer + "/") + "?linkable=1";
     const response = await fetch(url, { credentials: "same-origin" });
-    if (!response.ok) {
+    const html = response.ok ? await response.text() : null;
+    if (html === null || seq !== customerSeq) {
       return;
     }
-    standing.innerHTML = await response.text(); // Django-rendered, escaped
+    standing.innerHTML = html; // Django-rendered, escaped
     const checked = (form.dataset.related || "").split(",");
     standing.querySelectorAll("input[name=related]").forEach(function (box) {
       box.checked = checked.includes(box.value);
@@ -164,8 +185,9 @@
   }
 
   function loadCustomer(customer, selectedContact) {
-    loadStanding(customer);
-    loadContacts(customer, selectedContact);
+    const seq = ++customerSeq;
+    loadStanding(customer, seq);
+    loadContacts(customer, selectedContact, seq);
   }
 
   // --- sections that depend on a choice ----------------------------------------------------
@@ -210,9 +232,15 @@
     event.preventDefault();
   });
 
-  // After a refused save the customer is known: show their standing again.
+  // After a refused save the customer is known: show their standing again, and take the
+  // keyboard to the first field in error.
   if (customerId.value) {
-    loadStanding(customerId.value);
+    loadStanding(customerId.value, ++customerSeq);
   }
   toggleKindSections();
+  const invalid = form.querySelector("[aria-invalid=true]");
+  if (invalid) {
+    const target = invalid.matches("fieldset") ? invalid.querySelector("input") : invalid;
+    target.focus();
+  }
 })();

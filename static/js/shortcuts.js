@@ -10,7 +10,9 @@
 
   document.addEventListener("keydown", function (event) {
     if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
-      const form = event.target.closest && event.target.closest("form[data-submit-shortcut]");
+      // A field may belong to a form it is not inside (the form= attribute).
+      const owner = event.target.form || (event.target.closest && event.target.closest("form"));
+      const form = owner && owner.matches("[data-submit-shortcut]") ? owner : null;
       if (form) {
         event.preventDefault();
         form.requestSubmit();

@@ -9,20 +9,39 @@
   }
   const openedAt = Date.now();
 
-  function lastEntryId() {
-    const entries = timeline.querySelectorAll("li[data-entry]");
-    return entries.length ? entries[entries.length - 1].dataset.entry : "0";
+  // Entries may commit out of id order (two writers at once), so each poll asks again for the
+  // last twenty entries' span and adds only those not shown yet, each in its place.
+  const OVERLAP = 20;
+
+  function shownEntries() {
+    return Array.from(timeline.querySelectorAll("li[data-entry]"));
+  }
+
+  function since() {
+    const entries = shownEntries();
+    const anchor = entries[Math.max(0, entries.length - OVERLAP - 1)];
+    return entries.length > OVERLAP ? anchor.dataset.entry : "0";
+  }
+
+  function place(entry) {
+    const id = Number(entry.dataset.entry);
+    if (timeline.querySelector('li[data-entry="' + entry.dataset.entry + '"]')) {
+      return;
+    }
+    const later = shownEntries().find(function (shown) {
+      return Number(shown.dataset.entry) > id;
+    });
+    timeline.insertBefore(entry, later || null);
   }
 
   async function poll() {
     try {
-      const url = timeline.dataset.sinceUrl + "?after=" + lastEntryId();
+      const url = timeline.dataset.sinceUrl + "?after=" + since();
       const response = await fetch(url, { credentials: "same-origin" });
       if (response.ok) {
-        const html = (await response.text()).trim(); // rendered and escaped by Django
-        if (html) {
-          timeline.insertAdjacentHTML("beforeend", html);
-        }
+        const template = document.createElement("template");
+        template.innerHTML = await response.text(); // rendered and escaped by Django
+        template.content.querySelectorAll("li[data-entry]").forEach(place);
       }
     } finally {
       // Routing answers within a second or two of a change: poll fast at first, then gently.

@@ -115,3 +115,31 @@ def test_the_second_of_two_concurrent_edits_is_refused(page, rep, cobalt):
     expect(page.get_by_label("Priority")).to_have_value("low")  # what the rep chose, kept
     ticket.refresh_from_db()
     assert ticket.priority == "urgent"
+
+
+def test_keyboard_details_enter_before_matches_and_focus_after_errors(page, rep, cobalt):
+    log_in(page, "rep", PASSWORD)
+    page.goto("/tickets/new/")
+    # Enter at once, before the matches have arrived, takes the first match; it never submits.
+    page.keyboard.type("cobalt")
+    page.keyboard.press("Enter")
+    expect(page.locator("#standing")).to_contain_text("Cobalt Mining")
+    assert page.url.endswith("/tickets/new/")
+    # Save with nothing else filled: the keyboard lands on the first field in error.
+    page.keyboard.press("Control+Enter")
+    page.wait_for_load_state("load")
+    expect(page.locator("#error-summary")).to_contain_text("Not saved")
+    expect(page.get_by_label("Subject")).to_be_focused()
+    # Ctrl+Enter from a "same problem" box (outside the form element) saves the form too.
+    earlier = ticket_create(customer=cobalt, kind="bug", channel="phone", subject="Crash")
+    page.get_by_label("Customer", exact=True).fill("")
+    page.get_by_label("Customer", exact=True).type("cobalt")
+    page.keyboard.press("Enter")
+    page.get_by_label("Subject").fill("Crash again")
+    box = page.get_by_label(f"Same problem as {earlier.reference}")
+    box.check()
+    box.focus()
+    page.keyboard.press("Control+Enter")
+    page.wait_for_url(TICKET_PAGE)
+    ticket = Ticket.objects.exclude(pk=earlier.pk).get()
+    assert list(ticket.related.all()) == [earlier]
