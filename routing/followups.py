@@ -117,8 +117,8 @@ def _reopen_or_open(task: FollowUpTask, user: User, reason: str, action: str) ->
 
 
 def followups_remind(*, now=None) -> int:
-    """From ``QUEUE_DIGEST_HOUR`` each day, remind each salesperson once of their overdue
-    follow-ups (one email per task per day). Returns how many reminders were stored."""
+    """From ``QUEUE_DIGEST_HOUR`` each day, remind each salesperson once of all their overdue
+    follow-ups, in one email. Returns how many reminders were stored."""
     now = timezone.localtime(now or timezone.now())
     if now.hour < settings.QUEUE_DIGEST_HOUR:
         return 0
@@ -127,17 +127,26 @@ def followups_remind(*, now=None) -> int:
         FollowUpTask.objects.filter(status=FollowUpTask.Status.OPEN, due_on__lt=today)
         .exclude(reminded_on=today)
         .select_related("ticket", "customer", "salesperson")
-        .order_by("pk")[:500]
+        .order_by("salesperson_id", "due_on", "pk")
     )
-    sent = 0
+    by_salesperson: dict[int, list[FollowUpTask]] = {}
     for task in overdue:
-        link = f"{settings.SITE_URL}{reverse('followups')}#followup-{task.pk}"
+        by_salesperson.setdefault(task.salesperson_id, []).append(task)
+    link = f"{settings.SITE_URL}{reverse('followups')}"
+    sent = 0
+    for tasks in by_salesperson.values():
+        salesperson = tasks[0].salesperson
+        lines = [
+            f"Due {task.due_on.isoformat()}: {task.customer.name}, {task.ticket.reference} "
+            f"{task.reason or task.ticket.subject}"
+            for task in tasks
+        ]
+        count = len(tasks)
         sent += _queue_email(
-            key=f"followup-reminder:{task.pk}:{today.isoformat()}",
-            recipient=task.salesperson.email,
-            subject=f"Overdue follow-up: {task.customer.name}, {task.ticket.reference}",
-            body=f"Due {task.due_on.isoformat()}: {task.reason or task.ticket.subject}\n{link}",
-            ticket=task.ticket,
+            key=f"followup-reminder:{salesperson.pk}:{today.isoformat()}",
+            recipient=salesperson.email,
+            subject=f"{count} overdue follow-up{'s' if count != 1 else ''}",
+            body="\n".join([*lines, "", link]),
         )
-        FollowUpTask.objects.filter(pk=task.pk).update(reminded_on=today)
+        FollowUpTask.objects.filter(pk__in=[task.pk for task in tasks]).update(reminded_on=today)
     return sent

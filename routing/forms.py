@@ -38,3 +38,6 @@ class OutcomeForm(forms.Form):
         initial=REOPEN,
         required=False,
     )
+
+    def clean_not_satisfied_action(self):
+        return self.cleaned_data.get("not_satisfied_action") or REOPEN

@@ -7,8 +7,6 @@ with a unique ``key``, sent by the delivery task after commit: retrying a task, 
 sweep twice, cannot send one twice.
 """
 
-from datetime import timedelta
-
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -24,6 +22,7 @@ from tickets.models import TimelineEntry
 from tickets.services import timeline_record
 
 Status = Notification.Status
+DIGEST_ITEMS = 100  # listed in a digest; the subject counts them all
 
 
 def _display(user: User) -> str:
@@ -94,6 +93,9 @@ def notification_respond(
     if not body.strip():
         raise ValidationError({"body": "Write the response."})
     item = _locked(notification)
+    if done and item.acted_by_id not in (None, user.pk) and not _may_take_over(user, item):
+        owner = _display(item.acted_by)
+        raise ValidationError({"done": f"{owner} took this on: only they or a lead finish it."})
     if item.status == Status.NEW:
         item = notification_acknowledge(notification=item, user=user)
     item.responses += 1
@@ -116,6 +118,9 @@ def notification_complete(*, notification: Notification, user: User) -> Notifica
     item = _locked(notification)
     if item.status == Status.DONE:
         return item
+    if item.acted_by_id not in (None, user.pk) and not _may_take_over(user, item):
+        owner = _display(item.acted_by)
+        raise ValidationError({"status": f"{owner} took this on: only they or a lead finish it."})
     previous = item.status
     item.status = Status.DONE
     item.acted_by = item.acted_by or user
@@ -124,6 +129,15 @@ def notification_complete(*, notification: Notification, user: User) -> Notifica
     item.save(update_fields=["status", "acted_by", "acted_at", "done_at"])
     _record(item, user, f"{item.department.name} finished with it.", [previous, Status.DONE])
     return item
+
+
+def _may_take_over(user: User, item: Notification) -> bool:
+    return (
+        user.is_superuser
+        or Membership.objects.filter(
+            user=user, department_id=item.department_id, is_lead=True
+        ).exists()
+    )
 
 
 def response_due_at(*, department: Department, created_at) -> timezone.datetime:
@@ -163,7 +177,7 @@ def _item_text(item: Notification) -> str:
     ]
     if item.message:
         lines.append(item.message)
-    lines.append(_link(reverse("queue", args=[item.department.slug]) + f"#item-{item.pk}"))
+    lines.append(_link(reverse("queue-item", args=[item.pk])))
     return "\n".join(lines)
 
 
@@ -211,20 +225,19 @@ def queues_escalate(*, now=None) -> int:
             item.escalated_at = now
             item.save(update_fields=["escalated_at"])
             target = item.department.response_target_hours
+            people = _escalation_recipients(item.department)
+            names = ", ".join(_display(user) for user in people) or "nobody (no lead, no admin)"
             timeline_record(
                 ticket=item.ticket,
                 kind=TimelineEntry.Kind.DEPARTMENT,
                 body=f"Not taken on by {item.department.name} within its {target} working "
-                "hours: escalated to its leads.",
+                f"hours: escalated to {names}.",
                 changes={"department": item.department.slug, "queue item": item.pk},
             )
-            leads = Membership.objects.filter(
-                department_id=item.department_id, is_lead=True, user__is_active=True
-            ).select_related("user")
-            for lead in leads:
+            for person in people:
                 _queue_email(
-                    key=f"escalation:{item.pk}:user:{lead.user_id}",
-                    recipient=lead.user.email,
+                    key=f"escalation:{item.pk}:user:{person.pk}",
+                    recipient=person.email,
                     subject=f"[{item.department.name}] Overdue: {item.ticket.reference} "
                     f"{item.ticket.subject}",
                     body=f"No one has taken this on within {target} working hours.\n\n"
@@ -233,6 +246,16 @@ def queues_escalate(*, now=None) -> int:
                 )
             count += 1
     return count
+
+
+def _escalation_recipients(department: Department) -> list[User]:
+    """The department's leads; a department without one escalates to the admins."""
+    leads = list(
+        User.objects.filter(
+            memberships__department=department, memberships__is_lead=True, is_active=True
+        )
+    )
+    return leads or list(User.objects.filter(is_superuser=True, is_active=True))
 
 
 def queues_send_digests(*, now=None) -> int:
@@ -251,22 +274,25 @@ def queues_send_digests(*, now=None) -> int:
     sent = 0
     for memberships in by_user.values():
         user = memberships[0].user
-        items = list(
-            Notification.objects.filter(
-                department__in=[m.department for m in memberships],
-                status=Status.NEW,
-                created_at__gte=now - timedelta(days=7),
-            )
-            .select_related("department", "ticket__customer")
-            .order_by("department__name", "created_at")[:200]
+        waiting = Notification.objects.filter(
+            department__in=[m.department for m in memberships], status=Status.NEW
         )
-        if not items:
+        total = waiting.count()
+        if not total:
             continue
+        # Oldest first: the items waiting longest are the ones a digest must not bury.
+        items = list(
+            waiting.select_related("department", "ticket__customer").order_by("created_at")[
+                :DIGEST_ITEMS
+            ]
+        )
         body = "\n\n".join(_item_text(item) for item in items)
+        if total > len(items):
+            body += f"\n\n... and {total - len(items)} more: {_link(reverse('queues'))}"
         sent += _queue_email(
             key=f"digest:{today.isoformat()}:user:{user.pk}",
             recipient=user.email,
-            subject=f"Switchboard: {len(items)} new item{'s' if len(items) != 1 else ''} "
+            subject=f"Switchboard: {total} new item{'s' if total != 1 else ''} "
             "waiting in your queues",
             body=body,
         )

@@ -12,6 +12,7 @@ urlpatterns = [
     path("queues/<slug:slug>/", queues.queue, name="queue"),
     path("queues/<slug:slug>/acknowledge/", queues.items_acknowledge, name="queue-acknowledge"),
     path("queues/<slug:slug>/email/", queues.queue_email_preference, name="queue-email-preference"),
+    path("queue-items/<int:pk>/", queues.item_show, name="queue-item"),
     path("queue-items/<int:pk>/acknowledge/", queues.item_acknowledge, name="item-acknowledge"),
     path("queue-items/<int:pk>/respond/", queues.item_respond, name="item-respond"),
     path("queue-items/<int:pk>/complete/", queues.item_complete, name="item-complete"),

@@ -63,6 +63,15 @@ def timeline_for(*, ticket: Ticket, after_id: int | None = None) -> QuerySet[Tim
     return entries
 
 
+def timeline_entries_for(*, ticket_ids, kinds) -> QuerySet[TimelineEntry]:
+    """The entries of several tickets at once, of the given kinds, oldest first."""
+    return (
+        TimelineEntry.objects.filter(ticket_id__in=ticket_ids, kind__in=kinds)
+        .select_related("author")
+        .order_by("ticket_id", "created_at", "id")
+    )
+
+
 def tickets_search(tickets: QuerySet[Ticket], query: str) -> QuerySet[Ticket]:
     """Tickets whose reference, words, notes or calls match ``query``; best matches first.
 

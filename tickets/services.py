@@ -449,6 +449,17 @@ def call_log(
     return ticket
 
 
+# A return moves forward only; a replacement or a refund ends it, one or the other.
+RMA_STEP_ORDER = {
+    Ticket.RmaStatus.AUTHORISED: 0,
+    Ticket.RmaStatus.AWAITING_RETURN: 1,
+    Ticket.RmaStatus.RECEIVED: 2,
+    Ticket.RmaStatus.INSPECTED: 3,
+    Ticket.RmaStatus.REPLACEMENT_SHIPPED: 4,
+    Ticket.RmaStatus.REFUNDED: 4,
+}
+
+
 @transaction.atomic
 def rma_advance(
     *,
@@ -470,6 +481,9 @@ def rma_advance(
         raise ValidationError(
             {"status": f"The return is already {locked.get_rma_status_display()}."}
         )
+    if RMA_STEP_ORDER[status] <= RMA_STEP_ORDER.get(locked.rma_status, -1):
+        current = locked.get_rma_status_display()
+        raise ValidationError({"status": f"The return is already {current}: steps go forward."})
     if tracking_number and not carrier:
         raise ValidationError({"carrier": "Say which carrier the tracking number is for."})
     old = locked.rma_status

@@ -20,7 +20,7 @@ class NotificationFilter(django_filters.FilterSet):
         field_name="ticket__customer__name", lookup_expr="icontains", label="Customer"
     )
     older_than_hours = django_filters.NumberFilter(
-        method="older_than", label="Older than (hours)", min_value=0
+        method="older_than", label="Older than (hours)", min_value=0, max_value=87_600
     )
     overdue = django_filters.BooleanFilter(method="past_target", label="Past response target")
 

@@ -12,7 +12,7 @@ from routing.followups import followup_record_outcome
 from routing.forms import OutcomeForm
 from routing.models import FollowUpTask
 from routing.selectors import followups_for_user
-from tickets.selectors import timeline_for
+from tickets.selectors import timeline_entries_for
 
 
 @login_required
@@ -27,10 +27,11 @@ def followups(request):
         .order_by("due_on", "id")[:200]
     )
     book = StandingBook(customer_ids={t.customer_id for t in tasks}, since=today)
+    stories = _stories([t.ticket_id for t in tasks])
     for task in tasks:
         task.standing = book.on(task.customer_id, today)
         task.contract = contract_state(task.customer, today=today)
-        task.story = _story(task)
+        task.story = stories.get(task.ticket_id, [])[-6:]
     groups = [
         ("Overdue", [t for t in tasks if t.due_on < today]),
         ("Due today", [t for t in tasks if t.due_on == today]),
@@ -45,11 +46,15 @@ def followups(request):
     return render(request, "routing/followups.html", context)
 
 
-def _story(task: FollowUpTask) -> list:
-    """The ticket's story in a few lines: what was asked, and what was done about it."""
-    kinds = ["created", "call", "status_change", "response", "note"]
-    entries = [e for e in timeline_for(ticket=task.ticket) if e.kind in kinds]
-    return entries[-6:]
+def _stories(ticket_ids) -> dict[int, list]:
+    """Each ticket's story (what was asked and what was done about it), in one query."""
+    stories: dict[int, list] = {}
+    for entry in timeline_entries_for(ticket_ids=ticket_ids, kinds=STORY_KINDS):
+        stories.setdefault(entry.ticket_id, []).append(entry)
+    return stories
+
+
+STORY_KINDS = ["created", "call", "status_change", "response", "note", "followup"]
 
 
 @login_required

@@ -7,6 +7,7 @@ from django.core.paginator import Paginator
 from django.db.models import Count
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
@@ -106,6 +107,15 @@ def _back(request, item: Notification):
 
 
 @login_required
+@require_GET
+def item_show(request, pk: int):
+    """Where an email's link lands: the queue, showing that item in its current tab."""
+    item = _item(request, pk)
+    url = reverse("queue", args=[item.department.slug])
+    return redirect(f"{url}?status={item.status}&ticket={item.ticket_id}#item-{item.pk}")
+
+
+@login_required
 @require_POST
 def item_acknowledge(request, pk: int):
     item = _item(request, pk)
@@ -135,13 +145,17 @@ def item_respond(request, pk: int):
     item = _item(request, pk)
     form = ResponseForm(request.POST)
     if form.is_valid():
-        queues.notification_respond(
-            notification=item,
-            user=request.user,
-            body=form.cleaned_data["body"],
-            done=form.cleaned_data["done"],
-        )
-        messages.success(request, f"Response recorded on {item.ticket.reference}.")
+        try:
+            queues.notification_respond(
+                notification=item,
+                user=request.user,
+                body=form.cleaned_data["body"],
+                done=form.cleaned_data["done"],
+            )
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, f"Response recorded on {item.ticket.reference}.")
     else:
         messages.error(request, "Write the response before sending it.")
     return _back(request, item)
@@ -151,7 +165,10 @@ def item_respond(request, pk: int):
 @require_POST
 def item_complete(request, pk: int):
     item = _item(request, pk)
-    queues.notification_complete(notification=item, user=request.user)
+    try:
+        queues.notification_complete(notification=item, user=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
     return _back(request, item)
 
 
@@ -159,6 +176,8 @@ def item_complete(request, pk: int):
 @require_POST
 def item_rma_step(request, pk: int):
     item = _item(request, pk)
+    if item.department.slug != "shipping" or item.ticket.kind != Ticket.Kind.RMA:
+        raise PermissionDenied("Return steps are recorded from shipping's queue.")
     form = RmaStepForm(request.POST)
     if form.is_valid():
         try:

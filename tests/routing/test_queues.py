@@ -116,6 +116,10 @@ class TestReturns:
         shipper = member("sam", "shipping")
         rma = ticket_create(customer=customer, kind="rma", channel="phone", subject="Cracked")
         rma_advance(ticket=rma, status="authorised", actor=shipper)
+        with pytest.raises(ValidationError, match="carrier"):
+            rma_advance(ticket=rma, status="received", actor=shipper, tracking_number="X")
+        for step in ("awaiting_return", "received", "inspected"):
+            rma_advance(ticket=rma, status=step, actor=shipper)
         rma_advance(
             ticket=rma,
             status="replacement_shipped",
@@ -129,8 +133,10 @@ class TestReturns:
         assert steps[-1][0]["tracking number"] == [None, "UPS 1Z999"]
         with pytest.raises(ValidationError, match="already"):
             rma_advance(ticket=rma, status="replacement_shipped", actor=shipper)
-        with pytest.raises(ValidationError, match="carrier"):
-            rma_advance(ticket=rma, status="refunded", actor=shipper, tracking_number="X")
+        # Forward only: a replacement shipped is not then refunded, nor the return re-authorised.
+        for step in ("refunded", "authorised"):
+            with pytest.raises(ValidationError, match="steps go forward"):
+                rma_advance(ticket=rma, status=step, actor=shipper)
         bug = ticket_create(customer=customer, kind="bug", channel="web", subject="Bug")
         with pytest.raises(ValidationError, match="Only returns"):
             rma_advance(ticket=bug, status="authorised", actor=shipper)
@@ -159,7 +165,8 @@ class TestEmails:
         [message] = smtp_server.messages
         assert message["To"] == "imm@example.com"
         assert ticket.reference in message["Subject"]
-        assert f"/queues/engineering/#item-{item(ticket).pk}" in message.get_payload()
+        link = f"/queue-items/{item(ticket).pk}/"
+        assert link in message.get_payload()
         # A retried task, or the alert asked for again, sends nothing more.
         from routing.queues import notification_alert_members
 
@@ -189,7 +196,7 @@ class TestEmails:
         escalations = [m for m in smtp_server.messages if m["To"] == "lead@example.com"]
         assert len(escalations) == 1
         assert "Overdue" in escalations[0]["Subject"]
-        assert routed_bug.timeline.filter(body__contains="escalated to its leads").exists()
+        assert routed_bug.timeline.filter(body__contains="escalated to").count() == 2
 
 
 @pytest.fixture
@@ -274,7 +281,7 @@ class TestFollowUps:
         send_all()
         [reminder] = smtp_server.messages
         assert reminder["To"] == followup.salesperson.email
-        assert "Overdue follow-up" in reminder["Subject"]
+        assert reminder["Subject"] == "1 overdue follow-up"
 
 
 # --- who may see and work what: every role against every queue and task ----------------------
@@ -317,6 +324,7 @@ QUEUE_ACCESS = {
     "accountant": {"finance"},
     "rep": set(),
     "seller": set(),
+    "other_seller": set(),
     "sales_lead": set(),
     "admin": {"engineering", "finance"},
 }
@@ -341,6 +349,14 @@ def test_queue_matrix_in_the_api_and_the_pages(role, people, work, client):
         assert answer.status_code == (200 if allowed else 404)
         response = client.post(f"/queue-items/{notification.pk}/respond/", {"body": "Hi"})
         assert response.status_code == (302 if allowed else 404)
+        answer = api.post(f"/api/v1/notifications/{notification.pk}/complete/")
+        assert answer.status_code == (200 if allowed else 404)
+        notification.refresh_from_db()
+        assert (notification.status == "done") is allowed
+        bulk = api.post(
+            "/api/v1/notifications/acknowledge/", {"ids": [notification.pk]}, format="json"
+        )
+        assert bulk.json() == {"acknowledged": 0}  # done already, or not theirs to see
     counted = {q["slug"] for q in client.get("/queues/counts/").json()["queues"]}
     assert counted & {"engineering", "finance"} == QUEUE_ACCESS[role]
 
@@ -358,6 +374,10 @@ def test_followup_matrix_in_the_api_and_the_pages(role, people, work, client):
     assert (f"followup-{task.pk}" in page) is FOLLOWUP_ACCESS[role]
     response = api.post(f"/api/v1/followups/{task.pk}/outcome/", {"outcome": "no_answer"})
     assert response.status_code == (200 if FOLLOWUP_ACCESS[role] else 404)
+    response = client.post(f"/followups/{task.pk}/outcome/", {"outcome": "satisfied"})
+    assert response.status_code == (302 if FOLLOWUP_ACCESS[role] else 404)
+    task.refresh_from_db()
+    assert (task.status == "done") is FOLLOWUP_ACCESS[role]
 
 
 def test_api_actions_and_errors(people, work):
@@ -486,3 +506,140 @@ def test_members_choose_how_they_hear_and_shipping_records_return_steps(client, 
     other = member("eve", "engineering")
     client.force_login(other)
     assert client.post("/queues/shipping/email/", {"email_preference": "none"}).status_code == 403
+
+
+def test_an_email_link_shows_the_item_where_it_is_now(client, routed_bug, engineer):
+    notification = notification_acknowledge(notification=item(routed_bug), user=engineer)
+    client.force_login(engineer)
+    response = client.get(f"/queue-items/{notification.pk}/")
+    assert response.status_code == 302
+    page = client.get(response["Location"])
+    assert [i.pk for i in page.context["page"]] == [notification.pk]
+    assert page.context["tab"] == "acknowledged"
+
+
+def test_escalation_without_leads_goes_to_the_admins(routed_bug, smtp_server):
+    UserFactory(username="root", is_superuser=True)
+    notification = item(routed_bug)
+    queues_escalate(now=notification.due_at + timedelta(minutes=1))
+    send_all()
+    escalations = [m for m in smtp_server.messages if "Overdue" in m["Subject"]]
+    assert {m["To"] for m in escalations} == {"root@example.com"}
+    assert routed_bug.timeline.filter(body__contains="escalated to").exists()
+
+
+def test_the_digest_lists_the_oldest_items_and_counts_them_all(
+    customer, smtp_server, settings, monkeypatch
+):
+    from routing import queues
+
+    monkeypatch.setattr(queues, "DIGEST_ITEMS", 2)
+    member("dig", "engineering", email_preference="digest")
+    rule_create(
+        name="Bugs",
+        trigger="ticket.created",
+        conditions={},
+        actions=[{"type": "notify_department", "department": "engineering"}],
+    )
+    for index in range(3):
+        ticket_create(customer=customer, kind="bug", channel="web", subject=f"Bug {index}")
+    dispatch_pending()
+    Notification.objects.filter(ticket__subject="Bug 0").update(
+        created_at=timezone.now() - timedelta(days=30)
+    )
+    settings.QUEUE_DIGEST_HOUR = 0
+    assert queues_send_digests() == 1
+    send_all()
+    [digest] = smtp_server.messages
+    assert "3 new items" in digest["Subject"]
+    body = digest.get_payload()
+    assert "Bug 0" in body  # a month old, still waiting: listed first, not dropped
+    assert "and 1 more" in body
+
+
+def test_one_reminder_a_day_per_salesperson(followup, smtp_server, settings, customer, rep):
+    settings.QUEUE_DIGEST_HOUR = 0
+    second = ticket_create(customer=customer, kind="bug", channel="web", subject="Second")
+    ticket_update(ticket=second, actor=rep, status="resolved", root_cause="other", resolution="ok")
+    dispatch_pending()
+    FollowUpTask.objects.update(due_on=timezone.localdate() - timedelta(days=1))
+    assert followups_remind() == 1
+    assert followups_remind() == 0
+    send_all()
+    [reminder] = smtp_server.messages
+    assert reminder["Subject"] == "2 overdue follow-ups"
+
+
+def test_only_the_owner_or_a_lead_finishes_a_taken_item(routed_bug, engineer):
+    notification = notification_acknowledge(notification=item(routed_bug), user=engineer)
+    colleague = member("eli", "engineering")
+    # A colleague may add what they know, but not close someone else's item.
+    notification_respond(notification=notification, user=colleague, body="Seen it before")
+    with pytest.raises(ValidationError, match="took this on"):
+        notification_complete(notification=notification, user=colleague)
+    with pytest.raises(ValidationError, match="took this on"):
+        notification_respond(notification=notification, user=colleague, body="x", done=True)
+    lead = member("lea", "engineering", lead=True)
+    assert notification_complete(notification=notification, user=lead).status == "done"
+
+
+def test_not_satisfied_from_the_page_reopens_by_default(client, followup, salesperson):
+    client.force_login(salesperson)
+    client.post(
+        f"/followups/{followup.pk}/outcome/",
+        {"outcome": "not_satisfied", "notes": "Still broken"},
+    )
+    followup.refresh_from_db()
+    assert followup.reopened_ticket_id == followup.ticket_id
+    assert Ticket.objects.get(pk=followup.ticket_id).status == "open"
+
+
+def test_follow_ups_page_queries_do_not_grow_with_tasks(
+    client, salesperson, customer, rep, django_assert_max_num_queries
+):
+    rule_create(
+        name="Follow up",
+        trigger="ticket.created",
+        conditions={},
+        actions=[{"type": "create_followup", "due_in_working_days": 1}],
+    )
+    ticket_create(customer=customer, kind="bug", channel="web", subject="One")
+    dispatch_pending()
+    client.force_login(salesperson)
+    with django_assert_max_num_queries(30) as few:
+        client.get("/followups/")
+    for index in range(15):
+        other = CustomerFactory(salesperson=salesperson)
+        ticket = ticket_create(customer=other, kind="bug", channel="web", subject=f"T{index}")
+        from tickets.services import note_add
+
+        note_add(ticket=ticket, author=rep, body="note")
+    dispatch_pending()
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        response = client.get("/followups/")
+    assert sum(len(tasks) for _, tasks in response.context["groups"]) == 16
+
+
+def test_return_steps_only_from_shippings_queue(people, work, client):
+    rma = ticket_create(customer=work.customer, kind="rma", channel="web", subject="Return it")
+    dispatch_pending()
+    client.force_login(people["engineer"])
+    response = client.post(f"/queue-items/{item(rma).pk}/return-step/", {"status": "refunded"})
+    assert response.status_code == 403
+    rma.refresh_from_db()
+    assert rma.rma_status == ""
+
+
+def test_queue_filters_refuse_absurd_ages(people, work, client):
+    client.force_login(people["engineer"])
+    response = client.get("/queues/engineering/", {"older_than_hours": "100000000"})
+    assert response.status_code == 200
+    api = APIClient()
+    api.force_authenticate(people["engineer"])
+    assert api.get("/api/v1/notifications/", {"older_than_hours": "1e20"}).status_code == 400
+
+
+def test_the_queue_sweep_is_on_beats_schedule(settings):
+    entry = settings.CELERY_BEAT_SCHEDULE["queue-sweep"]
+    assert entry["task"] == "routing.tasks.sweep_queues"
+    assert entry["schedule"] == float(settings.QUEUE_SWEEP_INTERVAL_SECONDS)
