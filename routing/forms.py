@@ -4,22 +4,23 @@ from django import forms
 
 from routing.followups import NEW_TICKET, REOPEN
 from routing.models import FollowUpTask
+from tickets.forms import PlainLabelsForm
 from tickets.models import Ticket
 
 
-class ResponseForm(forms.Form):
+class ResponseForm(PlainLabelsForm):
     body = forms.CharField(label="Response", widget=forms.Textarea(attrs={"rows": 3}))
     done = forms.BooleanField(label="Done with it", required=False)
 
 
-class RmaStepForm(forms.Form):
+class RmaStepForm(PlainLabelsForm):
     status = forms.ChoiceField(label="Return step", choices=Ticket.RmaStatus.choices)
     carrier = forms.CharField(label="Carrier", required=False, max_length=40)
     tracking_number = forms.CharField(label="Tracking number", required=False, max_length=60)
     note = forms.CharField(label="Note", required=False, max_length=500)
 
 
-class OutcomeForm(forms.Form):
+class OutcomeForm(PlainLabelsForm):
     outcome = forms.ChoiceField(
         label="Outcome", choices=FollowUpTask.Outcome.choices, widget=forms.RadioSelect
     )

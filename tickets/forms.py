@@ -12,6 +12,15 @@ NEW_CONTACT = "new"
 KIND_KEYS = {"c": "call", "b": "bug", "r": "rfe", "m": "rma"}  # the one keystroke per kind
 
 
+class PlainLabelsForm(forms.Form):
+    """Labels read as plain names ("Subject", not "Subject:"): they are what a screen reader
+    announces and what the browser tests find fields by."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
+
 def parse_started_at(value: str | None):
     """When the call began, from the form's hidden field; now if it is missing or garbled (a
     rep cannot fix a hidden field, so it must never be the reason a call is not saved)."""
@@ -26,7 +35,7 @@ def parse_started_at(value: str | None):
     return parsed
 
 
-class CallLogForm(forms.Form):
+class CallLogForm(PlainLabelsForm):
     """Everything a rep types while on the phone, on one screen, in the order they learn it."""
 
     customer = forms.ModelChoiceField(
@@ -125,7 +134,7 @@ class CallLogForm(forms.Form):
         return {name: data[name] for name in names}
 
 
-class TicketEditForm(forms.Form):
+class TicketEditForm(PlainLabelsForm):
     """The fields a rep changes while working a ticket.
 
     Each field carries, hidden, the value the rep saw (``show_hidden_initial``), so only what
@@ -225,14 +234,14 @@ class TicketEditForm(forms.Form):
         return cls(data)
 
 
-class NoteForm(forms.Form):
+class NoteForm(PlainLabelsForm):
     body = forms.CharField(label="Note", widget=forms.Textarea(attrs={"rows": 3}))
     is_public = forms.BooleanField(
         label="Visible to the customer", required=False, help_text="Otherwise internal."
     )
 
 
-class CallForm(forms.Form):
+class CallForm(PlainLabelsForm):
     body = forms.CharField(label="What was said", widget=forms.Textarea(attrs={"rows": 3}))
     started_at = forms.CharField(widget=forms.HiddenInput, required=False)
 
@@ -245,5 +254,5 @@ class CallForm(forms.Form):
         return parse_started_at(self.cleaned_data.get("started_at"))
 
 
-class LinkForm(forms.Form):
+class LinkForm(PlainLabelsForm):
     reference = forms.CharField(label="Ticket reference", max_length=20)

@@ -73,6 +73,13 @@ def test_rep_logs_a_bug_call_with_the_keyboard_and_sees_routing_arrive(
     expect(timeline).to_contain_text("Notified Finance")
     assert page.evaluate("window.stillHere") is True  # arrived without a reload
 
+    # Found again by a word of its description, from the ticket list's search box.
+    page.get_by_role("link", name="Tickets", exact=True).click()
+    page.get_by_label("Search").fill("error")
+    page.keyboard.press("Enter")
+    expect(page.locator("table.tickets tbody tr")).to_have_count(1)
+    expect(page.locator("table.tickets")).to_contain_text(ticket.reference)
+
 
 def test_a_refused_save_keeps_what_was_typed(page, rep, cobalt):
     log_in(page, "rep", PASSWORD)

@@ -164,3 +164,48 @@ def test_odd_numbers_in_requests_are_answered_not_an_error(browser, customer):
     assert browser.get("/customers/lookup/", {"q": "ab\x00cd"}).status_code == 200
     data = {"customer": "²", "contact": "²", "kind": "call", "subject": "s", "priority": "normal"}
     assert browser.post("/tickets/new/", data).status_code == 400
+
+
+def test_search_on_the_embedded_sqlite_default(tmp_path):
+    """The README's first command runs on SQLite: log a call there and find it by a word."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = (
+        "import django; django.setup()\n"
+        "from django.core.management import call_command\n"
+        "call_command('migrate', verbosity=0)\n"
+        "from accounts.models import Customer\n"
+        "from tickets.models import Ticket\n"
+        "from tickets.selectors import tickets_search\n"
+        "from tickets.services import ticket_create, note_add\n"
+        "c = Customer.objects.create(name='Acme')\n"
+        "t = ticket_create(customer=c, kind='bug', channel='phone', subject='Export',"
+        " description='The quarterly ZEBRAFISH report fails')\n"
+        "note_add(ticket=t, author=None, body='Customer sent a screenshot')\n"
+        "found = lambda q: list(tickets_search(Ticket.objects.all(), q))\n"
+        "assert found('zebrafish') == [t], found('zebrafish')\n"
+        "assert found('screenshot export') == [t]\n"
+        "assert found('the') == [t]\n"
+        "assert found('walrus') == []\n"
+        "print('ok')\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_", "REDIS_"))}
+    env.update(
+        DJANGO_SETTINGS_MODULE="helpdesk.settings",
+        DJANGO_DEBUG="1",
+        SQLITE_PATH=str(tmp_path / "embedded.sqlite3"),
+    )
+    result = subprocess.run(  # noqa: S603 - our own interpreter and a fixed script
+        [sys.executable, "-c", script],
+        cwd=Path(__file__).resolve().parents[2],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.strip().endswith("ok")

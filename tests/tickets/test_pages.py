@@ -37,12 +37,43 @@ def call_data(customer, **extra):
 
 class TestLogACall:
     def test_form_has_real_labels_and_starts_the_timer(self, browser):
+        from html.parser import HTMLParser
+
+        class Labels(HTMLParser):
+            def __init__(self):
+                super().__init__()
+                self.labels, self.ids, self.legends, self._open = {}, set(), [], None
+
+            def handle_starttag(self, tag, attrs):
+                attrs = dict(attrs)
+                if "id" in attrs:
+                    self.ids.add(attrs["id"])
+                if tag in ("label", "legend"):
+                    self._open = (tag, attrs.get("for"), [])
+
+            def handle_data(self, data):
+                if self._open:
+                    self._open[2].append(data)
+
+            def handle_endtag(self, tag):
+                if self._open and tag == self._open[0]:
+                    text = " ".join("".join(self._open[2]).split())
+                    if tag == "label":
+                        self.labels[text] = self._open[1]
+                    else:
+                        self.legends.append(text)
+                    self._open = None
+
         response = browser.get("/tickets/new/")
-        html = response.content.decode()
         assert response.status_code == 200
-        for label in ("Customer", "Contact", "Kind", "Subject", "Description", "Priority"):
-            assert f">{label}" in html
-        assert 'name="started_at"' in html
+        page = Labels()
+        page.feed(response.content.decode())
+        for name in ("Customer", "Contact", "Subject", "Description", "Priority", "Product"):
+            assert page.labels.get(name) in page.ids, f"<label> {name!r} names no field"
+        # The kinds are a group of radio buttons, each labelled, under the legend "Kind".
+        assert any(legend.startswith("Kind") for legend in page.legends)
+        assert page.labels.get("Bug report b") in page.ids
+        assert 'name="started_at"' in response.content.decode()
 
     def test_saving_logs_the_call_with_its_duration_and_routes_it(
         self, browser, rep, customer, starter_rules
