@@ -17,6 +17,7 @@ def work_counts(request) -> dict:
         return {
             "queues": queues,
             "new_items": sum(q["new_count"] for q in queues),
+            "past_target": sum(q["overdue_count"] for q in queues),
             "followups": followup_counts_for_user(user),
             "sells": any(q["slug"] == "sales" for q in queues),
         }

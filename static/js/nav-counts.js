@@ -16,6 +16,10 @@
       if (response.ok) {
         const queues = (await response.json()).queues;
         badge.textContent = String(queues.reduce((sum, q) => sum + q.new_count, 0));
+        const late = document.getElementById("nav-past-target");
+        if (late) {
+          late.textContent = String(queues.reduce((sum, q) => sum + q.overdue_count, 0));
+        }
       }
     } finally {
       window.setTimeout(refresh, Number(link.dataset.interval || 30000));

@@ -643,3 +643,10 @@ def test_the_queue_sweep_is_on_beats_schedule(settings):
     entry = settings.CELERY_BEAT_SCHEDULE["queue-sweep"]
     assert entry["task"] == "routing.tasks.sweep_queues"
     assert entry["schedule"] == float(settings.QUEUE_SWEEP_INTERVAL_SECONDS)
+
+
+def test_nav_shows_items_past_their_target(people, work, client):
+    Notification.objects.update(due_at=timezone.now() - timedelta(hours=1))
+    client.force_login(people["engineer"])
+    html = client.get("/").content.decode()
+    assert 'aria-label="past their response target">1<' in html
