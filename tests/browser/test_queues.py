@@ -43,9 +43,17 @@ def test_engineer_works_a_routed_bug_and_the_rep_sees_the_answer(browser, live_s
     engineer = browser.new_context(base_url=live_server.url).new_page()
     log_in(engineer, "erin", PASSWORD)
     expect(engineer.locator("#nav-new-items")).to_have_text("1")
+    # Another bug is logged meanwhile: the count refreshes in place, without a reload.
+    engineer.evaluate("window.stillHere = true")
+    ticket_create(customer=customer, kind="bug", channel="web", subject="Second bug")
+    dispatch_pending()
+    engineer.evaluate("window.switchboardNav.refresh()")
+    expect(engineer.locator("#nav-new-items")).to_have_text("2")
+    assert engineer.evaluate("window.stillHere") is True
     engineer.get_by_role("link", name="Queues").click()
     engineer.wait_for_url("**/queues/engineering/")
-    row = engineer.locator(f"#item-{Notification.objects.get(department__slug='engineering').pk}")
+    first = Notification.objects.get(department__slug="engineering", ticket=ticket)
+    row = engineer.locator(f"#item-{first.pk}")
     expect(row).to_contain_text("Export crashes")
     expect(row).to_contain_text("Bugs go to engineering")
     row.get_by_role("button", name="Take it on").click()
@@ -59,7 +67,8 @@ def test_engineer_works_a_routed_bug_and_the_rep_sees_the_answer(browser, live_s
     expect(engineer.locator(".messages")).to_contain_text(
         f"Response recorded on {ticket.reference}"
     )
-    assert Notification.objects.get(department__slug="engineering").status == "done"
+    first.refresh_from_db()
+    assert first.status == "done"
 
     # The rep's page shows the answer without a reload.
     expect(rep_page.locator("#timeline")).to_contain_text(
