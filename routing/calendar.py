@@ -2,7 +2,7 @@
 hours and holidays, in the project's time zone."""
 
 from bisect import bisect_left, bisect_right
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from django.conf import settings
 from django.utils import timezone
@@ -71,7 +71,8 @@ def add_working_hours(start: datetime, hours: float) -> datetime:
     """The moment ``hours`` working hours after ``start`` (aware; answered in local time).
 
     Time outside working hours does not count: 4 working hours from Friday 15:00 with a 9-17
-    day is Monday 11:00.
+    day is Monday 11:00. Elapsed time is measured in UTC, so a working window that spans a
+    daylight-saving change counts the hours that really pass.
     """
     opens, closes = settings.WORKING_HOURS
     remaining = timedelta(hours=hours)
@@ -86,9 +87,10 @@ def add_working_hours(start: datetime, hours: float) -> datetime:
             else datetime.combine(day, time(closes), tz)
         )
         if is_working_day(day) and current < day_close:
-            begin = max(current, day_open)
-            if begin + remaining <= day_close:
-                return begin + remaining
-            remaining -= day_close - begin
+            begin = max(current, day_open).astimezone(UTC)
+            window = day_close.astimezone(UTC) - begin
+            if remaining <= window:
+                return timezone.localtime(begin + remaining)
+            remaining -= window
         current = datetime.combine(day + timedelta(days=1), time(0), tz)
     raise ValueError("No working time in the next ten years: check WORKING_WEEKDAYS")

@@ -8,6 +8,7 @@ from django.db.models import Count
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
@@ -100,8 +101,11 @@ def _item(request, pk: int) -> Notification:
 
 
 def _back(request, item: Notification):
+    """Back to the queue page the action came from (its tab, filters and page), never off-site."""
     url = request.POST.get("next") or ""
-    if url.startswith("/") and not url.startswith("//"):
+    if url_has_allowed_host_and_scheme(
+        url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
         return redirect(url)
     return redirect("queue", slug=item.department.slug)
 

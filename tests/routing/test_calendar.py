@@ -61,3 +61,17 @@ def test_adding_working_hours_skips_nights_weekends_and_holidays(settings):
     assert add_working_hours(friday_3pm, 4) == datetime(2026, 11, 24, 11, 0, tzinfo=UTC)
     early = datetime(2026, 11, 24, 6, 30, tzinfo=UTC)
     assert add_working_hours(early, 2) == datetime(2026, 11, 24, 11, 0, tzinfo=UTC)
+
+
+def test_adding_working_hours_across_a_daylight_saving_change(settings):
+    from datetime import UTC, datetime
+
+    from routing.calendar import add_working_hours
+
+    settings.TIME_ZONE = "Europe/Berlin"
+    settings.WORKING_HOURS = (0, 24)
+    settings.WORKING_WEEKDAYS = [1, 2, 3, 4, 5, 6, 7]
+    # Clocks go forward on Sunday 29 March 2026 at 02:00: that local day has 23 hours.
+    start = datetime(2026, 3, 28, 12, 0, tzinfo=UTC)
+    assert add_working_hours(start, 24) == datetime(2026, 3, 29, 12, 0, tzinfo=UTC)
+    assert add_working_hours(start, 48) == datetime(2026, 3, 30, 12, 0, tzinfo=UTC)

@@ -650,3 +650,13 @@ def test_nav_shows_items_past_their_target(people, work, client):
     client.force_login(people["engineer"])
     html = client.get("/").content.decode()
     assert 'aria-label="past their response target">1<' in html
+
+
+@pytest.mark.parametrize(
+    "next_url", ["https://evil.example/", "//evil.example/", "/\\evil.example", "javascript:x"]
+)
+def test_queue_actions_never_redirect_off_site(people, work, client, next_url):
+    client.force_login(people["engineer"])
+    response = client.post(f"/queue-items/{item(work).pk}/acknowledge/", {"next": next_url})
+    assert response.status_code == 302
+    assert response["Location"] == "/queues/engineering/"
