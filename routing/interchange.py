@@ -60,12 +60,14 @@ def _errors(data) -> dict[str, list[str]]:
         for key in sorted(set(rule) - set(VERSIONED_FIELDS)):
             add(f"{path}.{key}", "Unknown key.")
         name = rule.get("name")
-        if not isinstance(name, str) or not name.strip() or len(name) > 200:
+        if not isinstance(name, str) or not name.strip() or len(name) > 200 or "\x00" in name:
             add(f"{path}.name", "Must be non-empty text of at most 200 characters.")
         elif name in names:
             add(f"{path}.name", f"Another rule is also named {name!r}.")
-        names.add(name)
-        if rule.get("trigger") not in triggers:
+        else:
+            names.add(name)
+        trigger = rule.get("trigger")
+        if not isinstance(trigger, str) or trigger not in triggers:
             add(f"{path}.trigger", f"Must be one of {', '.join(sorted(triggers))}.")
         for key in ("is_active", "stop_processing"):
             if key in rule and not isinstance(rule[key], bool):
@@ -73,8 +75,9 @@ def _errors(data) -> dict[str, list[str]]:
         order = rule.get("order", 0)
         if isinstance(order, bool) or not isinstance(order, int) or order < 0:
             add(f"{path}.order", "Must be a whole number, 0 or more.")
-        if "description" in rule and not isinstance(rule["description"], str):
-            add(f"{path}.description", "Must be text.")
+        description = rule.get("description", "")
+        if not isinstance(description, str) or "\x00" in description:
+            add(f"{path}.description", "Must be text (without NUL characters).")
         for found_path, message in rule_definition_errors(
             conditions=rule.get("conditions", {}),
             actions=rule.get("actions"),

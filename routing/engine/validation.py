@@ -126,7 +126,21 @@ def action_errors(actions) -> ErrorList:
     return errors
 
 
+def nul_errors(value, path: str) -> ErrorList:
+    """Text holding a NUL character, which PostgreSQL cannot store or even look up."""
+    if isinstance(value, str):
+        return [(path, "Text may not contain NUL characters.")] if "\x00" in value else []
+    if isinstance(value, dict):
+        return [e for key, item in value.items() for e in nul_errors(item, f"{path}.{key}")]
+    if isinstance(value, list):
+        return [e for index, item in enumerate(value) for e in nul_errors(item, f"{path}[{index}]")]
+    return []
+
+
 def rule_definition_errors(*, conditions, actions, trigger: str | None = None) -> ErrorList:
+    nuls = nul_errors(conditions, "conditions") + nul_errors(actions, "actions")
+    if nuls:
+        return nuls
     return condition_errors(conditions, trigger=trigger) + action_errors(actions)
 
 

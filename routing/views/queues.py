@@ -5,7 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count
-from django.http import JsonResponse
+from django.http import HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -103,10 +103,11 @@ def _item(request, pk: int) -> Notification:
 def _back(request, item: Notification):
     """Back to the queue page the action came from (its tab, filters and page), never off-site."""
     url = request.POST.get("next") or ""
-    if url_has_allowed_host_and_scheme(
+    # A path on this site only: redirect() would take any other word for a view's name.
+    if url.startswith("/") and url_has_allowed_host_and_scheme(
         url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
-        return redirect(url)
+        return HttpResponseRedirect(url)
     return redirect("queue", slug=item.department.slug)
 
 
