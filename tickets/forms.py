@@ -7,6 +7,7 @@ from django.utils.dateparse import parse_datetime
 from accounts.models import Contact, Customer, User
 from helpdesk.parsing import positive_int
 from tickets.models import Ticket
+from tickets.returns import missing_return_details
 
 NEW_CONTACT = "new"
 KIND_KEYS = {"c": "call", "b": "bug", "r": "rfe", "m": "rma"}  # the one keystroke per kind
@@ -19,6 +20,12 @@ class PlainLabelsForm(forms.Form):
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
+
+    def _require_return_details(self, data: dict) -> None:
+        # Next to their fields, with the other errors, rather than after them from the service.
+        if data.get("kind") == Ticket.Kind.RMA:
+            for name, message in missing_return_details(data).items():
+                self.add_error(name, message)
 
 
 def parse_started_at(value: str | None):
@@ -35,7 +42,22 @@ def parse_started_at(value: str | None):
     return parsed
 
 
-class CallLogForm(PlainLabelsForm):
+class CallTimerForm(PlainLabelsForm):
+    """A call form: it records when it was opened, and the call is timed from then, on the
+    server's clock."""
+
+    started_at = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.initial.setdefault("started_at", timezone.now().isoformat())
+
+    def clean_started_at(self):
+        return parse_started_at(self.cleaned_data.get("started_at"))
+
+
+class CallLogForm(CallTimerForm):
     """Everything a rep types while on the phone, on one screen, in the order they learn it."""
 
     customer = forms.ModelChoiceField(
@@ -73,16 +95,6 @@ class CallLogForm(PlainLabelsForm):
     related = forms.ModelMultipleChoiceField(
         label="Same problem as", queryset=Ticket.objects.all(), required=False
     )
-    # When the form was opened: the call's duration is measured from it, on the server's clock.
-    started_at = forms.CharField(widget=forms.HiddenInput, required=False)
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        if not self.is_bound:
-            self.initial.setdefault("started_at", timezone.now().isoformat())
-
-    def clean_started_at(self):
-        return parse_started_at(self.cleaned_data.get("started_at"))
 
     def customer_contacts(self) -> list[Contact]:
         """The contacts to offer: the chosen customer's, when one is chosen."""
@@ -113,10 +125,7 @@ class CallLogForm(PlainLabelsForm):
                 self.add_error("contact", "Choose one of this customer's contacts.")
         else:
             data["contact"] = None
-        if data.get("kind") == Ticket.Kind.RMA:
-            for name in ("rma_serial_number", "rma_order_number", "rma_reason"):
-                if not data.get(name, "").strip():
-                    self.add_error(name, "Needed for a return.")
+        self._require_return_details(data)
         if data.get("resolved_during_call"):
             if not data.get("root_cause"):
                 self.add_error("root_cause", "Choose the root cause of the problem.")
@@ -183,12 +192,7 @@ class TicketEditForm(PlainLabelsForm):
 
     def clean(self):
         data = super().clean()
-        # The rep's forms ask for what shipping needs, as Log a call does (the API and email
-        # intake may leave it for shipping to complete).
-        if data.get("kind") == Ticket.Kind.RMA:
-            for name in ("rma_serial_number", "rma_order_number", "rma_reason"):
-                if not (data.get(name) or "").strip():
-                    self.add_error(name, "Needed for a return.")
+        self._require_return_details(data)
         return data
 
     @staticmethod
@@ -241,17 +245,8 @@ class NoteForm(PlainLabelsForm):
     )
 
 
-class CallForm(PlainLabelsForm):
+class CallForm(CallTimerForm):
     body = forms.CharField(label="What was said", widget=forms.Textarea(attrs={"rows": 3}))
-    started_at = forms.CharField(widget=forms.HiddenInput, required=False)
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        if not self.is_bound:
-            self.initial.setdefault("started_at", timezone.now().isoformat())
-
-    def clean_started_at(self):
-        return parse_started_at(self.cleaned_data.get("started_at"))
 
 
 class LinkForm(PlainLabelsForm):

@@ -8,7 +8,6 @@ from django.db.models.functions import Concat
 from django.utils import timezone
 
 from accounts.models import Contact, Customer, Department, User
-from accounts.services import contact_create
 from tickets.models import Tag, Ticket, TicketEvent, TimelineEntry
 from tickets.outbox import event_record
 
@@ -48,7 +47,7 @@ class TicketChanged(Exception):
             .order_by("-created_at", "-id")
             .first()
         )
-        editor = _display_name(last.author) if last and last.author else "someone else"
+        editor = str(last.author) if last and last.author else "someone else"
         at = timezone.localtime(ticket.updated_at).strftime("%H:%M:%S")
         super().__init__(
             f"{ticket.reference} was changed by {editor} at {at} while you were editing it. "
@@ -162,12 +161,6 @@ def ticket_create(
     )
     event_record(ticket=ticket, type=TicketEvent.Type.CREATED, actor=created_by)
     return ticket
-
-
-def _display_name(user: User | None) -> str:
-    if user is None:
-        return ""
-    return user.get_full_name() or user.username
 
 
 def natural_value(value):
@@ -295,7 +288,7 @@ def _record_changes(ticket, changes: dict, *, actor, reason: str, caused_by) -> 
 def _apply_status_side_effects(ticket: Ticket) -> None:
     now = timezone.now()
     ticket.status_changed_at = now
-    if ticket.status in (Ticket.Status.RESOLVED, Ticket.Status.CLOSED):
+    if ticket.status in Ticket.DONE_STATUSES:
         ticket.resolved_at = ticket.resolved_at or now
     else:
         ticket.resolved_at = None
@@ -377,129 +370,3 @@ def timeline_record(
     return TimelineEntry.objects.create(
         ticket=ticket, kind=kind, body=body, changes=changes or {}, author=author
     )
-
-
-# A call is counted at most this long: beyond it the form was left open, not the line.
-LONGEST_CALL_SECONDS = 8 * 3600
-
-
-@transaction.atomic
-def call_log(
-    *,
-    rep: User,
-    customer: Customer,
-    kind: str,
-    subject: str,
-    started_at,
-    description: str = "",
-    contact: Contact | None = None,
-    new_contact: dict | None = None,
-    product: str = "",
-    priority: str = Ticket.Priority.NORMAL,
-    resolved_during_call: bool = False,
-    root_cause: str = "",
-    resolution: str = "",
-    related: list[Ticket] | tuple = (),
-    rma_serial_number: str = "",
-    rma_order_number: str = "",
-    rma_reason: str = "",
-) -> Ticket:
-    """Record a phone call as a ticket, all or nothing: the contact added on the way, the call's
-    length, links to earlier reports of the same problem, and its resolution if it was resolved
-    during the call."""
-    if new_contact:
-        contact = contact_create(customer=customer, **new_contact)
-    if kind == Ticket.Kind.RMA:
-        required = {
-            "rma_serial_number": rma_serial_number,
-            "rma_order_number": rma_order_number,
-            "rma_reason": rma_reason,
-        }
-        missing = {name: "Needed for a return." for name, value in required.items() if not value}
-        if missing:
-            raise ValidationError(missing)
-    seconds = int((timezone.now() - started_at).total_seconds())
-    ticket = ticket_create(
-        customer=customer,
-        contact=contact,
-        kind=kind,
-        channel=Ticket.Channel.PHONE,
-        subject=subject,
-        description=description,
-        product=product,
-        priority=priority,
-        created_by=rep,
-        rma_serial_number=rma_serial_number,
-        rma_order_number=rma_order_number,
-        rma_reason=rma_reason,
-        call_duration_seconds=min(max(seconds, 0), LONGEST_CALL_SECONDS),
-    )
-    for other in related:
-        if other.customer_id != customer.pk:
-            raise ValidationError({"related": f"{other.reference} is another customer's ticket."})
-        ticket_link(ticket=ticket, other=other, actor=rep)
-    if resolved_during_call:
-        ticket = ticket_update(
-            ticket=ticket,
-            actor=rep,
-            status=Ticket.Status.RESOLVED,
-            root_cause=root_cause,
-            resolution=resolution,
-        )
-    return ticket
-
-
-# A return moves forward only; a replacement or a refund ends it, one or the other.
-RMA_STEP_ORDER = {
-    Ticket.RmaStatus.AUTHORISED: 0,
-    Ticket.RmaStatus.AWAITING_RETURN: 1,
-    Ticket.RmaStatus.RECEIVED: 2,
-    Ticket.RmaStatus.INSPECTED: 3,
-    Ticket.RmaStatus.REPLACEMENT_SHIPPED: 4,
-    Ticket.RmaStatus.REFUNDED: 4,
-}
-
-
-@transaction.atomic
-def rma_advance(
-    *,
-    ticket: Ticket,
-    status: str,
-    actor: User | None,
-    carrier: str = "",
-    tracking_number: str = "",
-    note: str = "",
-) -> Ticket:
-    """Move a return to its next step (shipping's work), with the carrier's tracking number
-    where a parcel moves; recorded on the timeline and as a ``ticket.updated`` event."""
-    locked = Ticket.objects.select_for_update(of=("self",)).get(pk=ticket.pk)
-    if locked.kind != Ticket.Kind.RMA:
-        raise ValidationError({"status": "Only returns (RMA tickets) have return steps."})
-    if status not in Ticket.RmaStatus.values:
-        raise ValidationError({"status": "Choose a return step."})
-    if status == locked.rma_status:
-        raise ValidationError(
-            {"status": f"The return is already {locked.get_rma_status_display()}."}
-        )
-    if RMA_STEP_ORDER[status] <= RMA_STEP_ORDER.get(locked.rma_status, -1):
-        current = locked.get_rma_status_display()
-        raise ValidationError({"status": f"The return is already {current}: steps go forward."})
-    if tracking_number and not carrier:
-        raise ValidationError({"carrier": "Say which carrier the tracking number is for."})
-    old = locked.rma_status
-    locked.rma_status = status
-    locked.version += 1
-    locked.save(update_fields=["rma_status", "version", "updated_at"])
-    change = {"return status": [old, status]}
-    if tracking_number:
-        change["tracking number"] = [None, f"{carrier} {tracking_number}"]
-    TimelineEntry.objects.create(
-        ticket=locked, kind=TimelineEntry.Kind.RMA, author=actor, body=note, changes=change
-    )
-    event_record(
-        ticket=locked,
-        type=TicketEvent.Type.UPDATED,
-        actor=actor,
-        changes={"rma_status": [old, status]},
-    )
-    return locked

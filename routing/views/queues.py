@@ -26,7 +26,7 @@ from routing.selectors import (
     rules_list,
 )
 from tickets.models import Ticket
-from tickets.services import rma_advance
+from tickets.returns import rma_advance
 
 PAGE_SIZE = 25
 TABS = [(status.value, status.label) for status in Notification.Status]

@@ -25,7 +25,8 @@ from routing.services import rule_create
 from tests.conftest import dispatch_pending
 from tests.factories import CustomerFactory, UserFactory
 from tickets.models import Ticket, TimelineEntry
-from tickets.services import rma_advance, ticket_create, ticket_update
+from tickets.returns import rma_advance
+from tickets.services import ticket_create, ticket_update
 
 pytestmark = pytest.mark.django_db
 

@@ -5,7 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 
-from tickets import services
+from tickets.calls import call_log as call_log_record
 from tickets.forms import KIND_KEYS, NEW_CONTACT, CallLogForm
 
 
@@ -14,7 +14,7 @@ def call_log(request):
     form = CallLogForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            ticket = services.call_log(rep=request.user, **form.service_arguments())
+            ticket = call_log_record(rep=request.user, **form.service_arguments())
         except ValidationError as exc:
             _add_service_errors(form, exc)
         else:

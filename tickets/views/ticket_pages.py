@@ -5,11 +5,11 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from helpdesk.parsing import positive_int
 from tickets import services
+from tickets.calls import call_add
 from tickets.forms import CallForm, LinkForm, NoteForm, TicketEditForm
 from tickets.models import Ticket
 from tickets.selectors import (
@@ -119,13 +119,7 @@ def ticket_call_add(request, pk: int):
     form = CallForm(request.POST)
     if not form.is_valid():
         return _page(request, ticket, status=400, call_form=form)
-    seconds = int((timezone.now() - form.cleaned_data["started_at"]).total_seconds())
-    services.note_add(
-        ticket=ticket,
-        author=request.user,
-        body=form.cleaned_data["body"],
-        call_duration_seconds=min(max(seconds, 0), services.LONGEST_CALL_SECONDS),
-    )
+    call_add(ticket=ticket, rep=request.user, **form.cleaned_data)
     return redirect("ticket-page", pk=pk)
 
 
