@@ -8,7 +8,7 @@ from django.db.models import Count, DecimalField, F, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce, Replace
 from django.utils import timezone
 
-from accounts.models import Contact, Customer, Department, Invoice, User
+from accounts.models import Contact, Customer, Department, Invoice, Membership, User
 
 _ZERO = Value(Decimal("0.00"), output_field=DecimalField(max_digits=12, decimal_places=2))
 
@@ -98,6 +98,15 @@ def invoices_list() -> QuerySet[Invoice]:
 
 def departments_list() -> QuerySet[Department]:
     return Department.objects.all()
+
+
+def staff_list() -> QuerySet[User]:
+    """Active staff, for pickers (assignee, filters): ids and usernames only."""
+    return User.objects.filter(is_active=True).order_by("username").only("id", "username")
+
+
+def membership_of(*, user: User, department: Department) -> Membership | None:
+    return Membership.objects.filter(user=user, department=department).first()
 
 
 def user_is_admin(user: User) -> bool:

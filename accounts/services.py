@@ -36,59 +36,43 @@ def _check_invoice(invoice: Invoice) -> None:
         raise ValidationError({"due_on": "An invoice cannot fall due before it is issued."})
 
 
+def _save(instance, fields: dict, allowed: frozenset, *, fixed=(), check=None):
+    _set_fields(instance, fields, allowed, fixed)
+    if check is not None:
+        check(instance)
+    instance.full_clean()
+    instance.save()
+    return instance
+
+
 @transaction.atomic
 def customer_create(**fields) -> Customer:
-    customer = Customer()
-    _set_fields(customer, fields, CUSTOMER_FIELDS)
-    _check_contract(customer)
-    customer.full_clean()
-    customer.save()
-    return customer
+    return _save(Customer(), fields, CUSTOMER_FIELDS, check=_check_contract)
 
 
 @transaction.atomic
 def customer_update(*, customer: Customer, **fields) -> Customer:
-    _set_fields(customer, fields, CUSTOMER_FIELDS)
-    _check_contract(customer)
-    customer.full_clean()
-    customer.save()
-    return customer
+    return _save(customer, fields, CUSTOMER_FIELDS, check=_check_contract)
 
 
 @transaction.atomic
 def contact_create(*, customer: Customer, **fields) -> Contact:
-    contact = Contact(customer=customer)
-    _set_fields(contact, fields, CONTACT_FIELDS)
-    contact.full_clean()
-    contact.save()
-    return contact
+    return _save(Contact(customer=customer), fields, CONTACT_FIELDS)
 
 
 @transaction.atomic
 def contact_update(*, contact: Contact, **fields) -> Contact:
-    _set_fields(contact, fields, CONTACT_FIELDS, fixed=("customer",))
-    contact.full_clean()
-    contact.save()
-    return contact
+    return _save(contact, fields, CONTACT_FIELDS, fixed=("customer",))
 
 
 @transaction.atomic
 def invoice_create(*, customer: Customer, **fields) -> Invoice:
-    invoice = Invoice(customer=customer)
-    _set_fields(invoice, fields, INVOICE_FIELDS)
-    _check_invoice(invoice)
-    invoice.full_clean()
-    invoice.save()
-    return invoice
+    return _save(Invoice(customer=customer), fields, INVOICE_FIELDS, check=_check_invoice)
 
 
 @transaction.atomic
 def invoice_update(*, invoice: Invoice, **fields) -> Invoice:
-    _set_fields(invoice, fields, INVOICE_FIELDS, fixed=("customer",))
-    _check_invoice(invoice)
-    invoice.full_clean()
-    invoice.save()
-    return invoice
+    return _save(invoice, fields, INVOICE_FIELDS, fixed=("customer",), check=_check_invoice)
 
 
 @transaction.atomic

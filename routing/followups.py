@@ -12,7 +12,7 @@ from django.utils import timezone
 from accounts.models import User
 from routing.calendar import add_working_days
 from routing.models import FollowUpTask
-from routing.queues import _queue_email
+from routing.staff_emails import site_link, staff_email
 from tickets.models import Ticket, TimelineEntry
 from tickets.services import ticket_create, ticket_link, ticket_update, timeline_record
 
@@ -52,16 +52,13 @@ def followup_record_outcome(
         raise ValidationError({"outcome": "Choose an outcome."})
     notes = notes.strip()
     if outcome in (Outcome.NOT_SATISFIED, Outcome.UPSELL) and not notes:
-        what = (
-            "why the customer is not satisfied"
-            if outcome == Outcome.NOT_SATISFIED
-            else ("what the opportunity is")
-        )
-        raise ValidationError({"notes": f"Say {what}."})
+        if outcome == Outcome.NOT_SATISFIED:
+            raise ValidationError({"notes": "Say why the customer is not satisfied."})
+        raise ValidationError({"notes": "Say what the opportunity is."})
     if upsell_value is not None and (outcome != Outcome.UPSELL or upsell_value < 0):
         raise ValidationError({"upsell_value": "An estimated value goes with an up-sell."})
     today = timezone.localdate()
-    lines = [f"Follow-up by {user.get_full_name() or user.username}: {Outcome(outcome).label}."]
+    lines = [f"Follow-up by {user}: {Outcome(outcome).label}."]
     if outcome == Outcome.NO_ANSWER:
         due = reschedule_on or add_working_days(today, 1)
         if due < today:
@@ -132,7 +129,7 @@ def followups_remind(*, now=None) -> int:
     by_salesperson: dict[int, list[FollowUpTask]] = {}
     for task in overdue:
         by_salesperson.setdefault(task.salesperson_id, []).append(task)
-    link = f"{settings.SITE_URL}{reverse('followups')}"
+    link = site_link(reverse("followups"))
     sent = 0
     for tasks in by_salesperson.values():
         salesperson = tasks[0].salesperson
@@ -142,7 +139,7 @@ def followups_remind(*, now=None) -> int:
             for task in tasks
         ]
         count = len(tasks)
-        sent += _queue_email(
+        sent += staff_email(
             key=f"followup-reminder:{salesperson.pk}:{today.isoformat()}",
             recipient=salesperson.email,
             subject=f"{count} overdue follow-up{'s' if count != 1 else ''}",

@@ -2,31 +2,26 @@
 them; items past their department's response target are escalated once; members are emailed.
 
 Every state change and response lands on the ticket's timeline, so the rep and the customer's
-history see what engineering answered or finance decided. Emails are ``EmailDelivery`` rows
-with a unique ``key``, sent by the delivery task after commit: retrying a task, or running a
-sweep twice, cannot send one twice.
+history see what engineering answered or finance decided. Emails go through
+``routing.staff_emails``: retrying a task, or running a sweep twice, cannot send one twice.
 """
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Department, Membership, User
-from helpdesk.queue import enqueue_on_commit
 from routing.calendar import add_working_hours
-from routing.models import EmailDelivery, Notification
+from routing.models import Notification
+from routing.staff_emails import keys_stored, site_link, staff_email
 from tickets.models import TimelineEntry
 from tickets.services import timeline_record
 
 Status = Notification.Status
 DIGEST_ITEMS = 100  # listed in a digest; the subject counts them all
-
-
-def _display(user: User) -> str:
-    return user.get_full_name() or user.username
 
 
 def _locked(notification: Notification) -> Notification:
@@ -58,7 +53,7 @@ def notification_acknowledge(*, notification: Notification, user: User) -> Notif
     if item.status != Status.NEW:
         if item.acted_by_id == user.pk:
             return item
-        taken = _display(item.acted_by) if item.acted_by else "someone"
+        taken = str(item.acted_by) if item.acted_by else "someone"
         raise ValidationError(
             {"status": f"Already {item.get_status_display().lower()} by {taken}."}
         )
@@ -93,9 +88,8 @@ def notification_respond(
     if not body.strip():
         raise ValidationError({"body": "Write the response."})
     item = _locked(notification)
-    if done and item.acted_by_id not in (None, user.pk) and not _may_take_over(user, item):
-        owner = _display(item.acted_by)
-        raise ValidationError({"done": f"{owner} took this on: only they or a lead finish it."})
+    if done:
+        _check_may_finish(item, user, field="done")
     if item.status == Status.NEW:
         item = notification_acknowledge(notification=item, user=user)
     item.responses += 1
@@ -118,9 +112,7 @@ def notification_complete(*, notification: Notification, user: User) -> Notifica
     item = _locked(notification)
     if item.status == Status.DONE:
         return item
-    if item.acted_by_id not in (None, user.pk) and not _may_take_over(user, item):
-        owner = _display(item.acted_by)
-        raise ValidationError({"status": f"{owner} took this on: only they or a lead finish it."})
+    _check_may_finish(item, user, field="status")
     previous = item.status
     item.status = Status.DONE
     item.acted_by = item.acted_by or user
@@ -131,13 +123,15 @@ def notification_complete(*, notification: Notification, user: User) -> Notifica
     return item
 
 
-def _may_take_over(user: User, item: Notification) -> bool:
-    return (
-        user.is_superuser
-        or Membership.objects.filter(
-            user=user, department_id=item.department_id, is_lead=True
-        ).exists()
-    )
+def _check_may_finish(item: Notification, user: User, *, field: str) -> None:
+    """An item taken on is finished by its taker, a lead of the department or an admin."""
+    if item.acted_by_id in (None, user.pk) or user.is_superuser:
+        return
+    if Membership.objects.filter(
+        user=user, department_id=item.department_id, is_lead=True
+    ).exists():
+        return
+    raise ValidationError({field: f"{item.acted_by} took this on: only they or a lead finish it."})
 
 
 def response_due_at(*, department: Department, created_at) -> timezone.datetime:
@@ -145,27 +139,6 @@ def response_due_at(*, department: Department, created_at) -> timezone.datetime:
 
 
 # --- emails to members ------------------------------------------------------------------------
-
-
-def _link(path: str) -> str:
-    return f"{settings.SITE_URL}{path}"
-
-
-def _queue_email(*, key: str, recipient: str, subject: str, body: str, ticket=None) -> bool:
-    """Store an email to a member of staff, once per ``key``; True if it is new."""
-    from routing.tasks import send_email_delivery
-
-    if not recipient:
-        return False
-    try:
-        with transaction.atomic():
-            delivery = EmailDelivery.objects.create(
-                key=key, recipient=recipient, subject=subject[:250], body=body, ticket=ticket
-            )
-    except IntegrityError:
-        return False
-    enqueue_on_commit(send_email_delivery, delivery.pk)
-    return True
 
 
 def _item_text(item: Notification) -> str:
@@ -177,7 +150,7 @@ def _item_text(item: Notification) -> str:
     ]
     if item.message:
         lines.append(item.message)
-    lines.append(_link(reverse("queue-item", args=[item.pk])))
+    lines.append(site_link(reverse("queue-item", args=[item.pk])))
     return "\n".join(lines)
 
 
@@ -193,7 +166,7 @@ def notification_alert_members(*, notification: Notification) -> int:
         f"{notification.ticket.subject}"
     )
     return sum(
-        _queue_email(
+        staff_email(
             key=f"notification:{notification.pk}:user:{member.user_id}",
             recipient=member.user.email,
             subject=subject,
@@ -226,7 +199,7 @@ def queues_escalate(*, now=None) -> int:
             item.save(update_fields=["escalated_at"])
             target = item.department.response_target_hours
             people = _escalation_recipients(item.department)
-            names = ", ".join(_display(user) for user in people) or "nobody (no lead, no admin)"
+            names = ", ".join(str(user) for user in people) or "nobody (no lead, no admin)"
             timeline_record(
                 ticket=item.ticket,
                 kind=TimelineEntry.Kind.DEPARTMENT,
@@ -235,7 +208,7 @@ def queues_escalate(*, now=None) -> int:
                 changes={"department": item.department.slug, "queue item": item.pk},
             )
             for person in people:
-                _queue_email(
+                staff_email(
                     key=f"escalation:{item.pk}:user:{person.pk}",
                     recipient=person.email,
                     subject=f"[{item.department.name}] Overdue: {item.ticket.reference} "
@@ -271,9 +244,14 @@ def queues_send_digests(*, now=None) -> int:
     by_user: dict[int, list[Membership]] = {}
     for member in members:
         by_user.setdefault(member.user_id, []).append(member)
+    # The sweep runs every few minutes: those who have today's digest cost no query more.
+    prefix = f"digest:{today.isoformat()}:user:"
+    done = keys_stored(prefix)
     sent = 0
     for memberships in by_user.values():
         user = memberships[0].user
+        if f"{prefix}{user.pk}" in done:
+            continue
         waiting = Notification.objects.filter(
             department__in=[m.department for m in memberships], status=Status.NEW
         )
@@ -288,9 +266,9 @@ def queues_send_digests(*, now=None) -> int:
         )
         body = "\n\n".join(_item_text(item) for item in items)
         if total > len(items):
-            body += f"\n\n... and {total - len(items)} more: {_link(reverse('queues'))}"
-        sent += _queue_email(
-            key=f"digest:{today.isoformat()}:user:{user.pk}",
+            body += f"\n\n... and {total - len(items)} more: {site_link(reverse('queues'))}"
+        sent += staff_email(
+            key=f"{prefix}{user.pk}",
             recipient=user.email,
             subject=f"Switchboard: {total} new item{'s' if total != 1 else ''} "
             "waiting in your queues",

@@ -7,11 +7,12 @@ from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import Department
-from accounts.selectors import user_is_admin
+from accounts.selectors import StandingBook, contract_state, user_is_admin
 from routing.engine.conditions import explain_conditions
 from routing.models import FollowUpTask, Notification, Rule, RuleMatch, RuleVersion
 from routing.models.rules import VERSIONED_FIELDS
 from tickets.models import TicketEvent
+from tickets.selectors import timeline_entries_for
 
 
 def rules_list() -> QuerySet[Rule]:
@@ -65,6 +66,11 @@ def queue_counts_for_user(user) -> list[dict]:
     )
 
 
+def queue_status_counts(items: QuerySet[Notification]) -> dict[str, int]:
+    """How many of ``items`` are in each status, in one query."""
+    return dict(items.order_by().values_list("status").annotate(n=Count("id")))
+
+
 def followup_counts_for_user(user) -> dict:
     today = timezone.localdate()
     open_tasks = FollowUpTask.objects.filter(salesperson=user, status=FollowUpTask.Status.OPEN)
@@ -72,6 +78,45 @@ def followup_counts_for_user(user) -> dict:
         open=Count("id"),
         overdue=Count("id", filter=Q(due_on__lt=today)),
         due_today=Count("id", filter=Q(due_on=today)),
+    )
+
+
+# What a follow-up shows of its ticket's story: what was asked, and what was done about it.
+STORY_KINDS = ["created", "call", "status_change", "response", "note", "followup"]
+
+
+def followups_board(*, user, today) -> list[tuple[str, list[FollowUpTask]]]:
+    """The open follow-ups ``user`` may see, as overdue / due today / upcoming, each with its
+    ticket's last steps (``story``), the customer's ``standing`` and ``contract`` state: a fixed
+    number of queries however many tasks."""
+    tasks = list(
+        followups_for_user(user)
+        .filter(status=FollowUpTask.Status.OPEN)
+        .select_related("ticket__contact", "customer__salesperson")
+        .prefetch_related("customer__contacts")
+        .order_by("due_on", "id")[:200]
+    )
+    book = StandingBook(customer_ids={t.customer_id for t in tasks}, since=today)
+    stories: dict[int, list] = {}
+    entries = timeline_entries_for(ticket_ids=[t.ticket_id for t in tasks], kinds=STORY_KINDS)
+    for entry in entries:
+        stories.setdefault(entry.ticket_id, []).append(entry)
+    for task in tasks:
+        task.standing = book.on(task.customer_id, today)
+        task.contract = contract_state(task.customer, today=today)
+        task.story = stories.get(task.ticket_id, [])[-6:]
+    return [
+        ("Overdue", [t for t in tasks if t.due_on < today]),
+        ("Due today", [t for t in tasks if t.due_on == today]),
+        ("Upcoming", [t for t in tasks if t.due_on > today]),
+    ]
+
+
+def followups_recently_closed(*, user, limit: int = 20) -> QuerySet[FollowUpTask]:
+    return (
+        followups_for_user(user)
+        .exclude(status=FollowUpTask.Status.OPEN)
+        .order_by("-completed_at")[:limit]
     )
 
 

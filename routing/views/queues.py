@@ -4,8 +4,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count
-from django.http import HttpResponseRedirect, JsonResponse
+from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -13,6 +12,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import Membership
+from accounts.selectors import membership_of
 from accounts.services import membership_set_email_preference
 from helpdesk.parsing import positive_int
 from routing import queues
@@ -23,6 +23,7 @@ from routing.selectors import (
     departments_for_user,
     notifications_for_user,
     queue_counts_for_user,
+    queue_status_counts,
     rules_list,
 )
 from tickets.models import Ticket
@@ -72,7 +73,7 @@ def queue(request, slug: str):
     size = request.GET.get("page_size", "")
     size = min(positive_int(size, PAGE_SIZE), 100)
     page = Paginator(items, size).get_page(request.GET.get("page"))
-    counts = dict(base.order_by().values_list("status").annotate(n=Count("id")))
+    counts = queue_status_counts(base)
     query = request.GET.copy()
     query.pop("page", None)
     context = {
@@ -89,7 +90,7 @@ def queue(request, slug: str):
         "priorities": Ticket.Priority.choices,
         "response_form": ResponseForm(),
         "rma_form": RmaStepForm() if department.slug == "shipping" else None,
-        "membership": department.memberships.filter(user=request.user).first(),
+        "membership": membership_of(user=request.user, department=department),
         "email_choices": Membership.EmailPreference.choices,
         "now": timezone.now(),
     }
@@ -200,7 +201,9 @@ def item_rma_step(request, pk: int):
 @require_POST
 def queue_email_preference(request, slug: str):
     department = _department_or_403(request, slug)
-    membership = get_object_or_404(department.memberships, user=request.user)
+    membership = membership_of(user=request.user, department=department)
+    if membership is None:  # an admin sees every queue without being a member of it
+        raise Http404("You are not a member of this department.")
     try:
         membership_set_email_preference(
             membership=membership, preference=request.POST.get("email_preference", "")

@@ -452,11 +452,17 @@ def test_timeline_fragment_costs_no_navigation_query(
         client.get(f"/tickets/{work.pk}/timeline/?after={last.pk}")
 
 
-def test_embedded_beat_runs_the_queue_sweep():
-    with TestCase.captureOnCommitCallbacks(execute=True):
-        from routing.tasks import sweep_queues
+def test_the_queue_sweep_task_escalates_digests_and_reminds(routed_bug, followup, settings):
+    from routing.tasks import sweep_queues
 
-        assert set(sweep_queues.apply().get()) == {"escalated", "digests", "reminders"}
+    settings.QUEUE_DIGEST_HOUR = 0
+    member("dig", "engineering", email_preference="digest")
+    Notification.objects.update(due_at=timezone.now() - timedelta(minutes=1))
+    FollowUpTask.objects.update(due_on=timezone.localdate() - timedelta(days=1))
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        # Both routed bugs are in engineering's and finance's queues: four items past target.
+        assert sweep_queues.apply().get() == {"escalated": 4, "digests": 1, "reminders": 1}
+        assert sweep_queues.apply().get() == {"escalated": 0, "digests": 0, "reminders": 0}
 
 
 def test_working_hours_target_uses_the_calendar(settings, customer, engineer):

@@ -5,7 +5,7 @@ from django.core.paginator import Paginator
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from accounts.models import User
+from accounts.selectors import staff_list
 from tickets.api.filters import TicketFilter
 from tickets.models import Ticket
 from tickets.selectors import tickets_for_list
@@ -54,7 +54,7 @@ def ticket_list(request, view: str = "all"):
         "sort": sort if sort in SORTS else "",
         "sorts": list(SORTS),
         "query": query.urlencode(),
-        "users": User.objects.filter(is_active=True).order_by("username").only("id", "username"),
+        "users": staff_list(),
         "choices": {
             "kind": Ticket.Kind.choices,
             "status": Ticket.Status.choices,
