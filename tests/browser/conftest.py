@@ -1,7 +1,9 @@
 """Real headless Chromium (Debian's package) driven by Playwright, against the live server."""
 
 import os
+import re
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -10,6 +12,10 @@ import pytest
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+# Screenshots of what users see, at a desktop and a phone width, to be opened and judged.
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
+WIDTHS = (1440, 390)
+REFUSED_INPUT = re.compile(r"Failed to load resource: the server responded with a status of 40[09]")
 
 
 @pytest.fixture(scope="session")
@@ -45,9 +51,28 @@ def page(browser, settings, live_server):
     page = context.new_page()
     errors = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
+
+    def on_console(msg):
+        # A console error (a missing file, a 404 or 500 from a fetch) is a defect a user would
+        # meet too. Input refused with 400 (or 409, changed meanwhile) is the application
+        # answering as designed, and Chromium logs it all the same: not a defect.
+        if msg.type == "error" and not REFUSED_INPUT.search(msg.text):
+            errors.append(f"console: {msg.text} at {msg.location.get('url')}")
+
+    page.on("console", on_console)
     yield page
     context.close()
     assert not errors, f"JavaScript errors on the page: {errors}"
+
+
+def screenshot(page, name: str) -> None:
+    """Save the page as it is now at each width in WIDTHS, full length, then restore the size."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    size = page.viewport_size or {"width": 1440, "height": 900}
+    for width in WIDTHS:
+        page.set_viewport_size({"width": width, "height": 900})
+        page.screenshot(path=str(SCREENSHOTS / f"{name}-{width}.png"), full_page=True)
+    page.set_viewport_size(size)
 
 
 def log_in(page, username: str, password: str) -> None:
