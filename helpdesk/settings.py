@@ -94,6 +94,7 @@ AUTH_PASSWORD_VALIDATORS = [
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env_str("DJANGO_TIME_ZONE", "UTC")
+CURRENCY = env_str("SWITCHBOARD_CURRENCY", "USD")  # invoices' currency (ISO 4217), as shown
 USE_I18N = True
 USE_TZ = True
 
