@@ -94,7 +94,6 @@ AUTH_PASSWORD_VALIDATORS = [
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env_str("DJANGO_TIME_ZONE", "UTC")
-CURRENCY = env_str("SWITCHBOARD_CURRENCY", "USD")  # invoices' currency (ISO 4217), as shown
 USE_I18N = True
 USE_TZ = True
 
@@ -261,8 +260,11 @@ ROUTING_EMAIL_THROTTLE_MINUTES = env_int("ROUTING_EMAIL_THROTTLE_MINUTES", 60, m
 # Attempts at an email or webhook call before it is marked failed (retries back off to 1 hour).
 DELIVERY_MAX_ATTEMPTS = env_int("DELIVERY_MAX_ATTEMPTS", 8, minimum=1)
 
+# Where `scripts/run` serves the application (host:port); links in emails follow it unless
+# SITE_URL names the public address (behind a proxy, say), so the two cannot disagree.
+BIND = env_str("BIND", "127.0.0.1:8000")
 # Links in emails to staff point here.
-SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+SITE_URL = env_str("SITE_URL", f"http://{BIND}").rstrip("/")
 # Local hour from which the daily digest of queue items and follow-up reminders go out.
 QUEUE_DIGEST_HOUR = env_int("QUEUE_DIGEST_HOUR", 8, minimum=0)
 if QUEUE_DIGEST_HOUR > 23:

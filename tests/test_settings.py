@@ -14,13 +14,14 @@ PROBE = (
     "db = settings.DATABASES['default']; "
     "print(json.dumps({'engine': db['ENGINE'], 'conn_max_age': db['CONN_MAX_AGE'], "
     "'eager': settings.CELERY_TASK_ALWAYS_EAGER, 'broker': settings.CELERY_BROKER_URL, "
-    "'debug': settings.DEBUG}))"
+    "'debug': settings.DEBUG, 'site_url': settings.SITE_URL}))"
 )
 
 
 def load(**env) -> subprocess.CompletedProcess:
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_"))}
-    clean.pop("REDIS_URL", None)
+    for name in ("REDIS_URL", "BIND", "SITE_URL"):
+        clean.pop(name, None)
     clean.update(env, DJANGO_SETTINGS_MODULE="helpdesk.settings")
     return subprocess.run(  # noqa: S603 - our own interpreter and a fixed script
         [sys.executable, "-c", PROBE],
@@ -83,3 +84,12 @@ def test_bad_values_fail_loudly(env, message):
     result = load(DJANGO_SECRET_KEY="s", **env)
     assert result.returncode != 0
     assert message in result.stderr
+
+
+def test_links_in_emails_follow_the_address_the_server_binds():
+    # scripts/run serves on BIND; a link to another port would open nothing.
+    assert json.loads(load(DJANGO_DEBUG="1").stdout)["site_url"] == "http://127.0.0.1:8000"
+    bound = load(DJANGO_DEBUG="1", BIND="127.0.0.1:8110")
+    assert json.loads(bound.stdout)["site_url"] == "http://127.0.0.1:8110"
+    public = load(DJANGO_DEBUG="1", BIND="0.0.0.0:8000", SITE_URL="https://help.example.com/")
+    assert json.loads(public.stdout)["site_url"] == "https://help.example.com"

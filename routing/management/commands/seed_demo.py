@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from routing.demo import DEMO_PASSWORD, demo_seed
@@ -15,3 +16,7 @@ class Command(BaseCommand):
         self.stdout.write(f"\nLogins (password for all: {DEMO_PASSWORD}):")
         for username, role, token in result.users:
             self.stdout.write(f"  {username:<8} {role:<18} API token {token}")
+        # The address comes from the settings, as the links in emails do, so both follow BIND.
+        self.stdout.write(
+            f"\nSwitchboard: {settings.SITE_URL}/  (API docs: /api/docs/, admin: /admin/)"
+        )
