@@ -192,6 +192,8 @@ OUTBOX_SWEEP_BATCH = env_int("OUTBOX_SWEEP_BATCH", 500, minimum=1)
 ROUTING_TIMER_INTERVAL_SECONDS = env_int("ROUTING_TIMER_INTERVAL_SECONDS", 60, minimum=5)
 
 QUEUE_SWEEP_INTERVAL_SECONDS = env_int("QUEUE_SWEEP_INTERVAL_SECONDS", 300, minimum=5)
+# How often every open page asks /queues/counts/ for the navigation's counts.
+NAV_COUNTS_REFRESH_SECONDS = env_int("NAV_COUNTS_REFRESH_SECONDS", 30, minimum=1)
 
 CELERY_BEAT_SCHEDULE = {
     "outbox-sweep": {
