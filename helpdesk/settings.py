@@ -94,6 +94,8 @@ AUTH_PASSWORD_VALIDATORS = [
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env_str("DJANGO_TIME_ZONE", "UTC")
+# The currency invoices are in (ISO 4217): the standing panel shows amounts with it.
+CURRENCY = env_str("SWITCHBOARD_CURRENCY", "USD")
 USE_I18N = True
 USE_TZ = True
 
