@@ -11,6 +11,13 @@ from django.utils import timezone
 from accounts.models import Contact, Customer, Department, Invoice, Membership, User
 
 _ZERO = Value(Decimal("0.00"), output_field=DecimalField(max_digits=12, decimal_places=2))
+_CENTS = Decimal("0.01")
+
+
+def _amount(value) -> Decimal:
+    """A summed amount as a Decimal with two places: SQLite sums decimals as floats (2300.0)
+    or integers (2300), PostgreSQL keeps them."""
+    return Decimal(str(value)).quantize(_CENTS)
 
 
 @dataclass(frozen=True)
@@ -72,9 +79,9 @@ def standing_from_annotated(customer: Customer, today: date) -> CustomerStanding
         has_service_contract=customer_has_service_contract(customer, today=today),
         contract_ends_on=customer.contract_ends_on,
         unpaid_invoice_count=customer.unpaid_invoice_count,
-        unpaid_amount=customer.unpaid_amount,
+        unpaid_amount=_amount(customer.unpaid_amount),
         overdue_invoice_count=customer.overdue_invoice_count,
-        overdue_amount=customer.overdue_amount,
+        overdue_amount=_amount(customer.overdue_amount),
         pay_for_bug=customer.pay_for_bug,
         salesperson_id=customer.salesperson_id,
         salesperson_username=customer.salesperson.username if customer.salesperson_id else None,

@@ -1,16 +1,21 @@
 """The rep's workspace pages: log a call, work a ticket, find tickets."""
 
+import re
 from datetime import timedelta
 
 import pytest
 from django.utils import timezone
 
-from accounts.models import Contact
-from routing.models import Notification
+from accounts.models import Contact, Department
+from routing.followups import followup_record_outcome
+from routing.models import FollowUpTask, Notification
+from routing.queues import notification_acknowledge, notification_respond
 from tests.conftest import dispatch_pending
 from tests.factories import ContactFactory, CustomerFactory, InvoiceFactory, UserFactory
 from tickets.models import Ticket, TimelineEntry
-from tickets.services import note_add, ticket_create, ticket_update
+from tickets.returns import rma_advance
+from tickets.services import note_add, ticket_create, ticket_link, ticket_update
+from tickets.templatetags.ticket_format import CHOICE_LABELS
 
 pytestmark = pytest.mark.django_db
 
@@ -191,12 +196,14 @@ class TestLookups:
             contract_ends_on=today + timedelta(days=10),
             pay_for_bug=True,
         )
-        InvoiceFactory(customer=customer, amount="120.00", due_on=today - timedelta(days=3))
+        InvoiceFactory(customer=customer, amount="2300.00", due_on=today - timedelta(days=3))
+        InvoiceFactory(customer=customer, amount="150.00", due_on=today + timedelta(days=9))
         open_ticket = ticket_create(customer=customer, kind="bug", channel="web", subject="Slow")
         html = browser.get(f"/customers/{customer.pk}/standing/?linkable=1").content.decode()
         assert "Cobalt &lt;Labs&gt;" in html
         assert "Service contract ends soon" in html
-        assert "Overdue invoices:</strong> 1, 120.00 overdue" in html
+        # One sentence, amounts with their currency and cents (SQLite sums lose the cents).
+        assert "1 overdue invoice:</strong> USD 2,300.00 overdue of USD 2,450.00 unpaid" in html
         assert "Pay-for-bug agreement" in html
         assert salesperson.username in html or salesperson.get_full_name() in html
         assert f'name="related" value="{open_ticket.pk}"' in html
@@ -214,7 +221,87 @@ class TestWorkingATicket:
         html = browser.get(f"/tickets/{ticket.pk}/").content.decode()
         assert "Internal note" in html
         assert "call 12m 34s" in html
-        assert "priority: normal → high" in html
+        assert "Priority: Normal → High" in html
+
+    def test_every_kind_of_timeline_entry_reads_in_words(
+        self, browser, rep, salesperson, customer, starter_rules
+    ):
+        """Each kind of entry, written by the code that writes it in real life (routing's
+        queues and follow-ups included), reads as a person would say it: labels, not codes;
+        department names, not slugs; no internal ids; nothing said twice."""
+        ticket = ticket_create(
+            customer=customer,
+            kind="rma",
+            channel="phone",
+            subject="Cracked case",
+            rma_serial_number="SN-77",
+            rma_order_number="SO-1234",
+            rma_reason="Arrived cracked",
+        )
+        dispatch_pending()  # routing: shipping is notified (a routing entry)
+        note_add(ticket=ticket, author=rep, body="Asked for photos")
+        note_add(ticket=ticket, author=rep, body="Called back", call_duration_seconds=60)
+        engineering = Department.objects.get(slug="engineering")
+        ticket_update(ticket=ticket, actor=rep, priority="high", department=engineering)
+        item = Notification.objects.get(ticket=ticket)
+        notification_acknowledge(notification=item, user=rep)
+        notification_respond(notification=item, user=rep, body="Return label emailed")
+        rma_advance(
+            ticket=ticket, status="awaiting_return", actor=rep, carrier="UPS", tracking_number="1Z9"
+        )
+        ticket_update(
+            ticket=ticket,
+            actor=rep,
+            status="resolved",
+            root_cause="shipping_damage",
+            resolution="Replaced the unit",
+        )
+        other = ticket_create(customer=customer, kind="bug", channel="web", subject="Dented")
+        ticket_link(ticket=ticket, other=other, actor=rep)
+        task = FollowUpTask.objects.create(
+            ticket=ticket,
+            customer=customer,
+            salesperson=salesperson,
+            due_on=timezone.localdate(),
+            event=ticket.events.last(),
+        )
+        followup_record_outcome(task=task, user=salesperson, outcome="satisfied")
+        kinds = set(ticket.timeline.values_list("kind", flat=True))
+        assert kinds == set(TimelineEntry.Kind.values), "every kind of entry is tried here"
+
+        html = browser.get(f"/tickets/{ticket.pk}/").content.decode()
+        timeline = html[html.index('id="timeline"') : html.index("</ol>")]
+        lines = [" ".join(line.split()) for line in re.findall(
+            r'<p class="changes">(.*?)</p>', timeline, re.S
+        )]  # fmt: skip
+        text = " | ".join(re.sub(r"<[^>]+>", "", line) for line in lines)
+        for readable in (
+            "Priority: Normal → High",
+            "Department: — → Engineering",
+            "Queue status: New → Acknowledged",
+            "Department: Shipping",  # on the response, whose body does not name it
+            "Return status: — → Awaiting return",
+            "Tracking number: UPS 1Z9",
+            "Status: New → Resolved",
+            "Root cause: — → Shipping damage",
+            f"Linked to: {other.reference}",
+        ):
+            assert readable in text, f"{readable!r} not in {text!r}"
+        for code in ("shipping_damage", "awaiting_return", "engineering", "shipping;",
+                     "queue item", "follow-up", "— → —", "satisfied", "Outcome"):  # fmt: skip
+            assert code not in text
+        # Said once each: the resolution in the body, the follow-up's outcome by its label.
+        assert timeline.count("Replaced the unit") == 1
+        assert timeline.count("Reached and satisfied") == 1
+        assert "Shipping took it on." in timeline
+
+    def test_routing_codes_in_the_timeline_match_routing_labels(self):
+        """tickets may not import routing, so it keeps the labels of the codes routing writes;
+        this says when they drift apart."""
+        from routing.models import FollowUpTask as Task
+
+        assert CHOICE_LABELS["outcome"] == dict(Task.Outcome.choices)
+        assert CHOICE_LABELS["queue status"] == dict(Notification.Status.choices)
 
     def test_resolving_asks_for_root_cause_and_summary(self, browser, ticket):
         data = {
