@@ -12,13 +12,14 @@ from routing.models import (
     Notification,
     RoutingRun,
     Rule,
+    RuleAuditEntry,
     RuleMatch,
     RuleVersion,
     Webhook,
     WebhookAttempt,
     WebhookDelivery,
 )
-from routing.models.rules import VERSIONED_FIELDS
+from routing.models.rules import EDITABLE_FIELDS
 
 
 class RuleVersionInline(admin.TabularInline):
@@ -32,19 +33,30 @@ class RuleVersionInline(admin.TabularInline):
         return False
 
 
+class RuleAuditEntryInline(admin.TabularInline):
+    model = RuleAuditEntry
+    extra = 0
+    can_delete = False
+    fields = ["action", "detail", "author", "created_at"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
 class RuleAdminForm(forms.ModelForm):
     """Checks the definition as the services will, each error prefixed by its exact place."""
 
     class Meta:
         model = Rule
-        fields = [*VERSIONED_FIELDS]
+        fields = [*EDITABLE_FIELDS]
 
     def clean(self):
         data = super().clean()
         # Until _post_clean, the instance still holds the values as they were read.
         previous = services.rule_definition(self.instance) if self.instance.pk else None
         draft = copy(self.instance)
-        for name in VERSIONED_FIELDS:
+        for name in EDITABLE_FIELDS:
             if name in data:
                 setattr(draft, name, data[name])
         if services.definition_needs_check(draft, previous):
@@ -70,7 +82,7 @@ class RuleAdmin(admin.ModelAdmin):
     list_filter = ["trigger", "is_active"]
     search_fields = ["name", "description"]
     readonly_fields = ["version", "archived_at"]
-    inlines = [RuleVersionInline]
+    inlines = [RuleVersionInline, RuleAuditEntryInline]
 
     def get_queryset(self, request):
         return super().get_queryset(request).filter(archived_at__isnull=True)
@@ -80,7 +92,7 @@ class RuleAdmin(admin.ModelAdmin):
         return super().get_changelist_form(request, **kwargs)
 
     def save_model(self, request, obj, form, change) -> None:
-        fields = {name: getattr(obj, name) for name in VERSIONED_FIELDS}
+        fields = {name: getattr(obj, name) for name in EDITABLE_FIELDS}
         if change:
             services.rule_update(rule=obj, author=request.user, **fields)
         else:
@@ -92,6 +104,26 @@ class RuleAdmin(admin.ModelAdmin):
     def delete_queryset(self, request, queryset) -> None:
         for rule in queryset:
             services.rule_archive(rule=rule, author=request.user)
+
+
+@admin.register(RuleAuditEntry)
+class RuleAuditEntryAdmin(admin.ModelAdmin):
+    """What was done to rules besides editing them: moves, switches, archiving, imports."""
+
+    list_display = ["created_at", "action", "rule", "detail", "author"]
+    list_filter = ["action"]
+    list_select_related = ["rule", "author"]
+    search_fields = ["rule__name", "detail"]
+    readonly_fields = ["rule", "action", "detail", "author", "created_at"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
 
 
 @admin.register(Notification)

@@ -11,8 +11,8 @@ from django.db import transaction
 from accounts.models import User
 from routing import services
 from routing.engine.validation import rule_definition_errors
-from routing.models import Rule
-from routing.models.rules import VERSIONED_FIELDS
+from routing.models import Rule, RuleAuditEntry
+from routing.models.rules import EDITABLE_FIELDS
 from routing.selectors import rules_list
 
 FORMAT = "switchboard.rules"
@@ -57,7 +57,7 @@ def _errors(data) -> dict[str, list[str]]:
         if not isinstance(rule, dict):
             add(path, "Must be an object.")
             continue
-        for key in sorted(set(rule) - set(VERSIONED_FIELDS)):
+        for key in sorted(set(rule) - set(EDITABLE_FIELDS)):
             add(f"{path}.{key}", "Unknown key.")
         name = rule.get("name")
         if not isinstance(name, str) or not name.strip() or len(name) > 200 or "\x00" in name:
@@ -109,8 +109,17 @@ def rules_import(data, *, author: User | None = None) -> dict:
             services.rule_create(author=author, **fields)
             created += 1
             continue
+        before = services.rule_definition(existing)
         saved = services.rule_update(rule=existing, author=author, summary="Imported", **fields)
-        updated += int(saved.version != existing.version)
+        # Changed in any way: its definition (a new version) or its place or switch (audited).
+        updated += int(services.rule_definition(saved) != before)
     for rule in current.values():
-        services.rule_archive(rule=rule, author=author)
-    return {"created": created, "updated": updated, "archived": len(current)}
+        services.rule_archive(rule=rule, author=author, detail="Not in the imported rule set")
+    result = {"created": created, "updated": updated, "archived": len(current)}
+    # One entry for the whole set, so the list says when the rules were last replaced and by whom.
+    RuleAuditEntry.objects.create(
+        action=RuleAuditEntry.Action.IMPORTED,
+        author=author,
+        detail=f"{created} created, {updated} updated, {len(current)} archived",
+    )
+    return result

@@ -1,7 +1,9 @@
 """Writes for routing: applying the rules to a ticket event, and changing the rule set.
 
-Every change to a rule (create, edit, toggle, reorder, archive, restore, import) goes through
-``_save_version`` and leaves a ``RuleVersion`` saying who changed what.
+Every edit of a rule's definition (create, edit, restore, import) goes through ``_save_version``
+and leaves a ``RuleVersion`` saying who changed what. What happens to a rule without changing
+what it does (moved in the order, switched on or off, archived, imported) is a
+``RuleAuditEntry`` instead, so the history of a rule is the history of its definition.
 """
 
 import logging
@@ -17,8 +19,8 @@ from routing.engine.conditions import explain_conditions
 from routing.engine.facts import facts_for_event, json_safe
 from routing.engine.ruleset import load_rule_set
 from routing.engine.validation import validate_rule_definition
-from routing.models import RoutingRun, Rule, RuleMatch, RuleVersion
-from routing.models.rules import VERSIONED_FIELDS
+from routing.models import RoutingRun, Rule, RuleAuditEntry, RuleMatch, RuleVersion
+from routing.models.rules import EDITABLE_FIELDS, VERSIONED_FIELDS
 from tickets.models import TicketEvent, TimelineEntry
 from tickets.services import timeline_record
 
@@ -143,35 +145,55 @@ def definition_needs_check(rule: Rule, previous: dict | None) -> bool:
 
 
 def rule_definition(rule: Rule) -> dict:
-    return {field: getattr(rule, field) for field in VERSIONED_FIELDS}
+    """Everything an admin edits: the definition and the rule's state (order, on or off)."""
+    return {field: getattr(rule, field) for field in EDITABLE_FIELDS}
 
 
-def _save_version(
-    rule: Rule, *, author: User | None, summary: str, previous: dict | None, force: bool = False
-) -> Rule:
-    """Validate and save the rule, and record a version if anything changed (or ``force``).
+def _audit_state(rule: Rule, previous: dict, author: User | None) -> None:
+    """Record a switch on or off and a change of order, which make no version."""
+    Action = RuleAuditEntry.Action
+    if previous["is_active"] != rule.is_active:
+        action = Action.ACTIVATED if rule.is_active else Action.DEACTIVATED
+        RuleAuditEntry.objects.create(rule=rule, action=action, author=author)
+    if previous["order"] != rule.order:
+        RuleAuditEntry.objects.create(
+            rule=rule,
+            action=Action.REORDERED,
+            author=author,
+            detail=f"Order {previous['order']} → {rule.order}",
+        )
 
-    The version's id is also the cache key of the compiled rule set (``engine/ruleset.py``).
+
+def _save_version(rule: Rule, *, author: User | None, summary: str, previous: dict | None) -> Rule:
+    """Validate and save the rule; record a version if its definition changed, and an audit
+    entry if it was switched on or off or moved.
+
+    The versions and audit entries together are the cache key of the compiled rule set
+    (``engine/ruleset.py``), so every change that alters routing writes one of them.
     """
     rule.full_clean()
     if definition_needs_check(rule, previous):
         validate_rule_definition(
             trigger=rule.trigger, conditions=rule.conditions, actions=rule.actions
         )
-    definition = rule_definition(rule)
-    changed = [f for f in VERSIONED_FIELDS if previous is None or previous[f] != definition[f]]
-    if previous is not None and not changed and not force:
+    now = rule_definition(rule)
+    if previous is not None and previous == now:
         return rule
-    rule.version += 1
+    changed = [f for f in VERSIONED_FIELDS if previous is None or previous[f] != now[f]]
+    if changed:
+        rule.version += 1
     rule.save()
-    RuleVersion.objects.create(
-        rule=rule,
-        number=rule.version,
-        definition=definition,
-        changed_fields=changed,
-        summary=summary,
-        author=author,
-    )
+    if changed:
+        RuleVersion.objects.create(
+            rule=rule,
+            number=rule.version,
+            definition={f: now[f] for f in VERSIONED_FIELDS},
+            changed_fields=changed,
+            summary=summary or "Edited " + ", ".join(changed),
+            author=author,
+        )
+    if previous is not None:
+        _audit_state(rule, previous, author)
     return rule
 
 
@@ -184,21 +206,16 @@ def rule_create(*, author: User | None = None, **fields) -> Rule:
 
 @transaction.atomic
 def rule_update(*, rule: Rule, author: User | None = None, summary: str = "", **fields) -> Rule:
-    """Change a rule (validated); a new version records what changed. No change, no version."""
+    """Change a rule (validated). A new version records a changed definition; switching on or
+    off and moving are recorded in the audit trail. No change, nothing recorded."""
     rule = Rule.objects.select_for_update().get(pk=rule.pk)
     previous = rule_definition(rule)
-    unknown = set(fields) - set(VERSIONED_FIELDS)
+    unknown = set(fields) - set(EDITABLE_FIELDS)
     if unknown:
         raise ValueError(f"Not editable: {', '.join(sorted(unknown))}")
     for name, value in fields.items():
         setattr(rule, name, value)
-    changed = [f for f in VERSIONED_FIELDS if previous[f] != getattr(rule, f)]
-    return _save_version(
-        rule,
-        author=author,
-        summary=summary or ("Edited " + ", ".join(changed) if changed else ""),
-        previous=previous,
-    )
+    return _save_version(rule, author=author, summary=summary, previous=previous)
 
 
 @transaction.atomic
@@ -206,8 +223,9 @@ def rule_restore(*, rule: Rule, number: int, author: User | None = None) -> Rule
     """Make an earlier version current again, as a new version."""
     version = RuleVersion.objects.get(rule=rule, number=number)
     # What the rule does comes back; where it stands in the order and whether it is on stay as
-    # they are now, as the list around it has moved on since.
-    restored = {k: v for k, v in version.definition.items() if k not in ("order", "is_active")}
+    # they are now, as the list around it has moved on since. (Versions written before the
+    # order and the switch left the definition still hold them: they are ignored.)
+    restored = {k: v for k, v in version.definition.items() if k in VERSIONED_FIELDS}
     if all(getattr(rule, name) == value for name, value in restored.items()):
         raise ValidationError(
             {"version": f"Version {number} does what the rule does now: nothing to restore."}
@@ -216,23 +234,44 @@ def rule_restore(*, rule: Rule, number: int, author: User | None = None) -> Rule
 
 
 @transaction.atomic
-def rule_archive(*, rule: Rule, author: User | None = None) -> Rule:
+def rule_archive(*, rule: Rule, author: User | None = None, detail: str = "") -> Rule:
     """Retire a rule: it stops routing and leaves the list; its history stays."""
     rule = Rule.objects.select_for_update().get(pk=rule.pk)
-    previous = rule_definition(rule)
     rule.is_active = False
     rule.archived_at = timezone.now()
-    return _save_version(rule, author=author, summary="Archived", previous=previous, force=True)
+    rule.save(update_fields=["is_active", "archived_at", "updated_at"])
+    RuleAuditEntry.objects.create(
+        rule=rule, action=RuleAuditEntry.Action.ARCHIVED, author=author, detail=detail
+    )
+    return rule
 
 
 @transaction.atomic
 def rules_reorder(*, rule_ids: list[int], author: User | None = None) -> list[Rule]:
-    """Give the listed rules the orders 10, 20, 30... in the order listed."""
-    rules = {r.pk: r for r in Rule.objects.select_for_update().filter(pk__in=rule_ids)}
+    """Give the listed rules the orders 10, 20, 30... in the order listed; each rule that
+    changed place gets an audit entry saying from where to where (no new version: the order
+    is not part of what a rule does)."""
+    locked = Rule.objects.select_for_update().filter(pk__in=rule_ids).order_by("order", "id")
+    rules = {r.pk: r for r in locked}
     missing = [pk for pk in rule_ids if pk not in rules]
     if missing or len(set(rule_ids)) != len(rule_ids):
         raise ValueError("List each current rule once.")
-    return [
-        rule_update(rule=rules[pk], author=author, summary="Reordered", order=(i + 1) * 10)
-        for i, pk in enumerate(rule_ids)
-    ]
+    position_before = {pk: index + 1 for index, pk in enumerate(rules)}
+    entries = []
+    for index, pk in enumerate(rule_ids):
+        rule, order = rules[pk], (index + 1) * 10
+        if rule.order == order and position_before[pk] == index + 1:
+            continue
+        rule.order = order
+        rule.save(update_fields=["order", "updated_at"])
+        if position_before[pk] != index + 1:
+            entries.append(
+                RuleAuditEntry(
+                    rule=rule,
+                    action=RuleAuditEntry.Action.REORDERED,
+                    author=author,
+                    detail=f"Position {position_before[pk]} → {index + 1}",
+                )
+            )
+    RuleAuditEntry.objects.bulk_create(entries)
+    return [rules[pk] for pk in rule_ids]

@@ -5,7 +5,7 @@ from rest_framework import serializers
 
 from routing.engine.validation import rule_definition_errors
 from routing.models import FollowUpTask, Notification, Rule, RuleMatch, RuleVersion
-from routing.models.rules import VERSIONED_FIELDS
+from routing.models.rules import EDITABLE_FIELDS
 from routing.services import definition_needs_check
 
 
@@ -33,7 +33,7 @@ class RuleSerializer(serializers.ModelSerializer):
             draft = copy(self.instance)
             for name, value in attrs.items():
                 setattr(draft, name, value)
-            previous = {name: getattr(self.instance, name) for name in VERSIONED_FIELDS}
+            previous = {name: getattr(self.instance, name) for name in EDITABLE_FIELDS}
             if not definition_needs_check(draft, previous):
                 return attrs  # switching off, renaming, reordering: always allowed
         conditions = attrs.get("conditions", getattr(self.instance, "conditions", {}))

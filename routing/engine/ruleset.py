@@ -1,9 +1,10 @@
 """The active rule set, compiled once and cached in each process until a rule changes.
 
-Every change to a rule writes a ``RuleVersion``, so the versions identify the whole rule set:
-the key is the highest version id together with the number of versions (two admins saving at
-once can commit their versions out of id order; the count still changes when the later one
-lands). One small query per event instead of one per rule.
+Every change to a rule writes a ``RuleVersion`` (its definition) or a ``RuleAuditEntry`` (moved,
+switched on or off, archived), so the two identify the whole rule set: the key is the highest
+id of each together with their numbers of rows (two admins saving at once can commit out of id
+order; the count still changes when the later one lands). Two small queries per event instead
+of one per rule.
 """
 
 import threading
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 from django.db.models import Count, Max
 
 from routing.engine.conditions import CompiledRule, compile_rule
-from routing.models import Rule, RuleVersion
+from routing.models import Rule, RuleAuditEntry, RuleVersion
 
 
 @dataclass(frozen=True)
@@ -31,8 +32,9 @@ _cached: RuleSet | None = None
 
 
 def current_key() -> tuple:
-    found = RuleVersion.objects.aggregate(newest=Max("id"), count=Count("id"))
-    return (found["newest"], found["count"])
+    versions = RuleVersion.objects.aggregate(newest=Max("id"), count=Count("id"))
+    audit = RuleAuditEntry.objects.aggregate(newest=Max("id"), count=Count("id"))
+    return (versions["newest"], versions["count"], audit["newest"], audit["count"])
 
 
 def load_rule_set() -> RuleSet:

@@ -2,7 +2,7 @@
 
 from routing.models.deliveries import EmailDelivery, Webhook, WebhookAttempt, WebhookDelivery
 from routing.models.queues import FollowUpTask, Notification
-from routing.models.rules import Rule, RuleVersion
+from routing.models.rules import Rule, RuleAuditEntry, RuleVersion
 from routing.models.runs import RoutingRun, RuleMatch, TimedFiring
 
 __all__ = [
@@ -11,6 +11,7 @@ __all__ = [
     "Notification",
     "RoutingRun",
     "Rule",
+    "RuleAuditEntry",
     "RuleMatch",
     "RuleVersion",
     "TimedFiring",

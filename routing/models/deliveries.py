@@ -64,6 +64,8 @@ class EmailDelivery(Delivery):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        verbose_name = "email delivery"
+        verbose_name_plural = "email deliveries"
         constraints = [
             models.UniqueConstraint(
                 fields=["event", "rule", "recipient"], name="email_once_per_event_rule_recipient"
@@ -98,6 +100,8 @@ class Webhook(models.Model):
 
     class Meta:
         ordering = ["name"]
+        verbose_name = "webhook"
+        verbose_name_plural = "webhooks"
 
     def __str__(self) -> str:
         return self.name
@@ -113,6 +117,8 @@ class WebhookDelivery(Delivery):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        verbose_name = "webhook delivery"
+        verbose_name_plural = "webhook deliveries"
         constraints = [
             models.UniqueConstraint(
                 fields=["event", "rule", "webhook"], name="webhook_once_per_event_rule"
@@ -136,6 +142,8 @@ class WebhookAttempt(models.Model):
 
     class Meta:
         ordering = ["delivery", "number"]
+        verbose_name = "webhook attempt"
+        verbose_name_plural = "webhook attempts"
         constraints = [
             models.UniqueConstraint(fields=["delivery", "number"], name="webhookattempt_unique"),
         ]

@@ -114,6 +114,8 @@ class FollowUpTask(models.Model):
 
     class Meta:
         ordering = ["due_on", "id"]
+        verbose_name = "follow-up task"
+        verbose_name_plural = "follow-up tasks"
         constraints = [
             models.UniqueConstraint(fields=["event", "rule"], name="followup_once_per_event_rule"),
         ]

@@ -1,4 +1,4 @@
-"""Routing rules and their versions."""
+"""Routing rules, their versions, and the audit trail of what happened to them."""
 
 from django.conf import settings
 from django.db import models
@@ -37,6 +37,8 @@ class Rule(models.Model):
 
     class Meta:
         ordering = ["order", "id"]
+        verbose_name = "rule"
+        verbose_name_plural = "rules"
         indexes = [models.Index(fields=["trigger", "is_active", "order"], name="rule_lookup_idx")]
         constraints = [
             models.UniqueConstraint(
@@ -54,8 +56,20 @@ class Rule(models.Model):
     # still be possible to switch off, archive or reorder.
 
 
-# What a version records: everything an admin can edit.
+# What a version records: what the rule is and does. Where it stands in the order and whether
+# it is switched on are the rule's state, not its definition: changing them is recorded in the
+# audit trail (``RuleAuditEntry``), so a move up the list does not make a new version.
 VERSIONED_FIELDS = (
+    "name",
+    "description",
+    "trigger",
+    "conditions",
+    "actions",
+    "stop_processing",
+)
+STATE_FIELDS = ("is_active", "order")
+# Everything an admin can edit, and what an export holds.
+EDITABLE_FIELDS = (
     "name",
     "description",
     "is_active",
@@ -82,9 +96,49 @@ class RuleVersion(models.Model):
 
     class Meta:
         ordering = ["rule", "-number"]
+        verbose_name = "rule version"
+        verbose_name_plural = "rule versions"
         constraints = [
             models.UniqueConstraint(fields=["rule", "number"], name="ruleversion_unique_number"),
         ]
 
     def __str__(self) -> str:
         return f"{self.rule} v{self.number}"
+
+
+class RuleAuditEntry(models.Model):
+    """Something done to a rule that is not an edit of its definition: moved in the order,
+    switched on or off, archived, or imported. Who did it, when, and in words what happened."""
+
+    class Action(models.TextChoices):
+        REORDERED = "reordered", "Moved"
+        ACTIVATED = "activated", "Switched on"
+        DEACTIVATED = "deactivated", "Switched off"
+        ARCHIVED = "archived", "Archived"
+        IMPORTED = "imported", "Imported"
+
+    # Rules are archived, never deleted. DO_NOTHING rather than CASCADE keeps the admin's delete
+    # page (which archives) from listing, and asking permission to delete, the audit trail.
+    rule = models.ForeignKey(
+        Rule,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        related_name="audit_entries",
+        help_text="Empty for an import, which concerns the whole rule set.",
+    )
+    action = models.CharField(max_length=16, choices=Action.choices)
+    detail = models.CharField(max_length=300, blank=True)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = "rule audit entry"
+        verbose_name_plural = "rule audit entries"
+        indexes = [models.Index(fields=["rule", "-created_at"], name="ruleaudit_rule_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()}: {self.rule or 'rule set'}"

@@ -24,6 +24,10 @@ class RoutingRun(models.Model):
     evaluations = models.JSONField(default=list)
     created_at = models.DateTimeField(auto_now_add=True)
 
+    class Meta:
+        verbose_name = "routing run"
+        verbose_name_plural = "routing runs"
+
     def __str__(self) -> str:
         return f"Routing of {self.event}"
 
@@ -45,6 +49,8 @@ class RuleMatch(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
+        verbose_name = "rule match"
+        verbose_name_plural = "rule matches"
         constraints = [
             models.UniqueConstraint(fields=["event", "rule"], name="rulematch_once_per_event"),
         ]
@@ -68,6 +74,8 @@ class TimedFiring(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = "timed firing"
+        verbose_name_plural = "timed firings"
         constraints = [
             models.UniqueConstraint(
                 fields=["rule", "ticket", "occurrence"], name="timedfiring_once_per_occurrence"

@@ -19,6 +19,8 @@ def form(rule, **changes):
         "actions": json.dumps(rule.actions),
         "versions-TOTAL_FORMS": "0",
         "versions-INITIAL_FORMS": "0",
+        "audit_entries-TOTAL_FORMS": "0",
+        "audit_entries-INITIAL_FORMS": "0",
         **changes,
     }
     if rule.is_active:

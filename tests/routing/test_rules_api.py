@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from routing.models import FollowUpTask, Notification, Rule, RuleMatch
+from routing.models import FollowUpTask, Notification, Rule, RuleAuditEntry, RuleMatch
 from routing.services import rule_create, rule_update
 from tests.conftest import dispatch_pending
 from tests.factories import CustomerFactory, InvoiceFactory
@@ -44,15 +44,30 @@ def rfe(customer, subject="Please add dark mode"):
 class TestVersions:
     def test_each_edit_is_a_version_with_author_and_changes(self, admin_api, admin_user):
         rule_id = admin_api.post("/api/v1/rules/", RENEWAL, format="json").json()["id"]
-        admin_api.patch(f"/api/v1/rules/{rule_id}/", {"order": 5}, format="json")
-        admin_api.patch(f"/api/v1/rules/{rule_id}/", {"order": 5}, format="json")  # no change
+        admin_api.patch(f"/api/v1/rules/{rule_id}/", {"description": "d"}, format="json")
+        admin_api.patch(f"/api/v1/rules/{rule_id}/", {"description": "d"}, format="json")  # same
         versions = admin_api.get(f"/api/v1/rules/{rule_id}/versions/").json()
         assert [(v["number"], v["summary"], v["author"]) for v in versions] == [
-            (2, "Edited order", "boss"),
+            (2, "Edited description", "boss"),
             (1, "Created", "boss"),
         ]
-        assert versions[0]["changed_fields"] == ["order"]
-        assert versions[0]["definition"]["order"] == 5
+        assert versions[0]["changed_fields"] == ["description"]
+        assert versions[0]["definition"]["description"] == "d"
+
+    def test_moving_or_switching_is_audited_not_versioned(self, admin_api, admin_user):
+        rule_id = admin_api.post("/api/v1/rules/", RENEWAL, format="json").json()["id"]
+        url = f"/api/v1/rules/{rule_id}/"
+        admin_api.patch(url, {"order": 5}, format="json")
+        admin_api.patch(url, {"is_active": False}, format="json")
+        admin_api.patch(url, {"is_active": True}, format="json")
+        rule = Rule.objects.get(pk=rule_id)
+        assert [v.summary for v in rule.versions.all()] == ["Created"]
+        entries = [(e.action, e.detail, e.author) for e in rule.audit_entries.order_by("id")]
+        assert entries == [
+            ("reordered", "Order 60 → 5", admin_user),
+            ("deactivated", "", admin_user),
+            ("activated", "", admin_user),
+        ]
 
     def test_diff_and_restore(self, admin_api):
         rule_id = admin_api.post("/api/v1/rules/", RENEWAL, format="json").json()["id"]
@@ -124,7 +139,8 @@ class TestVersions:
         rule.refresh_from_db()
         assert rule.archived_at is not None
         assert rule.is_active is False
-        assert rule.versions.first().summary == "Archived"
+        assert rule.versions.first().summary == "Created"
+        assert rule.audit_entries.get().action == RuleAuditEntry.Action.ARCHIVED
         names = [r["name"] for r in admin_api.get("/api/v1/rules/").json()["results"]]
         assert rule.name not in names
         # The name is free again for a new rule.
@@ -140,7 +156,15 @@ class TestVersions:
         response = admin_api.post("/api/v1/rules/reorder/", {"rules": ids}, format="json")
         assert response.status_code == 200
         assert [r["id"] for r in response.json()] == ids
-        assert Rule.objects.get(pk=ids[0]).versions.first().summary == "Reordered"
+        # The order is not what a rule does: no new versions, an audit entry per rule moved.
+        assert not Rule.objects.filter(pk__in=ids, version__gt=1).exists()
+        moved = RuleAuditEntry.objects.filter(action="reordered").order_by("rule__order")
+        assert [(e.rule_id, e.detail) for e in moved] == [
+            (ids[0], "Position 5 → 1"),
+            (ids[1], "Position 4 → 2"),
+            (ids[3], "Position 2 → 4"),
+            (ids[4], "Position 1 → 5"),
+        ]
         response = admin_api.post("/api/v1/rules/reorder/", {"rules": ids[:2]}, format="json")
         assert response.json() == {"rules": ["List the id of every current rule exactly once."]}
         assert api.post("/api/v1/rules/reorder/", {"rules": ids}, format="json").status_code == 403
@@ -155,6 +179,25 @@ class TestVersions:
         rfe(customer)
         dispatch_pending()
         assert Notification.objects.count() == 1
+
+    def test_cached_rule_set_sees_a_reorder(self, customer, rep):
+        from routing.services import rules_reorder
+
+        def stopping(name, department):
+            actions = [{"type": "notify_department", "department": department}]
+            return rule_create(
+                name=name, trigger="ticket.created", actions=actions, stop_processing=True
+            )
+
+        first, second = stopping("m", "marketing"), stopping("f", "finance")
+        rules_reorder(rule_ids=[first.pk, second.pk])
+        rfe(customer)
+        dispatch_pending()
+        rules_reorder(rule_ids=[second.pk, first.pk], author=rep)
+        rfe(customer)
+        dispatch_pending()
+        slugs = Notification.objects.order_by("id").values_list("department__slug", flat=True)
+        assert list(slugs) == ["marketing", "finance"]
 
 
 class TestPreview:
@@ -235,6 +278,13 @@ class TestExportImport:
             "/api/v1/rules/import/", {**exported, "rules": rules}, format="json"
         )
         assert response.json() == {"created": 1, "updated": 1, "archived": 1}
+        entry = RuleAuditEntry.objects.get(action="imported")
+        assert (entry.rule, entry.detail) == (None, "1 created, 1 updated, 1 archived")
+        archived = RuleAuditEntry.objects.get(action="archived")
+        assert (archived.rule, archived.detail) == (
+            starter_rules[0],
+            "Not in the imported rule set",
+        )
         after = admin_api.get("/api/v1/rules/export/").json()["rules"]
         assert [r["name"] for r in after] == sorted(
             [r["name"] for r in rules], key=lambda n: [x["name"] for x in rules].index(n)
