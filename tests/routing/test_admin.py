@@ -1,8 +1,10 @@
 """Rules edited in the Django admin are versioned and archived like everywhere else."""
 
 import json
+import re
 
 import pytest
+from django.apps import apps
 
 from routing.models import Rule
 
@@ -73,3 +75,26 @@ def test_admin_can_switch_off_and_delete_a_rule_naming_a_deleted_department(
     )
     response = client.post(f"/admin/routing/rule/{rule.pk}/delete/", {"post": "yes"})
     assert response.status_code == 302
+
+
+# Plurals Django guesses by adding "s": "deliverys", "matchs", "boxs". A consonant before "ys"
+# ("days", "keys" are fine) or a sibilant before "s" is the sign of a guess.
+WRONG_PLURAL = re.compile(r"([^aeiou]ys|(ch|sh|x|ss)s)$")
+
+
+def test_every_model_has_a_proper_plural_in_the_admin():
+    wrong = [
+        f"{model._meta.label}: {model._meta.verbose_name_plural}"
+        for model in apps.get_models()
+        if WRONG_PLURAL.search(str(model._meta.verbose_name_plural).split()[-1])
+        or "follow up" in str(model._meta.verbose_name_plural)
+    ]
+    assert wrong == []
+
+
+def test_admin_index_shows_the_plurals_and_the_audit_trail(client, admin_user):
+    client.force_login(admin_user)
+    page = client.get("/admin/").content.decode()
+    for plural in ("Email deliveries", "Rule matches", "Webhook deliveries", "Follow-up tasks"):
+        assert plural in page
+    assert "Rule audit entries" in page
