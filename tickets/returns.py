@@ -1,6 +1,6 @@
 """Returns (RMA tickets): what shipping needs to know, and the steps it takes them through."""
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -10,6 +10,8 @@ from tickets.models import Ticket, TicketEvent, TimelineEntry
 from tickets.outbox import event_record
 
 RETURN_DETAILS = ("rma_serial_number", "rma_order_number", "rma_reason")
+# The timeline key rma_advance records a parcel's carrier and tracking number under.
+TRACKING_KEY = "tracking number"
 
 # A return moves forward only; a replacement or a refund ends it, one or the other.
 RMA_STEP_ORDER = {
@@ -30,6 +32,16 @@ def missing_return_details(values: Mapping) -> dict[str, str]:
         for name in RETURN_DETAILS
         if not str(values.get(name) or "").strip()
     }
+
+
+def latest_tracking(entries: Iterable[TimelineEntry]) -> str:
+    """The carrier and tracking number of the return's latest parcel ("UPS 1Z999..."), from
+    the ticket's timeline entries in order; empty if shipping has recorded none."""
+    tracking = ""
+    for entry in entries:
+        if entry.kind == TimelineEntry.Kind.RMA and TRACKING_KEY in (entry.changes or {}):
+            tracking = entry.changes[TRACKING_KEY][-1] or tracking
+    return tracking
 
 
 @transaction.atomic
@@ -62,7 +74,7 @@ def rma_advance(
     locked.save(update_fields=["rma_status", "version", "updated_at"])
     change = {"return status": [old, status]}
     if tracking_number:
-        change["tracking number"] = [None, f"{carrier} {tracking_number}"]
+        change[TRACKING_KEY] = [None, f"{carrier} {tracking_number}"]
     TimelineEntry.objects.create(
         ticket=locked, kind=TimelineEntry.Kind.RMA, author=actor, body=note, changes=change
     )

@@ -9,6 +9,14 @@
   }
   const openedAt = Date.now();
 
+  // A refused form is answered at the address it was posted to (/edit/, /links/, ...). Show the
+  // ticket's own address instead: a reload then opens the page rather than sending the form
+  // again, and a copied link works.
+  const layout = document.querySelector("[data-page-url]");
+  if (layout && window.location.pathname !== layout.dataset.pageUrl) {
+    window.history.replaceState(null, "", layout.dataset.pageUrl + window.location.hash);
+  }
+
   // Entries may commit out of id order (two writers at once), so each poll asks again for the
   // last twenty entries' span and adds only those not shown yet, each in its place.
   const OVERLAP = 20;

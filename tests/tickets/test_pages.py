@@ -347,6 +347,43 @@ class TestWorkingATicket:
         response = browser.post(f"/tickets/{ticket.pk}/links/", {"reference": "T-999999"})
         assert response.status_code == 400
 
+    @pytest.mark.parametrize("action", ["edit", "notes", "calls", "links"])
+    def test_the_address_a_form_posts_to_opens_the_ticket(self, browser, ticket, action):
+        """A refused form is answered at this address; reloading it or opening it from the
+        history must show the ticket, not a 405."""
+        response = browser.get(f"/tickets/{ticket.pk}/{action}/")
+        assert response.status_code == 302
+        assert response["Location"] == f"/tickets/{ticket.pk}/"
+        assert browser.head(f"/tickets/{ticket.pk}/{action}/").status_code == 302
+        assert browser.put(f"/tickets/{ticket.pk}/{action}/").status_code == 405
+        assert browser.get(f"/tickets/999999/{action}/", follow=True).status_code == 404
+
+    def test_a_return_shows_its_number_step_carrier_and_tracking(self, browser, rep, customer):
+        ticket = ticket_create(
+            customer=customer,
+            kind="rma",
+            channel="phone",
+            subject="Cracked case",
+            rma_serial_number="SN-77",
+            rma_order_number="SO-1234",
+            rma_reason="Arrived cracked",
+        )
+        html = browser.get(f"/tickets/{ticket.pk}/").content.decode()
+        assert f"<strong>{ticket.rma_number}</strong>" in html
+        assert "Not yet authorised by shipping" in html
+        rma_advance(ticket=ticket, status="authorised", actor=rep)
+        rma_advance(
+            ticket=ticket,
+            status="awaiting_return",
+            actor=rep,
+            carrier="Royal Mail",
+            tracking_number="RM123GB",
+        )
+        rma_advance(ticket=ticket, status="received", actor=rep)  # a step without a parcel
+        html = browser.get(f"/tickets/{ticket.pk}/").content.decode()
+        assert '<dd class="rma-status">Received</dd>' in html
+        assert '<dd class="rma-tracking">Royal Mail RM123GB</dd>' in html
+
     def test_timeline_since_returns_only_new_entries(self, browser, rep, ticket):
         last = ticket.timeline.last()
         note_add(ticket=ticket, author=rep, body="Fresh news")

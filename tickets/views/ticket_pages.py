@@ -1,23 +1,42 @@
 """A ticket's page and what a rep does on it: edit, add a note, log a call, link a ticket."""
 
+from functools import wraps
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404
+from django.http import Http404, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET
 
 from helpdesk.parsing import positive_int
 from tickets import services
 from tickets.calls import call_add
 from tickets.forms import CallForm, LinkForm, NoteForm, TicketEditForm
 from tickets.models import Ticket
+from tickets.returns import latest_tracking
 from tickets.selectors import (
     ticket_for_page,
     ticket_id_from_reference,
     tickets_brief,
     timeline_for,
 )
+
+
+def _form_target(view):
+    """A page the ticket page's forms post to. Its address can end up in the address bar, the
+    history or a shared link (a refused form is answered there), so opening it shows the
+    ticket page rather than a 405."""
+
+    @wraps(view)
+    def answer(request, pk: int):
+        if request.method in ("GET", "HEAD"):
+            return redirect("ticket-page", pk=pk)
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["GET", "POST"])
+        return view(request, pk)
+
+    return answer
 
 
 def _ticket_or_404(pk: int) -> Ticket:
@@ -28,9 +47,11 @@ def _ticket_or_404(pk: int) -> Ticket:
 
 
 def _page(request, ticket: Ticket, *, status: int = 200, **forms):
+    timeline = list(timeline_for(ticket=ticket))
     context = {
         "ticket": ticket,
-        "timeline": timeline_for(ticket=ticket),
+        "timeline": timeline,
+        "tracking": latest_tracking(timeline),
         "edit_form": forms.get("edit_form") or TicketEditForm.for_ticket(ticket),
         "note_form": forms.get("note_form") or NoteForm(),
         "call_form": forms.get("call_form") or CallForm(),
@@ -48,7 +69,7 @@ def ticket_detail(request, pk: int):
 
 
 @login_required
-@require_POST
+@_form_target
 def ticket_edit(request, pk: int):
     ticket = _ticket_or_404(pk)
     form = TicketEditForm(request.POST)
@@ -97,7 +118,7 @@ def _conflict(request, form, current: Ticket, clashes: list[str], changed):
 
 
 @login_required
-@require_POST
+@_form_target
 def ticket_note_add(request, pk: int):
     ticket = _ticket_or_404(pk)
     form = NoteForm(request.POST)
@@ -113,7 +134,7 @@ def ticket_note_add(request, pk: int):
 
 
 @login_required
-@require_POST
+@_form_target
 def ticket_call_add(request, pk: int):
     ticket = _ticket_or_404(pk)
     form = CallForm(request.POST)
@@ -124,7 +145,7 @@ def ticket_call_add(request, pk: int):
 
 
 @login_required
-@require_POST
+@_form_target
 def ticket_link_add(request, pk: int):
     ticket = _ticket_or_404(pk)
     form = LinkForm(request.POST)

@@ -1,0 +1,113 @@
+"""End to end in headless Chromium: the ticket page. A refused form leaves an address that
+opens the ticket (reload, history, a copied link); entries committed out of id order still
+appear live, in their place; the page fits a phone's width."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import log_in, screenshot
+from tickets.models import TimelineEntry
+from tickets.returns import rma_advance
+from tickets.services import note_add, ticket_create, ticket_update
+
+pytestmark = [pytest.mark.django_db(transaction=True)]
+
+PASSWORD = "pw-for-tests-only"
+
+
+@pytest.fixture
+def ticket(customer):
+    return ticket_create(customer=customer, kind="bug", channel="phone", subject="Export crashes")
+
+
+def test_a_refused_form_leaves_an_address_that_opens_the_ticket(page, rep, ticket):
+    log_in(page, "rep", PASSWORD)
+    page.goto(f"/tickets/{ticket.pk}/")
+    ticket_url = re.compile(rf"/tickets/{ticket.pk}/$")
+
+    page.get_by_label("Status").select_option("resolved")
+    page.get_by_role("button", name="Save changes").click()
+    expect(page.get_by_text("Choose the root cause")).to_be_visible()
+    # Answered at /edit/, shown at the ticket's own address: a reload opens the page.
+    expect(page).to_have_url(ticket_url)
+    methods = []
+    page.on("request", lambda request: methods.append(request.method))
+    page.reload()
+    expect(page.get_by_role("heading", name=f"{ticket.reference} Export crashes")).to_be_visible()
+    expect(page.get_by_text("Choose the root cause")).to_have_count(0)
+    assert methods[0] == "GET", "the reload sent the refused form again"
+    screenshot(page, "ticket-page-after-refused-edit")
+
+    page.get_by_label("Ticket reference").fill("T-999999")
+    page.get_by_role("button", name="Link").click()
+    expect(page.get_by_text("No ticket with this reference.")).to_be_visible()
+    expect(page).to_have_url(ticket_url)
+
+    # The addresses forms post to, opened directly (history, a shared link): the ticket page.
+    for action in ("edit", "links", "notes", "calls"):
+        response = page.goto(f"/tickets/{ticket.pk}/{action}/")
+        assert response.ok, f"/{action}/ answered {response.status}"
+        expect(page).to_have_url(ticket_url)
+        expect(
+            page.get_by_role("heading", name=f"{ticket.reference} Export crashes")
+        ).to_be_visible()
+
+
+def test_an_entry_committed_out_of_id_order_still_appears_in_its_place(page, rep, ticket):
+    """Two writers at once commit out of id order: the page polls with an overlap, so an entry
+    whose id is below the last one shown still arrives, and goes where its id says."""
+    for number in range(25):  # more than the poll's overlap of twenty
+        note_add(ticket=ticket, author=rep, body=f"Note {number}")
+    late = ticket.timeline.order_by("-id")[2]  # among the last twenty
+    late_id = late.pk
+    late.delete()  # not committed yet when the page loads
+    log_in(page, "rep", PASSWORD)
+    page.goto(f"/tickets/{ticket.pk}/")
+    expect(page.locator("#timeline li[data-entry]")).to_have_count(25)
+
+    TimelineEntry.objects.create(
+        pk=late_id, ticket=ticket, kind=TimelineEntry.Kind.NOTE, author=rep, body="Committed late"
+    )
+    entry = page.locator(f"#timeline li[data-entry='{late_id}']")
+    expect(entry).to_contain_text("Committed late", timeout=5000)
+    shown = [int(i) for i in page.eval_on_selector_all(
+        "#timeline li[data-entry]", "items => items.map(item => item.dataset.entry)"
+    )]  # fmt: skip
+    assert shown == sorted(shown)
+    assert len(shown) == 26
+
+
+def test_the_ticket_page_fits_a_phone(page, rep, customer):
+    """At 390 px nothing sticks out sideways: long words, references and tracking numbers wrap."""
+    ticket = ticket_create(
+        customer=customer,
+        kind="rma",
+        channel="phone",
+        subject="Unit arrived cracked after shipping across the country",
+        description="Serial SN-000000000000000000000077 https://example.com/a/very/long/link/x",
+        rma_serial_number="SN-000000000000000000000077",
+        rma_order_number="SO-1234",
+        rma_reason="Arrived cracked",
+    )
+    rma_advance(ticket=ticket, status="authorised", actor=rep)
+    rma_advance(
+        ticket=ticket,
+        status="awaiting_return",
+        actor=rep,
+        carrier="UPS",
+        tracking_number="1Z999AA10123456784",
+    )
+    note_add(ticket=ticket, author=rep, body="Asked for photos of the box")
+    ticket_update(ticket=ticket, actor=rep, priority="high")
+    log_in(page, "rep", PASSWORD)
+    page.set_viewport_size({"width": 390, "height": 800})
+    page.goto(f"/tickets/{ticket.pk}/")
+    expect(page.locator(".rma-tracking")).to_have_text("UPS 1Z999AA10123456784")
+    screenshot(page, "ticket-page-return")
+    page.set_viewport_size({"width": 390, "height": 800})
+    overflow = page.evaluate(
+        "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    assert overflow <= 0, f"the page scrolls sideways by {overflow}px at 390px"
