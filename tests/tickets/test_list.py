@@ -209,3 +209,30 @@ def test_search_on_the_embedded_sqlite_default(tmp_path):
     )
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stdout.strip().endswith("ok")
+
+
+def test_filter_errors_name_the_fields_by_their_labels(browser):
+    params = {"created_from": "yesterday", "kind": "spaceship", "assignee": "nobody"}
+    html = browser.get("/tickets/", params).content.decode()
+    assert "Created from: Enter a valid date." in html
+    assert "Kind: Select a valid choice." in html
+    assert "Assignee: Select a valid choice." in html
+    assert "created_from:" not in html
+    assert "kind:" not in html
+
+
+def test_a_period_ending_before_it_starts_says_so(browser, api, customer):
+    new(customer, "Listed")
+    period = {"created_from": "2026-03-10", "created_to": "2026-03-01"}
+    html = browser.get("/tickets/", period).content.decode()
+    assert "Created to: This is before “Created from”, so nothing could match." in html
+    response = api.get("/api/v1/tickets/", period)
+    assert response.status_code == 400
+    assert response.json() == {
+        "created_to": ["This is before “Created from”, so nothing could match."]
+    }
+    times = {"created_after": "2026-03-10T00:00:00Z", "created_before": "2026-03-01T00:00:00Z"}
+    assert list(api.get("/api/v1/tickets/", times).json()) == ["created_before"]
+    # The same day at both ends is a day, not an error.
+    same_day = {"created_from": "2026-03-10", "created_to": "2026-03-10"}
+    assert api.get("/api/v1/tickets/", same_day).status_code == 200

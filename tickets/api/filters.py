@@ -1,8 +1,25 @@
 import django_filters
+from django import forms
 from django.db.models import Q
 
 from tickets.models import Ticket
 from tickets.selectors import tickets_search
+
+
+class TicketFilterForm(forms.Form):
+    """A period that ends before it starts is refused: it would silently list nothing."""
+
+    PERIODS = (("created_from", "created_to"), ("created_after", "created_before"))
+
+    def clean(self):
+        cleaned = super().clean()
+        for start, end in self.PERIODS:
+            first, last = cleaned.get(start), cleaned.get(end)
+            if first is not None and last is not None and first > last:
+                self.add_error(
+                    end, f"This is before “{self.fields[start].label}”, so nothing could match."
+                )
+        return cleaned
 
 
 class TicketFilter(django_filters.FilterSet):
@@ -15,8 +32,12 @@ class TicketFilter(django_filters.FilterSet):
     customer_name = django_filters.CharFilter(
         field_name="customer__name", lookup_expr="icontains", label="Customer"
     )
-    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    created_after = django_filters.IsoDateTimeFilter(
+        field_name="created_at", lookup_expr="gte", label="Created after"
+    )
+    created_before = django_filters.IsoDateTimeFilter(
+        field_name="created_at", lookup_expr="lt", label="Created before"
+    )
     created_from = django_filters.DateFilter(
         field_name="created_at", lookup_expr="date__gte", label="Created from"
     )
@@ -30,6 +51,7 @@ class TicketFilter(django_filters.FilterSet):
 
     class Meta:
         model = Ticket
+        form = TicketFilterForm
         fields = [
             "q",
             "kind",
