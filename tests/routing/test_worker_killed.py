@@ -1,0 +1,94 @@
+"""A worker process killed with SIGKILL in the middle of routing an event: nothing it did is
+kept, the broker hands the unacknowledged message to the next worker, and the event is routed
+once. Real `celery worker` processes on the real Redis broker, against the test database."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psycopg2
+import pytest
+from django.db import connection
+
+from helpdesk.celery import app as celery_app
+from routing.models import Notification, RoutingRun
+from tests.conftest import wait_for
+from tickets.models import TicketEvent
+from tickets.services import ticket_create
+
+pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
+
+ROOT = Path(__file__).resolve().parents[2]
+# The shortest the settings allow: how long Redis keeps a message handed to a worker that
+# never acknowledged it before giving it to another.
+VISIBILITY_TIMEOUT = 30
+
+
+def start_worker() -> subprocess.Popen:
+    db = connection.settings_dict
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        "CELERY_VISIBILITY_TIMEOUT": str(VISIBILITY_TIMEOUT),
+    }
+    return subprocess.Popen(  # noqa: S603 - our own interpreter and project
+        [sys.executable, "-m", "celery", "-A", "helpdesk", "worker", "--pool=solo"]
+        + ["--concurrency=1", "--without-gossip", "--without-mingle", "--loglevel=WARNING"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def blocked_on_a_lock(dsn: dict) -> bool:
+    with psycopg2.connect(**dsn) as probe, probe.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND wait_event_type = "
+            "'Lock' AND query ILIKE %s",
+            [connection.settings_dict["NAME"], "%routing_notification%"],
+        )
+        return cursor.fetchone()[0] > 0
+
+
+def test_an_event_whose_worker_is_killed_mid_routing_is_routed_once(starter_rules, customer):
+    celery_app.control.purge()
+    # Messages left unacknowledged by earlier runs would be handed out too; start from none.
+    with celery_app.connection_for_write() as conn:
+        conn.default_channel.client.delete("unacked", "unacked_index", "unacked_mutex")
+    db = connection.settings_dict
+    dsn = {"dbname": db["NAME"], "user": db["USER"], "host": db["HOST"], "port": db["PORT"]}
+    # Hold the queue table so the worker stops inside its routing transaction: the run is
+    # written, the message unacknowledged, the notifications not yet made.
+    holder = psycopg2.connect(**dsn)
+    holder.cursor().execute("LOCK TABLE routing_notification IN ACCESS EXCLUSIVE MODE")
+    first = start_worker()
+    second = None
+    try:
+        ticket = ticket_create(customer=customer, kind="bug", channel="phone", subject="Crash")
+        wait_for(lambda: blocked_on_a_lock(dsn), timeout=30)
+        first.send_signal(signal.SIGKILL)
+        first.wait(timeout=10)
+        holder.rollback()  # the killed worker's transaction can now only roll back
+
+        second = start_worker()
+        routed = wait_for(
+            lambda: TicketEvent.objects.filter(ticket=ticket, dispatched_at__isnull=False).first(),
+            timeout=VISIBILITY_TIMEOUT + 45,
+        )
+        time.sleep(1)  # a second delivery of the message, were there one, would land now
+        assert RoutingRun.objects.filter(event=routed).count() == 1
+        # The starter rules send a bug to engineering and, with unpaid invoices, to finance;
+        # this customer has none, so exactly one item: made once, not once per delivery.
+        assert list(
+            Notification.objects.filter(ticket=ticket).values_list("department__slug", flat=True)
+        ) == ["engineering"]
+    finally:
+        holder.close()
+        for worker in (first, second):
+            if worker and worker.poll() is None:
+                worker.terminate()
+                worker.wait(timeout=20)
