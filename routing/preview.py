@@ -6,39 +6,118 @@ customer's standing as it is today. Time-based drafts are evaluated against the 
 worked now, as the next sweep would.
 """
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.utils import timezone
 
+from accounts.models import Department, User
+from routing.engine.actions import ACTIONS
 from routing.engine.conditions import compile_rule
 from routing.engine.facts import facts_for_many
+from routing.engine.language import RECIPIENT_LABELS
 from routing.models import Rule
 from routing.timers import _candidates
 from tickets.models import Ticket, TicketEvent
 from tickets.outbox import ticket_snapshot
 
-MAX_TICKETS = 20_000
-SAMPLE = 50
+# A dry run runs as the admin types: it is bounded so that it stays quick whatever the history.
+MAX_TICKETS = 500
+DEFAULT_LAST = MAX_TICKETS
 
 
-def describe_action(action: dict) -> str:
+@dataclass(frozen=True)
+class Names:
+    """The people and departments rules name by username and slug, as people read them."""
+
+    departments: dict[str, str]
+    users: dict[str, str]
+
+    @classmethod
+    def load(cls) -> "Names":
+        return cls(
+            departments=dict(Department.objects.values_list("slug", "name")),
+            users={user.username: str(user) for user in User.objects.all()},
+        )
+
+    def department(self, slug) -> str:
+        return self.departments.get(slug, str(slug))
+
+    def user(self, username) -> str:
+        return self.users.get(username, str(username))
+
+
+def describe_action(action: dict, names: Names | None = None) -> str:
+    """What an action does, in words, with labels (Engineering, High), not codes."""
+    names = names or Names(departments={}, users={})
     kind = action.get("type")
     if kind == "notify_department":
-        return f"Notify {action.get('department')}"
+        return f"Notify {names.department(action.get('department'))}"
     if kind == "create_followup":
         return f"Follow-up for the salesperson in {action.get('due_in_working_days')} working days"
     if kind == "assign":
-        return f"Assign to {action.get('user') or action.get('department')}"
+        if action.get("user"):
+            return f"Assign to {names.user(action['user'])}"
+        return f"Assign to {names.department(action.get('department'))}"
     if kind == "set_priority":
-        return f"Set priority to {action.get('priority')}"
+        return f"Set priority to {_priority(action.get('priority'))}"
     if kind == "add_tag":
         return f"Add tag {action.get('tag')}"
     if kind == "send_email":
-        target = action.get("department") if action.get("to") == "department" else action.get("to")
-        return f"Email {target}"
+        if action.get("to") == "department":
+            return f"Email {names.department(action.get('department'))}'s members"
+        return f"Email {RECIPIENT_LABELS.get(action.get('to'), action.get('to')).lower()}"
     if kind == "call_webhook":
         return f"Call webhook {action.get('webhook')}"
     return str(kind)
+
+
+def _priority(value) -> str:
+    return dict(Ticket.Priority.choices).get(value, str(value))
+
+
+def _effect(action: dict, facts: dict, names: Names) -> dict:
+    """What the action would do to this ticket, as far as the facts tell, and whether it would
+    change anything (a tag already there, a priority already set: nothing to do)."""
+    kind = action.get("type")
+    text, effective = describe_action(action, names), True
+    if kind == "create_followup":
+        salesperson = facts.get("customer.salesperson")
+        if salesperson:
+            text = (
+                f"Follow-up for {names.user(salesperson)} in "
+                f"{action.get('due_in_working_days')} working days"
+            )
+        else:
+            text, effective = "No follow-up: the customer has no salesperson", False
+    elif kind == "set_priority":
+        before, after = facts.get("priority"), action.get("priority")
+        if before == after:
+            text, effective = f"Priority already {_priority(after)}", False
+        else:
+            text = f"Priority {_priority(before)} → {_priority(after)}"
+    elif kind == "add_tag":
+        if str(action.get("tag", "")).lower() in {str(t).lower() for t in facts.get("tags", [])}:
+            text, effective = f"Already tagged {action.get('tag')}", False
+    elif kind == "assign":
+        target = action.get("user") or action.get("department")
+        current = facts.get("assignee") if action.get("user") else facts.get("department")
+        if current == target:
+            who = names.user(target) if action.get("user") else names.department(target)
+            text, effective = f"Already assigned to {who}", False
+    elif kind == "send_email" and action.get("to") == "salesperson":
+        salesperson = facts.get("customer.salesperson")
+        if salesperson:
+            text = f"Email {names.user(salesperson)} (the customer's salesperson)"
+        else:
+            text, effective = "No email: the customer has no salesperson", False
+    spec = ACTIONS.get(kind)
+    return {
+        "type": kind,
+        "label": spec.label if spec else str(kind),
+        "text": text,
+        "effective": effective,
+    }
 
 
 def _event_items(trigger: str, tickets) -> list[dict]:
@@ -61,7 +140,7 @@ def _event_items(trigger: str, tickets) -> list[dict]:
     ]
 
 
-def _timer_items() -> list[dict]:
+def _timer_items(limit: int) -> list[dict]:
     now = timezone.now()
     return [
         {
@@ -74,8 +153,24 @@ def _timer_items() -> list[dict]:
             "is_automatic": True,
             "now": now,
         }
-        for ticket in _candidates()[:MAX_TICKETS]
+        for ticket in _candidates()[:limit]
     ]
+
+
+def _scope_text(since, until, limit: int) -> str:
+    if not (since or until):
+        return f"the last {limit} tickets"
+
+    def day(value):
+        return timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
+
+    if since and until:
+        span = f"tickets created from {day(since)} to {day(until)}"
+    elif since:
+        span = f"tickets created since {day(since)}"
+    else:
+        span = f"tickets created before {day(until)}"
+    return f"{span} (the newest {limit} at most)"
 
 
 def rule_preview(
@@ -87,49 +182,68 @@ def rule_preview(
     until: datetime | None = None,
     last: int | None = None,
 ) -> dict:
-    """Which tickets the (valid) draft would match, and what it would do to each."""
+    """Which tickets the (valid) draft would match, and what each action would do to each.
+
+    At most ``MAX_TICKETS`` tickets are tried: the last ``last`` tickets, or the newest of a
+    date range.
+    """
     rule = compile_rule(
         id=0, version=0, name="draft", order=0, trigger=trigger, stop_processing=False,
         conditions=conditions, actions=actions,
     )  # fmt: skip
+    limit = min(last or (MAX_TICKETS if since or until else DEFAULT_LAST), MAX_TICKETS)
     if trigger == Rule.Trigger.TIME:
-        items = _timer_items()
-        scope = "tickets being worked now"
+        items = _timer_items(limit)
+        scope = f"tickets being worked now (at most {limit})"
     else:
         tickets = Ticket.objects.all()
         if since:
             tickets = tickets.filter(created_at__gte=since)
         if until:
             tickets = tickets.filter(created_at__lt=until)
-        ids = tickets.order_by("-created_at", "-id").values("id")[: last or MAX_TICKETS]
+        ids = tickets.order_by("-created_at", "-id").values("id")[:limit]
         items = _event_items(trigger, ids)
-        scope = f"last {last} tickets" if last else "tickets created in the range"
-    matched = [
-        item for item, facts in zip(items, facts_for_many(items), strict=True)
-        if rule.evaluate(facts)[0]
-    ]  # fmt: skip
-    matched_tickets = list(dict.fromkeys(item["ticket_id"] for item in matched))
-    sample = {
-        t.pk: t
-        for t in Ticket.objects.filter(pk__in=matched_tickets[:SAMPLE]).select_related("customer")
-    }
-    would_do = [describe_action(action) for action in actions]
+        scope = _scope_text(since, until, limit)
+    # Per ticket, the newest event that matched: what the rule would have done last.
+    matched: dict[int, dict] = {}
+    events_matched = 0
+    for item, facts in sorted(
+        zip(items, facts_for_many(items), strict=True), key=lambda pair: pair[0]["now"]
+    ):
+        if rule.evaluate(facts)[0]:
+            matched[item["ticket_id"]] = facts
+            events_matched += 1
+    tickets_by_id = Ticket.objects.filter(pk__in=matched).select_related("customer").in_bulk()
+    names = Names.load()
+    order = sorted(matched, key=lambda pk: (tickets_by_id[pk].created_at, pk), reverse=True)
+    matches = [
+        {
+            "ticket": pk,
+            "reference": tickets_by_id[pk].reference,
+            "subject": tickets_by_id[pk].subject,
+            "customer": tickets_by_id[pk].customer.name,
+            "created_at": tickets_by_id[pk].created_at,
+            "effects": [_effect(action, matched[pk], names) for action in actions],
+        }
+        for pk in order
+        if pk in tickets_by_id
+    ]
+    by_action = [
+        {
+            "type": action.get("type"),
+            "text": describe_action(action, names),
+            "tickets": sum(1 for m in matches if m["effects"][index]["effective"]),
+        }
+        for index, action in enumerate(actions)
+    ]
     return {
         "scope": scope,
+        "limit": limit,
         "events_evaluated": len(items),
         "tickets_evaluated": len({item["ticket_id"] for item in items}),
-        "events_matched": len(matched),
-        "tickets_matched": len(matched_tickets),
-        "would_do": would_do,
-        "matches": [
-            {
-                "ticket": pk,
-                "reference": sample[pk].reference,
-                "subject": sample[pk].subject,
-                "customer": sample[pk].customer.name,
-                "created_at": sample[pk].created_at,
-            }
-            for pk in matched_tickets[:SAMPLE]
-            if pk in sample
-        ],
+        "events_matched": events_matched,
+        "tickets_matched": len(matched),
+        "would_do": [describe_action(action, names) for action in actions],
+        "by_action": by_action,
+        "matches": matches,
     }

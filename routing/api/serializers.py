@@ -6,6 +6,7 @@ from rest_framework import serializers
 from routing.engine.validation import rule_definition_errors
 from routing.models import FollowUpTask, Notification, Rule, RuleMatch, RuleVersion
 from routing.models.rules import EDITABLE_FIELDS
+from routing.preview import MAX_TICKETS as PREVIEW_MAX_TICKETS
 from routing.services import definition_needs_check
 
 
@@ -191,7 +192,8 @@ class ReorderSerializer(serializers.Serializer):
 
 
 class PreviewSerializer(serializers.Serializer):
-    """A draft rule, and which past tickets to try it on: a date range or the last N."""
+    """A draft rule, and which past tickets to try it on: the last N, or a date range (its
+    newest tickets, up to the same maximum)."""
 
     trigger = serializers.ChoiceField(choices=Rule.Trigger.choices)
     conditions = serializers.JSONField(required=False, default=dict)
@@ -199,7 +201,12 @@ class PreviewSerializer(serializers.Serializer):
     since = serializers.DateTimeField(required=False, allow_null=True, default=None)
     until = serializers.DateTimeField(required=False, allow_null=True, default=None)
     last = serializers.IntegerField(
-        required=False, allow_null=True, default=None, min_value=1, max_value=20_000
+        required=False,
+        allow_null=True,
+        default=None,
+        min_value=1,
+        max_value=PREVIEW_MAX_TICKETS,
+        help_text=f"How many of the newest tickets to try, at most {PREVIEW_MAX_TICKETS}.",
     )
 
     def validate(self, attrs):
@@ -210,8 +217,6 @@ class PreviewSerializer(serializers.Serializer):
             raise serializers.ValidationError(_path_errors(errors))
         if attrs["since"] and attrs["until"] and attrs["until"] <= attrs["since"]:
             raise serializers.ValidationError({"until": ["Must be after since."]})
-        if not (attrs["since"] or attrs["until"] or attrs["last"]):
-            attrs["last"] = 1000
         return attrs
 
 
@@ -247,16 +252,25 @@ class PreviewMatchSerializer(serializers.Serializer):
     subject = serializers.CharField()
     customer = serializers.CharField()
     created_at = serializers.DateTimeField()
+    effects = PreviewEffectSerializer(many=True, help_text="Each action, in the rule's order.")
+
+
+class PreviewActionSerializer(serializers.Serializer):
+    type = serializers.CharField()
+    text = serializers.CharField()
+    tickets = serializers.IntegerField(help_text="Matched tickets on which it would act.")
 
 
 class PreviewResultSerializer(serializers.Serializer):
     scope = serializers.CharField()
+    limit = serializers.IntegerField()
     events_evaluated = serializers.IntegerField()
     tickets_evaluated = serializers.IntegerField()
     events_matched = serializers.IntegerField()
     tickets_matched = serializers.IntegerField()
     would_do = serializers.ListField(child=serializers.CharField())
-    matches = PreviewMatchSerializer(many=True, help_text="Up to 50 of the matched tickets.")
+    by_action = PreviewActionSerializer(many=True)
+    matches = PreviewMatchSerializer(many=True, help_text="Every matched ticket, newest first.")
 
 
 class VersionChangeSerializer(serializers.Serializer):

@@ -211,7 +211,7 @@ def _perform_priority(action: dict, ctx: ActionContext) -> dict:
     ctx.change("priority", priority)
     # Later rules for this event see the new priority, as the person reading the ticket would.
     ctx.facts["priority"] = priority
-    return {**done, "done": f"Priority set to {priority}"}
+    return {**done, "done": f"Priority set to {Ticket.Priority(priority).label}"}
 
 
 def _validate_assign(action: dict, path: str) -> ErrorList:

@@ -128,34 +128,42 @@ def explain_conditions(conditions: dict, held: list[bool], facts: dict) -> list[
                 "held": condition.holds(facts) if result is None else result,
                 "checked": result is not None,
                 "text": describe_condition(condition),
-                "actual_text": describe_value(condition.actual(facts)),
+                "actual_text": describe_value(condition.actual(facts), FIELDS[condition.field]),
             }
         )
     return explained
 
 
-def describe_value(value) -> str:
-    """A value as a person reads it: yes/no, "not set", lists joined, changes as old → new."""
+def describe_value(value, field=None) -> str:
+    """A value as a person reads it: yes/no, "not set", lists joined, choices by their label
+    ("Bug report", not "bug"), and a change (a pair) as old → new."""
     if value is None:
         return "not set"
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, list | tuple):
-        return ", ".join(describe_value(item) for item in value) or "none"
+        if field is not None and field.type != "tags" and len(value) == 2:
+            return " → ".join(describe_value(item, field) for item in value)
+        return ", ".join(describe_value(item, field) for item in value) or "none"
+    if field is not None and field.choice_labels:
+        return field.label_of(value)
     return str(value)
 
 
 def describe_condition(condition: CompiledCondition) -> str:
-    label = FIELDS[condition.field].label
+    """The condition in words, with choice values by their label: "Kind is Bug report"."""
+    spec = FIELDS[condition.field]
     operator = LABELS.get(condition.operator, condition.operator)
     if condition.value is None:
-        return f"{label} {operator}"
+        return f"{spec.label} {operator}"
     value = condition.value
     if isinstance(value, list):
-        value = ", ".join(str(item) for item in value)
+        value = ", ".join(spec.label_of(item) for item in value)
     elif isinstance(value, bool):
         value = "yes" if value else "no"
-    return f"{label} {operator} {value}"
+    else:
+        value = spec.label_of(value)
+    return f"{spec.label} {operator} {value}"
 
 
 def evaluate_conditions(conditions: dict, facts: dict):

@@ -29,6 +29,12 @@ class Field:
     choices: tuple[str, ...] = ()
     changeable: bool = False
     help: str = ""
+    # (value, label) for choice fields: rules store the value, people read the label.
+    choice_labels: tuple[tuple[str, str], ...] = ()
+
+    def label_of(self, value) -> str:
+        """The label a person reads for a stored choice value (the value if it has none)."""
+        return dict(self.choice_labels).get(value, str(value))
 
     @property
     def operators(self) -> dict:
@@ -37,12 +43,24 @@ class Field:
         return OPERATORS[self.type]
 
 
+def _choice(name: str, label: str, group: str, choices, changeable: bool = False) -> Field:
+    return Field(
+        name,
+        CHOICE,
+        label,
+        group,
+        tuple(choices.values),
+        changeable=changeable,
+        choice_labels=tuple(choices.choices),
+    )
+
+
 _FIELDS = [
     # The ticket, as the event recorded it.
-    Field("kind", CHOICE, "Kind", "ticket", tuple(Ticket.Kind.values), changeable=True),
-    Field("channel", CHOICE, "Channel", "ticket", tuple(Ticket.Channel.values)),
-    Field("priority", CHOICE, "Priority", "ticket", tuple(Ticket.Priority.values), True),
-    Field("status", CHOICE, "Status", "ticket", tuple(Ticket.Status.values), changeable=True),
+    _choice("kind", "Kind", "ticket", Ticket.Kind, changeable=True),
+    _choice("channel", "Channel", "ticket", Ticket.Channel),
+    _choice("priority", "Priority", "ticket", Ticket.Priority, changeable=True),
+    _choice("status", "Status", "ticket", Ticket.Status, changeable=True),
     Field("product", TEXT, "Product", "ticket", changeable=True),
     Field("subject", TEXT, "Subject", "ticket", changeable=True),
     Field("description", TEXT, "Description", "ticket", changeable=True),
@@ -83,7 +101,7 @@ _FIELDS = [
     Field("customer.pay_for_bug", BOOL, "Customer has a pay-for-bug agreement", "customer"),
     Field("customer.salesperson", USER, "Customer's salesperson", "customer"),
     # The event itself.
-    Field("event.type", CHOICE, "Event", "event", tuple(TicketEvent.Type.values)),
+    _choice("event.type", "Event", "event", TicketEvent.Type),
     Field("event.changed_fields", TAGS, "Fields the event changed", "event"),
     Field("event.is_automatic", BOOL, "Event was made by a rule", "event"),
 ]

@@ -15,7 +15,15 @@ from routing.engine.templates import PLACEHOLDERS
 from routing.models import Rule, Webhook
 from tickets.models import Ticket
 
-# The parameters each action takes, for the editor's widgets.
+# How the editor and the dry run name who an email goes to.
+RECIPIENT_LABELS = {
+    "contact": "The ticket's contact",
+    "department": "A department's members",
+    "salesperson": "The customer's salesperson",
+}
+
+# The parameters each action takes, for the editor's widgets. Choices are stored as their
+# values and shown by their labels.
 ACTION_PARAMETERS = {
     "notify_department": [
         {"name": "department", "type": "department", "required": True},
@@ -31,11 +39,13 @@ ACTION_PARAMETERS = {
     ],
     "set_priority": [
         {"name": "priority", "type": "choice", "required": True,
-         "choices": list(Ticket.Priority.values)},
+         "choices": list(Ticket.Priority.values),
+         "choice_labels": dict(Ticket.Priority.choices)},
     ],
     "add_tag": [{"name": "tag", "type": "text", "required": True}],
     "send_email": [
-        {"name": "to", "type": "choice", "required": True, "choices": list(RECIPIENTS)},
+        {"name": "to", "type": "choice", "required": True, "choices": list(RECIPIENTS),
+         "choice_labels": {name: RECIPIENT_LABELS[name] for name in RECIPIENTS}},
         {"name": "department", "type": "department", "required": False},
         {"name": "subject", "type": "template", "required": True},
         {"name": "body", "type": "template", "required": True},
@@ -64,6 +74,7 @@ def language_description() -> dict:
                 "group": field.group,
                 "type": field.type,
                 "choices": list(field.choices),
+                "choice_labels": dict(field.choice_labels),
                 "help": field.help,
                 "operators": [_operator(name) for name in field.operators],
             }

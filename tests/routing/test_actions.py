@@ -489,8 +489,8 @@ def test_explanation_shows_the_values_each_rule_saw(customer, api):
     created = api.get(f"/api/v1/tickets/{ticket.pk}/routing/").json()[0]
     down, after = created["rules"]
     assert down["matched"] is True
-    assert down["conditions"][0]["actual_text"] == "urgent"
+    assert down["conditions"][0]["actual_text"] == "Urgent"
     assert after["matched"] is False  # by then the first rule had lowered the priority
-    assert after["conditions"][0]["actual_text"] == "high"
+    assert after["conditions"][0]["actual_text"] == "High"
     match = RuleMatch.objects.get(rule__name="down")
-    assert match.conditions[0]["actual_text"] == "urgent"
+    assert match.conditions[0]["actual_text"] == "Urgent"

@@ -207,14 +207,15 @@ def test_explanation_gives_actual_values_of_every_condition():
     assert matched is False
     assert explanation == [
         {"group": "all", "field": "kind", "operator": "is", "value": "rfe", "actual": "bug",
-         "held": False, "checked": True, "text": "Kind is rfe", "actual_text": "bug"},
+         "held": False, "checked": True, "text": "Kind is Request for enhancement",
+         "actual_text": "Bug report"},
         # Not needed to decide (the first failed), so checked for the explanation only.
         {"group": "all", "field": "customer.unpaid_amount", "operator": "gt", "value": 10,
          "actual": "250.00", "held": True, "checked": False,
          "text": "Customer's unpaid amount is greater than 10", "actual_text": "250.00"},
         {"group": "any", "field": "status", "operator": "changed_to", "value": "pending",
          "actual": ["open", "pending"], "held": True, "checked": False,
-         "text": "Status changed to pending", "actual_text": "open, pending"},
+         "text": "Status changed to Pending", "actual_text": "Open → Pending"},
     ]  # fmt: skip
 
 

@@ -213,7 +213,7 @@ class TestPreview:
         assert body["tickets_matched"] == 2
         assert {m["customer"] for m in body["matches"]} == {soon.name}
         assert body["would_do"] == [
-            "Notify marketing",
+            "Notify Marketing",
             "Follow-up for the salesperson in 2 working days",
         ]
         assert not Notification.objects.exists()
@@ -351,7 +351,7 @@ class TestExplanation:
         [rule] = created["rules"]
         assert (rule["name"], rule["version"], rule["matched"]) == (RENEWAL["name"], 1, True)
         assert [(c["text"], c["actual"], c["held"]) for c in rule["conditions"]] == [
-            ("Kind is rfe", "rfe", True),
+            ("Kind is Request for enhancement", "rfe", True),
             ("Days until the customer's contract ends is at most 30", 12, True),
         ]
         assert [a["type"] for a in rule["actions"]] == ["notify_department", "create_followup"]
