@@ -3,10 +3,11 @@
 import difflib
 import json
 
-from django.db.models import Count, Q, QuerySet
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from accounts.models import Department
+from accounts.models import Department, Membership
 from accounts.selectors import StandingBook, contract_state, user_is_admin
 from routing.engine.conditions import explain_conditions
 from routing.models import FollowUpTask, Notification, Rule, RuleMatch, RuleVersion
@@ -44,31 +45,113 @@ def departments_for_user(user) -> QuerySet[Department]:
     return Department.objects.filter(memberships__user=user)
 
 
+def department_for_queue(*, user, slug: str) -> Department:
+    """The department whose queue ``user`` asks for: ``Department.DoesNotExist`` when there is
+    no such department (a 404), ``PermissionDenied`` when it is not theirs to see (a 403)."""
+    department = Department.objects.get(slug=slug)
+    if not departments_for_user(user).filter(pk=department.pk).exists():
+        raise PermissionDenied(f"Only {department.name}'s members see its queue.")
+    return department
+
+
 def notifications_for_user(user) -> QuerySet[Notification]:
+    """The items ``user`` may work: those of their departments' queues (admins: all)."""
     items = notifications_list()
     if user_is_admin(user):
         return items
     return items.filter(department__memberships__user=user)
 
 
+def notifications_readable_by(user) -> QuerySet[Notification]:
+    """The items ``user`` may read: whoever can see a ticket may see who was told about it and
+    what became of it (department, rule, status, responses, who took it on)."""
+    # Every active member of staff sees every ticket: the ticket pages and API have no narrower
+    # rule. Should tickets gain one, it is applied here, once, for pages and API alike.
+    if not (user.is_authenticated and user.is_active):
+        return Notification.objects.none()
+    return notifications_list()
+
+
+def notification_for_work(*, user, notification_id: int) -> Notification:
+    """An item ``user`` is about to act on (take on, answer, finish, a return step).
+
+    ``Notification.DoesNotExist`` when they may not even read it (a 404), ``PermissionDenied``
+    when they may read it but it is another department's to work (a 403).
+    """
+    item = notifications_readable_by(user).get(pk=notification_id)
+    if not notifications_for_user(user).filter(pk=item.pk).exists():
+        raise PermissionDenied(f"Only {item.department.name}'s members work this item.")
+    return item
+
+
+def user_leads_department(user, department_id: int) -> bool:
+    return Membership.objects.filter(user=user, department_id=department_id, is_lead=True).exists()
+
+
+def user_may_finish(user, item: Notification) -> bool:
+    """An item taken on is finished by its taker, a lead of the department or an admin."""
+    if item.acted_by_id in (None, user.pk) or user_is_admin(user):
+        return True
+    return user_leads_department(user, item.department_id)
+
+
+def user_sees_escalations(user, department: Department) -> bool:
+    """Whether ``user`` oversees ``department``'s escalations on its queue page: its leads, and
+    admins (who oversee every queue)."""
+    return user_is_admin(user) or user_leads_department(user, department.pk)
+
+
 def queue_counts_for_user(user) -> list[dict]:
-    """The user's departments with their new, overdue (past target) and escalated counts."""
+    """The user's departments with their new, overdue (past target) and escalated counts, in
+    one query. ``escalated_count`` counts only the escalations that reach ``user``, still
+    waiting to be taken on: those of the departments they lead and, for an admin, of those
+    without a lead (as ``routing.queues._escalation_recipients`` sends them)."""
     now = timezone.now()
     new = Q(notifications__status=Notification.Status.NEW)
-    return list(
+    leads = Membership.objects.filter(department=OuterRef("pk"), is_lead=True)
+    rows = list(
         departments_for_user(user)
         .annotate(
             new_count=Count("notifications", filter=new),
             overdue_count=Count("notifications", filter=new & Q(notifications__due_at__lte=now)),
+            escalated_count=Count(
+                "notifications", filter=new & Q(notifications__escalated_at__isnull=False)
+            ),
+            user_leads=Exists(leads.filter(user=user)),
+            has_lead=Exists(leads.filter(user__is_active=True)),
         )
         .order_by("name")
-        .values("slug", "name", "new_count", "overdue_count")
+        .values(
+            "slug",
+            "name",
+            "new_count",
+            "overdue_count",
+            "escalated_count",
+            "user_leads",
+            "has_lead",
+        )
     )
+    admin = user_is_admin(user)
+    for row in rows:
+        reaches = row.pop("user_leads") or (admin and not row["has_lead"])
+        row.pop("has_lead")
+        if not reaches:
+            row["escalated_count"] = 0
+    return rows
 
 
 def queue_status_counts(items: QuerySet[Notification]) -> dict[str, int]:
-    """How many of ``items`` are in each status, in one query."""
-    return dict(items.order_by().values_list("status").annotate(n=Count("id")))
+    """How many of ``items`` are in each status, and how many of the new ones were escalated
+    (under ``"escalated"``), in one query."""
+    escalated = Q(status=Notification.Status.NEW, escalated_at__isnull=False)
+    rows = list(
+        items.order_by()
+        .values_list("status")
+        .annotate(n=Count("id"), escalated=Count("id", filter=escalated))
+    )
+    counts = {status: n for status, n, _ in rows}
+    counts["escalated"] = sum(late for _, _, late in rows)
+    return counts
 
 
 def followup_counts_for_user(user) -> dict:
@@ -125,6 +208,7 @@ def user_leads_sales(user) -> bool:
 
 
 def followups_for_user(user) -> QuerySet[FollowUpTask]:
+    """The follow-ups ``user`` may work: their own; a sales lead the team's; admins all."""
     tasks = followups_list()
     if user_is_admin(user):
         return tasks
@@ -132,6 +216,39 @@ def followups_for_user(user) -> QuerySet[FollowUpTask]:
         team = Q(salesperson__memberships__department__slug=SALES) | Q(salesperson=user)
         return tasks.filter(team).distinct()
     return tasks.filter(salesperson=user)
+
+
+def followups_readable_by(user) -> QuerySet[FollowUpTask]:
+    """The follow-ups ``user`` may read (status, outcome): those of every ticket they can see,
+    as for ``notifications_readable_by``."""
+    if not (user.is_authenticated and user.is_active):
+        return FollowUpTask.objects.none()
+    return followups_list()
+
+
+def followup_for_work(*, user, task_id: int) -> FollowUpTask:
+    """A follow-up ``user`` is about to record an outcome on: ``FollowUpTask.DoesNotExist``
+    when they may not read it, ``PermissionDenied`` when it is not theirs to work."""
+    task = followups_readable_by(user).get(pk=task_id)
+    if not followups_for_user(user).filter(pk=task.pk).exists():
+        raise PermissionDenied(f"This follow-up is {task.salesperson}'s to make.")
+    return task
+
+
+def ticket_who_was_told(*, ticket_id: int) -> dict:
+    """Everyone routing told about a ticket and what became of it: its queue items and its
+    follow-ups, in two queries."""
+    return {
+        "notifications": list(
+            notifications_list()
+            .filter(ticket_id=ticket_id)
+            .select_related("rule")
+            .order_by("created_at", "id")
+        ),
+        "followups": list(
+            followups_list().filter(ticket_id=ticket_id).order_by("created_at", "id")
+        ),
+    }
 
 
 def rule_matches_for_ticket(*, ticket_id: int) -> QuerySet[RuleMatch]:

@@ -51,9 +51,11 @@ class NotificationSerializer(serializers.ModelSerializer):
     department = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     ticket_reference = serializers.CharField(source="ticket.reference", read_only=True)
     ticket_kind = serializers.CharField(source="ticket.kind", read_only=True)
+    ticket_status = serializers.CharField(source="ticket.status", read_only=True)
     customer = serializers.CharField(source="ticket.customer.name", read_only=True)
     rule_name = serializers.SerializerMethodField()
     event_type = serializers.CharField(source="event.type", read_only=True)
+    acted_by_name = serializers.SerializerMethodField(help_text="Who took the item on.")
 
     class Meta:
         model = Notification
@@ -63,6 +65,7 @@ class NotificationSerializer(serializers.ModelSerializer):
             "ticket",
             "ticket_reference",
             "ticket_kind",
+            "ticket_status",
             "customer",
             "rule",
             "rule_name",
@@ -71,6 +74,7 @@ class NotificationSerializer(serializers.ModelSerializer):
             "message",
             "status",
             "acted_by",
+            "acted_by_name",
             "acted_at",
             "done_at",
             "responses",
@@ -84,10 +88,15 @@ class NotificationSerializer(serializers.ModelSerializer):
     def get_rule_name(self, notification: Notification) -> str | None:
         return notification.rule.name if notification.rule else None
 
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_acted_by_name(self, notification: Notification) -> str | None:
+        return str(notification.acted_by) if notification.acted_by else None
+
 
 class FollowUpTaskSerializer(serializers.ModelSerializer):
     ticket_reference = serializers.CharField(source="ticket.reference", read_only=True)
     customer_name = serializers.CharField(source="customer.name", read_only=True)
+    salesperson_name = serializers.CharField(source="salesperson.__str__", read_only=True)
 
     class Meta:
         model = FollowUpTask
@@ -98,6 +107,7 @@ class FollowUpTaskSerializer(serializers.ModelSerializer):
             "customer",
             "customer_name",
             "salesperson",
+            "salesperson_name",
             "reason",
             "due_on",
             "status",
