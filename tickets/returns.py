@@ -8,6 +8,7 @@ from django.db import transaction
 from accounts.models import User
 from tickets.models import Ticket, TicketEvent, TimelineEntry
 from tickets.outbox import event_record
+from tickets.services import search_text_for
 
 RETURN_DETAILS = ("rma_serial_number", "rma_order_number", "rma_reason")
 # The timeline key rma_advance records a parcel's carrier and tracking number under.
@@ -69,15 +70,16 @@ def rma_advance(
     if tracking_number and not carrier:
         raise ValidationError({"carrier": "Say which carrier the tracking number is for."})
     old = locked.rma_status
-    locked.rma_status = status
-    locked.version += 1
-    locked.save(update_fields=["rma_status", "version", "updated_at"])
     change = {"return status": [old, status]}
     if tracking_number:
         change[TRACKING_KEY] = [None, f"{carrier} {tracking_number}"]
     TimelineEntry.objects.create(
         ticket=locked, kind=TimelineEntry.Kind.RMA, author=actor, body=note, changes=change
     )
+    locked.rma_status = status
+    locked.version += 1
+    locked.search_text = search_text_for(locked)  # the note and the tracking number
+    locked.save(update_fields=["rma_status", "version", "updated_at", "search_text"])
     event_record(
         ticket=locked,
         type=TicketEvent.Type.UPDATED,

@@ -88,13 +88,56 @@ def _set_tags(ticket: Ticket, names: list[str]) -> None:
     ticket.tags.set(Tag.objects.filter(name__in=names))
 
 
-def _search_text(ticket: Ticket) -> str:
-    """What the search box finds a ticket by: its words and those of its notes and calls."""
-    notes = ticket.timeline.filter(
-        kind__in=[TimelineEntry.Kind.NOTE, TimelineEntry.Kind.CALL]
-    ).values_list("body", flat=True)
-    parts = [ticket.subject, ticket.description, ticket.resolution, *notes]
-    return "\n".join(part for part in parts if part)
+# What a person reads on a ticket, and so what the search box finds it by: its own words and
+# numbers (a caller quotes the RMA, serial or order number), and what was said on it.
+SEARCHED_FIELDS = (
+    "subject",
+    "description",
+    "product",
+    "rma_number",
+    "rma_serial_number",
+    "rma_order_number",
+    "rma_reason",
+    "resolution",
+)
+SEARCHED_ENTRY_KINDS = (
+    TimelineEntry.Kind.NOTE,
+    TimelineEntry.Kind.CALL,
+    TimelineEntry.Kind.RESPONSE,  # a department's answer, written by routing's queues
+    TimelineEntry.Kind.FOLLOWUP,
+    TimelineEntry.Kind.RMA,  # shipping's notes, and the carrier's tracking number
+)
+SEARCHED_CHANGES = ("tracking number",)  # the key tickets.returns.rma_advance writes
+
+
+def _field_words(ticket: Ticket) -> list[str]:
+    return [value for name in SEARCHED_FIELDS if (value := getattr(ticket, name) or "")]
+
+
+def entry_search_words(*, kind: str, body: str, changes: dict | None) -> str:
+    """The words a timeline entry adds to its ticket's search text ("" for none)."""
+    if kind not in SEARCHED_ENTRY_KINDS:
+        return ""
+    added = [str(changes[key][-1]) for key in SEARCHED_CHANGES if (changes or {}).get(key)]
+    return "\n".join(part for part in (body, *added) if part)
+
+
+def search_text_for(ticket: Ticket) -> str:
+    """What the search box finds a ticket by: see SEARCHED_FIELDS and SEARCHED_ENTRY_KINDS."""
+    entries = ticket.timeline.filter(kind__in=SEARCHED_ENTRY_KINDS).order_by("created_at", "id")
+    said = [
+        entry_search_words(kind=kind, body=body, changes=changes)
+        for kind, body, changes in entries.values_list("kind", "body", "changes")
+    ]
+    return "\n".join(part for part in [*_field_words(ticket), *said] if part)
+
+
+def _search_text_append(ticket_id: int, words: str) -> None:
+    # Appended in SQL, so two writers at once both keep their words.
+    if words:
+        Ticket.objects.filter(pk=ticket_id).update(
+            search_text=Concat(F("search_text"), Value("\n" + words))
+        )
 
 
 @transaction.atomic
@@ -144,12 +187,13 @@ def ticket_create(
         rma_reason=rma_reason,
         first_response_at=now if is_call and created_by is not None else None,
     )
-    ticket.search_text = "\n".join(part for part in (subject, description) if part)
+    ticket.search_text = "\n".join(_field_words(ticket))
     ticket.full_clean()
     ticket.save()
     if ticket.kind == Ticket.Kind.RMA:
         ticket.rma_number = _rma_number(ticket)
-        ticket.save(update_fields=["rma_number"])
+        ticket.search_text = "\n".join(_field_words(ticket))
+        ticket.save(update_fields=["rma_number", "search_text"])
     if tag_names:
         _set_tags(ticket, tag_names)
     TimelineEntry.objects.create(
@@ -226,11 +270,12 @@ def ticket_update(
 
     if "contact" in changes:
         _check_contact(locked.customer, locked.contact)
-    if locked.kind == Ticket.Kind.RMA and not locked.rma_number:
+    new_rma_number = locked.kind == Ticket.Kind.RMA and not locked.rma_number
+    if new_rma_number:
         locked.rma_number = _rma_number(locked)
     locked.version += 1
-    if changes.keys() & {"subject", "description", "resolution"}:
-        locked.search_text = _search_text(locked)
+    if new_rma_number or changes.keys() & set(SEARCHED_FIELDS):
+        locked.search_text = search_text_for(locked)
     locked.full_clean()
     locked.save()
     if "tags" in changes:
@@ -366,7 +411,10 @@ def timeline_record(
 ) -> TimelineEntry:
     """Record what another part of the company did about a ticket (routing, a department, a
     salesperson's follow-up). No event is emitted: these entries report on the ticket, they do
-    not change it, and they stay internal."""
-    return TimelineEntry.objects.create(
+    not change it, and they stay internal. What a person reads in them (a department's answer,
+    a follow-up's notes) is found by the search box."""
+    entry = TimelineEntry.objects.create(
         ticket=ticket, kind=kind, body=body, changes=changes or {}, author=author
     )
+    _search_text_append(ticket.pk, entry_search_words(kind=kind, body=body, changes=changes))
+    return entry

@@ -236,3 +236,105 @@ def test_a_period_ending_before_it_starts_says_so(browser, api, customer):
     # The same day at both ends is a day, not an error.
     same_day = {"created_from": "2026-03-10", "created_to": "2026-03-10"}
     assert api.get("/api/v1/tickets/", same_day).status_code == 200
+
+
+@pytest.fixture
+def returned_unit(customer, rep, starter_rules):
+    """An RMA ticket with what a person reads on it: numbers, shipping's answer, a tracking
+    number, a follow-up's notes, all written by the code that writes them in real life."""
+    from routing.followups import followup_record_outcome
+    from routing.models import FollowUpTask, Notification
+    from routing.queues import notification_respond
+    from tests.conftest import dispatch_pending
+    from tickets.returns import rma_advance
+
+    ticket = new(
+        customer,
+        "Cracked case",
+        kind="rma",
+        rma_serial_number="SN-4411",
+        rma_order_number="SO-98765",
+        rma_reason="Arrived cracked",
+        product="Heliograph",
+    )
+    dispatch_pending()  # routing: shipping is notified
+    item = Notification.objects.get(ticket=ticket)
+    notification_respond(notification=item, user=rep, body="Replacement leaves from Leeds")
+    rma_advance(ticket=ticket, status="authorised", actor=rep, note="Label emailed")
+    rma_advance(
+        ticket=ticket,
+        status="awaiting_return",
+        actor=rep,
+        carrier="UPS",
+        tracking_number="1Z999AA10123456784",
+    )
+    task = FollowUpTask.objects.create(
+        ticket=ticket,
+        customer=customer,
+        salesperson=customer.salesperson,
+        due_on=ticket.created_at.date(),
+        event=ticket.events.last(),
+    )
+    followup_record_outcome(
+        task=task, user=customer.salesperson, outcome="upsell", notes="Wants a spare bezel"
+    )
+    new(customer, "Unrelated question")
+    ticket.refresh_from_db()
+    return ticket
+
+
+SAID_ON_A_RETURN = [
+    "SN-4411",
+    "SO-98765",
+    "Heliograph",
+    "Leeds",  # shipping's answer, through routing's queue
+    "1Z999AA10123456784",  # the tracking number
+    "emailed",  # shipping's note on a return step
+    "bezel",  # the follow-up's notes
+]
+
+
+@pytest.mark.parametrize("words", SAID_ON_A_RETURN)
+def test_search_finds_what_a_person_reads_on_a_ticket(browser, returned_unit, words):
+    assert listed(browser, q=words) == [returned_unit.pk]
+    assert listed(browser, q=returned_unit.rma_number) == [returned_unit.pk]
+
+
+@pytest.mark.parametrize("words", SAID_ON_A_RETURN)
+def test_search_without_postgresql_finds_what_a_person_reads(returned_unit, monkeypatch, words):
+    from types import SimpleNamespace
+
+    from tickets import selectors
+
+    monkeypatch.setattr(selectors, "connection", SimpleNamespace(vendor="sqlite"))
+    everything = Ticket.objects.all()
+    assert list(selectors.tickets_search(everything, words.lower())) == [returned_unit]
+    assert list(selectors.tickets_search(everything, returned_unit.rma_number)) == [returned_unit]
+
+
+def test_changing_return_details_keeps_search_in_step(browser, rep, returned_unit):
+    ticket_update(ticket=returned_unit, actor=rep, rma_serial_number="SN-5522")
+    assert listed(browser, q="SN-5522") == [returned_unit.pk]
+    assert listed(browser, q="SN-4411") == []
+    assert listed(browser, q="Leeds") == [returned_unit.pk]  # the answers stay findable
+
+
+def test_migration_refreshes_search_text_of_existing_tickets(returned_unit):
+    """Tickets written before 0011 are found by their numbers and answers after it, and
+    migrating back restores the old text."""
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("tickets.migrations.0011_search_text_numbers_and_answers")
+    Ticket.objects.filter(pk=returned_unit.pk).update(search_text="Cracked case")
+    refill = migration.Migration.operations[0]
+    forward, backward = refill.code, refill.reverse_code
+    forward(apps, None)
+    returned_unit.refresh_from_db()
+    text = returned_unit.search_text
+    for words in (*SAID_ON_A_RETURN, returned_unit.rma_number):
+        assert words in text
+    backward(apps, None)
+    returned_unit.refresh_from_db()
+    assert returned_unit.search_text == "Cracked case"  # subject, description, notes, calls
