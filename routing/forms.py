@@ -6,6 +6,7 @@ from routing.followups import NEW_TICKET, REOPEN
 from routing.models import FollowUpTask
 from tickets.forms import PlainLabelsForm
 from tickets.models import Ticket
+from tickets.returns import RMA_STEP_ORDER
 
 
 class ResponseForm(PlainLabelsForm):
@@ -13,11 +14,49 @@ class ResponseForm(PlainLabelsForm):
     done = forms.BooleanField(label="Done with it", required=False)
 
 
+def _at_most(limit: int) -> dict[str, str]:
+    return {"max_length": f"at most {limit} characters (this has %(show_value)d)."}
+
+
 class RmaStepForm(PlainLabelsForm):
-    status = forms.ChoiceField(label="Return step", choices=Ticket.RmaStatus.choices)
-    carrier = forms.CharField(label="Carrier", required=False, max_length=40)
-    tracking_number = forms.CharField(label="Tracking number", required=False, max_length=60)
-    note = forms.CharField(label="Note", required=False, max_length=500)
+    status = forms.ChoiceField(
+        label="Return step",
+        choices=Ticket.RmaStatus.choices,
+        error_messages={
+            "required": "Choose a return step.",
+            "invalid_choice": "Choose a return step.",
+        },
+    )
+    carrier = forms.CharField(
+        label="Carrier", required=False, max_length=40, error_messages=_at_most(40)
+    )
+    tracking_number = forms.CharField(
+        label="Tracking number", required=False, max_length=60, error_messages=_at_most(60)
+    )
+    note = forms.CharField(
+        label="Note", required=False, max_length=500, error_messages=_at_most(500)
+    )
+
+    @staticmethod
+    def steps_for(current: str) -> list[tuple[str, str, bool]]:
+        """The picker's steps for a return now at ``current``: (value, label, reachable).
+        Steps go forward only, so those behind it cannot be chosen."""
+        here = RMA_STEP_ORDER.get(current, -1)
+        return [
+            (value, label, RMA_STEP_ORDER[value] > here)
+            for value, label in Ticket.RmaStatus.choices
+        ]
+
+
+def form_errors_text(form: forms.Form) -> str:
+    """A form's errors as a person reads them: "Estimated value: Ensure ...", each field by its
+    label, never by its name."""
+    parts = []
+    for name, errors in form.errors.items():
+        field = form.fields.get(name)
+        text = " ".join(errors)
+        parts.append(f"{field.label}: {text}" if field is not None else text)
+    return "; ".join(parts)
 
 
 class OutcomeForm(PlainLabelsForm):

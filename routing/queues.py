@@ -16,6 +16,7 @@ from django.utils import timezone
 from accounts.models import Department, Membership, User
 from routing.calendar import add_working_hours
 from routing.models import Notification
+from routing.selectors import user_may_finish
 from routing.staff_emails import keys_stored, site_link, staff_email
 from tickets.models import TimelineEntry
 from tickets.services import timeline_record
@@ -124,14 +125,10 @@ def notification_complete(*, notification: Notification, user: User) -> Notifica
 
 
 def _check_may_finish(item: Notification, user: User, *, field: str) -> None:
-    """An item taken on is finished by its taker, a lead of the department or an admin."""
-    if item.acted_by_id in (None, user.pk) or user.is_superuser:
-        return
-    if Membership.objects.filter(
-        user=user, department_id=item.department_id, is_lead=True
-    ).exists():
-        return
-    raise ValidationError({field: f"{item.acted_by} took this on: only they or a lead finish it."})
+    if not user_may_finish(user, item):
+        raise ValidationError(
+            {field: f"{item.acted_by} took this on: only they or a lead finish it."}
+        )
 
 
 def response_due_at(*, department: Department, created_at) -> timezone.datetime:

@@ -4,6 +4,7 @@ from routing.views import followups, queues, rules
 
 urlpatterns = [
     path("tickets/<int:pk>/why/", rules.ticket_routing, name="ticket-why"),
+    path("tickets/<int:pk>/queues/", queues.ticket_who_was_told_page, name="ticket-queues"),
     path("rules/", rules.rule_list, name="rules-page"),
     path("rules/new/", rules.rule_editor, name="rule-new"),
     path("rules/<int:pk>/", rules.rule_editor, name="rule-edit"),

@@ -1,3 +1,4 @@
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
@@ -19,16 +20,24 @@ from routing.api.serializers import (
 from routing.followups import followup_record_outcome
 from routing.models import FollowUpTask, Notification
 from routing.selectors import (
+    followup_for_work,
     followups_for_user,
+    followups_list,
+    followups_readable_by,
+    notification_for_work,
     notifications_for_user,
+    notifications_list,
+    notifications_readable_by,
     ticket_routing_explanation,
 )
 from tickets.selectors import tickets_brief
 
 
 class NotificationViewSet(viewsets.ReadOnlyModelViewSet):
-    """Items in department queues, made by routing rules: members see and work their
-    departments' items (admins all of them)."""
+    """Items in department queues, made by routing rules. The list is your departments' items
+    (admins: all); with ``?ticket=`` it is every item of that ticket, and any item can be read
+    by its id, for whoever can see the ticket (who was told, and what became of it). Acting on
+    an item stays with its department's members, leads and admins (403 otherwise)."""
 
     serializer_class = NotificationSerializer
     permission_classes = [permissions.IsAuthenticated]
@@ -38,10 +47,24 @@ class NotificationViewSet(viewsets.ReadOnlyModelViewSet):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # the schema generator has no user
             return Notification.objects.none()
+        if self.action == "retrieve" or (
+            self.action == "list" and self.request.query_params.get("ticket")
+        ):
+            return notifications_readable_by(self.request.user)
         return notifications_for_user(self.request.user)
 
+    def get_object(self):
+        if self.action == "retrieve":
+            return super().get_object()
+        try:
+            return notification_for_work(
+                user=self.request.user, notification_id=int(self.kwargs["pk"])
+            )
+        except (Notification.DoesNotExist, ValueError):
+            raise Http404("No such queue item.") from None
+
     def _answer(self, item) -> Response:
-        return Response(NotificationSerializer(self.get_queryset().get(pk=item.pk)).data)
+        return Response(NotificationSerializer(notifications_list().get(pk=item.pk)).data)
 
     @extend_schema(request=None, responses=NotificationSerializer)
     @action(detail=True, methods=["post"])
@@ -83,8 +106,9 @@ class NotificationViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 class FollowUpTaskViewSet(viewsets.ReadOnlyModelViewSet):
-    """Follow-up tasks for salespeople, made by routing rules: a salesperson sees their own, a
-    sales lead the team's, admins all."""
+    """Follow-up tasks for salespeople, made by routing rules: a salesperson's list is their
+    own, a sales lead's the team's, admins' all; with ``?ticket=`` (or by id) any task of a
+    ticket the user can see, read-only. Outcomes are recorded by those who work the task."""
 
     serializer_class = FollowUpTaskSerializer
     permission_classes = [permissions.IsAuthenticated]
@@ -94,7 +118,19 @@ class FollowUpTaskViewSet(viewsets.ReadOnlyModelViewSet):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # the schema generator has no user
             return FollowUpTask.objects.none()
+        if self.action == "retrieve" or (
+            self.action == "list" and self.request.query_params.get("ticket")
+        ):
+            return followups_readable_by(self.request.user)
         return followups_for_user(self.request.user)
+
+    def get_object(self):
+        if self.action == "retrieve":
+            return super().get_object()
+        try:
+            return followup_for_work(user=self.request.user, task_id=int(self.kwargs["pk"]))
+        except (FollowUpTask.DoesNotExist, ValueError):
+            raise Http404("No such follow-up.") from None
 
     @extend_schema(request=OutcomeInputSerializer, responses=FollowUpTaskSerializer)
     @action(detail=True, methods=["post"])
@@ -105,7 +141,7 @@ class FollowUpTaskViewSet(viewsets.ReadOnlyModelViewSet):
         task = followup_record_outcome(
             task=self.get_object(), user=request.user, **data.validated_data
         )
-        return Response(FollowUpTaskSerializer(self.get_queryset().get(pk=task.pk)).data)
+        return Response(FollowUpTaskSerializer(followups_list().get(pk=task.pk)).data)
 
 
 class TicketRoutingView(APIView):

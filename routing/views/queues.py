@@ -11,26 +11,32 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts.models import Membership
+from accounts.models import Department, Membership
 from accounts.selectors import membership_of
 from accounts.services import membership_set_email_preference
 from helpdesk.parsing import positive_int
 from routing import queues
 from routing.api.filters import NotificationFilter
-from routing.forms import ResponseForm, RmaStepForm
+from routing.forms import ResponseForm, RmaStepForm, form_errors_text
 from routing.models import Notification
 from routing.selectors import (
+    department_for_queue,
     departments_for_user,
+    notification_for_work,
     notifications_for_user,
     queue_counts_for_user,
     queue_status_counts,
     rules_list,
+    ticket_who_was_told,
+    user_sees_escalations,
 )
 from tickets.models import Ticket
 from tickets.returns import rma_advance
+from tickets.selectors import tickets_brief
 
 PAGE_SIZE = 25
 TABS = [(status.value, status.label) for status in Notification.Status]
+ESCALATED = "escalated"  # a lead's tab: items escalated to them, still waiting to be taken on
 SORTS = {
     "oldest": ("created_at", "id"),
     "newest": ("-created_at", "-id"),
@@ -49,38 +55,65 @@ def queue_index(request):
     return render(request, "routing/queue_index.html", {"departments": rows})
 
 
-def _department_or_403(request, slug: str):
-    department = departments_for_user(request.user).filter(slug=slug).first()
-    if department is None:
-        raise PermissionDenied("You are not a member of this department.")
-    return department
+def _department(request, slug: str) -> Department:
+    """The queue's department: 404 when there is none, 403 when it is not the user's."""
+    try:
+        return department_for_queue(user=request.user, slug=slug)
+    except Department.DoesNotExist:
+        raise Http404("No such queue.") from None
+
+
+def _status_tab(request, department) -> tuple[str, bool]:
+    """The tab asked for (new by default) and whether the user oversees escalations here."""
+    leads = user_sees_escalations(request.user, department)
+    tab = request.GET.get("status") or Notification.Status.NEW
+    if tab not in Notification.Status.values and not (tab == ESCALATED and leads):
+        tab = Notification.Status.NEW
+    return tab, leads
 
 
 @login_required
 @require_GET
 def queue(request, slug: str):
-    department = _department_or_403(request, slug)
-    tab = request.GET.get("status") or Notification.Status.NEW
-    if tab not in Notification.Status.values:
-        tab = Notification.Status.NEW
+    department = _department(request, slug)
+    tab, leads = _status_tab(request, department)
     base = notifications_for_user(request.user).filter(department=department)
     params = request.GET.copy()
-    params["status"] = tab
-    filters = NotificationFilter(params, queryset=base)
+    if tab == ESCALATED:
+        params.pop("status", None)
+        listed = base.filter(status=Notification.Status.NEW, escalated_at__isnull=False)
+    else:
+        params["status"] = tab
+        listed = base
+    filters = NotificationFilter(params, queryset=listed)
     items = filters.qs.alias(priority_rank=Ticket.priority_rank("ticket__priority"))
     sort = request.GET.get("sort") if request.GET.get("sort") in SORTS else "oldest"
     items = items.order_by(*SORTS[sort])
     size = request.GET.get("page_size", "")
     size = min(positive_int(size, PAGE_SIZE), 100)
     page = Paginator(items, size).get_page(request.GET.get("page"))
+    page.object_list = list(page.object_list)
+    rma_form = RmaStepForm() if department.slug == "shipping" else None
+    for item in page.object_list:
+        item.ticket_done = item.ticket.status in Ticket.DONE_STATUSES
+        if rma_form and item.ticket.kind == Ticket.Kind.RMA:
+            item.rma_steps = RmaStepForm.steps_for(item.ticket.rma_status)
+            item.rma_next = next((v for v, _, ok in item.rma_steps if ok), None)
     counts = queue_status_counts(base)
+    tabs = [(value, label, counts.get(value, 0)) for value, label in TABS]
+    if leads:
+        tabs.append((ESCALATED, "Escalated", counts.get(ESCALATED, 0)))
     query = request.GET.copy()
     query.pop("page", None)
     context = {
         "department": department,
         "tab": tab,
-        "tabs": [(value, label, counts.get(value, 0)) for value, label in TABS],
+        "tabs": tabs,
         "filters": filters,
+        "filter_errors": [
+            (filters.form.fields[name].label if name in filters.form.fields else "", errors)
+            for name, errors in filters.errors.items()
+        ],
         "page": page,
         "sort": sort,
         "sorts": list(SORTS),
@@ -89,7 +122,7 @@ def queue(request, slug: str):
         "kinds": Ticket.Kind.choices,
         "priorities": Ticket.Priority.choices,
         "response_form": ResponseForm(),
-        "rma_form": RmaStepForm() if department.slug == "shipping" else None,
+        "rma_form": rma_form,
         "membership": membership_of(user=request.user, department=department),
         "email_choices": Membership.EmailPreference.choices,
         "now": timezone.now(),
@@ -98,7 +131,12 @@ def queue(request, slug: str):
 
 
 def _item(request, pk: int) -> Notification:
-    return get_object_or_404(notifications_for_user(request.user), pk=pk)
+    """An item the user is about to act on: 404 if they may not read it, 403 if they may read
+    it (they see its ticket) but it is another department's to work."""
+    try:
+        return notification_for_work(user=request.user, notification_id=pk)
+    except Notification.DoesNotExist:
+        raise Http404("No such queue item.") from None
 
 
 def _back(request, item: Notification):
@@ -110,6 +148,15 @@ def _back(request, item: Notification):
     ):
         return HttpResponseRedirect(url)
     return redirect("queue", slug=item.department.slug)
+
+
+def _now_under(item: Notification) -> str:
+    """Where an item went, said after each action: the tab it is listed under now."""
+    return f"it is now under {item.get_status_display()}"
+
+
+def _refused(request, item: Notification, exc: ValidationError) -> None:
+    messages.error(request, f"{item.ticket.reference}: {' '.join(exc.messages)}")
 
 
 @login_required
@@ -126,22 +173,35 @@ def item_show(request, pk: int):
 def item_acknowledge(request, pk: int):
     item = _item(request, pk)
     try:
-        queues.notification_acknowledge(notification=item, user=request.user)
+        item = queues.notification_acknowledge(notification=item, user=request.user)
     except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
+        _refused(request, item, exc)
     else:
-        messages.success(request, f"Took on {item.ticket.reference}.")
+        messages.success(request, f"{item.ticket.reference} taken on: {_now_under(item)}.")
     return _back(request, item)
 
 
 @login_required
 @require_POST
 def items_acknowledge(request, slug: str):
-    department = _department_or_403(request, slug)
-    ids = [positive_int(value) for value in request.POST.getlist("items")]
+    department = _department(request, slug)
+    ids = [i for i in (positive_int(value) for value in request.POST.getlist("items")) if i]
+    if not ids:
+        messages.error(request, "Tick the items to take on first: none was selected.")
+        return redirect("queue", slug=department.slug)
     chosen = notifications_for_user(request.user).filter(department=department, pk__in=ids)
     count = queues.notifications_acknowledge(notifications=chosen, user=request.user)
-    messages.success(request, f"Took on {count} item{'s' if count != 1 else ''}.")
+    items = f"{count} item{'s' if count != 1 else ''}"
+    if count == len(ids):
+        messages.success(request, f"Took on {items}: they are now under Acknowledged.")
+    elif count:
+        messages.warning(
+            request,
+            f"Took on {items} of the {len(ids)} selected: they are now under Acknowledged. "
+            "The others were already taken on.",
+        )
+    else:
+        messages.error(request, "None of the selected items was still new: nothing taken on.")
     return redirect("queue", slug=department.slug)
 
 
@@ -150,20 +210,22 @@ def items_acknowledge(request, slug: str):
 def item_respond(request, pk: int):
     item = _item(request, pk)
     form = ResponseForm(request.POST)
-    if form.is_valid():
-        try:
-            queues.notification_respond(
-                notification=item,
-                user=request.user,
-                body=form.cleaned_data["body"],
-                done=form.cleaned_data["done"],
-            )
-        except ValidationError as exc:
-            messages.error(request, " ".join(exc.messages))
-        else:
-            messages.success(request, f"Response recorded on {item.ticket.reference}.")
+    if not form.is_valid():
+        messages.error(request, f"{item.ticket.reference}: write the response before sending it.")
+        return _back(request, item)
+    try:
+        item = queues.notification_respond(
+            notification=item,
+            user=request.user,
+            body=form.cleaned_data["body"],
+            done=form.cleaned_data["done"],
+        )
+    except ValidationError as exc:
+        _refused(request, item, exc)
     else:
-        messages.error(request, "Write the response before sending it.")
+        messages.success(
+            request, f"Response recorded on {item.ticket.reference}: {_now_under(item)}."
+        )
     return _back(request, item)
 
 
@@ -172,9 +234,11 @@ def item_respond(request, pk: int):
 def item_complete(request, pk: int):
     item = _item(request, pk)
     try:
-        queues.notification_complete(notification=item, user=request.user)
+        item = queues.notification_complete(notification=item, user=request.user)
     except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
+        _refused(request, item, exc)
+    else:
+        messages.success(request, f"{item.ticket.reference} marked done: {_now_under(item)}.")
     return _back(request, item)
 
 
@@ -185,25 +249,29 @@ def item_rma_step(request, pk: int):
     if item.department.slug != "shipping" or item.ticket.kind != Ticket.Kind.RMA:
         raise PermissionDenied("Return steps are recorded from shipping's queue.")
     form = RmaStepForm(request.POST)
-    if form.is_valid():
-        try:
-            rma_advance(ticket=item.ticket, actor=request.user, **form.cleaned_data)
-        except ValidationError as exc:
-            messages.error(request, " ".join(exc.messages))
-        else:
-            messages.success(request, f"{item.ticket.reference}: return step recorded.")
+    if not form.is_valid():
+        messages.error(request, f"{item.ticket.reference}: {form_errors_text(form)}")
+        return _back(request, item)
+    try:
+        ticket = rma_advance(ticket=item.ticket, actor=request.user, **form.cleaned_data)
+    except ValidationError as exc:
+        _refused(request, item, exc)
     else:
-        messages.error(request, "Choose a return step.")
+        messages.success(
+            request,
+            f"{ticket.reference}: return step recorded, the return is now "
+            f"{ticket.get_rma_status_display()}.",
+        )
     return _back(request, item)
 
 
 @login_required
 @require_POST
 def queue_email_preference(request, slug: str):
-    department = _department_or_403(request, slug)
+    department = _department(request, slug)
     membership = membership_of(user=request.user, department=department)
     if membership is None:  # an admin sees every queue without being a member of it
-        raise Http404("You are not a member of this department.")
+        raise PermissionDenied("Only members choose how they hear of new items.")
     try:
         membership_set_email_preference(
             membership=membership, preference=request.POST.get("email_preference", "")
@@ -218,5 +286,25 @@ def queue_email_preference(request, slug: str):
 @login_required
 @require_GET
 def queue_counts(request):
-    """New items per department of the user, for the navigation's live counts."""
-    return JsonResponse({"queues": queue_counts_for_user(request.user)})
+    """New items per department of the user, and those escalated to them, for the
+    navigation's live counts."""
+    counts = queue_counts_for_user(request.user)
+    escalated = sum(q["escalated_count"] for q in counts)
+    return JsonResponse({"queues": counts, "escalated": escalated})
+
+
+@login_required
+@require_GET
+def ticket_who_was_told_page(request, pk: int):
+    """Who was told about a ticket and what became of it: every queue item and follow-up,
+    for whoever can see the ticket (acting on them stays in the queues and follow-ups)."""
+    ticket = get_object_or_404(tickets_brief(), pk=pk)
+    told = ticket_who_was_told(ticket_id=ticket.pk)
+    workable = set(
+        notifications_for_user(request.user)
+        .filter(ticket_id=ticket.pk)
+        .values_list("pk", flat=True)
+    )
+    for item in told["notifications"]:
+        item.workable = item.pk in workable
+    return render(request, "routing/ticket_queues.html", {"ticket": ticket, **told})

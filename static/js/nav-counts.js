@@ -1,5 +1,6 @@
-// The navigation's counts of new queue items (and of those past their response target) refresh
-// every 30 seconds without a reload.
+// The navigation's counts of new queue items (and of those past their response target, and of
+// those escalated to a lead) refresh without a reload, every NAV_COUNTS_REFRESH_SECONDS (the
+// server renders it into data-refresh-seconds).
 "use strict";
 
 (function () {
@@ -8,7 +9,15 @@
   if (!link || !badge) {
     return;
   }
-  const INTERVAL = 30000;
+  const seconds = Number.parseInt(link.dataset.refreshSeconds, 10);
+  const INTERVAL = (Number.isFinite(seconds) && seconds > 0 ? seconds : 30) * 1000;
+
+  function show(id, count) {
+    const element = document.getElementById(id);
+    if (element) {
+      element.textContent = String(count);
+    }
+  }
 
   async function refresh() {
     const response = await fetch(link.dataset.countsUrl, {
@@ -18,21 +27,20 @@
     if (!response.ok) {
       return;
     }
-    const queues = (await response.json()).queues;
-    badge.textContent = String(queues.reduce((sum, q) => sum + q.new_count, 0));
-    const late = document.getElementById("nav-past-target");
-    if (late) {
-      late.textContent = String(queues.reduce((sum, q) => sum + q.overdue_count, 0));
-    }
+    const counts = await response.json();
+    badge.textContent = String(counts.queues.reduce((sum, q) => sum + q.new_count, 0));
+    show("nav-past-target", counts.queues.reduce((sum, q) => sum + q.overdue_count, 0));
+    show("nav-escalated", counts.escalated);
   }
 
   async function loop() {
     try {
       await refresh();
+    } catch (error) {
+      // Offline for a moment, or the server restarting: the next round tries again.
     } finally {
       window.setTimeout(loop, INTERVAL);
     }
   }
   window.setTimeout(loop, INTERVAL);
-  window.switchboardNav = { refresh: refresh }; // lets a test (or a console) refresh at once
 })();

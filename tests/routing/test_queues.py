@@ -285,7 +285,7 @@ class TestFollowUps:
         assert reminder["Subject"] == "1 overdue follow-up"
 
 
-# --- who may see and work what: every role against every queue and task ----------------------
+# --- the pages and the API at work (who may do what: tests/routing/test_permissions.py) -------
 
 
 @pytest.fixture
@@ -317,68 +317,6 @@ def work(people):
     ticket = ticket_create(customer=customer, kind="bug", channel="phone", subject="Crash")
     dispatch_pending()
     return ticket
-
-
-QUEUE_ACCESS = {
-    # role: departments whose queue it sees and works
-    "engineer": {"engineering"},
-    "accountant": {"finance"},
-    "rep": set(),
-    "seller": set(),
-    "other_seller": set(),
-    "sales_lead": set(),
-    "admin": {"engineering", "finance"},
-}
-FOLLOWUP_ACCESS = {"seller": True, "other_seller": False, "sales_lead": True, "admin": True,
-                   "engineer": False, "rep": False}  # fmt: skip
-
-
-@pytest.mark.parametrize("role", list(QUEUE_ACCESS))
-def test_queue_matrix_in_the_api_and_the_pages(role, people, work, client):
-    user = people[role]
-    api = APIClient()
-    api.force_authenticate(user)
-    seen = {n["department"] for n in api.get("/api/v1/notifications/").json()["results"]}
-    assert seen == QUEUE_ACCESS[role]
-    client.force_login(user)
-    for slug in ("engineering", "finance"):
-        allowed = slug in QUEUE_ACCESS[role]
-        page = client.get(f"/queues/{slug}/")
-        assert page.status_code == (200 if allowed else 403)
-        notification = item(work, slug)
-        answer = api.post(f"/api/v1/notifications/{notification.pk}/acknowledge/")
-        assert answer.status_code == (200 if allowed else 404)
-        response = client.post(f"/queue-items/{notification.pk}/respond/", {"body": "Hi"})
-        assert response.status_code == (302 if allowed else 404)
-        answer = api.post(f"/api/v1/notifications/{notification.pk}/complete/")
-        assert answer.status_code == (200 if allowed else 404)
-        notification.refresh_from_db()
-        assert (notification.status == "done") is allowed
-        bulk = api.post(
-            "/api/v1/notifications/acknowledge/", {"ids": [notification.pk]}, format="json"
-        )
-        assert bulk.json() == {"acknowledged": 0}  # done already, or not theirs to see
-    counted = {q["slug"] for q in client.get("/queues/counts/").json()["queues"]}
-    assert counted & {"engineering", "finance"} == QUEUE_ACCESS[role]
-
-
-@pytest.mark.parametrize("role", list(FOLLOWUP_ACCESS))
-def test_followup_matrix_in_the_api_and_the_pages(role, people, work, client):
-    user = people[role]
-    task = FollowUpTask.objects.get()
-    api = APIClient()
-    api.force_authenticate(user)
-    visible = api.get("/api/v1/followups/").json()["count"] == 1
-    assert visible is FOLLOWUP_ACCESS[role]
-    client.force_login(user)
-    page = client.get("/followups/").content.decode()
-    assert (f"followup-{task.pk}" in page) is FOLLOWUP_ACCESS[role]
-    response = api.post(f"/api/v1/followups/{task.pk}/outcome/", {"outcome": "no_answer"})
-    assert response.status_code == (200 if FOLLOWUP_ACCESS[role] else 404)
-    response = client.post(f"/followups/{task.pk}/outcome/", {"outcome": "satisfied"})
-    assert response.status_code == (302 if FOLLOWUP_ACCESS[role] else 404)
-    task.refresh_from_db()
-    assert (task.status == "done") is FOLLOWUP_ACCESS[role]
 
 
 def test_api_actions_and_errors(people, work):
@@ -667,3 +605,229 @@ def test_queue_actions_never_redirect_off_site(people, work, client, next_url):
     response = client.post(f"/queue-items/{item(work).pk}/acknowledge/", {"next": next_url})
     assert response.status_code == 302
     assert response["Location"] == "/queues/engineering/"
+
+
+# --- what the pages say: levels, labels, where an item went -----------------------------------
+
+
+def said(response) -> list[tuple[str, str]]:
+    """The messages a response left for the next page, as (level, text); they are then shown,
+    so the next call sees only the next response's."""
+    from django.contrib.messages import get_messages
+
+    messages = [(m.level_tag, str(m)) for m in get_messages(response.wsgi_request)]
+    response.client.get(response["Location"])
+    return messages
+
+
+def test_every_queue_action_says_what_it_did_and_refusals_are_errors(people, work, client):
+    client.force_login(people["engineer"])
+    notification = item(work)
+    ref = work.reference
+    response = client.post(f"/queue-items/{notification.pk}/respond/", {"body": "  "})
+    assert said(response) == [("error", f"{ref}: write the response before sending it.")]
+    response = client.post("/queues/engineering/acknowledge/", {})
+    assert said(response) == [("error", "Tick the items to take on first: none was selected.")]
+    response = client.post(f"/queue-items/{notification.pk}/acknowledge/")
+    assert said(response) == [("success", f"{ref} taken on: it is now under Acknowledged.")]
+    response = client.post(f"/queue-items/{notification.pk}/respond/", {"body": "Looking"})
+    assert said(response) == [
+        ("success", f"Response recorded on {ref}: it is now under Acknowledged.")
+    ]
+    response = client.post(f"/queue-items/{notification.pk}/complete/")
+    assert said(response) == [("success", f"{ref} marked done: it is now under Done.")]
+    # Someone else's item: the refusal is an error, and it names the ticket.
+    finance = item(work, "finance")
+    notification_acknowledge(notification=finance, user=people["accountant"])
+    client.force_login(people["admin"])
+    response = client.post("/queues/finance/acknowledge/", {"items": [finance.pk]})
+    page = client.get(response["Location"]).content.decode()
+    assert (
+        '<p class="message message-error" role="alert"><span class="message-level">Error:</span> '
+        "None of the selected items was still new: nothing taken on.</p>"
+    ) in page
+
+
+def test_bulk_take_on_says_how_many_and_where_they_went(people, work, client, customer):
+    ticket_create(customer=customer, kind="bug", channel="web", subject="Second")
+    dispatch_pending()
+    client.force_login(people["engineer"])
+    ids = list(
+        Notification.objects.filter(department__slug="engineering").values_list("pk", flat=True)
+    )
+    notification_acknowledge(notification=Notification.objects.get(pk=ids[0]), user=people["admin"])
+    response = client.post("/queues/engineering/acknowledge/", {"items": ids})
+    assert said(response) == [
+        (
+            "warning",
+            "Took on 1 item of the 2 selected: they are now under Acknowledged. "
+            "The others were already taken on.",
+        )
+    ]
+
+
+def test_queue_filter_errors_name_fields_by_their_labels(people, work, client):
+    client.force_login(people["engineer"])
+    html = client.get("/queues/engineering/", {"older_than_hours": "x"}).content.decode()
+    assert "Older than (hours): Enter a number." in html
+    assert "older_than_hours:" not in html
+
+
+def test_shipping_return_steps_default_forward_and_say_what_is_wrong(client, customer):
+    shipper = member("sam", "shipping")
+    rule_create(
+        name="Returns to shipping",
+        trigger="ticket.created",
+        conditions={"all": [{"field": "kind", "operator": "is", "value": "rma"}]},
+        actions=[{"type": "notify_department", "department": "shipping"}],
+    )
+    rma = ticket_create(customer=customer, kind="rma", channel="web", subject="Cracked")
+    dispatch_pending()
+    notification = item(rma, "shipping")
+    client.force_login(shipper)
+    for step in ("authorised", "awaiting_return", "received"):
+        rma_advance(ticket=rma, status=step, actor=shipper)
+    html = client.get("/queues/shipping/").content.decode()
+    # After "Received" the picker offers the next step, and the steps behind are not choosable.
+    assert '<option value="inspected" selected>Inspected</option>' in html
+    assert '<option value="authorised" disabled>Authorised</option>' in html
+    assert 'name="carrier" maxlength="40"' in html
+    url = f"/queue-items/{notification.pk}/return-step/"
+    response = client.post(url, {"status": "authorised"})
+    assert said(response) == [
+        ("error", f"{rma.reference}: The return is already Received: steps go forward.")
+    ]
+    response = client.post(url, {"status": "inspected", "carrier": "X" * 41})
+    assert said(response) == [
+        ("error", f"{rma.reference}: Carrier: at most 40 characters (this has 41).")
+    ]
+    response = client.post(url, {"status": "inspected", "carrier": "DHL"})
+    assert said(response) == [
+        ("success", f"{rma.reference}: return step recorded, the return is now Inspected.")
+    ]
+
+
+def test_an_item_shows_its_tickets_status_and_marks_it_resolved(
+    people, work, client, rep, django_assert_max_num_queries
+):
+    client.force_login(people["engineer"])
+    html = client.get("/queues/engineering/").content.decode()
+    assert '<span class="ticket-status">Ticket new</span>' in html
+    assert "ticket-done" not in html
+    with django_assert_max_num_queries(30) as before:
+        client.get("/queues/engineering/")
+    ticket_update(ticket=work, actor=rep, status="resolved", root_cause="other", resolution="ok")
+    with django_assert_max_num_queries(len(before.captured_queries)):
+        html = client.get("/queues/engineering/").content.decode()
+    assert '<span class="badge ticket-done ticket-status">Ticket resolved</span>' in html
+    assert "The rep has resolved this ticket" in html
+
+
+def test_an_unknown_queue_is_a_404_page_and_anothers_a_403_page(people, work, client):
+    client.force_login(people["engineer"])
+    missing = client.get("/queues/nope/")
+    assert missing.status_code == 404
+    assert "Page not found" in missing.content.decode()
+    theirs = client.get("/queues/finance/")
+    assert theirs.status_code == 403
+    assert "<h1>Not allowed</h1>" in theirs.content.decode()
+    for url in ("/queues/nope/acknowledge/", "/queues/nope/email/"):
+        assert client.post(url, {}).status_code == 404
+    refused = client.post("/queues/finance/acknowledge/", {"items": [item(work, "finance").pk]})
+    assert refused.status_code == 403
+    assert "<h1>Not allowed</h1>" in refused.content.decode()
+    refused = client.post(f"/queue-items/{item(work, 'finance').pk}/complete/")
+    assert refused.status_code == 403
+    assert "<h1>Not allowed</h1>" in refused.content.decode()
+
+
+def test_escalations_reach_the_lead_in_the_application(people, work, client):
+    lead = member("lea", "engineering", lead=True)
+    notification = item(work)
+    queues_escalate(now=notification.due_at + timedelta(minutes=1))
+    client.force_login(lead)
+    page = client.get("/queues/engineering/")
+    assert ("escalated", "Escalated", 1) in page.context["tabs"]
+    page = client.get("/queues/engineering/", {"status": "escalated"})
+    assert [i.pk for i in page.context["page"]] == [notification.pk]
+    assert "Escalated to you" in page.content.decode()
+    assert 'id="nav-escalated" aria-label="escalated to you">1<' in page.content.decode()
+    assert client.get("/queues/counts/").json()["escalated"] == 1
+    # A member sees no such tab nor count; the admins get finance's, which has no lead.
+    client.force_login(people["engineer"])
+    page = client.get("/queues/engineering/", {"status": "escalated"})
+    assert page.context["tab"] == "new"
+    assert "escalated" not in [tab for tab, _, _ in page.context["tabs"]]
+    assert client.get("/queues/counts/").json()["escalated"] == 0
+    client.force_login(people["admin"])
+    assert client.get("/queues/counts/").json()["escalated"] == 1
+    # Taken on, it is no longer waiting: off the tab and the count.
+    notification_acknowledge(notification=notification, user=people["engineer"])
+    client.force_login(lead)
+    assert client.get("/queues/counts/").json()["escalated"] == 0
+    assert 'id="nav-escalated"' not in client.get("/queues/engineering/").content.decode()
+
+
+# --- the follow-up board: errors keep what was typed --------------------------------------------
+
+
+def test_a_refused_outcome_keeps_the_input_and_shows_the_error_by_its_field(
+    client, followup, salesperson
+):
+    client.force_login(salesperson)
+    ref = followup.ticket.reference
+    response = client.post(
+        "/followups/",
+        {"task": followup.pk, "outcome": "upsell", "notes": "Wants seats", "upsell_value": "-5"},
+    )
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert (
+        f"{ref}: not recorded. Estimated value: Ensure this value is greater than or equal to 0."
+    ) in html
+    assert 'class="message message-error" role="alert"' in html
+    assert 'value="upsell" required checked' in html
+    assert ">Wants seats</textarea>" in html
+    assert 'name="upsell_value" value="-5" aria-invalid="true"' in html
+    assert f'<ul class="errorlist" id="value-errors-{followup.pk}">' in html
+    # What the service refuses lands by its field too.
+    response = client.post(
+        "/followups/", {"task": followup.pk, "outcome": "not_satisfied", "notes": " "}
+    )
+    html = response.content.decode()
+    assert f"{ref}: not recorded. Notes: Say why the customer is not satisfied." in html
+    assert f'<ul class="errorlist" id="notes-errors-{followup.pk}">' in html
+    assert 'value="not_satisfied" required checked' in html
+    followup.refresh_from_db()
+    assert followup.status == "open"
+
+
+def test_the_outcome_address_answers_a_get_with_the_board(client, followup, salesperson):
+    client.force_login(salesperson)
+    response = client.get(f"/followups/{followup.pk}/outcome/")
+    assert response.status_code == 302
+    assert response["Location"] == f"/followups/#followup-{followup.pk}"
+
+
+def test_a_recorded_outcome_says_where_the_task_went(client, followup, salesperson):
+    client.force_login(salesperson)
+    response = client.post("/followups/", {"task": followup.pk, "outcome": "satisfied"})
+    assert response.status_code == 302
+    assert said(response) == [
+        (
+            "success",
+            f"Outcome recorded on {followup.ticket.reference} (Reached and satisfied): "
+            "it is now under Recently closed.",
+        )
+    ]
+
+
+def test_the_board_shows_a_contract_not_started(client, followup, salesperson):
+    customer = followup.customer
+    customer.contract_starts_on = timezone.localdate() + timedelta(days=10)
+    customer.contract_ends_on = timezone.localdate() + timedelta(days=375)
+    customer.save()
+    client.force_login(salesperson)
+    html = client.get("/followups/").content.decode()
+    starts = customer.contract_starts_on.isoformat()
+    assert f"<strong>Contract not started:</strong> starts {starts}" in html
