@@ -119,3 +119,32 @@ class TestQueues:
         other = api.get("/api/v1/followups/", {"salesperson": salesperson.pk}).json()
         assert other["count"] == 0
         assert api.get("/api/v1/followups/", {"status": "done"}).json()["count"] == 0
+
+
+def test_a_rep_reads_who_was_told_about_a_ticket_as_the_readme_shows(
+    api, starter_rules, rep, django_assert_num_queries
+):
+    """The README's walkthrough as a rep ends with GET /api/v1/notifications/?ticket=<id>."""
+    from routing.models import Notification
+    from routing.queues import notification_acknowledge
+    from tests.factories import UserFactory
+
+    customer = CustomerFactory(pay_for_bug=True)
+    bug = ticket_create(customer=customer, kind="bug", channel="phone", subject="Bug")
+    dispatch_pending()
+    engineer = UserFactory(username="erin", first_name="Erin", last_name="Engineer")
+    engineering = Notification.objects.get(ticket=bug, department__slug="engineering")
+    notification_acknowledge(notification=engineering, user=engineer)
+    with django_assert_num_queries(3):  # session-less API: count, page, nothing per row
+        body = api.get("/api/v1/notifications/", {"ticket": bug.pk}).json()
+    told = {n["department"]: n for n in body["results"]}
+    assert set(told) == {"engineering", "finance"}
+    assert told["engineering"]["status"] == "acknowledged"
+    assert told["engineering"]["acted_by_name"] == "Erin Engineer"
+    assert told["engineering"]["ticket_status"] == "new"
+    assert told["finance"]["rule_name"]
+    # Without ?ticket= the list stays the rep's own queues (support): none of these.
+    assert api.get("/api/v1/notifications/").json()["count"] == 0
+    # Reading an item is not working it.
+    answer = api.post(f"/api/v1/notifications/{engineering.pk}/complete/")
+    assert answer.status_code == 403

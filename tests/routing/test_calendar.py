@@ -75,3 +75,73 @@ def test_adding_working_hours_across_a_daylight_saving_change(settings):
     start = datetime(2026, 3, 28, 12, 0, tzinfo=UTC)
     assert add_working_hours(start, 24) == datetime(2026, 3, 29, 12, 0, tzinfo=UTC)
     assert add_working_hours(start, 48) == datetime(2026, 3, 30, 12, 0, tzinfo=UTC)
+
+
+# --- a follow-up "in N working days", with the clock fixed where calendar days would differ ----
+
+
+@pytest.fixture
+def thursday_before_a_long_weekend(settings, monkeypatch):
+    """The clock stopped on Thursday 26 November 2026, 10:00 UTC; Friday 27 is a holiday."""
+    from datetime import UTC, datetime
+
+    from django.utils import timezone
+
+    settings.TIME_ZONE = "UTC"
+    settings.HOLIDAYS = [date(2026, 11, 27)]
+    now = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
+    monkeypatch.setattr(timezone, "now", lambda: now)
+    return now
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("days", "due"),
+    [
+        (0, date(2026, 11, 26)),  # today
+        (1, date(2026, 11, 30)),  # not Friday (a holiday) nor the weekend: Monday
+        (2, date(2026, 12, 1)),  # calendar days would say Saturday
+        (5, date(2026, 12, 4)),
+    ],
+)
+def test_a_follow_up_in_n_working_days_skips_the_holiday_and_the_weekend(
+    thursday_before_a_long_weekend, customer, days, due
+):
+    from routing.models import FollowUpTask
+    from routing.services import rule_create
+    from tests.conftest import dispatch_pending
+    from tickets.services import ticket_create
+
+    rule_create(
+        name="Follow up",
+        trigger="ticket.created",
+        conditions={},
+        actions=[{"type": "create_followup", "due_in_working_days": days}],
+    )
+    ticket_create(customer=customer, kind="bug", channel="phone", subject="Crash")
+    dispatch_pending()
+    assert FollowUpTask.objects.get().due_on == due
+
+
+@pytest.mark.django_db
+def test_no_answer_tries_again_on_the_next_working_day(
+    thursday_before_a_long_weekend, customer, salesperson
+):
+    from routing.followups import followup_record_outcome
+    from routing.models import FollowUpTask
+    from routing.services import rule_create
+    from tests.conftest import dispatch_pending
+    from tickets.services import ticket_create
+
+    rule_create(
+        name="Follow up",
+        trigger="ticket.created",
+        conditions={},
+        actions=[{"type": "create_followup", "due_in_working_days": 0}],
+    )
+    ticket_create(customer=customer, kind="bug", channel="phone", subject="Crash")
+    dispatch_pending()
+    task = followup_record_outcome(
+        task=FollowUpTask.objects.get(), user=salesperson, outcome="no_answer"
+    )
+    assert task.due_on == date(2026, 11, 30)  # Monday: Friday is a holiday
