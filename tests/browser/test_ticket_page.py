@@ -79,6 +79,65 @@ def test_an_entry_committed_out_of_id_order_still_appears_in_its_place(page, rep
     assert len(shown) == 26
 
 
+def test_the_timeline_reads_in_words_and_updates_live(page, rep, customer, starter_rules):
+    """Department and follow-up entries arrive while the rep watches, in words."""
+    from routing.followups import followup_record_outcome
+    from routing.models import FollowUpTask, Notification
+    from routing.queues import notification_acknowledge, notification_respond
+    from tests.conftest import dispatch_pending
+
+    ticket = ticket_create(
+        customer=customer,
+        kind="rma",
+        channel="phone",
+        subject="Cracked case",
+        rma_serial_number="SN-77",
+        rma_order_number="SO-1234",
+        rma_reason="Arrived cracked",
+    )
+    dispatch_pending()
+    log_in(page, "rep", PASSWORD)
+    page.goto(f"/tickets/{ticket.pk}/")
+    timeline = page.locator("#timeline")
+
+    item = Notification.objects.get(ticket=ticket)
+    notification_acknowledge(notification=item, user=rep)
+    notification_respond(notification=item, user=rep, body="Return label emailed")
+    rma_advance(ticket=ticket, status="authorised", actor=rep)
+    rma_advance(
+        ticket=ticket, status="awaiting_return", actor=rep, carrier="UPS", tracking_number="1Z9"
+    )
+    ticket_update(
+        ticket=ticket,
+        actor=rep,
+        status="resolved",
+        root_cause="shipping_damage",
+        resolution="Replaced the unit",
+    )
+    task = FollowUpTask.objects.create(
+        ticket=ticket,
+        customer=customer,
+        salesperson=customer.salesperson,
+        due_on=ticket.created_at.date(),
+        event=ticket.events.last(),
+    )
+    followup_record_outcome(task=task, user=customer.salesperson, outcome="satisfied")
+
+    expect(timeline).to_contain_text("Reached and satisfied", timeout=5000)
+    for words in (
+        "Shipping took it on.",
+        "Queue status: New → Acknowledged",
+        "Department: Shipping",
+        "Return status: Authorised → Awaiting return; Tracking number: UPS 1Z9",
+        "Status: New → Resolved; Root cause: — → Shipping damage",
+    ):
+        expect(timeline).to_contain_text(words)
+    for code in ("queue item", "follow-up:", "shipping_damage", "awaiting_return", "— → —"):
+        expect(timeline).not_to_contain_text(code)
+    expect(timeline.get_by_text("Replaced the unit")).to_have_count(1)
+    screenshot(page, "ticket-page-timeline")
+
+
 def test_the_ticket_page_fits_a_phone(page, rep, customer):
     """At 390 px nothing sticks out sideways: long words, references and tracking numbers wrap."""
     ticket = ticket_create(
