@@ -170,3 +170,16 @@ def test_the_ticket_page_fits_a_phone(page, rep, customer):
         "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
     )
     assert overflow <= 0, f"the page scrolls sideways by {overflow}px at 390px"
+
+
+def test_the_ticket_list_says_why_it_lists_nothing(page, rep, ticket):
+    log_in(page, "rep", PASSWORD)
+    page.goto("/tickets/")
+    page.get_by_label("Created from").fill("2026-03-10")
+    page.get_by_label("Created to").fill("2026-03-01")
+    page.get_by_role("button", name="Filter").click()
+    expect(page.get_by_role("alert")).to_contain_text(
+        "Created to: This is before “Created from”, so nothing could match."
+    )
+    expect(page.get_by_text("No tickets match.")).to_be_visible()
+    screenshot(page, "ticket-list-refused-period")

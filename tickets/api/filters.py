@@ -26,7 +26,9 @@ class TicketFilter(django_filters.FilterSet):
     """Filters shared by the API and the ticket list page, so a page's URL is an API query too."""
 
     q = django_filters.CharFilter(
-        method="search", label="Search", help_text="Words, or a reference such as T-1042."
+        method="search",
+        label="Search",
+        help_text="Words, an RMA, serial, order or tracking number, or a reference such as T-1042.",
     )
     product = django_filters.CharFilter(lookup_expr="icontains")
     customer_name = django_filters.CharFilter(

@@ -35,7 +35,9 @@ def ticket_list(request, view: str = "all"):
     if view == "mine":
         tickets = tickets.filter(assignee=request.user)
     filters = TicketFilter(params, queryset=tickets, request=request)
-    results = filters.qs
+    # A refused filter lists nothing, as the API answers 400: a list that quietly ignored it
+    # would look like an answer to the question asked.
+    results = filters.qs.none() if filters.errors else filters.qs
     sort = request.GET.get("sort", "")
     if sort in SORTS:
         if sort == "priority":
