@@ -41,15 +41,8 @@ def browser():
         browser.close()
 
 
-@pytest.fixture
-def page(browser, settings, live_server):
-    # The live server speaks plain HTTP, so cookies cannot be limited to HTTPS here.
-    settings.SESSION_COOKIE_SECURE = False
-    settings.CSRF_COOKIE_SECURE = False
-    context = browser.new_context(base_url=live_server.url)
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    errors = []
+def watch_for_errors(page, errors: list[str]) -> None:
+    """Record in ``errors`` every JavaScript error and console error the page meets."""
     page.on("pageerror", lambda exc: errors.append(str(exc)))
 
     def on_console(msg):
@@ -60,9 +53,42 @@ def page(browser, settings, live_server):
             errors.append(f"console: {msg.text} at {msg.location.get('url')}")
 
     page.on("console", on_console)
+
+
+@pytest.fixture
+def page(browser, settings, live_server):
+    # The live server speaks plain HTTP, so cookies cannot be limited to HTTPS here.
+    settings.SESSION_COOKIE_SECURE = False
+    settings.CSRF_COOKIE_SECURE = False
+    context = browser.new_context(base_url=live_server.url)
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    errors = []
+    watch_for_errors(page, errors)
     yield page
     context.close()
     assert not errors, f"JavaScript errors on the page: {errors}"
+
+
+@pytest.fixture
+def new_page(browser, settings, live_server):
+    """Open a page in a browser context of its own (one per user), watched for errors."""
+    settings.SESSION_COOKIE_SECURE = False
+    settings.CSRF_COOKIE_SECURE = False
+    contexts, errors = [], []
+
+    def open_page():
+        context = browser.new_context(base_url=live_server.url)
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        page = context.new_page()
+        watch_for_errors(page, errors)
+        return page
+
+    yield open_page
+    for context in contexts:
+        context.close()
+    assert not errors, f"JavaScript errors on the pages: {errors}"
 
 
 def screenshot(page, name: str) -> None:
