@@ -15,6 +15,7 @@ from tickets.services import note_add, ticket_create, ticket_update
 pytestmark = [pytest.mark.django_db(transaction=True)]
 
 PASSWORD = "pw-for-tests-only"
+SIDEWAYS = "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
 
 
 @pytest.fixture
@@ -166,9 +167,7 @@ def test_the_ticket_page_fits_a_phone(page, rep, customer):
     expect(page.locator(".rma-tracking")).to_have_text("UPS 1Z999AA10123456784")
     screenshot(page, "ticket-page-return")
     page.set_viewport_size({"width": 390, "height": 800})
-    overflow = page.evaluate(
-        "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
-    )
+    overflow = page.evaluate(SIDEWAYS)
     assert overflow <= 0, f"the page scrolls sideways by {overflow}px at 390px"
 
 
@@ -183,3 +182,5 @@ def test_the_ticket_list_says_why_it_lists_nothing(page, rep, ticket):
     )
     expect(page.get_by_text("No tickets match.")).to_be_visible()
     screenshot(page, "ticket-list-refused-period")
+    page.set_viewport_size({"width": 390, "height": 800})
+    assert page.evaluate(SIDEWAYS) <= 0, "the list scrolls sideways at 390px"
