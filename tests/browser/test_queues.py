@@ -40,15 +40,17 @@ def test_engineer_works_a_routed_bug_and_the_rep_sees_the_answer(browser, live_s
     rep_page.goto(f"/tickets/{ticket.pk}/")
     rep_page.evaluate("window.stillHere = true")
 
+    settings.NAV_COUNTS_REFRESH_SECONDS = 1
     engineer = browser.new_context(base_url=live_server.url).new_page()
     log_in(engineer, "erin", PASSWORD)
     expect(engineer.locator("#nav-new-items")).to_have_text("1")
-    # Another bug is logged meanwhile: the count refreshes in place, without a reload.
+    assert engineer.locator("#nav-queues").get_attribute("data-refresh-seconds") == "1"
+    # Another bug is logged meanwhile: the page's own timer refreshes the count in place,
+    # without a reload and without anyone calling anything.
     engineer.evaluate("window.stillHere = true")
     ticket_create(customer=customer, kind="bug", channel="web", subject="Second bug")
     dispatch_pending()
-    engineer.evaluate("window.switchboardNav.refresh()")
-    expect(engineer.locator("#nav-new-items")).to_have_text("2")
+    expect(engineer.locator("#nav-new-items")).to_have_text("2", timeout=5_000)
     assert engineer.evaluate("window.stillHere") is True
     engineer.get_by_role("link", name="Queues").click()
     engineer.wait_for_url("**/queues/engineering/")
@@ -57,7 +59,9 @@ def test_engineer_works_a_routed_bug_and_the_rep_sees_the_answer(browser, live_s
     expect(row).to_contain_text("Export crashes")
     expect(row).to_contain_text("Bugs go to engineering")
     row.get_by_role("button", name="Take it on").click()
-    engineer.wait_for_load_state("load")
+    expect(engineer.locator(".message-success")).to_have_text(
+        f"Done: {ticket.reference} taken on: it is now under Acknowledged."
+    )
     engineer.get_by_role("link", name="Acknowledged").click()
     row = engineer.locator(".queue-item").first
     expect(row).to_contain_text("Taken on by Erin Engineer")
@@ -112,3 +116,135 @@ def test_salesperson_records_an_upsell(browser, live_server, settings):
     page.goto(f"/tickets/{ticket.pk}/")
     expect(page.locator("#timeline")).to_contain_text("Wants the analytics add-on")
     expect(page.locator("#timeline")).to_contain_text("Estimated value: 4800.00")
+
+
+def _resolved_bug_with_a_follow_up(seller, rep, subject="Slow export"):
+    customer = CustomerFactory(name="Birch", salesperson=seller)
+    rule_create(
+        name="Follow up resolved bugs",
+        trigger="ticket.status_changed",
+        conditions={"all": [{"field": "status", "operator": "changed_to", "value": "resolved"}]},
+        actions=[{"type": "create_followup", "due_in_working_days": 0, "reason": "Satisfied?"}],
+    )
+    ticket = ticket_create(customer=customer, kind="bug", channel="phone", subject=subject)
+    ticket_update(
+        ticket=ticket, actor=rep, status="resolved", root_cause="usability", resolution="Tuned"
+    )
+    dispatch_pending()
+    return ticket, FollowUpTask.objects.get(ticket=ticket)
+
+
+def test_a_refused_outcome_keeps_what_the_salesperson_chose(page):
+    from tests.browser.conftest import screenshot
+
+    seller = member("sally", "sales")
+    rep = member("rita", "support")
+    ticket, task = _resolved_bug_with_a_follow_up(seller, rep)
+    log_in(page, "sally", PASSWORD)
+    page.goto("/followups/")
+    card = page.locator(f"#followup-{task.pk}")
+    card.get_by_label("Reached and not satisfied").check()
+    card.get_by_label("If not satisfied").select_option("new_ticket")
+    card.get_by_label("Try again on (no answer)").fill("2099-01-02")
+    card.get_by_role("button", name="Record outcome").click()  # no reason given
+    error = page.locator(".message-error")
+    expect(error).to_contain_text(f"{ticket.reference}: not recorded. Notes: Say why")
+    assert page.url.endswith(f"/followups/#followup-{task.pk}")
+    card = page.locator(f"#followup-{task.pk}")
+    expect(card.get_by_label("Reached and not satisfied")).to_be_checked()
+    expect(card.get_by_label("If not satisfied")).to_have_value("new_ticket")
+    expect(card.get_by_label("Try again on (no answer)")).to_have_value("2099-01-02")
+    notes = card.get_by_label("Notes (the reason, or the opportunity)")
+    expect(notes).to_have_attribute("aria-invalid", "true")
+    expect(card.locator(f"#notes-errors-{task.pk}")).to_have_text(
+        "Say why the customer is not satisfied."
+    )
+    screenshot(page, "followups-refused-outcome")
+    notes.fill("Export still slow on big files")
+    card.get_by_role("button", name="Record outcome").click()
+    expect(page.locator(".message-success")).to_contain_text(
+        f"Outcome recorded on {ticket.reference} (Reached and not satisfied)"
+    )
+    task.refresh_from_db()
+    assert task.outcome == "not_satisfied"
+
+
+def test_shipping_records_return_steps_forward_from_the_picker(page):
+    from tests.browser.conftest import screenshot
+
+    member("sam", "shipping")
+    customer = CustomerFactory(name="Cedar")
+    rule_create(
+        name="Returns to shipping",
+        trigger="ticket.created",
+        conditions={"all": [{"field": "kind", "operator": "is", "value": "rma"}]},
+        actions=[{"type": "notify_department", "department": "shipping"}],
+    )
+    rma = ticket_create(customer=customer, kind="rma", channel="web", subject="Cracked case")
+    dispatch_pending()
+    item = Notification.objects.get(ticket=rma)
+    log_in(page, "sam", PASSWORD)
+    page.goto("/queues/shipping/")
+    row = page.locator(f"#item-{item.pk}")
+    picker = row.get_by_label("Return step")
+    for step, label, following in [
+        ("authorised", "Authorised", "awaiting_return"),
+        ("awaiting_return", "Awaiting return", "received"),
+        ("received", "Received", "inspected"),
+    ]:
+        expect(picker).to_have_value(step)
+        row.get_by_role("button", name="Record step").click()
+        expect(page.locator(".message-success")).to_contain_text(f"the return is now {label}")
+        page.goto("/queues/shipping/?status=new")
+        row = page.locator(f"#item-{item.pk}")
+        picker = row.get_by_label("Return step")
+        expect(picker).to_have_value(following)
+    expect(row.locator('option[value="received"]')).to_be_disabled()
+    expect(row.get_by_label("Carrier")).to_have_attribute("maxlength", "40")
+    screenshot(page, "queue-shipping-return-steps")
+
+
+def test_a_lead_sees_escalations_and_ticket_status_and_a_rep_who_was_told(page, starter_rules):
+    from datetime import timedelta
+
+    from routing.queues import queues_escalate
+    from tests.browser.conftest import screenshot
+
+    rep = member("rita", "support")
+    lead = member("lea", "engineering", first_name="Lea", last_name="Lead")
+    Membership.objects.filter(user=lead).update(is_lead=True)
+    customer = CustomerFactory(name="Acme")
+    late = ticket_create(customer=customer, kind="bug", channel="phone", subject="Login fails")
+    fixed = ticket_create(customer=customer, kind="bug", channel="web", subject="Typo in export")
+    dispatch_pending()
+    ticket_update(
+        ticket=fixed, actor=rep, status="resolved", root_cause="usability", resolution="Fixed"
+    )
+    dispatch_pending()
+    waiting = Notification.objects.get(ticket=late, department__slug="engineering")
+    Notification.objects.filter(ticket=fixed).update(due_at=waiting.due_at + timedelta(days=9))
+    queues_escalate(now=waiting.due_at + timedelta(minutes=1))
+
+    log_in(page, "lea", PASSWORD)
+    expect(page.locator("#nav-escalated")).to_have_text("1")
+    page.goto("/queues/engineering/")
+    resolved = page.locator(f"#item-{Notification.objects.get(ticket=fixed).pk}")
+    expect(resolved.locator(".ticket-done")).to_have_text("Ticket resolved")
+    screenshot(page, "queue-engineering-lead")
+    page.locator(".tabs").get_by_role("link", name="Escalated").click()
+    expect(page.locator(".queue-item")).to_have_count(1)
+    expect(page.locator(f"#item-{waiting.pk}")).to_contain_text("Login fails")
+    screenshot(page, "queue-engineering-escalated")
+    page.locator(f"#item-{waiting.pk}").get_by_role("button", name="Take it on").click()
+    expect(page.locator(".message-success")).to_contain_text("it is now under Acknowledged")
+    expect(page.locator("#nav-escalated")).to_have_count(0)
+
+    page.context.clear_cookies()
+    log_in(page, "rita", PASSWORD)
+    page.goto(f"/tickets/{late.pk}/")
+    page.get_by_role("link", name="Who was told, and what became of it").click()
+    told = page.locator(f"#told-{waiting.pk}")
+    expect(told).to_contain_text("Engineering")
+    expect(told).to_contain_text("Acknowledged")
+    expect(told).to_contain_text("Lea Lead")
+    screenshot(page, "ticket-who-was-told")
