@@ -10,7 +10,14 @@ from django.utils import timezone
 from accounts.models import Department, Membership
 from accounts.selectors import StandingBook, contract_state, user_is_admin
 from routing.engine.conditions import explain_conditions
-from routing.models import FollowUpTask, Notification, Rule, RuleMatch, RuleVersion
+from routing.models import (
+    FollowUpTask,
+    Notification,
+    Rule,
+    RuleAuditEntry,
+    RuleMatch,
+    RuleVersion,
+)
 from routing.models.rules import VERSIONED_FIELDS
 from tickets.models import TicketEvent
 from tickets.selectors import timeline_entries_for
@@ -270,6 +277,12 @@ def queue_counts() -> list[dict]:
 
 def rule_versions(*, rule_id: int) -> QuerySet[RuleVersion]:
     return RuleVersion.objects.filter(rule_id=rule_id).select_related("author")
+
+
+def rule_audit_entries(*, rule_id: int | None = None) -> QuerySet[RuleAuditEntry]:
+    """What was done to the rules (or one rule) besides editing them, newest first."""
+    entries = RuleAuditEntry.objects.select_related("rule", "author")
+    return entries.filter(rule_id=rule_id) if rule_id is not None else entries
 
 
 def version_diff(*, rule_id: int, before: int, after: int) -> list[dict]:

@@ -16,6 +16,12 @@
   if (layout && window.location.pathname !== layout.dataset.pageUrl) {
     window.history.replaceState(null, "", layout.dataset.pageUrl + window.location.hash);
   }
+  // And take the rep to what the refused form marks (the forms sit below the timeline on a
+  // phone).
+  const invalid = document.querySelector("form [aria-invalid=true]");
+  if (invalid) {
+    invalid.focus();
+  }
 
   // Entries may commit out of id order (two writers at once), so each poll asks again for the
   // last twenty entries' span and adds only those not shown yet, each in its place.

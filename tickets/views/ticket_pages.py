@@ -47,6 +47,9 @@ def _ticket_or_404(pk: int) -> Ticket:
 
 
 def _page(request, ticket: Ticket, *, status: int = 200, **forms):
+    if status == 400:
+        # Said at the top too: on a phone the refused form is far below where the page opens.
+        messages.error(request, f"{ticket.reference} was not changed: see what the form marks.")
     timeline = list(timeline_for(ticket=ticket))
     context = {
         "ticket": ticket,
