@@ -1,12 +1,23 @@
 """HTML pages of routing: the rule list and editor (admins only), and why a ticket was routed."""
 
+from datetime import timedelta
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 
 from routing.api.serializers import RuleSerializer
 from routing.engine.language import language_description
-from routing.selectors import rule_versions, rules_list, ticket_routing_explanation
+from routing.models import RuleAuditEntry
+from routing.preview import MAX_TICKETS
+from routing.selectors import (
+    rule_audit_entries,
+    rule_versions,
+    rules_list,
+    ticket_routing_explanation,
+)
 from tickets.selectors import tickets_brief
 
 
@@ -15,10 +26,33 @@ def _require_admin(request) -> None:
         raise PermissionDenied("Only admins edit routing rules.")
 
 
+AUDIT_SHOWN = 20
+
+
 @login_required
 def rule_list(request):
     _require_admin(request)
-    return render(request, "routing/rule_list.html", {"rules": rules_list()})
+    if "imported" in request.GET:
+        return _after_import(request)
+    context = {"rules": rules_list(), "audit": rule_audit_entries()[:AUDIT_SHOWN]}
+    return render(request, "routing/rule_list.html", context)
+
+
+def _after_import(request):
+    """The import reloads the list to show the new rules; the outcome comes along as a message
+    (from the audit trail, so the address cannot make one up) and survives the reload."""
+    entry = (
+        rule_audit_entries()
+        .filter(
+            action=RuleAuditEntry.Action.IMPORTED,
+            author=request.user,
+            created_at__gte=timezone.now() - timedelta(minutes=10),
+        )
+        .first()
+    )
+    if entry is not None:
+        messages.success(request, f"Rule set imported: {entry.detail}.")
+    return redirect("rules-page")
 
 
 @login_required
@@ -30,8 +64,11 @@ def rule_editor(request, pk: int | None = None):
         "editor_data": {
             "language": language_description(),
             "rule": RuleSerializer(rule).data if rule else None,
+            "preview_max": MAX_TICKETS,
         },
+        "preview_max": MAX_TICKETS,
         "versions": rule_versions(rule_id=rule.pk) if rule else [],
+        "audit": rule_audit_entries(rule_id=rule.pk)[:AUDIT_SHOWN] if rule else [],
     }
     return render(request, "routing/rule_editor.html", context)
 

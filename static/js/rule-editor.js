@@ -15,6 +15,7 @@
   const form = document.getElementById("rule-form");
   const status = document.getElementById("form-status");
   let rowCounter = 0;
+  let dirty = false; // unsaved changes: leaving the page asks first
 
   // --- small DOM helpers ---------------------------------------------------------------------
 
@@ -51,8 +52,14 @@
     }
     if (type === "department") return language.departments.map((d) => [d.slug, d.name]);
     if (type === "webhook") return language.webhooks.map((w) => [w, w]);
-    if (field && field.choices && field.choices.length) return field.choices.map((c) => [c, c]);
+    if (field && field.choices && field.choices.length) return labelledChoices(field);
     return null;
+  }
+
+  // Choices are stored as their codes ("bug") and shown by their labels ("Bug report").
+  function labelledChoices(spec) {
+    const labels = spec.choice_labels || {};
+    return spec.choices.map((c) => [c, labels[c] || c]);
   }
 
   // --- value widgets -------------------------------------------------------------------------
@@ -155,6 +162,7 @@
     remove.setAttribute("aria-label", "Remove condition");
     remove.addEventListener("click", () => {
       row.remove();
+      dirty = true;
       changed();
     });
 
@@ -180,9 +188,7 @@
   // --- action rows ---------------------------------------------------------------------------
 
   function parameterWidget(parameter, value) {
-    const choices = parameter.choices
-      ? parameter.choices.map((c) => [c, c])
-      : choicesFor(parameter.type);
+    const choices = parameter.choices ? labelledChoices(parameter) : choicesFor(parameter.type);
     let control;
     if (choices) {
       control = el("select", {}, [option("", parameter.required ? "— choose —" : "—", !value)]);
@@ -229,6 +235,7 @@
     remove.setAttribute("aria-label", "Remove action");
     remove.addEventListener("click", () => {
       row.remove();
+      dirty = true;
       changed();
     });
     row.append(labelled("Action", typePicker), params, remove, error);
@@ -270,27 +277,10 @@
     };
   }
 
-  function clearErrors() {
-    form.querySelectorAll(".error").forEach((node) => (node.textContent = ""));
-    form.querySelectorAll(".has-error").forEach((node) => node.classList.remove("has-error"));
-  }
-
-  // Errors come keyed by place: "name", "conditions.all[2].value", "actions[0].department".
-  function showErrors(errors) {
-    clearErrors();
-    Object.entries(errors || {}).forEach(([place, messages]) => {
-      const text = [].concat(messages).join(" ");
-      const row = rowFor(place);
-      const target = row
-        ? row.errorNode
-        : form.querySelector(`[data-error-for="${place.split(/[.[]/)[0]}"]`) ||
-          document.getElementById("form-status");
-      if (row) row.classList.add("has-error");
-      const detail = row ? place.replace(/^[^\]]*\]\.?/, "") : "";
-      target.textContent = (target.textContent ? target.textContent + " " : "") +
-        (detail ? `${detail}: ${text}` : text);
-    });
-  }
+  // Errors from a save stay until the field they belong to changes; errors from the dry run
+  // are replaced by each dry run. Each map goes from the node showing the error to its text.
+  let serverErrors = new Map();
+  let previewErrors = new Map();
 
   function rowFor(place) {
     let match = place.match(/^conditions\.(all|any)\[(\d+)\]/);
@@ -300,16 +290,128 @@
     return null;
   }
 
+  function errorNodeFor(place) {
+    const row = rowFor(place);
+    if (row) return row;
+    return (
+      form.querySelector(`[data-error-for="${place.split(/[.[]/)[0]}"]`) ||
+      document.getElementById("form-status")
+    );
+  }
+
+  function errorMap(errors) {
+    const found = new Map();
+    Object.entries(errors || {}).forEach(([place, messages]) => {
+      const text = [].concat(messages).join(" ");
+      const node = errorNodeFor(place);
+      const detail = rowFor(place) ? place.replace(/^[^\]]*\]\.?/, "") : "";
+      found.set(node, [...(found.get(node) || []), detail ? `${detail}: ${text}` : text]);
+    });
+    return found;
+  }
+
+  function renderErrors() {
+    form.querySelectorAll(".error").forEach((node) => (node.textContent = ""));
+    form.querySelectorAll(".has-error").forEach((node) => node.classList.remove("has-error"));
+    form.querySelectorAll("[aria-invalid]").forEach((node) => node.removeAttribute("aria-invalid"));
+    [serverErrors, previewErrors].forEach((errors) =>
+      errors.forEach((texts, node) => {
+        if (!node.isConnected || node === status) return;
+        const target = node.errorNode || node;
+        const shown = target.textContent ? target.textContent.split(" · ") : [];
+        texts.forEach((text) => {
+          if (!shown.includes(text)) shown.push(text);
+        });
+        target.textContent = shown.join(" · ");
+        if (node.errorNode) node.classList.add("has-error");
+        const control = node.errorNode ? null : node.closest(".field");
+        const input = control && control.querySelector("input, select, textarea");
+        if (input) input.setAttribute("aria-invalid", "true");
+      })
+    );
+  }
+
+  // The node whose errors an edit of ``target`` may have fixed: its row, or its field.
+  function errorOwner(target) {
+    const row = target.closest(".row");
+    if (row) return row;
+    const field = target.closest(".field");
+    return field ? field.querySelector(".error") : null;
+  }
+
+  function forgetErrorsOf(target) {
+    const owner = errorOwner(target);
+    if (owner && serverErrors.delete(owner)) renderErrors();
+    // Errors about the whole list ("add an action") go once a row of that list changes.
+    const list = target.closest("fieldset");
+    const listError = list && list.querySelector(":scope > .error");
+    if (listError && serverErrors.delete(listError)) renderErrors();
+    if (owner && owner.closest && owner.closest("#conditions-all, #conditions-any")) {
+      const conditionsError = form.querySelector('[data-error-for="conditions"]');
+      if (serverErrors.delete(conditionsError)) renderErrors();
+    }
+    if (serverErrors.size === 0 && status.dataset.level === "error") {
+      setStatus("Not saved yet.", "info");
+    }
+  }
+
+  // Errors shown on the status line (a place the form has no field for) come with the status.
+  function statusErrors() {
+    return (serverErrors.get(status) || []).join(" ");
+  }
+
+  // Status lines, like the site's messages, say their level: errors are announced at once.
+  function setStatus(text, level) {
+    status.textContent = text;
+    status.dataset.level = level || "";
+    status.className = `status-line${level ? " status-" + level : ""}`;
+    status.setAttribute("role", level === "error" ? "alert" : "status");
+  }
+
   // --- live dry run --------------------------------------------------------------------------
 
   const previewCount = document.getElementById("preview-count");
+  const previewScopeText = document.getElementById("preview-scope-text");
+  const previewActions = document.getElementById("preview-actions");
   const previewMatches = document.getElementById("preview-matches");
+  const previewRange = document.getElementById("preview-range");
+  const scopePicker = document.getElementById("preview-scope");
+  const previewError = previewRange.querySelector('[data-error-for="preview"]');
+  const SHOWN_MATCHES = 25;
   let previewTimer = null;
   let previewSequence = 0;
 
   function changed() {
     window.clearTimeout(previewTimer);
     previewTimer = window.setTimeout(runPreview, 350);
+  }
+
+  // Which tickets to try: the last N, or those created between two dates (the end day
+  // included), each sent as the API takes it.
+  function previewRangeParams() {
+    if (scopePicker.value === "last") {
+      const last = Number(document.getElementById("preview-last").value);
+      return { last: last || null };
+    }
+    const since = document.getElementById("preview-since").value;
+    const until = document.getElementById("preview-until").value;
+    const params = {};
+    if (since) params.since = `${since}T00:00:00`;
+    if (until) {
+      const next = new Date(`${until}T00:00:00`);
+      next.setDate(next.getDate() + 1);
+      const pad = (n) => String(n).padStart(2, "0");
+      params.until = `${next.getFullYear()}-${pad(next.getMonth() + 1)}-${pad(next.getDate())}T00:00:00`;
+    }
+    return params;
+  }
+
+  function showPreviewRangeErrors(errors) {
+    const texts = ["last", "since", "until"]
+      .filter((name) => errors && errors[name])
+      .map((name) => `${name === "last" ? "How many" : name === "since" ? "From" : "To"}: ${[].concat(errors[name]).join(" ")}`);
+    previewError.textContent = texts.join(" ");
+    return texts.length > 0;
   }
 
   async function runPreview() {
@@ -320,32 +422,90 @@
       trigger: draft.trigger,
       conditions: draft.conditions,
       actions: draft.actions,
-      last: 1000,
+      ...previewRangeParams(),
     });
     if (sequence !== previewSequence) return; // a newer preview is on its way
     previewMatches.replaceChildren();
+    previewActions.replaceChildren();
+    previewScopeText.textContent = "";
+    delete previewCount.dataset.matched;
     if (!result.ok) {
-      previewCount.textContent = "Complete the rule to see what it would match.";
-      showErrors(result.data);
+      const rangeWrong = showPreviewRangeErrors(result.data);
+      previewCount.textContent = rangeWrong
+        ? "Choose which tickets to try it on."
+        : "Complete the rule to see what it would match.";
+      // Only the dry run's own errors are replaced; those of a save stay until fixed.
+      previewErrors = rangeWrong ? new Map() : errorMap(result.data);
+      renderErrors();
       return;
     }
-    clearErrors();
+    previewError.textContent = "";
+    previewErrors = new Map();
+    renderErrors();
     const body = result.data;
     previewCount.textContent = `Would match ${body.tickets_matched} of ${body.tickets_evaluated} tickets`;
     previewCount.dataset.matched = body.tickets_matched;
-    body.matches.slice(0, 8).forEach((m) => {
-      const link = el("a", { href: `/tickets/${m.ticket}/`, text: `${m.reference} ${m.subject}` });
-      previewMatches.appendChild(el("li", {}, [link, el("span", { text: ` · ${m.customer}` })]));
+    previewScopeText.textContent = `Tried on ${body.scope}.`;
+    body.by_action.forEach((action) => {
+      const tickets = action.tickets === 1 ? "1 ticket" : `${action.tickets} tickets`;
+      previewActions.appendChild(el("li", { text: `${action.text}: ${tickets}` }));
     });
-    if (body.would_do.length) {
+    body.matches.slice(0, SHOWN_MATCHES).forEach((m) => {
+      const link = el("a", { href: `/tickets/${m.ticket}/`, text: `${m.reference} ${m.subject}` });
+      const effects = el(
+        "ul",
+        { className: "effects" },
+        m.effects.map((effect) =>
+          el("li", {
+            className: effect.effective ? "effective" : "no-effect",
+            text: effect.text,
+            title: effect.label,
+          })
+        )
+      );
       previewMatches.appendChild(
-        el("li", { className: "muted", text: "Would: " + body.would_do.join("; ") })
+        el("li", {}, [link, el("span", { className: "muted", text: ` · ${m.customer}` }), effects])
+      );
+    });
+    if (body.matches.length > SHOWN_MATCHES) {
+      previewMatches.appendChild(
+        el("li", { className: "muted", text: `and ${body.matches.length - SHOWN_MATCHES} more` })
       );
     }
   }
 
-  form.addEventListener("input", changed);
+  scopePicker.addEventListener("change", () => {
+    previewRange.querySelectorAll("[data-scope]").forEach((node) => {
+      node.hidden = node.dataset.scope !== scopePicker.value;
+    });
+  });
+  // The range is not part of the rule: changing it reruns the dry run, and is no unsaved edit.
+  previewRange.addEventListener("input", (event) => {
+    event.stopPropagation();
+    changed();
+  });
+  previewRange.addEventListener("change", (event) => {
+    event.stopPropagation();
+    changed();
+  });
+
+  // --- unsaved changes -----------------------------------------------------------------------
+
+  // An edit (an input event: typing, picking) may fix the errors of its field. A change event
+  // alone (leaving a field typed in before the save) changes nothing: it only reruns the dry run.
+  form.addEventListener("input", (event) => {
+    dirty = true;
+    forgetErrorsOf(event.target);
+    changed();
+  });
   form.addEventListener("change", changed);
+
+  // Leaving with unsaved changes asks first (the browser words the question itself).
+  window.addEventListener("beforeunload", (event) => {
+    if (!dirty) return;
+    event.preventDefault();
+    event.returnValue = "";
+  });
 
   // --- saving --------------------------------------------------------------------------------
 
@@ -353,16 +513,24 @@
     event.preventDefault();
     const draft = readRule();
     if (rule) draft.order = rule.order;
-    status.textContent = "Saving…";
+    setStatus("Saving…", "info");
     const result = rule
       ? await api.call("PUT", `/api/v1/rules/${rule.id}/`, draft)
       : await api.call("POST", "/api/v1/rules/", draft);
     if (result.ok) {
-      status.textContent = `Saved as version ${result.data.version}.`;
+      dirty = false;
+      setStatus(`Saved as version ${result.data.version}.`, "success");
       window.location.assign(`/rules/${result.data.id}/?saved=${result.data.version}`);
     } else {
-      status.textContent = "Not saved: fix the errors shown.";
-      showErrors(result.data);
+      serverErrors = errorMap(result.data);
+      renderErrors();
+      const elsewhere = statusErrors();
+      setStatus(
+        elsewhere ? `Not saved: ${elsewhere}` : "Not saved: fix the errors shown.",
+        "error"
+      );
+      const first = form.querySelector(".has-error select, .has-error input, [aria-invalid]");
+      if (first) first.focus();
     }
   });
 
@@ -386,10 +554,21 @@
         );
         document.getElementById("diff").textContent = lines.join("\n\n") || "No difference.";
       } else if (button.classList.contains("restore")) {
+        const question =
+          `Restore version ${version}? The rule will do again what it did then, ` +
+          "saved as a new version" +
+          (dirty ? "; your unsaved changes here will be lost." : ".");
+        if (!window.confirm(question)) return;
         const result = await api.call("POST", `/api/v1/rules/${rule.id}/restore/`, {
           version: version,
         });
-        if (result.ok) window.location.assign(`/rules/${rule.id}/?saved=${result.data.version}`);
+        if (result.ok) {
+          dirty = false;
+          window.location.assign(`/rules/${rule.id}/?saved=${result.data.version}`);
+        } else {
+          const messages = Object.values(result.data || {}).flat().join(" ");
+          setStatus(`Not restored: ${messages || "the server refused."}`, "error");
+        }
       }
     });
   }
@@ -405,6 +584,7 @@
       const row = conditionRow(button.dataset.group);
       containers[button.dataset.group].appendChild(row);
       row.querySelector("select").focus();
+      dirty = true;
       changed();
     })
   );
@@ -412,6 +592,7 @@
     const row = actionRow();
     containers.actions.appendChild(row);
     row.querySelector("select").focus();
+    dirty = true;
     changed();
   });
 
@@ -427,7 +608,7 @@
     );
     rule.actions.forEach((a) => containers.actions.appendChild(actionRow(a)));
     const saved = new URLSearchParams(window.location.search).get("saved");
-    if (saved) status.textContent = `Saved as version ${saved}.`;
+    if (saved) setStatus(`Saved as version ${saved}.`, "success");
     runPreview();
   }
 })();

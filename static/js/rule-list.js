@@ -6,10 +6,25 @@
   const table = document.getElementById("rules");
   const status = document.getElementById("list-status");
 
-  function ruleIds() {
-    return Array.from(table.querySelectorAll("tbody tr[data-rule-id]")).map(
-      (row) => Number(row.dataset.ruleId)
-    );
+  // Like the site's messages, a status line says its level; errors are announced at once.
+  function setStatus(node, text, level) {
+    node.textContent = text;
+    node.className = `${node.id === "import-result" ? "import-result " : ""}status-line status-${level}`;
+    node.setAttribute("role", level === "error" ? "alert" : "status");
+  }
+
+  function errorText(data) {
+    return Object.entries(data || {})
+      .map(([place, messages]) => `${place}: ${[].concat(messages).join(" ")}`)
+      .join("\n");
+  }
+
+  function rows() {
+    return Array.from(table.querySelectorAll("tbody tr[data-rule-id]"));
+  }
+
+  function ruleName(row) {
+    return row.querySelector("td:nth-child(2) a").textContent;
   }
 
   table.addEventListener("change", async (event) => {
@@ -20,28 +35,48 @@
       is_active: active,
     });
     if (result.ok) {
-      status.textContent = `${result.data.name} is now ${active ? "active" : "inactive"}.`;
+      setStatus(status, `${result.data.name} is now ${active ? "active" : "inactive"}.`, "success");
     } else {
       event.target.checked = !active;
-      status.textContent = "Could not change the rule: " + JSON.stringify(result.data);
+      setStatus(status, `Could not change ${ruleName(row)}: ${errorText(result.data)}`, "error");
     }
   });
+
+  // After a move the rows are put in their new order where they are, numbered again, and
+  // the first and last lose the button that would move them off the list.
+  function showOrder(ids) {
+    const body = table.querySelector("tbody");
+    const byId = Object.fromEntries(rows().map((row) => [row.dataset.ruleId, row]));
+    ids.forEach((id, index) => {
+      const row = byId[String(id)];
+      row.querySelector("td").textContent = String(index + 1);
+      row.querySelector("button[data-direction=up]").disabled = index === 0;
+      row.querySelector("button[data-direction=down]").disabled = index === ids.length - 1;
+      body.appendChild(row);
+    });
+  }
 
   table.addEventListener("click", async (event) => {
     const button = event.target.closest("button.move");
     if (!button) return;
-    const ids = ruleIds();
-    const id = Number(button.closest("tr").dataset.ruleId);
+    const ids = rows().map((row) => Number(row.dataset.ruleId));
+    const row = button.closest("tr");
+    const id = Number(row.dataset.ruleId);
     const from = ids.indexOf(id);
-    const to = button.dataset.direction === "up" ? from - 1 : from + 1;
+    const direction = button.dataset.direction;
+    const to = direction === "up" ? from - 1 : from + 1;
     if (to < 0 || to >= ids.length) return;
     ids.splice(from, 1);
     ids.splice(to, 0, id);
     const result = await api.call("POST", table.dataset.reorderUrl, { rules: ids });
     if (result.ok) {
-      window.location.reload();
+      showOrder(ids);
+      setStatus(status, `Moved ${ruleName(row)} ${direction} to position ${to + 1}.`, "success");
+      // Keep the keyboard where it was: on the same button, unless it is now disabled.
+      const again = row.querySelector(`button[data-direction=${direction}]`);
+      (again.disabled ? row.querySelector("button.move:not([disabled])") : again).focus();
     } else {
-      status.textContent = "Could not reorder: " + JSON.stringify(result.data);
+      setStatus(status, `Could not move ${ruleName(row)}: ${errorText(result.data)}`, "error");
     }
   });
 
@@ -51,26 +86,32 @@
     const output = document.getElementById("import-result");
     const file = document.getElementById("import-file").files[0];
     if (!file) {
-      output.textContent = "Choose an exported rule set first.";
+      setStatus(output, "Choose an exported rule set first.", "error");
       return;
     }
     let data;
     try {
       data = JSON.parse(await file.text());
     } catch (error) {
-      output.textContent = "That file is not JSON: " + error.message;
+      setStatus(output, `That file is not JSON: ${error.message}`, "error");
       return;
     }
+    const incoming = data && Array.isArray(data.rules) ? data.rules.length : 0;
+    const current = Number(importForm.dataset.ruleCount);
+    const question =
+      `Replace all ${current} current rules with the ${incoming} in ${file.name}? ` +
+      "Rules not in the file are archived.";
+    if (!window.confirm(question)) {
+      setStatus(output, "Import cancelled: nothing was changed.", "info");
+      return;
+    }
+    setStatus(output, "Importing…", "info");
     const result = await api.call("POST", "/api/v1/rules/import/", data);
     if (result.ok) {
-      output.textContent = `Imported: ${result.data.created} created, ${result.data.updated} updated, ${result.data.archived} archived.`;
-      window.setTimeout(() => window.location.reload(), 800);
+      // The page shows the new rules; the outcome comes with it as a message.
+      window.location.assign(`${window.location.pathname}?imported=1`);
     } else {
-      output.textContent =
-        "Nothing was changed. Errors:\n" +
-        Object.entries(result.data || {})
-          .map(([place, messages]) => `${place}: ${[].concat(messages).join(" ")}`)
-          .join("\n");
+      setStatus(output, `Nothing was changed. Errors:\n${errorText(result.data)}`, "error");
     }
   });
 })();

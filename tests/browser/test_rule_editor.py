@@ -159,6 +159,7 @@ def test_rule_list_toggles_reorders_and_shows_history(page, admin, starter_rules
     assert "Version 1" in history.inner_text()
     history.get_by_role("button", name="Compare with current").last.click()
     page.locator("#diff").filter(has_text="description").wait_for()
+    page.once("dialog", lambda dialog: dialog.accept())  # restoring asks first
     history.get_by_role("button", name="Restore").last.click()
     page.wait_for_url(f"**/rules/{first.pk}/?saved=*")
     first.refresh_from_db()
