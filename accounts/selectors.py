@@ -57,7 +57,12 @@ def _standing_annotations(today: date) -> dict:
 def customers_with_standing(*, today: date | None = None) -> QuerySet[Customer]:
     """Customers annotated with their invoice figures, in one query however many are listed."""
     today = today or timezone.localdate()
-    return Customer.objects.select_related("salesperson").annotate(**_standing_annotations(today))
+    # Meta.ordering is not applied to aggregating queries: without this, pages could overlap.
+    return (
+        Customer.objects.select_related("salesperson")
+        .annotate(**_standing_annotations(today))
+        .order_by("name", "pk")
+    )
 
 
 def customer_standing(*, customer_id: int, today: date | None = None) -> CustomerStanding:
