@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from accounts.models import Department, User
 from routing.engine.actions import ACTIONS
-from routing.engine.conditions import compile_rule
+from routing.engine.conditions import compile_conditions, compile_rule, describe_condition
 from routing.engine.facts import facts_for_many
 from routing.engine.language import RECIPIENT_LABELS
 from routing.models import Rule
@@ -70,6 +70,22 @@ def describe_action(action: dict, names: Names | None = None) -> str:
     if kind == "call_webhook":
         return f"Call webhook {action.get('webhook')}"
     return str(kind)
+
+
+def rule_summary(*, conditions: dict, actions: list, names: Names) -> str:
+    """A rule in one line, as people read it: "Kind is Bug report → Notify Engineering"."""
+    try:
+        compiled = compile_conditions(conditions or {})
+    except (KeyError, TypeError, AttributeError):
+        return ""  # a definition from before a field was renamed: the editor says what is wrong
+    all_of = [describe_condition(c) for c in compiled if c.group == "all"]
+    any_of = [describe_condition(c) for c in compiled if c.group == "any"]
+    when = " and ".join(all_of)
+    if any_of:
+        either = "either " + " or ".join(any_of) if len(any_of) > 1 else any_of[0]
+        when = f"{when} and {either}" if when else either
+    then = "; ".join(describe_action(action, names) for action in actions)
+    return f"{when or 'Always'} → {then}"
 
 
 def _priority(value) -> str:

@@ -11,7 +11,7 @@ from django.utils import timezone
 from routing.api.serializers import RuleSerializer
 from routing.engine.language import language_description
 from routing.models import RuleAuditEntry
-from routing.preview import MAX_TICKETS
+from routing.preview import MAX_TICKETS, Names, rule_summary
 from routing.selectors import (
     rule_audit_entries,
     rule_versions,
@@ -34,7 +34,10 @@ def rule_list(request):
     _require_admin(request)
     if "imported" in request.GET:
         return _after_import(request)
-    context = {"rules": rules_list(), "audit": rule_audit_entries()[:AUDIT_SHOWN]}
+    rules, names = list(rules_list()), Names.load()
+    for rule in rules:
+        rule.summary = rule_summary(conditions=rule.conditions, actions=rule.actions, names=names)
+    context = {"rules": rules, "audit": rule_audit_entries()[:AUDIT_SHOWN]}
     return render(request, "routing/rule_list.html", context)
 
 

@@ -46,3 +46,27 @@ def test_why_page_and_outcomes_read_labels(client, admin_user, customer):
     assert "<code>Bug report</code>" in page
     assert "Priority set to High" in page
     assert "Kind is one of bug" not in page
+
+
+def test_rule_list_sums_up_each_rule_in_words(client, admin_user, starter_rules):
+    client.force_login(admin_user)
+    page = client.get("/rules/").content.decode()
+    assert "Kind is Bug report → Notify Engineering" in page
+    assert "Kind is Request for enhancement → Notify Engineering; Notify Marketing" in page
+    assert "either Customer has an active service contract is yes or " in page
+
+
+def test_rule_list_queries_do_not_grow_with_rules(
+    client, admin_user, starter_rules, django_assert_max_num_queries
+):
+    client.force_login(admin_user)
+    with django_assert_max_num_queries(20) as few:
+        client.get("/rules/")
+    for index in range(10):
+        rule_create(
+            name=f"extra {index}",
+            trigger="ticket.created",
+            actions=[{"type": "notify_department", "department": "finance"}],
+        )
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        assert "extra 9" in client.get("/rules/").content.decode()
