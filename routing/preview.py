@@ -85,7 +85,8 @@ def rule_summary(*, conditions: dict, actions: list, names: Names) -> str:
         either = "either " + " or ".join(any_of) if len(any_of) > 1 else any_of[0]
         when = f"{when} and {either}" if when else either
     then = "; ".join(describe_action(action, names) for action in actions)
-    return f"{when or 'Always'} → {then}"
+    when = when[:1].upper() + when[1:] if when else "Always"
+    return f"{when} → {then}"
 
 
 def _priority(value) -> str:

@@ -53,7 +53,7 @@ def test_rule_list_sums_up_each_rule_in_words(client, admin_user, starter_rules)
     page = client.get("/rules/").content.decode()
     assert "Kind is Bug report → Notify Engineering" in page
     assert "Kind is Request for enhancement → Notify Engineering; Notify Marketing" in page
-    assert "either Customer has an active service contract is yes or " in page
+    assert "Either Customer has an active service contract is yes or " in page
 
 
 def test_rule_list_queries_do_not_grow_with_rules(
