@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from tests.browser.conftest import log_in
+from tests.browser.conftest import log_in, screenshot
 from tests.factories import ContactFactory, CustomerFactory, InvoiceFactory, UserFactory
 from tickets.models import Ticket
 from tickets.services import ticket_create, ticket_update
@@ -18,6 +18,12 @@ pytestmark = [pytest.mark.django_db(transaction=True)]
 
 PASSWORD = "pw-for-tests-only"
 TICKET_PAGE = re.compile(r"/tickets/\d+/$")
+# What sticks out of its card on the right (a squeezed select, an unbroken word), if anything.
+STICKING_OUT = """() => Array.from(document.querySelectorAll(".card *")).filter((el) => {
+    const card = el.closest(".card").getBoundingClientRect();
+    const box = el.getBoundingClientRect();
+    return box.width > 0 && box.right > card.right + 1 && !el.closest(".table-scroll");
+}).map((el) => el.tagName.toLowerCase() + (el.id ? "#" + el.id : "")).slice(0, 5)"""
 
 
 @pytest.fixture
@@ -98,6 +104,12 @@ def test_a_refused_save_keeps_what_was_typed(page, rep, cobalt):
     expect(page.get_by_label("Customer", exact=True)).to_have_value("Cobalt Mining")
     expect(page.locator("#standing")).to_contain_text("overdue invoice")
     assert not Ticket.objects.exists()
+    screenshot(page, "call-log-refused")
+    page.set_viewport_size({"width": 390, "height": 800})
+    sideways = page.evaluate("() => document.documentElement.scrollWidth - innerWidth")
+    assert sideways <= 0, f"Log a call scrolls sideways by {sideways}px on a phone"
+    assert page.evaluate(STICKING_OUT) == []
+    page.set_viewport_size({"width": 1280, "height": 800})
 
     page.get_by_label("Serial number").fill("SN-4411")
     page.get_by_label("Order number").fill("SO-2026-118")

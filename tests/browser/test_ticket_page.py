@@ -16,6 +16,12 @@ pytestmark = [pytest.mark.django_db(transaction=True)]
 
 PASSWORD = "pw-for-tests-only"
 SIDEWAYS = "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
+# What sticks out of its card on the right (a squeezed select, an unbroken word), if anything.
+STICKING_OUT = """() => Array.from(document.querySelectorAll(".card *")).filter((el) => {
+    const card = el.closest(".card").getBoundingClientRect();
+    const box = el.getBoundingClientRect();
+    return box.width > 0 && box.right > card.right + 1 && !el.closest(".table-scroll");
+}).map((el) => el.tagName.toLowerCase() + (el.id ? "#" + el.id : "")).slice(0, 5)"""
 
 
 @pytest.fixture
@@ -171,6 +177,7 @@ def test_the_ticket_page_fits_a_phone(page, rep, customer):
     page.set_viewport_size({"width": 390, "height": 800})
     overflow = page.evaluate(SIDEWAYS)
     assert overflow <= 0, f"the page scrolls sideways by {overflow}px at 390px"
+    assert page.evaluate(STICKING_OUT) == []
 
 
 def test_the_ticket_list_says_why_it_lists_nothing(page, rep, ticket):
@@ -186,3 +193,4 @@ def test_the_ticket_list_says_why_it_lists_nothing(page, rep, ticket):
     screenshot(page, "ticket-list-refused-period")
     page.set_viewport_size({"width": 390, "height": 800})
     assert page.evaluate(SIDEWAYS) <= 0, "the list scrolls sideways at 390px"
+    assert page.evaluate(STICKING_OUT) == []
