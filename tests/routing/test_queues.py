@@ -831,3 +831,25 @@ def test_the_board_shows_a_contract_not_started(client, followup, salesperson):
     html = client.get("/followups/").content.decode()
     starts = customer.contract_starts_on.isoformat()
     assert f"<strong>Contract not started:</strong> starts {starts}" in html
+
+
+def test_who_was_told_costs_the_same_however_many_were_told(
+    people, work, client, rep, django_assert_max_num_queries
+):
+    client.force_login(rep)
+    with django_assert_max_num_queries(30) as few:
+        client.get(f"/tickets/{work.pk}/queues/")
+    for slug in ("marketing", "shipping", "sales"):
+        rule_create(
+            name=f"Updates to {slug}",
+            trigger="ticket.updated",
+            conditions={},
+            actions=[{"type": "notify_department", "department": slug}],
+        )
+    ticket_update(ticket=work, actor=rep, priority="high")
+    dispatch_pending()
+    for notification in Notification.objects.filter(ticket=work):
+        notification_acknowledge(notification=notification, user=people["admin"])
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        html = client.get(f"/tickets/{work.pk}/queues/").content.decode()
+    assert html.count('<tr id="told-') == 6  # five departments and the follow-up
