@@ -124,7 +124,8 @@ class Ticket(models.Model):
     search_text = models.TextField(
         blank=True,
         editable=False,
-        help_text="Subject, description, resolution and notes: what the search box searches.",
+        help_text="What the search box searches: the ticket's words and numbers and what was "
+        "said on it (notes, calls, answers, follow-ups, return steps).",
     )
     # On PostgreSQL a trigger keeps this in step with search_text (migration 0008), so ranking a
     # search reads stored vectors instead of parsing every matching ticket's text again. Unused
