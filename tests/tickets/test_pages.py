@@ -214,16 +214,7 @@ class TestWorkingATicket:
     def ticket(self, customer):
         return ticket_create(customer=customer, kind="bug", channel="phone", subject="Crash")
 
-    def test_page_shows_the_whole_timeline(self, browser, rep, ticket):
-        note_add(ticket=ticket, author=rep, body="Asked for the log file", is_internal=True)
-        note_add(ticket=ticket, author=rep, body="Called back", call_duration_seconds=754)
-        ticket_update(ticket=ticket, actor=rep, priority="high")
-        html = browser.get(f"/tickets/{ticket.pk}/").content.decode()
-        assert "Internal note" in html
-        assert "call 12m 34s" in html
-        assert "Priority: Normal → High" in html
-
-    def test_every_kind_of_timeline_entry_reads_in_words(
+    def test_page_shows_the_whole_timeline(
         self, browser, rep, salesperson, customer, starter_rules
     ):
         """Each kind of entry, written by the code that writes it in real life (routing's
@@ -240,7 +231,7 @@ class TestWorkingATicket:
         )
         dispatch_pending()  # routing: shipping is notified (a routing entry)
         note_add(ticket=ticket, author=rep, body="Asked for photos")
-        note_add(ticket=ticket, author=rep, body="Called back", call_duration_seconds=60)
+        note_add(ticket=ticket, author=rep, body="Called back", call_duration_seconds=754)
         engineering = Department.objects.get(slug="engineering")
         ticket_update(ticket=ticket, actor=rep, priority="high", department=engineering)
         item = Notification.objects.get(ticket=ticket)
@@ -271,6 +262,8 @@ class TestWorkingATicket:
 
         html = browser.get(f"/tickets/{ticket.pk}/").content.decode()
         timeline = html[html.index('id="timeline"') : html.index("</ol>")]
+        assert "Internal note" in timeline
+        assert "call 12m 34s" in timeline
         lines = [" ".join(line.split()) for line in re.findall(
             r'<p class="changes">(.*?)</p>', timeline, re.S
         )]  # fmt: skip
