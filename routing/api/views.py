@@ -77,10 +77,11 @@ class NotificationViewSet(viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["post"])
     def respond(self, request, pk=None):
         """Answer on the ticket for the department; ``done`` completes the item too."""
+        item = self.get_object()  # one who may not work it hears so before any input error
         data = ResponseInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         item = queues.notification_respond(
-            notification=self.get_object(), user=request.user, **data.validated_data
+            notification=item, user=request.user, **data.validated_data
         )
         return self._answer(item)
 
@@ -136,11 +137,10 @@ class FollowUpTaskViewSet(viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["post"])
     def outcome(self, request, pk=None):
         """Record how the follow-up call went (see docs/api.md for each outcome's effect)."""
+        task = self.get_object()  # one who may not work it hears so before any input error
         data = OutcomeInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        task = followup_record_outcome(
-            task=self.get_object(), user=request.user, **data.validated_data
-        )
+        task = followup_record_outcome(task=task, user=request.user, **data.validated_data)
         return Response(FollowUpTaskSerializer(followups_list().get(pk=task.pk)).data)
 
 

@@ -111,6 +111,8 @@ def test_every_role_against_every_queue(request, user, slug, routed, client):
     # Working, in the API: bulk acknowledge, respond, complete.
     bulk = api.post("/api/v1/notifications/acknowledge/", {"ids": [by_api.pk]}, format="json")
     assert bulk.json() == {"acknowledged": 1 if works else 0}
+    answer = api.post(f"/api/v1/notifications/{by_api.pk}/respond/", {})
+    assert answer.status_code == (400 if works else refused)
     answer = api.post(f"/api/v1/notifications/{by_api.pk}/respond/", {"body": "Seen"})
     assert answer.status_code == (200 if works else refused)
     answer = api.post(f"/api/v1/notifications/{by_api.pk}/complete/")
@@ -158,6 +160,8 @@ def test_every_role_against_the_follow_up(request, user, routed, client):
     who = page.get(f"/tickets/{first.ticket_id}/queues/").content.decode()
     assert f'id="told-followup-{first.pk}"' in who
 
+    answer = api.post(f"/api/v1/followups/{first.pk}/outcome/", {"outcome": "perhaps"})
+    assert answer.status_code == (400 if works else refused)
     answer = api.post(f"/api/v1/followups/{first.pk}/outcome/", {"outcome": "no_answer"})
     assert answer.status_code == (200 if works else refused)
     answer = page.post("/followups/", {"task": second.pk, "outcome": "satisfied"})
