@@ -1,4 +1,5 @@
-"""The rules API: CRUD for admins, versions and restore, reorder, dry run, export and import."""
+"""The rules API: CRUD for admins, versions and restore, the audit trail, reorder, dry run,
+export and import."""
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
@@ -15,6 +16,7 @@ from routing.api.serializers import (
     PreviewSerializer,
     ReorderSerializer,
     RestoreSerializer,
+    RuleAuditEntrySerializer,
     RuleSerializer,
     RuleSetSerializer,
     RuleVersionSerializer,
@@ -23,7 +25,7 @@ from routing.api.serializers import (
 from routing.engine.language import language_description
 from routing.models import RuleVersion
 from routing.preview import rule_preview
-from routing.selectors import rule_versions, rules_list, version_diff
+from routing.selectors import rule_audit_entries, rule_versions, rules_list, version_diff
 
 RULE_EXAMPLE = {
     "name": "RFE from a customer whose contract ends soon",
@@ -84,6 +86,22 @@ class RuleViewSet(viewsets.ModelViewSet):
         """Every version of the rule, newest first: who changed what, and when."""
         rule = self.get_object()
         return Response(RuleVersionSerializer(rule_versions(rule_id=rule.pk), many=True).data)
+
+    @extend_schema(responses=RuleAuditEntrySerializer(many=True))
+    @action(detail=True, methods=["get"], url_path="audit", filterset_class=None)
+    def rule_audit(self, request, pk=None):
+        """What was done to the rule besides editing it (moved, switched, archived), newest
+        first."""
+        rule = self.get_object()
+        page = self.paginate_queryset(rule_audit_entries(rule_id=rule.pk))
+        return self.get_paginated_response(RuleAuditEntrySerializer(page, many=True).data)
+
+    @extend_schema(responses=RuleAuditEntrySerializer(many=True))
+    @action(detail=False, methods=["get"], url_path="audit", filterset_class=None)
+    def audit(self, request):
+        """The audit trail of the whole rule set, imports included, newest first."""
+        page = self.paginate_queryset(rule_audit_entries())
+        return self.get_paginated_response(RuleAuditEntrySerializer(page, many=True).data)
 
     @extend_schema(
         parameters=[

@@ -4,7 +4,14 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from routing.engine.validation import rule_definition_errors
-from routing.models import FollowUpTask, Notification, Rule, RuleMatch, RuleVersion
+from routing.models import (
+    FollowUpTask,
+    Notification,
+    Rule,
+    RuleAuditEntry,
+    RuleMatch,
+    RuleVersion,
+)
 from routing.models.rules import EDITABLE_FIELDS
 from routing.preview import MAX_TICKETS as PREVIEW_MAX_TICKETS
 from routing.services import definition_needs_check
@@ -180,6 +187,22 @@ class RuleVersionSerializer(serializers.ModelSerializer):
         model = RuleVersion
         fields = ["number", "summary", "changed_fields", "definition", "author", "created_at"]
         read_only_fields = fields
+
+
+class RuleAuditEntrySerializer(serializers.ModelSerializer):
+    author = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    rule_name = serializers.SerializerMethodField()
+    action_label = serializers.CharField(source="get_action_display", read_only=True)
+
+    class Meta:
+        model = RuleAuditEntry
+        fields = ["id", "rule", "rule_name", "action", "action_label", "detail", "author",
+                  "created_at"]  # fmt: skip
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_rule_name(self, entry: RuleAuditEntry) -> str | None:
+        return entry.rule.name if entry.rule else None
 
 
 class RestoreSerializer(serializers.Serializer):

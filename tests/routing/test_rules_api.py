@@ -69,6 +69,20 @@ class TestVersions:
             ("activated", "", admin_user),
         ]
 
+    def test_the_audit_trail_in_the_api(self, admin_api, starter_rules):
+        first, second = starter_rules[0], starter_rules[1]
+        ids = [second.pk, first.pk] + [r.pk for r in starter_rules[2:]]
+        admin_api.post("/api/v1/rules/reorder/", {"rules": ids}, format="json")
+        admin_api.patch(f"/api/v1/rules/{first.pk}/", {"is_active": False}, format="json")
+        body = admin_api.get(f"/api/v1/rules/{first.pk}/audit/").json()
+        assert [(e["action_label"], e["detail"], e["author"]) for e in body["results"]] == [
+            ("Switched off", "", "boss"),
+            ("Moved", "Position 1 → 2", "boss"),
+        ]
+        everything = admin_api.get("/api/v1/rules/audit/").json()
+        assert everything["count"] == 3
+        assert everything["results"][0]["rule_name"] == first.name
+
     def test_diff_and_restore(self, admin_api):
         rule_id = admin_api.post("/api/v1/rules/", RENEWAL, format="json").json()["id"]
         changed = {**RENEWAL["conditions"]}
