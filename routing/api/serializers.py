@@ -279,6 +279,15 @@ class ImportResultSerializer(serializers.Serializer):
     archived = serializers.IntegerField()
 
 
+class PreviewEffectSerializer(serializers.Serializer):
+    type = serializers.CharField()
+    label = serializers.CharField(help_text="The action, e.g. “Notify a department”.")
+    text = serializers.CharField(help_text="What it would do here, e.g. “Notify Engineering”.")
+    effective = serializers.BooleanField(
+        help_text="False when it would change nothing (already tagged, no salesperson)."
+    )
+
+
 class PreviewMatchSerializer(serializers.Serializer):
     ticket = serializers.IntegerField()
     reference = serializers.CharField()
