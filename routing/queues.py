@@ -147,8 +147,19 @@ def _item_text(item: Notification) -> str:
     ]
     if item.message:
         lines.append(item.message)
+    # What the customer said, so the email can be acted on before the page is opened.
+    if ticket.description.strip():
+        lines += ["", _shortened(ticket.description.strip(), EMAIL_DESCRIPTION_CHARS), ""]
     lines.append(site_link(reverse("queue-item", args=[item.pk])))
     return "\n".join(lines)
+
+
+# An email quotes a long description up to this many characters; the page has the rest.
+EMAIL_DESCRIPTION_CHARS = 2000
+
+
+def _shortened(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[:limit].rstrip() + " [...]"
 
 
 def notification_alert_members(*, notification: Notification) -> int:

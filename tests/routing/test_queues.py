@@ -160,12 +160,19 @@ class TestEmails:
             conditions={},
             actions=[{"type": "notify_department", "department": "engineering"}],
         )
-        ticket = ticket_create(customer=customer, kind="bug", channel="web", subject="Crash")
+        ticket = ticket_create(
+            customer=customer,
+            kind="bug",
+            channel="web",
+            subject="Crash",
+            description="Saving an invoice with 40 lines shows a blank page.",
+        )
         dispatch_pending()
         send_all()
         [message] = smtp_server.messages
         assert message["To"] == "imm@example.com"
         assert ticket.reference in message["Subject"]
+        assert "Saving an invoice with 40 lines shows a blank page." in message.get_payload()
         link = f"/queue-items/{item(ticket).pk}/"
         assert link in message.get_payload()
         # A retried task, or the alert asked for again, sends nothing more.
@@ -183,6 +190,17 @@ class TestEmails:
         digest = smtp_server.messages[-1]
         assert digest["To"] == "dig@example.com"
         assert "1 new item waiting" in digest["Subject"]
+
+    def test_a_long_description_is_quoted_up_to_a_limit(self, customer):
+        from routing.queues import EMAIL_DESCRIPTION_CHARS, _item_text
+
+        ticket = ticket_create(
+            customer=customer, kind="bug", channel="web", subject="Long", description="word " * 900
+        )
+        text = _item_text(Notification(ticket=ticket, department_id=1, pk=1))
+        assert "word word" in text
+        assert "[...]" in text
+        assert len(text) < EMAIL_DESCRIPTION_CHARS + 300
 
     def test_items_past_target_are_escalated_once_to_the_leads(self, routed_bug, smtp_server):
         member("lead", "engineering", lead=True)
