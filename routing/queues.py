@@ -18,7 +18,7 @@ from routing.calendar import add_working_hours
 from routing.models import Notification
 from routing.selectors import user_may_finish
 from routing.staff_emails import keys_stored, site_link, staff_email
-from tickets.models import TimelineEntry
+from tickets.models import Ticket, TimelineEntry
 from tickets.services import timeline_record
 
 Status = Notification.Status
@@ -187,11 +187,14 @@ def notification_alert_members(*, notification: Notification) -> int:
 
 def queues_escalate(*, now=None) -> int:
     """Mark every new item past its response target as escalated, once, and tell the
-    department's leads by email and on the ticket's timeline. Returns how many."""
+    department's leads by email and on the ticket's timeline. Returns how many. An item whose
+    ticket is resolved or closed is not escalated: its target stopped when the ticket was."""
     now = now or timezone.now()
-    due = Notification.objects.filter(
-        status=Status.NEW, escalated_at__isnull=True, due_at__lte=now
-    ).order_by("pk")
+    due = (
+        Notification.objects.filter(status=Status.NEW, escalated_at__isnull=True, due_at__lte=now)
+        .exclude(ticket__status__in=Ticket.DONE_STATUSES)
+        .order_by("pk")
+    )
     count = 0
     for item_id in due.values_list("pk", flat=True)[:500]:
         with transaction.atomic():

@@ -191,6 +191,16 @@ class TestEmails:
         assert digest["To"] == "dig@example.com"
         assert "1 new item waiting" in digest["Subject"]
 
+    def test_an_item_of_a_resolved_ticket_is_not_escalated(self, routed_bug, rep):
+        member("lead", "engineering", lead=True)
+        notification = item(routed_bug)
+        ticket_update(
+            ticket=routed_bug, actor=rep, status="resolved", root_cause="usability", resolution="ok"
+        )
+        assert queues_escalate(now=notification.due_at + timedelta(minutes=1)) == 0
+        notification.refresh_from_db()
+        assert notification.escalated_at is None
+
     def test_a_long_description_is_quoted_up_to_a_limit(self, customer):
         from routing.queues import EMAIL_DESCRIPTION_CHARS, _item_text
 
@@ -416,8 +426,9 @@ def test_the_queue_sweep_task_escalates_digests_and_reminds(routed_bug, followup
     Notification.objects.update(due_at=timezone.now() - timedelta(minutes=1))
     FollowUpTask.objects.update(due_on=timezone.localdate() - timedelta(days=1))
     with TestCase.captureOnCommitCallbacks(execute=True):
-        # Both routed bugs are in engineering's and finance's queues: four items past target.
-        assert sweep_queues.apply().get() == {"escalated": 4, "digests": 1, "reminders": 1}
+        # Both bugs are in engineering's and finance's queues, four items past target; the
+        # follow-up's bug is resolved, so only the open one's two are escalated.
+        assert sweep_queues.apply().get() == {"escalated": 2, "digests": 1, "reminders": 1}
         assert sweep_queues.apply().get() == {"escalated": 0, "digests": 0, "reminders": 0}
 
 
