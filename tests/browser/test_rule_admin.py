@@ -275,3 +275,21 @@ def test_a_long_import_error_wraps_instead_of_widening_the_page(page, admin, sta
     expect(result).to_have_attribute("role", "alert")
     assert_no_sideways_scroll(page)
     screenshot(page, "rule-list-import-error")
+
+
+def test_why_page_reads_labels(page, admin, customer):
+    from tests.conftest import dispatch_pending
+
+    rule_create(**BUGS)
+    ticket = ticket_create(
+        customer=customer, kind="bug", channel="phone", subject="Crash", priority="low"
+    )
+    dispatch_pending()
+    log_in(page, "ada", PASSWORD)
+    page.goto(f"/tickets/{ticket.pk}/why/")
+    fired = page.locator(".rule-eval.matched")
+    expect(fired).to_contain_text("Kind is Bug report — actual value: Bug report")
+    expect(fired).to_contain_text("Priority is one of Low, Normal — actual value: Low")
+    expect(fired).to_contain_text("Priority set to High")
+    assert_no_sideways_scroll(page)
+    screenshot(page, "ticket-why-labels")

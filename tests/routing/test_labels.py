@@ -43,7 +43,7 @@ def test_why_page_and_outcomes_read_labels(client, admin_user, customer):
     page = client.get(f"/tickets/{ticket.pk}/why/").content.decode()
     assert "Kind is one of Bug report, Return materials authorization" in page
     assert "Priority is Low" in page
-    assert "<code>Bug report</code>" in page
+    assert '<strong class="actual">Bug report</strong>' in page
     assert "Priority set to High" in page
     assert "Kind is one of bug" not in page
 
