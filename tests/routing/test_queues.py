@@ -882,3 +882,14 @@ def test_who_was_told_costs_the_same_however_many_were_told(
     with django_assert_max_num_queries(len(few.captured_queries)):
         html = client.get(f"/tickets/{work.pk}/queues/").content.decode()
     assert html.count('<tr id="told-') == 6  # five departments and the follow-up
+
+
+def test_the_board_says_amounts_with_their_currency_in_one_sentence(client, followup, salesperson):
+    from tests.factories import InvoiceFactory
+
+    today = timezone.localdate()
+    InvoiceFactory(customer=followup.customer, amount="2300", due_on=today - timedelta(days=5))
+    InvoiceFactory(customer=followup.customer, amount="150.5", due_on=today + timedelta(days=5))
+    client.force_login(salesperson)
+    html = client.get("/followups/").content.decode()
+    assert "<strong>Overdue:</strong> USD 2,300.00 overdue of USD 2,450.50 unpaid" in html
