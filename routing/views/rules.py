@@ -54,7 +54,7 @@ def _after_import(request):
         .first()
     )
     if entry is not None:
-        messages.success(request, f"Rule set imported: {entry.detail}.")
+        messages.success(request, f"Rule set imported ({entry.detail}).")
     return redirect("rules-page")
 
 

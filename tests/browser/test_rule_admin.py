@@ -250,7 +250,7 @@ def test_import_asks_first_and_its_outcome_stays_visible(page, admin, starter_ru
     page.once("dialog", lambda dialog: dialog.accept())
     page.get_by_role("button", name="Import", exact=True).click()
     message = page.locator(".messages .message-success")
-    expect(message).to_have_text("Done: Rule set imported: 0 created, 0 updated, 1 archived.")
+    expect(message).to_have_text("Done: Rule set imported (0 created, 0 updated, 1 archived).")
     time.sleep(1.5)  # the page does not reload the message away
     expect(message).to_be_visible()
     assert "imported" not in page.url
