@@ -87,7 +87,10 @@ class RuleViewSet(viewsets.ModelViewSet):
         rule = self.get_object()
         return Response(RuleVersionSerializer(rule_versions(rule_id=rule.pk), many=True).data)
 
-    @extend_schema(responses=RuleAuditEntrySerializer(many=True))
+    @extend_schema(
+        operation_id="v1_rules_audit_retrieve_for_rule",
+        responses=RuleAuditEntrySerializer(many=True),
+    )
     @action(detail=True, methods=["get"], url_path="audit", filterset_class=None)
     def rule_audit(self, request, pk=None):
         """What was done to the rule besides editing it (moved, switched, archived), newest
