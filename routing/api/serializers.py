@@ -312,7 +312,9 @@ class PreviewResultSerializer(serializers.Serializer):
     tickets_matched = serializers.IntegerField()
     would_do = serializers.ListField(child=serializers.CharField())
     by_action = PreviewActionSerializer(many=True)
-    matches = PreviewMatchSerializer(many=True, help_text="Every matched ticket, newest first.")
+    matches = PreviewMatchSerializer(
+        many=True, help_text="The newest matched tickets (at most 100), newest first."
+    )
 
 
 class VersionChangeSerializer(serializers.Serializer):

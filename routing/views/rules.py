@@ -11,7 +11,7 @@ from django.utils import timezone
 from routing.api.serializers import RuleSerializer
 from routing.engine.language import language_description
 from routing.models import RuleAuditEntry
-from routing.preview import MAX_TICKETS, Names, rule_summary
+from routing.preview import DEFAULT_LAST, MAX_TICKETS, Names, rule_summary
 from routing.selectors import (
     rule_audit_entries,
     rule_versions,
@@ -70,6 +70,8 @@ def rule_editor(request, pk: int | None = None):
             "preview_max": MAX_TICKETS,
         },
         "preview_max": MAX_TICKETS,
+        "preview_max_text": f"{MAX_TICKETS:,}",
+        "preview_default": DEFAULT_LAST,
         "versions": rule_versions(rule_id=rule.pk) if rule else [],
         "audit": rule_audit_entries(rule_id=rule.pk)[:AUDIT_SHOWN] if rule else [],
     }

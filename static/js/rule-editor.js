@@ -467,9 +467,10 @@
         el("li", {}, [link, el("span", { className: "muted", text: ` · ${m.customer}` }), effects])
       );
     });
-    if (body.matches.length > SHOWN_MATCHES) {
+    const shown = Math.min(body.matches.length, SHOWN_MATCHES);
+    if (body.tickets_matched > shown) {
       previewMatches.appendChild(
-        el("li", { className: "muted", text: `and ${body.matches.length - SHOWN_MATCHES} more` })
+        el("li", { className: "muted", text: `and ${body.tickets_matched - shown} more` })
       );
     }
   }

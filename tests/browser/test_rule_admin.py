@@ -94,7 +94,7 @@ def test_dry_run_over_a_chosen_range(page, admin, customer):
     page.goto(f"/rules/{rule.pk}/")
     count = page.locator("#preview-count")
     count.filter(has_text="Would match 2 of 2 tickets").wait_for()
-    page.get_by_label("How many (at most 500)").fill("1")
+    page.get_by_label("How many of the newest (at most 20,000)").fill("1")
     count.filter(has_text="Would match 1 of 1 tickets").wait_for()
     expect(page.locator("#preview-scope-text")).to_have_text("Tried on the last 1 tickets.")
     page.get_by_label("Try it on").select_option("range")

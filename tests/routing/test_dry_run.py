@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from routing.preview import MAX_TICKETS
+from routing.preview import DEFAULT_LAST, MAX_TICKETS, SHOWN
 from tests.factories import CustomerFactory, UserFactory
 from tickets.models import Ticket
 from tickets.services import ticket_create
@@ -89,7 +89,8 @@ def test_the_range_is_bounded(admin_api, customer):
     assert response.status_code == 400
     assert "last" in response.json()
     body = admin_api.post(URL, BUGS, format="json").json()
-    assert body["limit"] == MAX_TICKETS == 500
+    assert body["limit"] == DEFAULT_LAST == 1000
+    assert MAX_TICKETS == 20_000
     backwards = {"since": timezone.now().isoformat(), "until": "2020-01-01T00:00:00Z"}
     response = admin_api.post(URL, {**BUGS, **backwards}, format="json")
     assert response.json() == {"until": ["Must be after since."]}
@@ -106,3 +107,16 @@ def test_queries_do_not_grow_with_the_matches(admin_api, django_assert_max_num_q
     with django_assert_max_num_queries(len(few.captured_queries)):
         body = admin_api.post(URL, {**BUGS, "last": 50}, format="json").json()
     assert body["tickets_matched"] == 18
+
+
+def test_counts_cover_every_match_while_the_newest_are_listed(admin_api, customer, monkeypatch):
+    from routing import preview
+
+    monkeypatch.setattr(preview, "SHOWN", 2)
+    for n in range(4):
+        bug(customer, f"bug {n}")
+    body = admin_api.post(URL, BUGS, format="json").json()
+    assert body["tickets_matched"] == 4
+    assert [m["subject"] for m in body["matches"]] == ["bug 3", "bug 2"]
+    assert body["by_action"][0]["tickets"] == 4
+    assert SHOWN == 100
