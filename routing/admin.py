@@ -22,26 +22,27 @@ from routing.models import (
 from routing.models.rules import EDITABLE_FIELDS
 
 
-class RuleVersionInline(admin.TabularInline):
+class _HistoryInline(admin.TabularInline):
+    """A rule's record (versions, audit entries): shown, never added to or changed by hand."""
+
+    extra = 0
+    can_delete = False
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.fields
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class RuleVersionInline(_HistoryInline):
     model = RuleVersion
-    extra = 0
-    can_delete = False
     fields = ["number", "summary", "author", "created_at"]
-    readonly_fields = fields
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
 
 
-class RuleAuditEntryInline(admin.TabularInline):
+class RuleAuditEntryInline(_HistoryInline):
     model = RuleAuditEntry
-    extra = 0
-    can_delete = False
     fields = ["action", "detail", "author", "created_at"]
-    readonly_fields = fields
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
 
 
 class RuleAdminForm(forms.ModelForm):
