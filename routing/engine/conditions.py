@@ -128,22 +128,28 @@ def explain_conditions(conditions: dict, held: list[bool], facts: dict) -> list[
                 "held": condition.holds(facts) if result is None else result,
                 "checked": result is not None,
                 "text": describe_condition(condition),
-                "actual_text": describe_value(condition.actual(facts), FIELDS[condition.field]),
+                "actual_text": describe_value(
+                    condition.actual(facts), FIELDS[condition.field], change=condition.on_change
+                ),
             }
         )
     return explained
 
 
-def describe_value(value, field=None) -> str:
+def describe_value(value, field=None, *, change: bool = False) -> str:
     """A value as a person reads it: yes/no, "not set", lists joined, choices by their label
-    ("Bug report", not "bug"), and a change (a pair) as old → new."""
+    ("Bug report", not "bug"), and a change ``[old, new]`` as old → new.
+
+    Only the caller knows whether a value is a change (the condition's operator says so): a
+    two-item list may just as well be a field's value, such as two tags.
+    """
     if value is None:
         return "not set"
+    if change and isinstance(value, list | tuple) and len(value) == 2:
+        return " → ".join(describe_value(item, field) for item in value)
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, list | tuple):
-        if field is not None and field.type != "tags" and len(value) == 2:
-            return " → ".join(describe_value(item, field) for item in value)
         return ", ".join(describe_value(item, field) for item in value) or "none"
     if field is not None and field.choice_labels:
         return field.label_of(value)

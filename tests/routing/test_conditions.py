@@ -252,3 +252,18 @@ def test_evaluation_stops_when_the_outcome_is_known():
         False,
         [True, True, False, False],
     )
+
+
+def test_a_change_of_tags_reads_old_tags_then_new_tags():
+    # A change is [old, new]; for tags each side is itself a list. Only the operator tells a
+    # change from a value, so two tags held by the ticket are not read as a change either.
+    facts = {**FACTS, "changes": {"tags": [["vip", "billing"], ["vip", "billing", "urgent"]]}}
+    conditions = {
+        "all": [cond("tags", "changed_to", "urgent"), cond("tags", "contains", "vip")],
+    }
+    matched, explanation = evaluate_conditions(conditions, facts)
+    assert matched is True
+    assert [c["actual_text"] for c in explanation] == [
+        "vip, billing → vip, billing, urgent",
+        "vip, billing",
+    ]
