@@ -15,7 +15,6 @@ from tests.factories import ContactFactory, CustomerFactory, InvoiceFactory, Use
 from tickets.models import Ticket, TimelineEntry
 from tickets.returns import rma_advance
 from tickets.services import note_add, ticket_create, ticket_link, ticket_update
-from tickets.templatetags.ticket_format import CHOICE_LABELS
 
 pytestmark = pytest.mark.django_db
 
@@ -287,14 +286,6 @@ class TestWorkingATicket:
         assert timeline.count("Replaced the unit") == 1
         assert timeline.count("Reached and satisfied") == 1
         assert "Shipping took it on." in timeline
-
-    def test_routing_codes_in_the_timeline_match_routing_labels(self):
-        """tickets may not import routing, so it keeps the labels of the codes routing writes;
-        this says when they drift apart."""
-        from routing.models import FollowUpTask as Task
-
-        assert CHOICE_LABELS["outcome"] == dict(Task.Outcome.choices)
-        assert CHOICE_LABELS["queue status"] == dict(Notification.Status.choices)
 
     def test_resolving_asks_for_root_cause_and_summary(self, browser, ticket):
         data = {

@@ -1,5 +1,6 @@
 """How tickets' values read on pages: durations, field names, amounts, timeline changes."""
 
+import re
 from decimal import Decimal, InvalidOperation
 
 from django import template
@@ -7,6 +8,7 @@ from django.conf import settings
 
 from accounts.selectors import contacts_list, departments_list
 from tickets.models import Ticket, TimelineEntry
+from tickets.timeline_labels import is_hidden, registered_labels
 
 register = template.Library()
 
@@ -19,7 +21,8 @@ FIELD_LABELS = {
     "related": "linked to",
 }
 
-# Codes stored on the timeline, by the field (or the key other apps write) they belong to.
+# Codes of the ticket's own fields stored on the timeline. Other apps register theirs
+# (tickets.timeline_labels); an unknown code reads as its words anyway.
 CHOICE_LABELS = {
     "kind": dict(Ticket.Kind.choices),
     "channel": dict(Ticket.Channel.choices),
@@ -28,18 +31,7 @@ CHOICE_LABELS = {
     "root_cause": dict(Ticket.RootCause.choices),
     "rma_status": dict(Ticket.RmaStatus.choices),
     "return status": dict(Ticket.RmaStatus.choices),
-    # Written by routing (queues.py, followups.py), which tickets may not import. A test checks
-    # these still match routing's own labels; an unknown code reads as its words anyway.
-    "queue status": {"new": "New", "acknowledged": "Acknowledged", "done": "Done"},
-    "outcome": {
-        "satisfied": "Reached and satisfied",
-        "not_satisfied": "Reached and not satisfied",
-        "no_answer": "No answer",
-        "upsell": "Up-sell opportunity",
-    },
 }
-# Internal ids that routing writes so entries can be traced; nothing a person reads.
-HIDDEN_KEYS = frozenset({"queue item", "follow-up", "event", "event_type", "entry_id"})
 # Keys whose "old" value is always empty: something was added, not changed.
 ADDED_KEYS = frozenset({"related", "tracking number"})
 
@@ -105,8 +97,9 @@ def _value_text(key: str, value, names: _Names) -> str:
         return names.department(value)
     if key == "contact":
         return names.contact(value)
-    if key in CHOICE_LABELS:
-        return CHOICE_LABELS[key].get(value, str(value).replace("_", " ").capitalize())
+    labels = CHOICE_LABELS.get(key) or registered_labels(key)
+    if labels is not None:
+        return labels.get(value, str(value).replace("_", " ").capitalize())
     return str(value)
 
 
@@ -120,7 +113,7 @@ def entry_changes(entry: TimelineEntry, names: _Names) -> list[dict]:
     body = entry.body.strip()
     lines = []
     for key, change in entry.changes.items():
-        if key in HIDDEN_KEYS:
+        if is_hidden(key):
             continue
         label = field_label(key).capitalize()
         is_pair = isinstance(change, list) and len(change) == 2 and key != "tags"
@@ -133,10 +126,16 @@ def entry_changes(entry: TimelineEntry, names: _Names) -> list[dict]:
             lines.append({"label": label, "old": old or "—", "new": new or "—"})
             continue
         value = _value_text(key, change[-1] if is_pair else change, names)
-        if not value or (body and value.lower() in body.lower()):
+        if not value or _says(body, value):
             continue
         lines.append({"label": label, "value": value})
     return lines
+
+
+def _says(body: str, value: str) -> bool:
+    """Whether ``body`` already says ``value`` in so many words ("Shipping took it on." says
+    "Shipping"; "highly" does not say "High")."""
+    return bool(body) and re.search(rf"(?<!\w){re.escape(value)}(?!\w)", body, re.I) is not None
 
 
 @register.simple_tag(takes_context=True)
