@@ -8,11 +8,9 @@ from django.db import transaction
 from accounts.models import User
 from tickets.models import Ticket, TicketEvent, TimelineEntry
 from tickets.outbox import event_record
-from tickets.services import search_text_for
+from tickets.services import TRACKING_KEY, entry_search_words, search_text_append
 
 RETURN_DETAILS = ("rma_serial_number", "rma_order_number", "rma_reason")
-# The timeline key rma_advance records a parcel's carrier and tracking number under.
-TRACKING_KEY = "tracking number"
 
 # A return moves forward only; a replacement or a refund ends it, one or the other.
 RMA_STEP_ORDER = {
@@ -78,8 +76,12 @@ def rma_advance(
     )
     locked.rma_status = status
     locked.version += 1
-    locked.search_text = search_text_for(locked)  # the note and the tracking number
-    locked.save(update_fields=["rma_status", "version", "updated_at", "search_text"])
+    locked.save(update_fields=["rma_status", "version", "updated_at"])
+    # The note and the tracking number are found by the search box.
+    search_text_append(
+        ticket_id=locked.pk,
+        words=entry_search_words(kind=TimelineEntry.Kind.RMA, body=note, changes=change),
+    )
     event_record(
         ticket=locked,
         type=TicketEvent.Type.UPDATED,

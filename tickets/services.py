@@ -107,7 +107,10 @@ SEARCHED_ENTRY_KINDS = (
     TimelineEntry.Kind.FOLLOWUP,
     TimelineEntry.Kind.RMA,  # shipping's notes, and the carrier's tracking number
 )
-SEARCHED_CHANGES = ("tracking number",)  # the key tickets.returns.rma_advance writes
+# The timeline key a return step (tickets.returns.rma_advance) records a parcel's carrier and
+# tracking number under.
+TRACKING_KEY = "tracking number"
+SEARCHED_CHANGES = (TRACKING_KEY,)
 
 
 def _field_words(ticket: Ticket) -> list[str]:
@@ -132,12 +135,15 @@ def search_text_for(ticket: Ticket) -> str:
     return "\n".join(part for part in [*_field_words(ticket), *said] if part)
 
 
-def _search_text_append(ticket_id: int, words: str) -> None:
-    # Appended in SQL, so two writers at once both keep their words.
+def search_text_plus(words: str) -> Concat:
+    """The ticket's search text with ``words`` added, in SQL (for an ``update()``), so that two
+    writers at once both keep their words."""
+    return Concat(F("search_text"), Value("\n" + words))
+
+
+def search_text_append(*, ticket_id: int, words: str) -> None:
     if words:
-        Ticket.objects.filter(pk=ticket_id).update(
-            search_text=Concat(F("search_text"), Value("\n" + words))
-        )
+        Ticket.objects.filter(pk=ticket_id).update(search_text=search_text_plus(words))
 
 
 @transaction.atomic
@@ -365,9 +371,7 @@ def note_add(
         call_duration_seconds=call_duration_seconds,
     )
     now = timezone.now()
-    Ticket.objects.filter(pk=ticket.pk).update(
-        updated_at=now, search_text=Concat(F("search_text"), Value("\n" + body))
-    )
+    Ticket.objects.filter(pk=ticket.pk).update(updated_at=now, search_text=search_text_plus(body))
     if author is not None and (is_call or not is_internal):
         Ticket.objects.filter(pk=ticket.pk, first_response_at__isnull=True).update(
             first_response_at=now
@@ -416,5 +420,7 @@ def timeline_record(
     entry = TimelineEntry.objects.create(
         ticket=ticket, kind=kind, body=body, changes=changes or {}, author=author
     )
-    _search_text_append(ticket.pk, entry_search_words(kind=kind, body=body, changes=changes))
+    search_text_append(
+        ticket_id=ticket.pk, words=entry_search_words(kind=kind, body=body, changes=changes)
+    )
     return entry

@@ -8,6 +8,7 @@ from django.conf import settings
 
 from accounts.selectors import contacts_list, departments_list
 from tickets.models import Ticket, TimelineEntry
+from tickets.services import TRACKING_KEY
 from tickets.timeline_labels import is_hidden, registered_labels
 
 register = template.Library()
@@ -33,7 +34,7 @@ CHOICE_LABELS = {
     "return status": dict(Ticket.RmaStatus.choices),
 }
 # Keys whose "old" value is always empty: something was added, not changed.
-ADDED_KEYS = frozenset({"related", "tracking number"})
+ADDED_KEYS = frozenset({"related", TRACKING_KEY})
 
 
 @register.filter
