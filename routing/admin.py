@@ -55,7 +55,7 @@ class RuleAdminForm(forms.ModelForm):
     def clean(self):
         data = super().clean()
         # Until _post_clean, the instance still holds the values as they were read.
-        previous = services.rule_definition(self.instance) if self.instance.pk else None
+        previous = services.rule_state(self.instance) if self.instance.pk else None
         draft = copy(self.instance)
         for name in EDITABLE_FIELDS:
             if name in data:
@@ -98,6 +98,13 @@ class RuleAdmin(admin.ModelAdmin):
             services.rule_update(rule=obj, author=request.user, **fields)
         else:
             obj.pk = services.rule_create(author=request.user, **fields).pk
+
+    def get_deleted_objects(self, objs, request):
+        # "Delete" archives: nothing else goes, so the page lists only the rules, and neither
+        # their audit trail nor the matches that protect them stand in the way.
+        rules = list(objs)
+        listed = [f"{rule} (archived: it stops routing, its history stays)" for rule in rules]
+        return listed, {Rule._meta.verbose_name_plural: len(rules)}, set(), []
 
     def delete_model(self, request, obj) -> None:
         services.rule_archive(rule=obj, author=request.user)

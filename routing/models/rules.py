@@ -67,7 +67,6 @@ VERSIONED_FIELDS = (
     "actions",
     "stop_processing",
 )
-STATE_FIELDS = ("is_active", "order")
 # Everything an admin can edit, and what an export holds.
 EDITABLE_FIELDS = (
     "name",
@@ -117,13 +116,14 @@ class RuleAuditEntry(models.Model):
         ARCHIVED = "archived", "Archived"
         IMPORTED = "imported", "Imported"
 
-    # Rules are archived, never deleted. DO_NOTHING rather than CASCADE keeps the admin's delete
-    # page (which archives) from listing, and asking permission to delete, the audit trail.
+    # Rules are archived, not deleted (the admin's delete archives, and says so). A rule that
+    # never routed anything may still be deleted in code or the shell: its trail goes with it,
+    # rather than a dangling reference the database refuses at commit.
     rule = models.ForeignKey(
         Rule,
         null=True,
         blank=True,
-        on_delete=models.DO_NOTHING,
+        on_delete=models.CASCADE,
         related_name="audit_entries",
         help_text="Empty for an import, which concerns the whole rule set.",
     )

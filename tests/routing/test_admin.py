@@ -6,7 +6,7 @@ import re
 import pytest
 from django.apps import apps
 
-from routing.models import Rule
+from routing.models import Rule, RuleAuditEntry
 
 pytestmark = pytest.mark.django_db
 
@@ -51,6 +51,46 @@ def test_admin_delete_archives(client, admin_user, starter_rules):
     rule = Rule.objects.get(pk=rule.pk)
     assert rule.archived_at is not None
     assert client.get(f"/admin/routing/rule/{rule.pk}/change/").status_code == 302
+
+
+def test_admin_delete_archives_a_rule_with_an_audit_trail_and_matches(
+    client, admin_user, customer, starter_rules
+):
+    from routing.services import rule_update
+    from tests.conftest import dispatch_pending
+    from tickets.services import ticket_create
+
+    rule = next(r for r in starter_rules if r.name == "Bugs go to engineering")
+    rule_update(rule=rule, author=admin_user, order=rule.order + 1)
+    ticket_create(customer=customer, kind="bug", channel="phone", subject="Crash")
+    dispatch_pending()
+    assert rule.matches.exists()
+    assert rule.audit_entries.exists()
+    client.force_login(admin_user)
+    page = client.get(f"/admin/routing/rule/{rule.pk}/delete/").content.decode()
+    assert "archived: it stops routing, its history stays" in page
+    assert "permission to delete" not in page
+    assert "protected" not in page
+    response = client.post(f"/admin/routing/rule/{rule.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 302
+    rule.refresh_from_db()
+    assert rule.archived_at is not None
+    assert rule.audit_entries.first().action == RuleAuditEntry.Action.ARCHIVED
+
+
+def test_a_rule_deleted_outright_takes_its_audit_trail_along(admin_user):
+    from django.db import connection
+
+    from routing.services import rule_create, rule_update
+
+    notify = [{"type": "notify_department", "department": "marketing"}]
+    rule = rule_create(name="Short-lived", trigger="ticket.created", actions=notify)
+    rule_update(rule=rule, author=admin_user, is_active=False)
+    assert rule.audit_entries.count() == 1
+    rule.delete()
+    # PostgreSQL checks foreign keys at commit; check them now, as the commit would.
+    connection.check_constraints()
+    assert not RuleAuditEntry.objects.exists()
 
 
 def test_admin_can_switch_off_and_delete_a_rule_naming_a_deleted_department(
