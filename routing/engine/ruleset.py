@@ -3,7 +3,7 @@
 Every change to a rule writes a ``RuleVersion`` (its definition) or a ``RuleAuditEntry`` (moved,
 switched on or off, archived), so the two identify the whole rule set: the key is the highest
 id of each together with their numbers of rows (two admins saving at once can commit out of id
-order; the count still changes when the later one lands). Two small queries per event instead
+order; the count still changes when the later one lands). One small query per event instead
 of one per rule.
 """
 
@@ -11,7 +11,7 @@ import threading
 from collections import defaultdict
 from dataclasses import dataclass
 
-from django.db.models import Count, Max
+from django.db import connection
 
 from routing.engine.conditions import CompiledRule, compile_rule
 from routing.models import Rule, RuleAuditEntry, RuleVersion
@@ -32,9 +32,17 @@ _cached: RuleSet | None = None
 
 
 def current_key() -> tuple:
-    versions = RuleVersion.objects.aggregate(newest=Max("id"), count=Count("id"))
-    audit = RuleAuditEntry.objects.aggregate(newest=Max("id"), count=Count("id"))
-    return (versions["newest"], versions["count"], audit["newest"], audit["count"])
+    """(newest version id, versions, newest audit entry id, audit entries), in one SELECT:
+    it runs for every routed event."""
+    quote = connection.ops.quote_name
+    versions, audit = quote(RuleVersion._meta.db_table), quote(RuleAuditEntry._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT v.newest, v.count, a.newest, a.count"  # noqa: S608 (table names, no input)
+            f" FROM (SELECT MAX(id) AS newest, COUNT(*) AS count FROM {versions}) AS v,"
+            f" (SELECT MAX(id) AS newest, COUNT(*) AS count FROM {audit}) AS a"
+        )
+        return tuple(cursor.fetchone())
 
 
 def load_rule_set() -> RuleSet:
