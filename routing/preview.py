@@ -15,6 +15,7 @@ from accounts.models import Department, User
 from routing.engine.actions import ACTIONS
 from routing.engine.conditions import compile_conditions, compile_rule, describe_condition
 from routing.engine.facts import facts_for_many
+from routing.engine.fields import FIELDS
 from routing.engine.language import RECIPIENT_LABELS
 from routing.models import Rule
 from routing.timers import _candidates
@@ -38,9 +39,13 @@ class Names:
 
     @classmethod
     def load(cls) -> "Names":
+        users = User.objects.values_list("username", "first_name", "last_name")
         return cls(
             departments=dict(Department.objects.values_list("slug", "name")),
-            users={user.username: str(user) for user in User.objects.all()},
+            # As User.__str__ says it (the full name, else the username), without whole rows.
+            users={
+                username: f"{first} {last}".strip() or username for username, first, last in users
+            },
         )
 
     def department(self, slug) -> str:
@@ -93,7 +98,7 @@ def rule_summary(*, conditions: dict, actions: list, names: Names) -> str:
 
 
 def _priority(value) -> str:
-    return dict(Ticket.Priority.choices).get(value, str(value))
+    return FIELDS["priority"].label_of(value)
 
 
 def _effect(action: dict, facts: dict, names: Names) -> dict:
@@ -160,7 +165,7 @@ def _event_items(trigger: str, tickets) -> list[dict]:
     ]
 
 
-def _timer_items(limit: int) -> list[dict]:
+def _timer_items(tickets) -> list[dict]:
     now = timezone.now()
     return [
         {
@@ -173,23 +178,25 @@ def _timer_items(limit: int) -> list[dict]:
             "is_automatic": True,
             "now": now,
         }
-        for ticket in _candidates()[:limit]
+        for ticket in tickets
     ]
 
 
-def _scope_text(since, until, limit: int) -> str:
+def _scope_text(since, until, limit: int, *, worked_now: bool = False) -> str:
+    tickets = "tickets being worked now" if worked_now else "tickets"
     if not (since or until):
-        return f"the last {limit} tickets"
+        return f"the last {limit} {tickets}"
 
     def day(value):
         return timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
 
+    tickets = f"{tickets}, " if worked_now else f"{tickets} "
     if since and until:
-        span = f"tickets created from {day(since)} to {day(until)}"
+        span = f"{tickets}created from {day(since)} to {day(until)}"
     elif since:
-        span = f"tickets created since {day(since)}"
+        span = f"{tickets}created since {day(since)}"
     else:
-        span = f"tickets created before {day(until)}"
+        span = f"{tickets}created before {day(until)}"
     return f"{span} (the newest {limit} at most)"
 
 
@@ -212,18 +219,19 @@ def rule_preview(
         conditions=conditions, actions=actions,
     )  # fmt: skip
     limit = min(last or (MAX_TICKETS if since or until else DEFAULT_LAST), MAX_TICKETS)
+    # A time-based draft is tried on the tickets the sweep would check now, an event-based one
+    # on the tickets its trigger happened to; either way the newest of the range chosen.
+    tickets = _candidates() if trigger == Rule.Trigger.TIME else Ticket.objects.all()
+    if since:
+        tickets = tickets.filter(created_at__gte=since)
+    if until:
+        tickets = tickets.filter(created_at__lt=until)
+    tickets = tickets.order_by("-created_at", "-id")[:limit]
     if trigger == Rule.Trigger.TIME:
-        items = _timer_items(limit)
-        scope = f"tickets being worked now (at most {limit})"
+        items = _timer_items(tickets)
     else:
-        tickets = Ticket.objects.all()
-        if since:
-            tickets = tickets.filter(created_at__gte=since)
-        if until:
-            tickets = tickets.filter(created_at__lt=until)
-        ids = tickets.order_by("-created_at", "-id").values("id")[:limit]
-        items = _event_items(trigger, ids)
-        scope = _scope_text(since, until, limit)
+        items = _event_items(trigger, tickets.values("id"))
+    scope = _scope_text(since, until, limit, worked_now=trigger == Rule.Trigger.TIME)
     # Per ticket, the newest event that matched: what the rule would have done last.
     matched: dict[int, dict] = {}
     events_matched = 0
@@ -268,7 +276,6 @@ def rule_preview(
         "tickets_evaluated": len({item["ticket_id"] for item in items}),
         "events_matched": events_matched,
         "tickets_matched": len(matched),
-        "would_do": [describe_action(action, names) for action in actions],
         "by_action": by_action,
         "matches": matches,
     }

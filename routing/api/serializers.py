@@ -14,6 +14,7 @@ from routing.models import (
 )
 from routing.models.rules import EDITABLE_FIELDS
 from routing.preview import MAX_TICKETS as PREVIEW_MAX_TICKETS
+from routing.preview import SHOWN as PREVIEW_SHOWN
 from routing.services import definition_needs_check
 
 
@@ -310,10 +311,9 @@ class PreviewResultSerializer(serializers.Serializer):
     tickets_evaluated = serializers.IntegerField()
     events_matched = serializers.IntegerField()
     tickets_matched = serializers.IntegerField()
-    would_do = serializers.ListField(child=serializers.CharField())
     by_action = PreviewActionSerializer(many=True)
     matches = PreviewMatchSerializer(
-        many=True, help_text="The newest matched tickets (at most 100), newest first."
+        many=True, help_text=f"The newest matched tickets (at most {PREVIEW_SHOWN}), newest first."
     )
 
 
