@@ -23,7 +23,7 @@ def rules_export() -> dict:
     return {
         "format": FORMAT,
         "version": FORMAT_VERSION,
-        "rules": [services.rule_definition(rule) for rule in rules_list()],
+        "rules": [services.rule_state(rule) for rule in rules_list()],
     }
 
 
@@ -109,15 +109,15 @@ def rules_import(data, *, author: User | None = None) -> dict:
             services.rule_create(author=author, **fields)
             created += 1
             continue
-        before = services.rule_definition(existing)
+        before = services.rule_state(existing)
         saved = services.rule_update(rule=existing, author=author, summary="Imported", **fields)
         # Changed in any way: its definition (a new version) or its place or switch (audited).
-        updated += int(services.rule_definition(saved) != before)
+        updated += int(services.rule_state(saved) != before)
     for rule in current.values():
         services.rule_archive(rule=rule, author=author, detail="Not in the imported rule set")
     result = {"created": created, "updated": updated, "archived": len(current)}
     # One entry for the whole set, so the list says when the rules were last replaced and by whom.
-    RuleAuditEntry.objects.create(
+    services.rule_audit_record(
         action=RuleAuditEntry.Action.IMPORTED,
         author=author,
         detail=f"{created} created, {updated} updated, {len(current)} archived",

@@ -3,7 +3,8 @@
 Every edit of a rule's definition (create, edit, restore, import) goes through ``_save_version``
 and leaves a ``RuleVersion`` saying who changed what. What happens to a rule without changing
 what it does (moved in the order, switched on or off, archived, imported) is a
-``RuleAuditEntry`` instead, so the history of a rule is the history of its definition.
+``RuleAuditEntry`` instead (all written by ``rule_audit_record``), so the history of a rule is
+the history of its definition.
 """
 
 import logging
@@ -11,6 +12,7 @@ import logging
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import User
@@ -144,24 +146,46 @@ def definition_needs_check(rule: Rule, previous: dict | None) -> bool:
     return any(previous[name] != getattr(rule, name) for name in DEFINITION_FIELDS)
 
 
-def rule_definition(rule: Rule) -> dict:
-    """Everything an admin edits: the definition and the rule's state (order, on or off)."""
+def rule_state(rule: Rule) -> dict:
+    """Everything an admin edits: what the rule does (its ``VERSIONED_FIELDS``) and where it
+    stands (order, on or off)."""
     return {field: getattr(rule, field) for field in EDITABLE_FIELDS}
 
 
-def _audit_state(rule: Rule, previous: dict, author: User | None) -> None:
+def rule_audit_record(
+    *,
+    action: RuleAuditEntry.Action,
+    rule: Rule | None = None,
+    author: User | None = None,
+    detail: str = "",
+) -> RuleAuditEntry:
+    """Record something done to a rule (or, without one, to the whole rule set) that makes no
+    version. Every audit entry is written here, so that one action reads one way."""
+    return RuleAuditEntry.objects.create(rule=rule, action=action, author=author, detail=detail)
+
+
+def _moved(*, position: tuple[int, int], order: tuple[int, int]) -> str:
+    """A move in words: the place in the list people see, and the order number behind it."""
+    return f"Position {position[0]} → {position[1]} (order {order[0]} → {order[1]})"
+
+
+def _position(*, pk: int, order: int) -> int:
+    """Where a rule of this order stands among the current rules, as the rule list numbers
+    them (the other rules where the database holds them now)."""
+    earlier = Q(order__lt=order) | Q(order=order, pk__lt=pk)
+    return Rule.objects.filter(earlier, archived_at__isnull=True).exclude(pk=pk).count() + 1
+
+
+def _audit_state(rule: Rule, previous: dict, author: User | None, position_before: int) -> None:
     """Record a switch on or off and a change of order, which make no version."""
     Action = RuleAuditEntry.Action
     if previous["is_active"] != rule.is_active:
         action = Action.ACTIVATED if rule.is_active else Action.DEACTIVATED
-        RuleAuditEntry.objects.create(rule=rule, action=action, author=author)
+        rule_audit_record(rule=rule, action=action, author=author)
     if previous["order"] != rule.order:
-        RuleAuditEntry.objects.create(
-            rule=rule,
-            action=Action.REORDERED,
-            author=author,
-            detail=f"Order {previous['order']} → {rule.order}",
-        )
+        position = (position_before, _position(pk=rule.pk, order=rule.order))
+        detail = _moved(position=position, order=(previous["order"], rule.order))
+        rule_audit_record(rule=rule, action=Action.REORDERED, author=author, detail=detail)
 
 
 def _save_version(rule: Rule, *, author: User | None, summary: str, previous: dict | None) -> Rule:
@@ -176,12 +200,14 @@ def _save_version(rule: Rule, *, author: User | None, summary: str, previous: di
         validate_rule_definition(
             trigger=rule.trigger, conditions=rule.conditions, actions=rule.actions
         )
-    now = rule_definition(rule)
+    now = rule_state(rule)
     if previous is not None and previous == now:
         return rule
     changed = [f for f in VERSIONED_FIELDS if previous is None or previous[f] != now[f]]
     if changed:
         rule.version += 1
+    moved = previous is not None and previous["order"] != rule.order
+    position_before = _position(pk=rule.pk, order=previous["order"]) if moved else 0
     rule.save()
     if changed:
         RuleVersion.objects.create(
@@ -193,7 +219,7 @@ def _save_version(rule: Rule, *, author: User | None, summary: str, previous: di
             author=author,
         )
     if previous is not None:
-        _audit_state(rule, previous, author)
+        _audit_state(rule, previous, author, position_before)
     return rule
 
 
@@ -209,7 +235,7 @@ def rule_update(*, rule: Rule, author: User | None = None, summary: str = "", **
     """Change a rule (validated). A new version records a changed definition; switching on or
     off and moving are recorded in the audit trail. No change, nothing recorded."""
     rule = Rule.objects.select_for_update().get(pk=rule.pk)
-    previous = rule_definition(rule)
+    previous = rule_state(rule)
     unknown = set(fields) - set(EDITABLE_FIELDS)
     if unknown:
         raise ValueError(f"Not editable: {', '.join(sorted(unknown))}")
@@ -240,7 +266,7 @@ def rule_archive(*, rule: Rule, author: User | None = None, detail: str = "") ->
     rule.is_active = False
     rule.archived_at = timezone.now()
     rule.save(update_fields=["is_active", "archived_at", "updated_at"])
-    RuleAuditEntry.objects.create(
+    rule_audit_record(
         rule=rule, action=RuleAuditEntry.Action.ARCHIVED, author=author, detail=detail
     )
     return rule
@@ -257,21 +283,18 @@ def rules_reorder(*, rule_ids: list[int], author: User | None = None) -> list[Ru
     if missing or len(set(rule_ids)) != len(rule_ids):
         raise ValueError("List each current rule once.")
     position_before = {pk: index + 1 for index, pk in enumerate(rules)}
-    entries = []
     for index, pk in enumerate(rule_ids):
         rule, order = rules[pk], (index + 1) * 10
         if rule.order == order and position_before[pk] == index + 1:
             continue
-        rule.order = order
+        order_before, rule.order = rule.order, order
         rule.save(update_fields=["order", "updated_at"])
         if position_before[pk] != index + 1:
-            entries.append(
-                RuleAuditEntry(
-                    rule=rule,
-                    action=RuleAuditEntry.Action.REORDERED,
-                    author=author,
-                    detail=f"Position {position_before[pk]} → {index + 1}",
-                )
+            position = (position_before[pk], index + 1)
+            rule_audit_record(
+                rule=rule,
+                action=RuleAuditEntry.Action.REORDERED,
+                author=author,
+                detail=_moved(position=position, order=(order_before, order)),
             )
-    RuleAuditEntry.objects.bulk_create(entries)
     return [rules[pk] for pk in rule_ids]

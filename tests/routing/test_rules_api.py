@@ -55,6 +55,7 @@ class TestVersions:
         assert versions[0]["definition"]["description"] == "d"
 
     def test_moving_or_switching_is_audited_not_versioned(self, admin_api, admin_user):
+        admin_api.post("/api/v1/rules/", {**RENEWAL, "name": "Earlier", "order": 30}, format="json")
         rule_id = admin_api.post("/api/v1/rules/", RENEWAL, format="json").json()["id"]
         url = f"/api/v1/rules/{rule_id}/"
         admin_api.patch(url, {"order": 5}, format="json")
@@ -64,7 +65,8 @@ class TestVersions:
         assert [v.summary for v in rule.versions.all()] == ["Created"]
         entries = [(e.action, e.detail, e.author) for e in rule.audit_entries.order_by("id")]
         assert entries == [
-            ("reordered", "Order 60 → 5", admin_user),
+            # Worded as a move in the list is, whichever way the order was changed.
+            ("reordered", "Position 2 → 1 (order 60 → 5)", admin_user),
             ("deactivated", "", admin_user),
             ("activated", "", admin_user),
         ]
@@ -77,7 +79,7 @@ class TestVersions:
         body = admin_api.get(f"/api/v1/rules/{first.pk}/audit/").json()
         assert [(e["action_label"], e["detail"], e["author"]) for e in body["results"]] == [
             ("Switched off", "", "boss"),
-            ("Moved", "Position 1 → 2", "boss"),
+            ("Moved", "Position 1 → 2 (order 10 → 20)", "boss"),
         ]
         everything = admin_api.get("/api/v1/rules/audit/").json()
         assert everything["count"] == 3
@@ -174,10 +176,10 @@ class TestVersions:
         assert not Rule.objects.filter(pk__in=ids, version__gt=1).exists()
         moved = RuleAuditEntry.objects.filter(action="reordered").order_by("rule__order")
         assert [(e.rule_id, e.detail) for e in moved] == [
-            (ids[0], "Position 5 → 1"),
-            (ids[1], "Position 4 → 2"),
-            (ids[3], "Position 2 → 4"),
-            (ids[4], "Position 1 → 5"),
+            (ids[0], "Position 5 → 1 (order 50 → 10)"),
+            (ids[1], "Position 4 → 2 (order 40 → 20)"),
+            (ids[3], "Position 2 → 4 (order 20 → 40)"),
+            (ids[4], "Position 1 → 5 (order 10 → 50)"),
         ]
         response = admin_api.post("/api/v1/rules/reorder/", {"rules": ids[:2]}, format="json")
         assert response.json() == {"rules": ["List the id of every current rule exactly once."]}
@@ -213,6 +215,20 @@ class TestVersions:
         slugs = Notification.objects.order_by("id").values_list("department__slug", flat=True)
         assert list(slugs) == ["marketing", "finance"]
 
+    def test_checking_the_cached_rule_set_is_one_query(self, rep, django_assert_num_queries):
+        from routing.engine.ruleset import current_key
+        from routing.services import rules_reorder
+
+        notify = [{"type": "notify_department", "department": "marketing"}]
+        first = rule_create(name="m", trigger="ticket.created", actions=notify)
+        second = rule_create(name="f", trigger="ticket.created", actions=notify)
+        with django_assert_num_queries(1):
+            before = current_key()
+        rules_reorder(rule_ids=[second.pk, first.pk], author=rep)
+        after = current_key()
+        assert before[:2] == after[:2]  # no new version: the audit entries tell the move
+        assert after[3] == before[3] + 2
+
 
 class TestPreview:
     def test_dry_run_counts_matches_and_changes_nothing(self, admin_api):
@@ -226,10 +242,11 @@ class TestPreview:
         assert body["tickets_evaluated"] == 4
         assert body["tickets_matched"] == 2
         assert {m["customer"] for m in body["matches"]} == {soon.name}
-        assert body["would_do"] == [
+        assert [a["text"] for a in body["by_action"]] == [
             "Notify Marketing",
             "Follow-up for the salesperson in 2 working days",
         ]
+        assert "would_do" not in body  # by_action says it, with the number of tickets
         assert not Notification.objects.exists()
         assert not FollowUpTask.objects.exists()
         assert not Rule.objects.exists()
