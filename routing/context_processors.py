@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.utils.functional import SimpleLazyObject
 
-from routing.selectors import followup_counts_for_user, queue_counts_for_user
+from routing.selectors import followup_counts_for_user, nav_counts_for_user
 
 
 def work_counts(request) -> dict:
@@ -14,15 +14,11 @@ def work_counts(request) -> dict:
         return {}
 
     def counts() -> dict:
-        queues = queue_counts_for_user(user)
+        nav = nav_counts_for_user(user)
         return {
-            "queues": queues,
-            "new_items": sum(q["new_count"] for q in queues),
-            "past_target": sum(q["overdue_count"] for q in queues),
-            # Escalations reach the leads in the application too, not only by email.
-            "escalated": sum(q["escalated_count"] for q in queues),
+            **nav,  # escalations reach the leads in the application too, not only by email
             "followups": followup_counts_for_user(user),
-            "sells": any(q["slug"] == "sales" for q in queues),
+            "sells": any(q["slug"] == "sales" for q in nav["queues"]),
             "refresh_seconds": settings.NAV_COUNTS_REFRESH_SECONDS,
         }
 

@@ -6,7 +6,6 @@ from routing.followups import NEW_TICKET, REOPEN
 from routing.models import FollowUpTask
 from tickets.forms import PlainLabelsForm
 from tickets.models import Ticket
-from tickets.returns import RMA_STEP_ORDER
 
 
 class ResponseForm(PlainLabelsForm):
@@ -36,16 +35,6 @@ class RmaStepForm(PlainLabelsForm):
     note = forms.CharField(
         label="Note", required=False, max_length=500, error_messages=_at_most(500)
     )
-
-    @staticmethod
-    def steps_for(current: str) -> list[tuple[str, str, bool]]:
-        """The picker's steps for a return now at ``current``: (value, label, reachable).
-        Steps go forward only, so those behind it cannot be chosen."""
-        here = RMA_STEP_ORDER.get(current, -1)
-        return [
-            (value, label, RMA_STEP_ORDER[value] > here)
-            for value, label in Ticket.RmaStatus.choices
-        ]
 
 
 def form_errors_text(form: forms.Form) -> str:

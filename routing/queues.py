@@ -12,11 +12,12 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import Truncator
 
 from accounts.models import Department, Membership, User
 from routing.calendar import add_working_hours
 from routing.models import Notification
-from routing.selectors import user_may_finish
+from routing.selectors import escalation_recipients, user_may_finish
 from routing.staff_emails import keys_stored, site_link, staff_email
 from tickets.models import Ticket, TimelineEntry
 from tickets.services import timeline_record
@@ -149,17 +150,16 @@ def _item_text(item: Notification) -> str:
         lines.append(item.message)
     # What the customer said, so the email can be acted on before the page is opened.
     if ticket.description.strip():
-        lines += ["", _shortened(ticket.description.strip(), EMAIL_DESCRIPTION_CHARS), ""]
+        quoted = Truncator(ticket.description.strip()).chars(
+            EMAIL_DESCRIPTION_CHARS, truncate=" [...]"
+        )
+        lines += ["", quoted, ""]
     lines.append(site_link(reverse("queue-item", args=[item.pk])))
     return "\n".join(lines)
 
 
 # An email quotes a long description up to this many characters; the page has the rest.
 EMAIL_DESCRIPTION_CHARS = 2000
-
-
-def _shortened(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[:limit].rstrip() + " [...]"
 
 
 def notification_alert_members(*, notification: Notification) -> int:
@@ -209,7 +209,7 @@ def queues_escalate(*, now=None) -> int:
             item.escalated_at = now
             item.save(update_fields=["escalated_at"])
             target = item.department.response_target_hours
-            people = _escalation_recipients(item.department)
+            people = escalation_recipients(item.department)
             names = ", ".join(str(user) for user in people) or "nobody (no lead, no admin)"
             timeline_record(
                 ticket=item.ticket,
@@ -230,16 +230,6 @@ def queues_escalate(*, now=None) -> int:
                 )
             count += 1
     return count
-
-
-def _escalation_recipients(department: Department) -> list[User]:
-    """The department's leads; a department without one escalates to the admins."""
-    leads = list(
-        User.objects.filter(
-            memberships__department=department, memberships__is_lead=True, is_active=True
-        )
-    )
-    return leads or list(User.objects.filter(is_superuser=True, is_active=True))
 
 
 def queues_send_digests(*, now=None) -> int:

@@ -7,7 +7,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from accounts.models import Department, Membership
+from accounts.models import Department, Membership, User
 from accounts.selectors import StandingBook, contract_state, user_is_admin
 from routing.engine.conditions import explain_conditions
 from routing.models import (
@@ -19,7 +19,8 @@ from routing.models import (
     RuleVersion,
 )
 from routing.models.rules import VERSIONED_FIELDS
-from tickets.models import TicketEvent
+from tickets.models import Ticket, TicketEvent
+from tickets.returns import rma_reachable_steps
 from tickets.selectors import timeline_entries_for
 
 
@@ -102,20 +103,41 @@ def user_may_finish(user, item: Notification) -> bool:
     return user_leads_department(user, item.department_id)
 
 
+def escalation_departments_for(user) -> QuerySet[Department]:
+    """The departments whose escalations reach ``user``: those they lead and, for an admin,
+    those without an active lead. The one rule for who is told by email
+    (``escalation_recipients``), who has the Escalated tab, and the navigation's count."""
+    active_leads = Membership.objects.filter(
+        department=OuterRef("pk"), is_lead=True, user__is_active=True
+    )
+    reaches = Exists(active_leads.filter(user=user))
+    if user_is_admin(user):
+        reaches |= ~Exists(active_leads)
+    return Department.objects.filter(reaches)
+
+
+def escalation_recipients(department: Department) -> list[User]:
+    """Who hears of ``department``'s escalations: its active leads; without one, the admins."""
+    leads = list(
+        User.objects.filter(
+            memberships__department=department, memberships__is_lead=True, is_active=True
+        )
+    )
+    return leads or list(User.objects.filter(is_superuser=True, is_active=True))
+
+
 def user_sees_escalations(user, department: Department) -> bool:
-    """Whether ``user`` oversees ``department``'s escalations on its queue page: its leads, and
-    admins (who oversee every queue)."""
-    return user_is_admin(user) or user_leads_department(user, department.pk)
+    """Whether ``department``'s escalations reach ``user``, so its queue page has their tab."""
+    return escalation_departments_for(user).filter(pk=department.pk).exists()
 
 
 def queue_counts_for_user(user) -> list[dict]:
     """The user's departments with their new, overdue (past target) and escalated counts, in
-    one query. ``escalated_count`` counts only the escalations that reach ``user``, still
-    waiting to be taken on: those of the departments they lead and, for an admin, of those
-    without a lead (as ``routing.queues._escalation_recipients`` sends them)."""
+    one query. ``escalated_count`` counts only the escalations that reach ``user``
+    (``escalation_departments_for``), still waiting to be taken on."""
     now = timezone.now()
     new = Q(notifications__status=Notification.Status.NEW)
-    leads = Membership.objects.filter(department=OuterRef("pk"), is_lead=True)
+    reaching = escalation_departments_for(user).filter(pk=OuterRef("pk"))
     rows = list(
         departments_for_user(user)
         .annotate(
@@ -124,26 +146,46 @@ def queue_counts_for_user(user) -> list[dict]:
             escalated_count=Count(
                 "notifications", filter=new & Q(notifications__escalated_at__isnull=False)
             ),
-            user_leads=Exists(leads.filter(user=user)),
-            has_lead=Exists(leads.filter(user__is_active=True)),
+            reaches=Exists(reaching),
         )
         .order_by("name")
-        .values(
-            "slug",
-            "name",
-            "new_count",
-            "overdue_count",
-            "escalated_count",
-            "user_leads",
-            "has_lead",
-        )
+        .values("slug", "name", "new_count", "overdue_count", "escalated_count", "reaches")
     )
-    admin = user_is_admin(user)
     for row in rows:
-        reaches = row.pop("user_leads") or (admin and not row["has_lead"])
-        row.pop("has_lead")
-        if not reaches:
+        if not row.pop("reaches"):
             row["escalated_count"] = 0
+    return rows
+
+
+def nav_counts_for_user(user) -> dict:
+    """What the navigation shows of the user's queues, totals included: the page renders it
+    and ``/queues/counts/`` answers it, so the live refresh only displays numbers."""
+    queues = queue_counts_for_user(user)
+    return {
+        "queues": queues,
+        "new_items": sum(q["new_count"] for q in queues),
+        "past_target": sum(q["overdue_count"] for q in queues),
+        "escalated": sum(q["escalated_count"] for q in queues),
+    }
+
+
+SHIPPING = "shipping"  # the department that takes returns through their steps
+
+
+def queue_page_rows(items, *, department: Department) -> list[Notification]:
+    """A queue page's items with what each row shows: ``ticket_done`` (the rep resolved or
+    closed the ticket) and, on shipping's queue, a return's ``rma_steps`` for the picker as
+    (value, label, reachable) and ``rma_next``, the step it defaults to (None at the last)."""
+    rows = list(items)
+    for item in rows:
+        ticket = item.ticket
+        item.ticket_done = ticket.status in Ticket.DONE_STATUSES
+        if department.slug == SHIPPING and ticket.kind == Ticket.Kind.RMA:
+            reachable = rma_reachable_steps(ticket.rma_status)
+            item.rma_steps = [
+                (value, label, value in reachable) for value, label in Ticket.RmaStatus.choices
+            ]
+            item.rma_next = reachable[0] if reachable else None
     return rows
 
 
@@ -242,20 +284,24 @@ def followup_for_work(*, user, task_id: int) -> FollowUpTask:
     return task
 
 
-def ticket_who_was_told(*, ticket_id: int) -> dict:
-    """Everyone routing told about a ticket and what became of it: its queue items and its
-    follow-ups, in two queries."""
-    return {
-        "notifications": list(
-            notifications_list()
-            .filter(ticket_id=ticket_id)
-            .select_related("rule")
-            .order_by("created_at", "id")
-        ),
-        "followups": list(
-            followups_list().filter(ticket_id=ticket_id).order_by("created_at", "id")
-        ),
-    }
+def ticket_who_was_told(*, user, ticket_id: int) -> dict:
+    """Everyone routing told about a ticket and what became of it: its queue items (each
+    ``workable`` or not by ``user``) and its follow-ups, in three queries."""
+    notifications = list(
+        notifications_list().filter(ticket_id=ticket_id).order_by("created_at", "id")
+    )
+    workable = set(
+        notifications_for_user(user).filter(ticket_id=ticket_id).values_list("pk", flat=True)
+    )
+    for item in notifications:
+        item.workable = item.pk in workable
+    followups = (
+        followups_list()
+        .filter(ticket_id=ticket_id)
+        .select_related("reopened_ticket")
+        .order_by("created_at", "id")
+    )
+    return {"notifications": notifications, "followups": list(followups)}
 
 
 def rule_matches_for_ticket(*, ticket_id: int) -> QuerySet[RuleMatch]:

@@ -23,6 +23,13 @@ RMA_STEP_ORDER = {
 }
 
 
+def rma_reachable_steps(current: str) -> list[str]:
+    """The steps a return now at ``current`` (empty: none yet) may move to, in order: only
+    those ahead of it, as ``rma_advance`` allows."""
+    here = RMA_STEP_ORDER.get(current, -1)
+    return [value for value in Ticket.RmaStatus.values if RMA_STEP_ORDER[value] > here]
+
+
 def missing_return_details(values: Mapping) -> dict[str, str]:
     """The return details missing from ``values``, each with its message (the rep's forms and
     Log a call ask for all three; the API and email intake may leave them to shipping)."""
@@ -63,7 +70,7 @@ def rma_advance(
     current = locked.get_rma_status_display()
     if status == locked.rma_status:
         raise ValidationError({"status": f"The return is already {current}."})
-    if RMA_STEP_ORDER[status] <= RMA_STEP_ORDER.get(locked.rma_status, -1):
+    if status not in rma_reachable_steps(locked.rma_status):
         raise ValidationError({"status": f"The return is already {current}: steps go forward."})
     if tracking_number and not carrier:
         raise ValidationError({"carrier": "Say which carrier the tracking number is for."})

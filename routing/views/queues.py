@@ -20,11 +20,14 @@ from routing.api.filters import NotificationFilter
 from routing.forms import ResponseForm, RmaStepForm, form_errors_text
 from routing.models import Notification
 from routing.selectors import (
+    SHIPPING,
     department_for_queue,
     departments_for_user,
+    nav_counts_for_user,
     notification_for_work,
     notifications_for_user,
     queue_counts_for_user,
+    queue_page_rows,
     queue_status_counts,
     rules_list,
     ticket_who_was_told,
@@ -86,19 +89,17 @@ def queue(request, slug: str):
         params["status"] = tab
         listed = base
     filters = NotificationFilter(params, queryset=listed)
-    items = filters.qs.alias(priority_rank=Ticket.priority_rank("ticket__priority"))
+    # A refused filter lists nothing, as on the ticket list: rows that quietly ignored it would
+    # look like an answer to the question asked.
+    items = filters.qs.none() if filters.errors else filters.qs
+    items = items.alias(priority_rank=Ticket.priority_rank("ticket__priority"))
     sort = request.GET.get("sort") if request.GET.get("sort") in SORTS else "oldest"
     items = items.order_by(*SORTS[sort])
     size = request.GET.get("page_size", "")
     size = min(positive_int(size, PAGE_SIZE), 100)
     page = Paginator(items, size).get_page(request.GET.get("page"))
-    page.object_list = list(page.object_list)
-    rma_form = RmaStepForm() if department.slug == "shipping" else None
-    for item in page.object_list:
-        item.ticket_done = item.ticket.status in Ticket.DONE_STATUSES
-        if rma_form and item.ticket.kind == Ticket.Kind.RMA:
-            item.rma_steps = RmaStepForm.steps_for(item.ticket.rma_status)
-            item.rma_next = next((v for v, _, ok in item.rma_steps if ok), None)
+    page.object_list = queue_page_rows(page.object_list, department=department)
+    rma_form = RmaStepForm() if department.slug == SHIPPING else None
     counts = queue_status_counts(base)
     tabs = [(value, label, counts.get(value, 0)) for value, label in TABS]
     if leads:
@@ -110,10 +111,6 @@ def queue(request, slug: str):
         "tab": tab,
         "tabs": tabs,
         "filters": filters,
-        "filter_errors": [
-            (filters.form.fields[name].label if name in filters.form.fields else "", errors)
-            for name, errors in filters.errors.items()
-        ],
         "page": page,
         "sort": sort,
         "sorts": list(SORTS),
@@ -185,7 +182,8 @@ def item_acknowledge(request, pk: int):
 @require_POST
 def items_acknowledge(request, slug: str):
     department = _department(request, slug)
-    ids = [i for i in (positive_int(value) for value in request.POST.getlist("items")) if i]
+    # A set: an item ticked twice is one item, and the warning below counts items, not ticks.
+    ids = {i for i in (positive_int(value) for value in request.POST.getlist("items")) if i}
     if not ids:
         messages.error(request, "Tick the items to take on first: none was selected.")
         return redirect("queue", slug=department.slug)
@@ -198,7 +196,7 @@ def items_acknowledge(request, slug: str):
         messages.warning(
             request,
             f"Took on {items} of the {len(ids)} selected: they are now under Acknowledged. "
-            "The others were already taken on.",
+            "The others were not new in this queue.",
         )
     else:
         messages.error(request, "None of the selected items was still new: nothing taken on.")
@@ -246,7 +244,7 @@ def item_complete(request, pk: int):
 @require_POST
 def item_rma_step(request, pk: int):
     item = _item(request, pk)
-    if item.department.slug != "shipping" or item.ticket.kind != Ticket.Kind.RMA:
+    if item.department.slug != SHIPPING or item.ticket.kind != Ticket.Kind.RMA:
         raise PermissionDenied("Return steps are recorded from shipping's queue.")
     form = RmaStepForm(request.POST)
     if not form.is_valid():
@@ -286,11 +284,9 @@ def queue_email_preference(request, slug: str):
 @login_required
 @require_GET
 def queue_counts(request):
-    """New items per department of the user, and those escalated to them, for the
-    navigation's live counts."""
-    counts = queue_counts_for_user(request.user)
-    escalated = sum(q["escalated_count"] for q in counts)
-    return JsonResponse({"queues": counts, "escalated": escalated})
+    """The navigation's counts, per queue and in total (new, past target, escalated to the
+    user), for its live refresh."""
+    return JsonResponse(nav_counts_for_user(request.user))
 
 
 @login_required
@@ -299,12 +295,5 @@ def ticket_who_was_told_page(request, pk: int):
     """Who was told about a ticket and what became of it: every queue item and follow-up,
     for whoever can see the ticket (acting on them stays in the queues and follow-ups)."""
     ticket = get_object_or_404(tickets_brief(), pk=pk)
-    told = ticket_who_was_told(ticket_id=ticket.pk)
-    workable = set(
-        notifications_for_user(request.user)
-        .filter(ticket_id=ticket.pk)
-        .values_list("pk", flat=True)
-    )
-    for item in told["notifications"]:
-        item.workable = item.pk in workable
+    told = ticket_who_was_told(user=request.user, ticket_id=ticket.pk)
     return render(request, "routing/ticket_queues.html", {"ticket": ticket, **told})

@@ -27,9 +27,10 @@
     if (!response.ok) {
       return;
     }
+    // The server adds the totals up (routing.selectors.nav_counts_for_user); this shows them.
     const counts = await response.json();
-    badge.textContent = String(counts.queues.reduce((sum, q) => sum + q.new_count, 0));
-    show("nav-past-target", counts.queues.reduce((sum, q) => sum + q.overdue_count, 0));
+    show("nav-new-items", counts.new_items);
+    show("nav-past-target", counts.past_target);
     show("nav-escalated", counts.escalated);
   }
 

@@ -25,7 +25,7 @@ from routing.services import rule_create
 from tests.conftest import dispatch_pending
 from tests.factories import CustomerFactory, UserFactory
 from tickets.models import Ticket, TimelineEntry
-from tickets.returns import rma_advance
+from tickets.returns import rma_advance, rma_reachable_steps
 from tickets.services import ticket_create, ticket_update
 
 pytestmark = pytest.mark.django_db
@@ -201,16 +201,28 @@ class TestEmails:
         notification.refresh_from_db()
         assert notification.escalated_at is None
 
-    def test_a_long_description_is_quoted_up_to_a_limit(self, customer):
-        from routing.queues import EMAIL_DESCRIPTION_CHARS, _item_text
+    def test_a_long_description_is_quoted_up_to_a_limit(self, customer, smtp_server):
+        from routing.queues import EMAIL_DESCRIPTION_CHARS
 
-        ticket = ticket_create(
-            customer=customer, kind="bug", channel="web", subject="Long", description="word " * 900
+        member("imm", "engineering")
+        rule_create(
+            name="Bugs",
+            trigger="ticket.created",
+            conditions={},
+            actions=[{"type": "notify_department", "department": "engineering"}],
         )
-        text = _item_text(Notification(ticket=ticket, department_id=1, pk=1))
-        assert "word word" in text
-        assert "[...]" in text
-        assert len(text) < EMAIL_DESCRIPTION_CHARS + 300
+        description = "word " * 900 + "the very end"
+        ticket_create(
+            customer=customer, kind="bug", channel="web", subject="Long", description=description
+        )
+        dispatch_pending()
+        send_all()
+        [message] = smtp_server.messages
+        body = message.get_payload(decode=True).decode()
+        assert "word word" in body
+        assert "the very end" not in body
+        quoted = body[body.index("word") : body.index("[...]") + len("[...]")]
+        assert len(quoted) <= EMAIL_DESCRIPTION_CHARS
 
     def test_items_past_target_are_escalated_once_to_the_leads(self, routed_bug, smtp_server):
         member("lead", "engineering", lead=True)
@@ -626,6 +638,26 @@ def test_nav_shows_items_past_their_target(people, work, client):
     assert 'aria-label="past their response target">1<' in html
 
 
+def test_the_live_counts_answer_the_navigations_totals(people, work, client, customer):
+    """The page and its refresh show the same numbers, added up once, on the server."""
+    ticket_create(customer=customer, kind="bug", channel="web", subject="Second")
+    dispatch_pending()
+    Notification.objects.filter(ticket=work).update(due_at=timezone.now() - timedelta(hours=1))
+    client.force_login(people["admin"])
+    counts = client.get("/queues/counts/").json()
+    assert (counts["new_items"], counts["past_target"], counts["escalated"]) == (4, 2, 0)
+    assert {q["slug"]: q["new_count"] for q in counts["queues"]}["finance"] == 2
+    html = client.get("/").content.decode()
+    assert 'id="nav-new-items" aria-label="new items">4<' in html
+    assert 'aria-label="past their response target">2<' in html
+
+
+def test_a_return_is_offered_only_the_steps_ahead_of_it():
+    assert rma_reachable_steps("") == list(Ticket.RmaStatus.values)
+    assert rma_reachable_steps("inspected") == ["replacement_shipped", "refunded"]
+    assert rma_reachable_steps("refunded") == []
+
+
 @pytest.mark.parametrize(
     "next_url", ["https://evil.example/", "//evil.example/", "/\\evil.example", "javascript:x"]
 )
@@ -690,9 +722,17 @@ def test_bulk_take_on_says_how_many_and_where_they_went(people, work, client, cu
         (
             "warning",
             "Took on 1 item of the 2 selected: they are now under Acknowledged. "
-            "The others were already taken on.",
+            "The others were not new in this queue.",
         )
     ]
+
+
+def test_bulk_take_on_counts_each_item_once(people, work, client, customer):
+    """An item ticked twice (two tabs' forms, a double submit) is one item, not a missing one."""
+    client.force_login(people["engineer"])
+    mine = item(work).pk
+    response = client.post("/queues/engineering/acknowledge/", {"items": [mine, mine, mine]})
+    assert said(response) == [("success", "Took on 1 item: they are now under Acknowledged.")]
 
 
 def test_queue_filter_errors_name_fields_by_their_labels(people, work, client):
@@ -700,6 +740,20 @@ def test_queue_filter_errors_name_fields_by_their_labels(people, work, client):
     html = client.get("/queues/engineering/", {"older_than_hours": "x"}).content.decode()
     assert "Older than (hours): Enter a number." in html
     assert "older_than_hours:" not in html
+
+
+def test_a_refused_queue_filter_lists_nothing_as_the_ticket_list_does(people, work, client):
+    client.force_login(people["engineer"])
+    assert len(client.get("/queues/engineering/").context["page"].object_list) == 1
+    response = client.get("/queues/engineering/", {"older_than_hours": "-1"})
+    assert response.context["page"].object_list == []
+    html = response.content.decode()
+    assert "Older than (hours): Ensure this value is greater than or equal to 0." in html
+    assert work.reference not in html
+    tickets = client.get("/tickets/", {"created_from": "soon"}).content.decode()
+    assert '<div class="errors" role="alert"><p>Created from: Enter a valid date.</p></div>' in (
+        tickets
+    )
 
 
 def test_shipping_return_steps_default_forward_and_say_what_is_wrong(client, customer):
@@ -797,6 +851,25 @@ def test_escalations_reach_the_lead_in_the_application(people, work, client):
     assert 'id="nav-escalated"' not in client.get("/queues/engineering/").content.decode()
 
 
+def test_an_admin_sees_the_escalations_that_reach_them_on_the_tab_and_in_the_nav(
+    people, work, client
+):
+    """Engineering has a lead, finance none: the admin hears of finance's escalation only, and
+    the queue pages' Escalated tab says the same as the navigation's count."""
+    member("lea", "engineering", lead=True)
+    for notification in Notification.objects.all():
+        queues_escalate(now=notification.due_at + timedelta(minutes=1))
+    assert Notification.objects.filter(escalated_at__isnull=False).count() == 2
+    client.force_login(people["admin"])
+    assert client.get("/queues/counts/").json()["escalated"] == 1
+    engineering = client.get("/queues/engineering/", {"status": "escalated"})
+    assert "escalated" not in [tab for tab, _, _ in engineering.context["tabs"]]
+    assert engineering.context["tab"] == "new"
+    finance = client.get("/queues/finance/")
+    assert ("escalated", "Escalated", 1) in finance.context["tabs"]
+    assert 'id="nav-escalated" aria-label="escalated to you">1<' in finance.content.decode()
+
+
 # --- the follow-up board: errors keep what was typed --------------------------------------------
 
 
@@ -882,6 +955,41 @@ def test_who_was_told_costs_the_same_however_many_were_told(
     with django_assert_max_num_queries(len(few.captured_queries)):
         html = client.get(f"/tickets/{work.pk}/queues/").content.decode()
     assert html.count('<tr id="told-') == 6  # five departments and the follow-up
+
+
+def test_who_was_told_links_each_ticket_a_follow_up_opened_by_its_reference(
+    people, work, client, rep, django_assert_max_num_queries
+):
+    def not_satisfied(task):
+        followup_record_outcome(
+            task=task,
+            user=people["seller"],
+            outcome="not_satisfied",
+            notes="Still broken",
+            not_satisfied_action="new_ticket",
+        )
+
+    not_satisfied(FollowUpTask.objects.get(ticket=work))
+    client.force_login(rep)
+    with django_assert_max_num_queries(30) as few:
+        client.get(f"/tickets/{work.pk}/queues/")
+    rule_create(
+        name="Call back after each change",
+        trigger="ticket.updated",
+        conditions={},
+        actions=[{"type": "create_followup", "due_in_working_days": 1}],
+    )
+    for priority in ("high", "low"):
+        ticket_update(ticket=work, actor=rep, priority=priority)
+        dispatch_pending()
+    for task in FollowUpTask.objects.filter(ticket=work, status="open"):
+        not_satisfied(task)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        html = client.get(f"/tickets/{work.pk}/queues/").content.decode()
+    opened = FollowUpTask.objects.filter(ticket=work).values_list("reopened_ticket", flat=True)
+    assert len(set(opened)) == 3
+    for ticket in Ticket.objects.filter(pk__in=opened):
+        assert f'<a href="/tickets/{ticket.pk}/">{ticket.reference}</a>' in html
 
 
 def test_the_board_says_amounts_with_their_currency_in_one_sentence(client, followup, salesperson):
