@@ -1,16 +1,11 @@
 """HTML pages of routing: the rule list and editor (admins only), and why a ticket was routed."""
 
-from datetime import timedelta
-
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
+from django.shortcuts import get_object_or_404, render
 
 from routing.api.serializers import RuleSerializer
 from routing.engine.language import language_description
-from routing.models import RuleAuditEntry
 from routing.preview import DEFAULT_LAST, MAX_TICKETS, Names, rule_summary
 from routing.selectors import (
     rule_audit_entries,
@@ -32,30 +27,11 @@ AUDIT_SHOWN = 20
 @login_required
 def rule_list(request):
     _require_admin(request)
-    if "imported" in request.GET:
-        return _after_import(request)
     rules, names = list(rules_list()), Names.load()
     for rule in rules:
         rule.summary = rule_summary(conditions=rule.conditions, actions=rule.actions, names=names)
     context = {"rules": rules, "audit": rule_audit_entries()[:AUDIT_SHOWN]}
     return render(request, "routing/rule_list.html", context)
-
-
-def _after_import(request):
-    """The import reloads the list to show the new rules; the outcome comes along as a message
-    (from the audit trail, so the address cannot make one up) and survives the reload."""
-    entry = (
-        rule_audit_entries()
-        .filter(
-            action=RuleAuditEntry.Action.IMPORTED,
-            author=request.user,
-            created_at__gte=timezone.now() - timedelta(minutes=10),
-        )
-        .first()
-    )
-    if entry is not None:
-        messages.success(request, f"Rule set imported ({entry.detail}).")
-    return redirect("rules-page")
 
 
 @login_required
@@ -67,7 +43,6 @@ def rule_editor(request, pk: int | None = None):
         "editor_data": {
             "language": language_description(),
             "rule": RuleSerializer(rule).data if rule else None,
-            "preview_max": MAX_TICKETS,
         },
         "preview_max": MAX_TICKETS,
         "preview_max_text": f"{MAX_TICKETS:,}",

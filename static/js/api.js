@@ -26,5 +26,17 @@ window.switchboardApi = (function () {
     return { ok: response.ok, status: response.status, data: data };
   }
 
-  return { call: call };
+  // A status line next to what it is about, coloured by level like the site's messages (it
+  // takes their message-<level> classes); an error is announced at once, the rest politely.
+  const LEVELS = ["success", "info", "warning", "error"];
+
+  function setStatus(node, text, level) {
+    node.textContent = text;
+    node.dataset.level = level || "";
+    node.classList.remove(...LEVELS.map((name) => `message-${name}`));
+    if (level) node.classList.add(`message-${level}`);
+    node.setAttribute("role", level === "error" ? "alert" : "status");
+  }
+
+  return { call: call, setStatus: setStatus };
 })();

@@ -360,12 +360,8 @@
     return (serverErrors.get(status) || []).join(" ");
   }
 
-  // Status lines, like the site's messages, say their level: errors are announced at once.
   function setStatus(text, level) {
-    status.textContent = text;
-    status.dataset.level = level || "";
-    status.className = `status-line${level ? " status-" + level : ""}`;
-    status.setAttribute("role", level === "error" ? "alert" : "status");
+    api.setStatus(status, text, level);
   }
 
   // --- live dry run --------------------------------------------------------------------------
@@ -377,7 +373,6 @@
   const previewRange = document.getElementById("preview-range");
   const scopePicker = document.getElementById("preview-scope");
   const previewError = previewRange.querySelector('[data-error-for="preview"]');
-  const SHOWN_MATCHES = 25;
   let previewTimer = null;
   let previewSequence = 0;
 
@@ -450,7 +445,8 @@
       const tickets = action.tickets === 1 ? "1 ticket" : `${action.tickets} tickets`;
       previewActions.appendChild(el("li", { text: `${action.text}: ${tickets}` }));
     });
-    body.matches.slice(0, SHOWN_MATCHES).forEach((m) => {
+    // The server sends the newest matches it lists (up to its limit); all of them are shown.
+    body.matches.forEach((m) => {
       const link = el("a", { href: `/tickets/${m.ticket}/`, text: `${m.reference} ${m.subject}` });
       const effects = el(
         "ul",
@@ -467,11 +463,9 @@
         el("li", {}, [link, el("span", { className: "muted", text: ` · ${m.customer}` }), effects])
       );
     });
-    const shown = Math.min(body.matches.length, SHOWN_MATCHES);
-    if (body.tickets_matched > shown) {
-      previewMatches.appendChild(
-        el("li", { className: "muted", text: `and ${body.tickets_matched - shown} more` })
-      );
+    if (body.tickets_matched > body.matches.length) {
+      const more = body.tickets_matched - body.matches.length;
+      previewMatches.appendChild(el("li", { className: "muted more", text: `and ${more} more` }));
     }
   }
 

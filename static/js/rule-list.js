@@ -6,12 +6,37 @@
   const table = document.getElementById("rules");
   const status = document.getElementById("list-status");
 
-  // Like the site's messages, a status line says its level; errors are announced at once.
-  function setStatus(node, text, level) {
-    node.textContent = text;
-    node.className = `${node.id === "import-result" ? "import-result " : ""}status-line status-${level}`;
-    node.setAttribute("role", level === "error" ? "alert" : "status");
+  const setStatus = api.setStatus;
+  const IMPORTED = "switchboard.rules.imported";
+
+  // An import reloads the list to show the new rules, and its outcome, kept for that reload in
+  // this tab only, comes along as the site's messages do.
+  function showImported() {
+    const stored = window.sessionStorage.getItem(IMPORTED);
+    if (!stored) return;
+    window.sessionStorage.removeItem(IMPORTED);
+    let result;
+    try {
+      result = JSON.parse(stored);
+    } catch (error) {
+      return;
+    }
+    const text =
+      `Rule set imported (${result.created} created, ${result.updated} updated, ` +
+      `${result.archived} archived).`;
+    const message = document.createElement("p");
+    message.className = "message message-success";
+    message.setAttribute("role", "status");
+    const level = document.createElement("span");
+    level.className = "message-level";
+    level.textContent = "Done:";
+    message.append(level, ` ${text}`);
+    const messages = document.createElement("div");
+    messages.className = "messages";
+    messages.appendChild(message);
+    document.querySelector("main").prepend(messages);
   }
+  showImported();
 
   function errorText(data) {
     return Object.entries(data || {})
@@ -108,8 +133,8 @@
     setStatus(output, "Importing…", "info");
     const result = await api.call("POST", "/api/v1/rules/import/", data);
     if (result.ok) {
-      // The page shows the new rules; the outcome comes with it as a message.
-      window.location.assign(`${window.location.pathname}?imported=1`);
+      window.sessionStorage.setItem(IMPORTED, JSON.stringify(result.data));
+      window.location.reload();
     } else {
       setStatus(output, `Nothing was changed. Errors:\n${errorText(result.data)}`, "error");
     }

@@ -3,6 +3,7 @@ stay until fixed, confirmations before replacing or losing work, moves that are 
 audited, a dry run over a chosen range, and long import errors that wrap."""
 
 import json
+import re
 import time
 from datetime import timedelta
 
@@ -109,6 +110,25 @@ def test_dry_run_over_a_chosen_range(page, admin, customer):
     page.wait_for_url("**/rules/")
 
 
+def test_dry_run_lists_every_match_the_server_sends(page, admin, customer, monkeypatch):
+    from routing import preview
+
+    monkeypatch.setattr(preview, "SHOWN", 30)
+    for n in range(32):
+        ticket_create(customer=customer, kind="bug", channel="phone", subject=f"Crash {n}")
+    rule = rule_create(**BUGS)
+    log_in(page, "ada", PASSWORD)
+    page.goto(f"/rules/{rule.pk}/")
+    page.locator("#preview-count").filter(has_text="Would match 32 of 32 tickets").wait_for()
+    matches = page.locator("#preview-matches > li")
+    expect(matches).to_have_count(31)
+    expect(matches.first).to_contain_text("Crash 31")
+    expect(matches.nth(29)).to_contain_text("Crash 2")
+    expect(matches.last).to_have_text("and 2 more")
+    screenshot(page, "rule-editor-many-matches")
+    assert_no_sideways_scroll(page)
+
+
 def test_a_save_error_stays_until_its_field_changes(page, admin):
     rule = rule_create(**BUGS)
     log_in(page, "ada", PASSWORD)
@@ -122,7 +142,7 @@ def test_a_save_error_stays_until_its_field_changes(page, admin):
     status = page.locator("#form-status")
     expect(status).to_have_text("Not saved: fix the errors shown.")
     expect(status).to_have_attribute("role", "alert")
-    expect(status).to_have_class("status-line status-error")
+    expect(status).to_have_class("status-line message-error")
     # Leaving the field reruns the dry run; its success must not wipe the save's errors.
     name.focus()
     page.get_by_label("Description").focus()
@@ -134,7 +154,7 @@ def test_a_save_error_stays_until_its_field_changes(page, admin):
     assert_no_sideways_scroll(page)
     name.fill("Bugs, renamed")
     expect(error).to_have_text("")
-    expect(status).not_to_have_class("status-line status-error")
+    expect(status).not_to_have_class(re.compile("message-error"))
     page.get_by_role("button", name="Save rule").click()
     page.wait_for_url(f"**/rules/{rule.pk}/?saved=2")
     expect(status).to_have_text("Saved as version 2.")
@@ -198,7 +218,7 @@ def test_moving_a_rule_says_so_and_is_audited_not_versioned(page, admin, starter
     page.get_by_role("button", name=f"Move {second.name} up").click()
     status = page.locator("#list-status")
     expect(status).to_have_text(f"Moved {second.name} up to position 1.")
-    expect(status).to_have_class("status-line status-success")
+    expect(status).to_have_class("status-line message-success")
     rows = page.locator("#rules tbody tr")
     expect(rows.first).to_contain_text(second.name)
     expect(rows.first.locator("td").first).to_have_text("1")
@@ -231,6 +251,14 @@ def import_file(page, data, name="rules.json"):
 def test_import_asks_first_and_its_outcome_stays_visible(page, admin, starter_rules):
     log_in(page, "ada", PASSWORD)
     exported = rules_export()
+    # An earlier import, moments ago: its outcome is not this import's, and the list's address
+    # alone shows no outcome at all.
+    RuleAuditEntry.objects.create(
+        action="imported", author=admin, detail="7 created, 0 updated, 0 archived"
+    )
+    page.goto("/rules/?imported=1")
+    expect(page.locator("#rules tbody tr")).to_have_count(5)
+    expect(page.locator(".messages")).to_have_count(0)
     page.goto("/rules/")
     import_file(page, {**exported, "rules": exported["rules"][1:]})
     asked = []
@@ -242,6 +270,7 @@ def test_import_asks_first_and_its_outcome_stays_visible(page, admin, starter_ru
     page.once("dialog", cancel)
     page.get_by_role("button", name="Import", exact=True).click()
     expect(page.locator("#import-result")).to_have_text("Import cancelled: nothing was changed.")
+    expect(page.locator("#import-result")).to_have_class("import-result status-line message-info")
     assert asked == [
         "Replace all 5 current rules with the 4 in rules.json? Rules not in the file are archived."
     ]
@@ -259,6 +288,7 @@ def test_import_asks_first_and_its_outcome_stays_visible(page, admin, starter_ru
     screenshot(page, "rule-list-imported")
     # The message was for that reload only.
     page.reload()
+    expect(page.locator("#rules tbody tr")).to_have_count(4)
     expect(page.locator(".messages")).to_have_count(0)
 
 
