@@ -1,6 +1,7 @@
 """Forms of the rep's workspace. They validate input at the edge; the services do the writes."""
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -17,9 +18,19 @@ class PlainLabelsForm(forms.Form):
     """Labels read as plain names ("Subject", not "Subject:"): they are what a screen reader
     announces and what the browser tests find fields by."""
 
+    # Fields a service names differently from the form (the service's name: the form's).
+    service_field_names: dict[str, str] = {}
+
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
+
+    def add_service_errors(self, exc: ValidationError) -> None:
+        """Show a service's refusal next to the field it names (or above the form when it
+        names none of this form's), keeping everything typed."""
+        for field, errors in exc.message_dict.items():
+            field = self.service_field_names.get(field, field)
+            self.add_error(field if field in self.fields else None, errors)
 
     def _require_return_details(self, data: dict) -> None:
         # Next to their fields, with the other errors, rather than after them from the service.
@@ -59,6 +70,9 @@ class CallTimerForm(PlainLabelsForm):
 
 class CallLogForm(CallTimerForm):
     """Everything a rep types while on the phone, on one screen, in the order they learn it."""
+
+    # The contact service names its own fields; the form shows them on the new contact's.
+    service_field_names = {"name": "new_contact_name", "email": "new_contact_email"}
 
     customer = forms.ModelChoiceField(
         queryset=Customer.objects.all(),

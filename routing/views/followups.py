@@ -7,7 +7,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods
 
 from helpdesk.parsing import positive_int
 from routing.followups import followup_record_outcome
@@ -44,13 +44,11 @@ def followups(request):
 
 
 @login_required
-@require_http_methods(["GET", "POST"])
+@require_GET
 def followup_outcome(request, pk: int):
-    """The outcome of one task (the API's address for it, and older pages'); a GET, say a
-    reload or a bookmarked form, goes to the task on the board."""
-    if request.method == "GET":
-        return redirect(f"{reverse('followups')}#followup-{pk}")
-    return _record_outcome(request, pk)
+    """An older address of one task's form, say bookmarked: the task on the board. Outcomes
+    are posted to the board's own address only (the API has its own, for programs)."""
+    return redirect(f"{reverse('followups')}#followup-{pk}")
 
 
 def _record_outcome(request, pk: int | None):
@@ -62,14 +60,12 @@ def _record_outcome(request, pk: int | None):
     form = OutcomeForm(request.POST)
     if form.is_valid():
         try:
-            followup_record_outcome(task=task, user=request.user, **form.cleaned_data)
+            task = followup_record_outcome(task=task, user=request.user, **form.cleaned_data)
         except ValidationError as exc:
-            for field, errors in exc.message_dict.items():
-                form.add_error(field if field in form.fields else None, errors)
+            form.add_service_errors(exc)
         else:
             outcome = FollowUpTask.Outcome(form.cleaned_data["outcome"]).label
             if form.cleaned_data["outcome"] == FollowUpTask.Outcome.NO_ANSWER:
-                task.refresh_from_db(fields=["due_on"])
                 where = f"it stays open, due again {task.due_on:%Y-%m-%d}"
             else:
                 where = "it is now under Recently closed"

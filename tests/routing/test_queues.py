@@ -572,8 +572,7 @@ def test_only_the_owner_or_a_lead_finishes_a_taken_item(routed_bug, engineer):
 def test_not_satisfied_from_the_page_reopens_by_default(client, followup, salesperson):
     client.force_login(salesperson)
     client.post(
-        f"/followups/{followup.pk}/outcome/",
-        {"outcome": "not_satisfied", "notes": "Still broken"},
+        "/followups/", {"task": followup.pk, "outcome": "not_satisfied", "notes": "Still broken"}
     )
     followup.refresh_from_db()
     assert followup.reopened_ticket_id == followup.ticket_id
@@ -909,6 +908,50 @@ def test_the_outcome_address_answers_a_get_with_the_board(client, followup, sale
     response = client.get(f"/followups/{followup.pk}/outcome/")
     assert response.status_code == 302
     assert response["Location"] == f"/followups/#followup-{followup.pk}"
+    # Outcomes have one address on the pages, the board's: this one records nothing.
+    response = client.post(f"/followups/{followup.pk}/outcome/", {"outcome": "satisfied"})
+    assert response.status_code == 405
+    followup.refresh_from_db()
+    assert followup.status == "open"
+
+
+def test_an_unanswered_call_says_when_it_is_due_again_from_the_services_answer(
+    client, followup, salesperson
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(salesperson)
+    again = timezone.localdate() + timedelta(days=3)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.post(
+            "/followups/",
+            {"task": followup.pk, "outcome": "no_answer", "reschedule_on": again.isoformat()},
+        )
+    reread = 'SELECT "routing_followuptask"."id", "routing_followuptask"."due_on" FROM'
+    assert not [q for q in queries.captured_queries if q["sql"].startswith(reread)]
+    assert said(response) == [
+        (
+            "success",
+            f"Outcome recorded on {followup.ticket.reference} (No answer): it stays open, "
+            f"due again {again:%Y-%m-%d}.",
+        )
+    ]
+
+
+def test_a_services_refusal_lands_by_the_forms_own_field():
+    """The follow-up board and Log a call show a service's errors the same way."""
+    from routing.forms import OutcomeForm
+    from tickets.forms import CallLogForm
+
+    form = OutcomeForm({"outcome": "upsell"})
+    assert form.is_valid()
+    form.add_service_errors(ValidationError({"notes": "Say what.", "ticket": "Closed."}))
+    assert form.errors == {"notes": ["Say what."], "__all__": ["Closed."]}
+    form = CallLogForm({})
+    form.is_valid()
+    form.add_service_errors(ValidationError({"email": "Taken."}))
+    assert form.errors["new_contact_email"] == ["Taken."]
 
 
 def test_a_recorded_outcome_says_where_the_task_went(client, followup, salesperson):

@@ -16,7 +16,7 @@ def call_log(request):
         try:
             ticket = call_log_record(rep=request.user, **form.service_arguments())
         except ValidationError as exc:
-            _add_service_errors(form, exc)
+            form.add_service_errors(exc)
         else:
             text = f"Logged {ticket.reference}."
             if ticket.rma_number:
@@ -31,14 +31,3 @@ def call_log(request):
     }
     status = 400 if form.is_bound else 200
     return render(request, "tickets/call_log.html", context, status=status)
-
-
-# The contact service names its own fields; the form shows them on the new contact's.
-_CONTACT_FIELDS = {"name": "new_contact_name", "email": "new_contact_email"}
-
-
-def _add_service_errors(form, exc: ValidationError) -> None:
-    """Show a service's refusal next to the field it names, keeping everything typed."""
-    for field, errors in exc.message_dict.items():
-        field = _CONTACT_FIELDS.get(field, field)
-        form.add_error(field if field in form.fields else None, errors)
