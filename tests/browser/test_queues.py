@@ -248,3 +248,49 @@ def test_a_lead_sees_escalations_and_ticket_status_and_a_rep_who_was_told(page, 
     expect(told).to_contain_text("Acknowledged")
     expect(told).to_contain_text("Lea Lead")
     screenshot(page, "ticket-who-was-told")
+
+
+def test_an_admin_sees_the_same_escalations_on_the_tab_as_in_the_nav(page, starter_rules):
+    """Engineering has a lead and finance none: the admin hears of finance's escalation only,
+    and a refused filter on the queue page lists nothing but says why."""
+    from datetime import timedelta
+
+    from routing.queues import queues_escalate
+    from tests.browser.conftest import screenshot
+
+    lead = member("lea", "engineering")
+    Membership.objects.filter(user=lead).update(is_lead=True)
+    UserFactory(username="ada", is_superuser=True, is_staff=True)
+    rule_create(
+        name="Invoices questioned go to finance",
+        trigger="ticket.created",
+        conditions={},
+        actions=[
+            {"type": "notify_department", "department": "finance"},
+            {"type": "notify_department", "department": "engineering"},
+        ],
+    )
+    customer = CustomerFactory(name="Acme")
+    ticket_create(customer=customer, kind="bug", channel="phone", subject="Invoice twice")
+    dispatch_pending()
+    for item in Notification.objects.all():
+        queues_escalate(now=item.due_at + timedelta(minutes=1))
+
+    log_in(page, "ada", PASSWORD)
+    expect(page.locator("#nav-escalated")).to_have_text("1")
+    page.goto("/queues/engineering/")
+    expect(page.locator(".tabs").get_by_role("link", name="Escalated")).to_have_count(0)
+    page.goto("/queues/finance/")
+    tab = page.locator(".tabs").get_by_role("link", name="Escalated")
+    expect(tab.locator(".badge")).to_have_text("1")
+    screenshot(page, "queue-finance-admin-escalated")
+    page.get_by_label("Older than (hours)").fill("100000000")  # some 11,000 years
+    page.get_by_role("button", name="Filter").click()
+    expect(page.get_by_role("alert")).to_contain_text(
+        "Older than (hours): Ensure this value is less than or equal to 87600."
+    )
+    expect(page.locator(".queue-item")).to_have_count(0)
+    expect(page.locator(".queue-items")).to_contain_text(
+        "Nothing listed until the filter above is corrected."
+    )
+    screenshot(page, "queue-finance-refused-filter")
