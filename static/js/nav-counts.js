@@ -1,6 +1,6 @@
 // The navigation's counts of new queue items (and of those past their response target, and of
-// those escalated to a lead) refresh without a reload, every NAV_COUNTS_REFRESH_SECONDS (the
-// server renders it into data-refresh-seconds).
+// those escalated to a lead, which come and go with their counts) refresh without a reload,
+// every NAV_COUNTS_REFRESH_SECONDS (the server renders it into data-refresh-seconds).
 "use strict";
 
 (function () {
@@ -12,11 +12,37 @@
   const seconds = Number.parseInt(link.dataset.refreshSeconds, 10);
   const INTERVAL = (Number.isFinite(seconds) && seconds > 0 ? seconds : 30) * 1000;
 
-  function show(id, count) {
-    const element = document.getElementById(id);
-    if (element) {
-      element.textContent = String(count);
+  // The badges shown only while their count is not zero, as base.html renders them, in order.
+  const OPTIONAL = [
+    { id: "nav-past-target", className: "badge overdue", label: "past their response target" },
+    { id: "nav-escalated", className: "badge escalated", label: "escalated to you" },
+  ];
+
+  function showOptional(badgeSpec, count) {
+    let element = document.getElementById(badgeSpec.id);
+    if (!count) {
+      if (element) {
+        const space = element.previousSibling;
+        if (space && space.nodeType === Node.TEXT_NODE) {
+          space.remove();
+        }
+        element.remove();
+      }
+      return;
     }
+    if (!element) {
+      element = document.createElement("span");
+      element.id = badgeSpec.id;
+      element.className = badgeSpec.className;
+      element.setAttribute("aria-label", badgeSpec.label);
+      // After the badges before it in OPTIONAL order, so the nav reads as the server renders.
+      const after = OPTIONAL.slice(0, OPTIONAL.indexOf(badgeSpec))
+        .map((spec) => document.getElementById(spec.id))
+        .filter(Boolean)
+        .pop() || badge;
+      after.after(document.createTextNode(" "), element);
+    }
+    element.textContent = String(count);
   }
 
   async function refresh() {
@@ -29,9 +55,9 @@
     }
     // The server adds the totals up (routing.selectors.nav_counts_for_user); this shows them.
     const counts = await response.json();
-    show("nav-new-items", counts.new_items);
-    show("nav-past-target", counts.past_target);
-    show("nav-escalated", counts.escalated);
+    badge.textContent = String(counts.new_items);
+    showOptional(OPTIONAL[0], counts.past_target);
+    showOptional(OPTIONAL[1], counts.escalated);
   }
 
   async function loop() {

@@ -294,3 +294,46 @@ def test_an_admin_sees_the_same_escalations_on_the_tab_as_in_the_nav(page, start
         "Nothing listed until the filter above is corrected."
     )
     screenshot(page, "queue-finance-refused-filter")
+
+
+def test_the_nav_badges_come_and_go_with_their_counts_without_a_reload(page, settings):
+    """A lead whose page was open before an item went past its target and was escalated sees
+    both badges appear, and go once someone takes the item on."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from routing.queues import notification_acknowledge, queues_escalate
+    from tests.browser.conftest import screenshot
+
+    settings.NAV_COUNTS_REFRESH_SECONDS = 1
+    lead = member("lea", "engineering")
+    Membership.objects.filter(user=lead).update(is_lead=True)
+    rule_create(
+        name="Bugs to engineering",
+        trigger="ticket.created",
+        conditions={},
+        actions=[{"type": "notify_department", "department": "engineering"}],
+    )
+    ticket_create(customer=CustomerFactory(), kind="bug", channel="phone", subject="Slow")
+    dispatch_pending()
+    log_in(page, "lea", PASSWORD)
+    expect(page.locator("#nav-new-items")).to_have_text("1")
+    expect(page.locator("#nav-escalated")).to_have_count(0)
+    page.evaluate("window.stillHere = true")
+
+    item = Notification.objects.get()
+    item.due_at = timezone.now() - timedelta(minutes=5)
+    item.save(update_fields=["due_at"])
+    queues_escalate()
+    expect(page.locator("#nav-past-target")).to_have_text("1", timeout=5_000)
+    expect(page.locator("#nav-escalated")).to_have_text("1", timeout=5_000)
+    expect(page.locator("#nav-escalated")).to_have_attribute("aria-label", "escalated to you")
+    expect(page.locator("#nav-queues")).to_have_text("Queues 1 1 1")
+    screenshot(page, "nav-escalated-live")
+
+    notification_acknowledge(notification=item, user=lead)
+    expect(page.locator("#nav-escalated")).to_have_count(0, timeout=5_000)
+    expect(page.locator("#nav-past-target")).to_have_count(0)
+    expect(page.locator("#nav-queues")).to_have_text("Queues 0")
+    assert page.evaluate("window.stillHere") is True
