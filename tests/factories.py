@@ -56,3 +56,18 @@ class InvoiceFactory(factory.django.DjangoModelFactory):
     due_on = factory.LazyFunction(lambda: timezone.localdate() + timedelta(days=30))
     issued_on = factory.LazyAttribute(lambda i: i.due_on - timedelta(days=30))
     paid_on = None
+
+
+def return_ticket(customer, **fields):
+    """A return (RMA ticket) with the details the rep's forms ask for, made by the service."""
+    from tickets.services import ticket_create
+
+    details = {
+        "kind": "rma",
+        "channel": "phone",
+        "subject": "Cracked case",
+        "rma_serial_number": "SN-77",
+        "rma_order_number": "SO-1234",
+        "rma_reason": "Arrived cracked",
+    }
+    return ticket_create(customer=customer, **(details | fields))

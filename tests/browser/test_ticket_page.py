@@ -8,6 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import log_in, screenshot
+from tests.factories import return_ticket
 from tickets.models import TimelineEntry
 from tickets.returns import rma_advance
 from tickets.services import note_add, ticket_create, ticket_update
@@ -95,15 +96,7 @@ def test_the_timeline_reads_in_words_and_updates_live(page, rep, customer, start
     from routing.queues import notification_acknowledge, notification_respond
     from tests.conftest import dispatch_pending
 
-    ticket = ticket_create(
-        customer=customer,
-        kind="rma",
-        channel="phone",
-        subject="Cracked case",
-        rma_serial_number="SN-77",
-        rma_order_number="SO-1234",
-        rma_reason="Arrived cracked",
-    )
+    ticket = return_ticket(customer)
     dispatch_pending()
     log_in(page, "rep", PASSWORD)
     page.goto(f"/tickets/{ticket.pk}/")

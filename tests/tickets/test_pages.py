@@ -11,7 +11,13 @@ from routing.followups import followup_record_outcome
 from routing.models import FollowUpTask, Notification
 from routing.queues import notification_acknowledge, notification_respond
 from tests.conftest import dispatch_pending
-from tests.factories import ContactFactory, CustomerFactory, InvoiceFactory, UserFactory
+from tests.factories import (
+    ContactFactory,
+    CustomerFactory,
+    InvoiceFactory,
+    UserFactory,
+    return_ticket,
+)
 from tickets.models import Ticket, TimelineEntry
 from tickets.returns import rma_advance
 from tickets.services import note_add, ticket_create, ticket_link, ticket_update
@@ -219,15 +225,7 @@ class TestWorkingATicket:
         """Each kind of entry, written by the code that writes it in real life (routing's
         queues and follow-ups included), reads as a person would say it: labels, not codes;
         department names, not slugs; no internal ids; nothing said twice."""
-        ticket = ticket_create(
-            customer=customer,
-            kind="rma",
-            channel="phone",
-            subject="Cracked case",
-            rma_serial_number="SN-77",
-            rma_order_number="SO-1234",
-            rma_reason="Arrived cracked",
-        )
+        ticket = return_ticket(customer)
         dispatch_pending()  # routing: shipping is notified (a routing entry)
         note_add(ticket=ticket, author=rep, body="Asked for photos")
         note_add(ticket=ticket, author=rep, body="Called back", call_duration_seconds=754)
@@ -343,15 +341,7 @@ class TestWorkingATicket:
         assert browser.get(f"/tickets/999999/{action}/", follow=True).status_code == 404
 
     def test_a_return_shows_its_number_step_carrier_and_tracking(self, browser, rep, customer):
-        ticket = ticket_create(
-            customer=customer,
-            kind="rma",
-            channel="phone",
-            subject="Cracked case",
-            rma_serial_number="SN-77",
-            rma_order_number="SO-1234",
-            rma_reason="Arrived cracked",
-        )
+        ticket = return_ticket(customer)
         html = browser.get(f"/tickets/{ticket.pk}/").content.decode()
         assert f"<strong>{ticket.rma_number}</strong>" in html
         assert "Not yet authorised by shipping" in html
