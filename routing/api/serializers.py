@@ -3,7 +3,7 @@ from copy import copy
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from routing.engine.validation import rule_definition_errors
+from routing.engine.validation import MAX_DEPTH, depth, rule_definition_errors
 from routing.models import (
     FollowUpTask,
     Notification,
@@ -18,7 +18,21 @@ from routing.preview import SHOWN as PREVIEW_SHOWN
 from routing.services import definition_needs_check
 
 
+class DefinitionJSONField(serializers.JSONField):
+    """A rule's conditions or actions. DRF's JSONField re-encodes its input to check it, which
+    fails with a RecursionError (a 500) on JSON nested hundreds deep; such input is passed on
+    untouched instead, for ``validate`` to refuse at its exact place (rule_definition_errors)."""
+
+    def to_internal_value(self, data):
+        if depth(data) > MAX_DEPTH:
+            return data
+        return super().to_internal_value(data)
+
+
 class RuleSerializer(serializers.ModelSerializer):
+    conditions = DefinitionJSONField(required=False)
+    actions = DefinitionJSONField(required=False)
+
     class Meta:
         model = Rule
         fields = [
@@ -230,8 +244,8 @@ class PreviewSerializer(serializers.Serializer):
     newest tickets, up to the same maximum)."""
 
     trigger = serializers.ChoiceField(choices=Rule.Trigger.choices)
-    conditions = serializers.JSONField(required=False, default=dict)
-    actions = serializers.JSONField()
+    conditions = DefinitionJSONField(required=False, default=dict)
+    actions = DefinitionJSONField()
     since = serializers.DateTimeField(required=False, allow_null=True, default=None)
     until = serializers.DateTimeField(required=False, allow_null=True, default=None)
     last = serializers.IntegerField(

@@ -24,6 +24,10 @@ from routing.engine.operators import (
 ErrorList = list[tuple[str, str]]
 GROUPS = ("all", "any")
 TIME_TRIGGER = "time"
+# How deep a definition's JSON may nest. The deepest a valid one goes is four ("conditions" >
+# "all" > a condition > a list value); anything far deeper is refused before the recursive checks
+# below (and DRF's, and the JSON encoder's) run out of stack on it.
+MAX_DEPTH = 8
 
 
 def condition_errors(conditions, *, trigger: str | None = None) -> ErrorList:
@@ -137,7 +141,43 @@ def nul_errors(value, path: str) -> ErrorList:
     return []
 
 
+def depth(value) -> int:
+    """How deep ``value`` nests lists and objects (a scalar is 0), without recursion: a body
+    hundreds of levels deep must not exhaust the stack merely being measured."""
+    deepest, stack = 0, [(value, 0)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, dict | list):
+            deepest = max(deepest, level + 1)
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((child, level + 1) for child in children)
+    return deepest
+
+
+def depth_errors(value, path: str, *, limit: int = MAX_DEPTH, steps: int = 3) -> ErrorList:
+    """An error at the place, up to ``steps`` levels down, whose value nests too deep, e.g.
+    ``conditions.all[0].value``; none when ``value`` nests at most ``limit`` deep."""
+    if depth(value) <= limit:
+        return []
+    for _ in range(steps):
+        limit -= 1
+        if isinstance(value, dict):
+            pairs = [(f"{path}.{key}", item) for key, item in value.items()]
+        elif isinstance(value, list):
+            pairs = [(f"{path}[{index}]", item) for index, item in enumerate(value)]
+        else:
+            break
+        found = next(((place, item) for place, item in pairs if depth(item) > limit), None)
+        if found is None:
+            break
+        path, value = found
+    return [(path, f"Nests too deep: at most {MAX_DEPTH} levels of lists and objects.")]
+
+
 def rule_definition_errors(*, conditions, actions, trigger: str | None = None) -> ErrorList:
+    deep = depth_errors(conditions, "conditions") + depth_errors(actions, "actions", steps=2)
+    if deep:
+        return deep
     nuls = nul_errors(conditions, "conditions") + nul_errors(actions, "actions")
     if nuls:
         return nuls
