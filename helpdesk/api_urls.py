@@ -1,9 +1,9 @@
 """Wires every app's API resources under /api/v1/."""
 
 from django.urls import path
-from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.routers import DefaultRouter
 
+from accounts.api.auth import TokenObtainView
 from accounts.api.views import ContactViewSet, CustomerViewSet, DepartmentViewSet, InvoiceViewSet
 from routing.api.rules import RuleViewSet
 from routing.api.views import FollowUpTaskViewSet, NotificationViewSet, TicketRoutingView
@@ -20,7 +20,7 @@ router.register("followups", FollowUpTaskViewSet, basename="followup")
 router.register("rules", RuleViewSet, basename="rule")
 
 urlpatterns = [
-    path("auth/token/", ObtainAuthToken.as_view(), name="api-token"),
+    path("auth/token/", TokenObtainView.as_view(), name="api-token"),
     path("tickets/<int:pk>/routing/", TicketRoutingView.as_view(), name="ticket-routing"),
     *router.urls,
 ]

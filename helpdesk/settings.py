@@ -6,7 +6,7 @@ transaction that enqueued them commits. ``DATABASE_URL`` switches to PostgreSQL 
 to a real Celery broker with separate worker and beat processes. See docs/operations.md.
 """
 
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "rest_framework.authtoken",
+    "axes",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -58,6 +59,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Turns a login refused for too many failures into the lockout answer (accounts.auth).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "helpdesk.urls"
@@ -81,6 +84,11 @@ TEMPLATES = [
 ]
 
 AUTH_USER_MODEL = "accounts.User"
+# The lockout backend goes first: a locked-out login is refused before its password is checked.
+AUTHENTICATION_BACKENDS = [
+    "accounts.auth.LoginLockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -145,6 +153,23 @@ SESSION_COOKIE_SECURE = _secure_cookies
 CSRF_COOKIE_SECURE = _secure_cookies
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_CONTENT_TYPE_NOSNIFF = True
+
+# Brute force (django-axes): after LOGIN_FAILURE_LIMIT failed logins to one account, or from one
+# client address, further logins there are refused, right password or not, until no attempt has
+# been made for LOGIN_COOLOFF_MINUTES. Counted in the database, so every web process agrees.
+LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 10, minimum=1)
+LOGIN_COOLOFF_MINUTES = env_int("LOGIN_COOLOFF_MINUTES", 15, minimum=1)
+# Proxies in front of the application that append the client to X-Forwarded-For; 0 reads the
+# client from the connection. Wrong either way, every client would share one address.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0)
+AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = timedelta(minutes=LOGIN_COOLOFF_MINUTES)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+# Not reset on success: a successful login would clear its address's count, so an attacker
+# holding one account could alternate it with guesses at another's password.
+AXES_RESET_ON_SUCCESS = False
+AXES_CLIENT_IP_CALLABLE = "accounts.auth.client_address"
+AXES_LOCKOUT_CALLABLE = "accounts.auth.lockout_response"
 X_FRAME_OPTIONS = "DENY"
 
 # --- Celery -----------------------------------------------------------------------------------
