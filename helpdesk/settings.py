@@ -305,6 +305,38 @@ WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 10, minimum=1)
 
 # --- API --------------------------------------------------------------------------------------
 
+
+# Requests per user (session or token) and per client address without a user (which obtains
+# tokens; wrong passwords are also locked out, see LOGIN_FAILURE_LIMIT), as DRF rates such as
+# "3600/hour" or "60/minute"; "off" turns a limit off. Over it, a 429 with Retry-After.
+def _api_rate(name: str, default: str) -> str | None:
+    rate = (env_str(name, default) or "").strip()
+    if rate.lower() == "off":
+        return None
+    count, _, period = rate.partition("/")
+    if not count.isdigit() or int(count) < 1 or period[:1] not in {"s", "m", "h", "d"}:
+        raise ImproperlyConfigured(f"{name}={rate!r} must look like 3600/hour, 60/minute or off")
+    return rate
+
+
+API_THROTTLE_RATES = {
+    "user": _api_rate("API_THROTTLE_USER_RATE", "3600/hour"),
+    "anon": _api_rate("API_THROTTLE_ANON_RATE", "100/hour"),
+}
+# Counts kept in Redis when there is one, so every web process shares them.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "api-throttle": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "api-throttle",
+        # Unreachable Redis must not hold a request up: the limit is skipped (helpdesk.throttles).
+        "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+    }
+    if REDIS_URL
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "api-throttle"},
+}
+
 REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": [
         "helpdesk.parsers.StrictJSONParser",
@@ -322,6 +354,12 @@ REST_FRAMEWORK = {
         "rest_framework.filters.OrderingFilter",
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_THROTTLE_CLASSES": [
+        "helpdesk.throttles.AnonRateThrottle",
+        "helpdesk.throttles.UserRateThrottle",
+    ],
+    # The anonymous limit counts per client address, read like the login lockout's.
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT or None,
     "EXCEPTION_HANDLER": "helpdesk.exceptions.exception_handler",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }

@@ -19,6 +19,13 @@ def _fast_password_hashing(settings):
 
 
 @pytest.fixture(autouse=True)
+def _api_rate_limits_off(settings):
+    # Counts would carry over from test to test (and run to run, in Redis); the limits are
+    # tested on their own in tests/accounts/test_api_throttle.py.
+    settings.API_THROTTLE_RATES = {"user": None, "anon": None}
+
+
+@pytest.fixture(autouse=True)
 def _seeded_departments(request):
     """Transactional tests empty every table afterwards, data migrations' rows included."""
     marker = request.node.get_closest_marker("django_db")

@@ -7,11 +7,26 @@ from django.utils.dateparse import parse_datetime
 
 from accounts.models import Contact, Customer, User
 from helpdesk.parsing import positive_int
+from tickets.limits import TEXT_MAX_LENGTH
 from tickets.models import Ticket
 from tickets.returns import missing_return_details
 
 NEW_CONTACT = "new"
 KIND_KEYS = {"c": "call", "b": "bug", "r": "rfe", "m": "rma"}  # the one keystroke per kind
+
+
+def long_text(label: str, *, rows: int | None = None, **kwargs) -> forms.CharField:
+    """A description, resolution or note: up to ``TEXT_MAX_LENGTH`` characters, a pasted log
+    included; the message says the limit as a person reads numbers."""
+    attrs = {"rows": rows} if rows else {}
+    message = f"Keep it to at most {TEXT_MAX_LENGTH:,} characters (this has %(show_value)s)."
+    return forms.CharField(
+        label=label,
+        max_length=TEXT_MAX_LENGTH,
+        widget=forms.Textarea(attrs=attrs),
+        error_messages={"max_length": message},
+        **kwargs,
+    )
 
 
 class PlainLabelsForm(forms.Form):
@@ -92,7 +107,7 @@ class CallLogForm(CallTimerForm):
     )
     product = forms.CharField(label="Product", required=False, max_length=100)
     subject = forms.CharField(label="Subject", max_length=200)
-    description = forms.CharField(label="Description", required=False, widget=forms.Textarea)
+    description = long_text("Description", required=False)
     priority = forms.ChoiceField(
         label="Priority", choices=Ticket.Priority.choices, initial=Ticket.Priority.NORMAL
     )
@@ -103,9 +118,7 @@ class CallLogForm(CallTimerForm):
     root_cause = forms.ChoiceField(
         label="Root cause", required=False, choices=[("", "—"), *Ticket.RootCause.choices]
     )
-    resolution = forms.CharField(
-        label="Resolution", required=False, widget=forms.Textarea(attrs={"rows": 2})
-    )
+    resolution = long_text("Resolution", rows=2, required=False)
     related = forms.ModelMultipleChoiceField(
         label="Same problem as", queryset=Ticket.objects.all(), required=False
     )
@@ -191,9 +204,7 @@ class TicketEditForm(PlainLabelsForm):
     root_cause = forms.ChoiceField(
         label="Root cause", required=False, choices=[("", "—"), *Ticket.RootCause.choices]
     )
-    resolution = forms.CharField(
-        label="Resolution", required=False, widget=forms.Textarea(attrs={"rows": 3})
-    )
+    resolution = long_text("Resolution", rows=3, required=False)
     rma_serial_number = forms.CharField(label="Serial number", required=False, max_length=100)
     rma_order_number = forms.CharField(label="Order number", required=False, max_length=100)
     rma_reason = forms.CharField(label="Reason for return", required=False, max_length=500)
@@ -253,14 +264,14 @@ class TicketEditForm(PlainLabelsForm):
 
 
 class NoteForm(PlainLabelsForm):
-    body = forms.CharField(label="Note", widget=forms.Textarea(attrs={"rows": 3}))
+    body = long_text("Note", rows=3)
     is_public = forms.BooleanField(
         label="Visible to the customer", required=False, help_text="Otherwise internal."
     )
 
 
 class CallForm(CallTimerForm):
-    body = forms.CharField(label="What was said", widget=forms.Textarea(attrs={"rows": 3}))
+    body = long_text("What was said", rows=3)
 
 
 class LinkForm(PlainLabelsForm):

@@ -8,6 +8,7 @@ from django.db.models.functions import Concat
 from django.utils import timezone
 
 from accounts.models import Contact, Customer, Department, User
+from tickets.limits import TAG_MAX_LENGTH, TAGS_MAX_PER_TICKET, TEXT_MAX_LENGTH
 from tickets.models import Tag, Ticket, TicketEvent, TimelineEntry
 from tickets.outbox import event_record
 
@@ -75,10 +76,27 @@ def clean_tag_names(names) -> list[str]:
         except ValidationError:
             message = f"{name!r} is not a valid tag: use letters, numbers, - and _."
             raise ValidationError({"tags": message}) from None
-        if len(name) > 50:
-            raise ValidationError({"tags": f"{name!r} is longer than 50 characters."})
+        if len(name) > TAG_MAX_LENGTH:
+            message = f"{name[:20]!r}… is longer than {TAG_MAX_LENGTH} characters."
+            raise ValidationError({"tags": message})
         cleaned.add(name)
+    if len(cleaned) > TAGS_MAX_PER_TICKET:
+        message = f"At most {TAGS_MAX_PER_TICKET} tags on a ticket (this has {len(cleaned)})."
+        raise ValidationError({"tags": message})
     return sorted(cleaned)
+
+
+def check_text_lengths(**texts) -> None:
+    """A ValidationError naming each text longer than ``TEXT_MAX_LENGTH``. The forms and the
+    API check first; this keeps every other caller (routing's answers and follow-ups, the
+    admin) within what the search index can hold too."""
+    errors = {
+        name: f"At most {TEXT_MAX_LENGTH:,} characters (this has {len(text):,})."
+        for name, text in texts.items()
+        if isinstance(text, str) and len(text) > TEXT_MAX_LENGTH
+    }
+    if errors:
+        raise ValidationError(errors)
 
 
 def _set_tags(ticket: Ticket, names: list[str]) -> None:
@@ -172,6 +190,7 @@ def ticket_create(
     timeline entry records the call's length, and the call is the ticket's first response.
     """
     _check_contact(customer, contact)
+    check_text_lengths(description=description)
     tag_names = clean_tag_names(tags or [])
     now = timezone.now()
     is_call = call_duration_seconds is not None
@@ -245,6 +264,9 @@ def ticket_update(
     unknown = set(fields) - UPDATABLE_FIELDS
     if unknown:
         raise ValidationError({name: "This field cannot be changed." for name in sorted(unknown)})
+    check_text_lengths(
+        **{name: fields[name] for name in ("description", "resolution") if name in fields}
+    )
     locked = (
         Ticket.objects.select_for_update(of=("self",))
         .select_related("customer", "assignee", "department")
@@ -361,6 +383,7 @@ def note_add(
     """
     if not body.strip():
         raise ValidationError({"body": "A note cannot be empty."})
+    check_text_lengths(body=body)
     is_call = call_duration_seconds is not None
     entry = TimelineEntry.objects.create(
         ticket=ticket,
@@ -417,6 +440,7 @@ def timeline_record(
     salesperson's follow-up). No event is emitted: these entries report on the ticket, they do
     not change it, and they stay internal. What a person reads in them (a department's answer,
     a follow-up's notes) is found by the search box."""
+    check_text_lengths(body=body)
     entry = TimelineEntry.objects.create(
         ticket=ticket, kind=kind, body=body, changes=changes or {}, author=author
     )

@@ -2,9 +2,14 @@
 
 from rest_framework.authtoken.views import ObtainAuthToken
 
+from helpdesk.throttles import AnonRateThrottle, UserRateThrottle
+
 
 class TokenObtainView(ObtainAuthToken):
     """POST a username and password, get the account's token."""
+
+    # DRF's view opts out of the default rate limits; this one keeps them.
+    throttle_classes = [AnonRateThrottle, UserRateThrottle]
 
     def get_serializer_context(self):
         # django-axes marks a locked-out attempt on the request that authenticate() is given, and

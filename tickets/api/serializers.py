@@ -2,14 +2,37 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
 from accounts.models import Contact, Customer, Department, User
+from tickets.limits import TAG_MAX_LENGTH, TAGS_MAX_PER_TICKET, TEXT_MAX_LENGTH
 from tickets.models import Ticket, TimelineEntry
 from tickets.services import clean_tag_names
+
+
+class WholeIdRelatedField(serializers.PrimaryKeyRelatedField):
+    """A primary key given as a whole number (or its digits as text). The stock field hands
+    anything to the database lookup, which reads 1.5, 1.0 or true as 1: a typo or a client's
+    float arithmetic would file the ticket under another customer than meant."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int | str):
+            self.fail("incorrect_type", data_type=type(data).__name__)
+        if isinstance(data, str) and not (data.isascii() and data.strip().isdigit()):
+            self.fail("incorrect_type", data_type="str")
+        return super().to_internal_value(data)
+
+
+def long_text(**kwargs) -> serializers.CharField:
+    """A description, resolution or note: up to ``TEXT_MAX_LENGTH`` characters."""
+    return serializers.CharField(max_length=TEXT_MAX_LENGTH, **kwargs)
 
 
 class TagListField(serializers.ListField):
     """A list of tag names; cleaned (lower case, unique, sorted) as the service stores them."""
 
-    child = serializers.CharField(max_length=50)
+    child = serializers.CharField(max_length=TAG_MAX_LENGTH)
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", TAGS_MAX_PER_TICKET)
+        super().__init__(**kwargs)
 
     def to_internal_value(self, data):
         names = super().to_internal_value(data)
@@ -64,16 +87,16 @@ class TicketCreateSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=Ticket.Kind.choices)
     channel = serializers.ChoiceField(choices=Ticket.Channel.choices, default=Ticket.Channel.API)
     subject = serializers.CharField(max_length=200)
-    description = serializers.CharField(required=False, allow_blank=True, default="")
-    customer = serializers.PrimaryKeyRelatedField(queryset=Customer.objects.all())
-    contact = serializers.PrimaryKeyRelatedField(
+    description = long_text(required=False, allow_blank=True, default="")
+    customer = WholeIdRelatedField(queryset=Customer.objects.all())
+    contact = WholeIdRelatedField(
         queryset=Contact.objects.all(), required=False, allow_null=True, default=None
     )
     product = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
     priority = serializers.ChoiceField(
         choices=Ticket.Priority.choices, default=Ticket.Priority.NORMAL
     )
-    assignee = serializers.PrimaryKeyRelatedField(
+    assignee = WholeIdRelatedField(
         queryset=User.objects.filter(is_active=True), required=False, allow_null=True, default=None
     )
     department = serializers.SlugRelatedField(
@@ -106,14 +129,12 @@ class TicketUpdateSerializer(serializers.Serializer):
 
     kind = serializers.ChoiceField(choices=Ticket.Kind.choices, required=False)
     subject = serializers.CharField(max_length=200, required=False)
-    description = serializers.CharField(required=False, allow_blank=True)
-    contact = serializers.PrimaryKeyRelatedField(
-        queryset=Contact.objects.all(), required=False, allow_null=True
-    )
+    description = long_text(required=False, allow_blank=True)
+    contact = WholeIdRelatedField(queryset=Contact.objects.all(), required=False, allow_null=True)
     product = serializers.CharField(max_length=100, required=False, allow_blank=True)
     priority = serializers.ChoiceField(choices=Ticket.Priority.choices, required=False)
     status = serializers.ChoiceField(choices=Ticket.Status.choices, required=False)
-    assignee = serializers.PrimaryKeyRelatedField(
+    assignee = WholeIdRelatedField(
         queryset=User.objects.filter(is_active=True), required=False, allow_null=True
     )
     department = serializers.SlugRelatedField(
@@ -123,7 +144,7 @@ class TicketUpdateSerializer(serializers.Serializer):
     root_cause = serializers.ChoiceField(
         choices=Ticket.RootCause.choices, required=False, allow_blank=True
     )
-    resolution = serializers.CharField(required=False, allow_blank=True)
+    resolution = long_text(required=False, allow_blank=True)
     rma_serial_number = serializers.CharField(max_length=100, required=False, allow_blank=True)
     rma_order_number = serializers.CharField(max_length=100, required=False, allow_blank=True)
     rma_reason = serializers.CharField(max_length=500, required=False, allow_blank=True)
@@ -159,7 +180,7 @@ class TimelineEntrySerializer(serializers.ModelSerializer):
 
 
 class TicketLinkSerializer(serializers.Serializer):
-    ticket = serializers.PrimaryKeyRelatedField(
+    ticket = WholeIdRelatedField(
         queryset=Ticket.objects.all(), help_text="The ticket to link to this one."
     )
 
@@ -167,7 +188,7 @@ class TicketLinkSerializer(serializers.Serializer):
 class NoteCreateSerializer(serializers.Serializer):
     """A note; with ``call_duration_seconds`` it records a call instead."""
 
-    body = serializers.CharField()
+    body = long_text()
     is_internal = serializers.BooleanField(default=True)
     call_duration_seconds = serializers.IntegerField(
         required=False, allow_null=True, default=None, min_value=0, max_value=24 * 3600
