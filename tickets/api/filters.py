@@ -1,9 +1,35 @@
+from datetime import timedelta
+
 import django_filters
 from django import forms
 from django.db.models import Q
+from django_filters.fields import IsoDateTimeField
 
 from tickets.models import Ticket
 from tickets.selectors import tickets_search
+
+# The widest offset any place uses (Kiribati, +14:00; the furthest west is -12:00). Python accepts
+# up to a day either way but PostgreSQL only 15:59, so a wider one was a 500.
+MAX_UTC_OFFSET = timedelta(hours=14)
+
+
+class PlaceTimeField(IsoDateTimeField):
+    """An ISO 8601 moment whose time-zone offset, if any, is one some place on Earth uses."""
+
+    def to_python(self, value):
+        moment = super().to_python(value)
+        offset = moment.utcoffset() if moment is not None else None
+        if offset is not None and abs(offset) > MAX_UTC_OFFSET:
+            raise forms.ValidationError(
+                "No place uses this time-zone offset: use one between -12:00 and +14:00, "
+                "or Z for UTC.",
+                code="offset",
+            )
+        return moment
+
+
+class PlaceTimeFilter(django_filters.IsoDateTimeFilter):
+    field_class = PlaceTimeField
 
 
 class TicketFilterForm(forms.Form):
@@ -34,10 +60,10 @@ class TicketFilter(django_filters.FilterSet):
     customer_name = django_filters.CharFilter(
         field_name="customer__name", lookup_expr="icontains", label="Customer"
     )
-    created_after = django_filters.IsoDateTimeFilter(
+    created_after = PlaceTimeFilter(
         field_name="created_at", lookup_expr="gte", label="Created after"
     )
-    created_before = django_filters.IsoDateTimeFilter(
+    created_before = PlaceTimeFilter(
         field_name="created_at", lookup_expr="lt", label="Created before"
     )
     created_from = django_filters.DateFilter(
