@@ -81,3 +81,141 @@ def test_a_next_that_is_not_a_path_goes_back_to_the_queue(client, customer, next
     response = client.post(f"/queue-items/{item.pk}/respond/", {"body": "Hi", "next": next_url})
     assert response.status_code == 302
     assert response["Location"] == "/queues/engineering/"
+
+
+# Limits at the edge (docs/api.md, "Limits"): input a help desk has no use for is a clear 400,
+# never a 500 from deep inside the database or the interpreter.
+
+
+def distinct_words(count: int, *, start: int = 0) -> str:
+    """``count`` different letters-only words: the worst case for a full-text index."""
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    words = []
+    for number in range(start, start + count):
+        word = ""
+        for _ in range(5):
+            number, digit = divmod(number, 26)
+            word += letters[digit]
+        words.append("q" + word)
+    return " ".join(words)
+
+
+def test_a_note_or_description_over_the_limit_is_a_400(api, customer):
+    from tickets.limits import TEXT_MAX_LENGTH
+
+    too_long = "x" * (TEXT_MAX_LENGTH + 1)
+    body = {"kind": "bug", "subject": "s", "customer": customer.pk, "description": too_long}
+    response = api.post("/api/v1/tickets/", body, format="json")
+    assert response.status_code == 400
+    assert "description" in response.json()
+    ticket = ticket_create(customer=customer, kind="bug", channel="web", subject="Crash")
+    response = api.patch(f"/api/v1/tickets/{ticket.pk}/", {"description": too_long}, format="json")
+    assert response.status_code == 400
+    assert set(response.json()) == {"description"}
+    response = api.patch(f"/api/v1/tickets/{ticket.pk}/", {"resolution": too_long}, format="json")
+    assert set(response.json()) == {"resolution"}
+    response = api.post(f"/api/v1/tickets/{ticket.pk}/timeline/", {"body": too_long})
+    assert response.status_code == 400
+    assert set(response.json()) == {"body"}
+    assert not ticket.timeline.filter(kind="note").exists()
+
+
+def test_a_note_over_the_limit_on_the_page_is_refused_with_its_message(client, rep, customer):
+    from tickets.limits import TEXT_MAX_LENGTH
+
+    ticket = ticket_create(customer=customer, kind="bug", channel="web", subject="Crash")
+    client.force_login(rep)
+    response = client.post(
+        f"/tickets/{ticket.pk}/notes/", {"body": "x" * (TEXT_MAX_LENGTH + 1)}, follow=True
+    )
+    assert response.status_code in (200, 400)
+    assert f"at most {TEXT_MAX_LENGTH:,}" in response.content.decode()
+    assert not ticket.timeline.filter(kind="note").exists()
+
+
+def test_notes_whose_words_overflow_the_search_index_are_stored_and_found(api, customer):
+    """Each note is within the limit, yet together their distinct words pass PostgreSQL's
+    1 MB tsvector limit: every note is still stored, and the first words are still found."""
+    from tickets.limits import TEXT_MAX_LENGTH
+
+    ticket = ticket_create(customer=customer, kind="bug", channel="web", subject="Crash")
+    per_note = TEXT_MAX_LENGTH // 7
+    for index in range(10):
+        note = distinct_words(per_note, start=index * per_note)[:TEXT_MAX_LENGTH]
+        response = api.post(f"/api/v1/tickets/{ticket.pk}/timeline/", {"body": note})
+        assert response.status_code == 201, index
+    assert ticket.timeline.filter(kind="note").count() == 10
+    found = api.get("/api/v1/tickets/", {"q": distinct_words(1, start=3)}).json()["results"]
+    assert [row["id"] for row in found] == [ticket.pk]
+    response = api.post(f"/api/v1/tickets/{ticket.pk}/timeline/", {"body": "one more"})
+    assert response.status_code == 201
+
+
+@pytest.mark.parametrize("moment", ["2026-01-01T00:00:00+16:00", "2026-01-01T00:00:00-23:59"])
+def test_a_time_zone_offset_no_place_uses_is_a_400(api, client, rep, customer, moment):
+    ticket_create(customer=customer, kind="bug", channel="web", subject="Crash")
+    response = api.get("/api/v1/tickets/", {"created_after": moment})
+    assert response.status_code == 400
+    assert set(response.json()) == {"created_after"}
+    client.force_login(rep)
+    response = client.get("/tickets/", {"created_before": moment})
+    assert response.status_code in (200, 400)
+    assert "offset" in response.content.decode()
+
+
+def test_a_real_time_zone_offset_filters(api, customer):
+    ticket_create(customer=customer, kind="bug", channel="web", subject="Crash")
+    response = api.get("/api/v1/tickets/", {"created_after": "2026-01-01T00:00:00+14:00"})
+    assert response.status_code == 200
+
+
+def nested(depth: int) -> str:
+    """A JSON value ``depth`` objects deep, written by hand: json.dumps itself stops short."""
+    return '{"a": ' * depth + '"x"' + "}" * depth
+
+
+@pytest.mark.parametrize("depth", [400, 850])
+def test_rule_conditions_nested_deep_are_a_400(admin_api, depth):
+    condition = f'{{"field": "subject", "operator": "contains", "value": {nested(depth)}}}'
+    conditions = f'{{"all": [{condition}]}}'
+    actions = '[{"type": "notify_department", "department": "engineering"}]'
+    rule = f'{{"name": "n", "trigger": "ticket.created", "conditions": {conditions}, '
+    rule += f'"actions": {actions}}}'
+    response = raw(admin_api, "post", "/api/v1/rules/", rule)
+    assert response.status_code == 400
+    assert list(response.json()) == ["conditions.all[0].value"]
+    preview = f'{{"trigger": "ticket.created", "conditions": {conditions}, "actions": {actions}}}'
+    response = raw(admin_api, "post", "/api/v1/rules/preview/", preview)
+    assert response.status_code == 400
+    assert list(response.json()) == ["conditions.all[0].value"]
+    body = f'{{"format": "switchboard.rules", "version": 1, "rules": [{rule}]}}'
+    response = raw(admin_api, "post", "/api/v1/rules/import/", body)
+    assert response.status_code == 400
+    assert list(response.json()) == ["rules[0].conditions.all[0].value"]
+    assert not Rule.objects.exists()
+
+
+def test_a_customer_id_that_is_not_whole_is_a_400(api, customer):
+    body = {"kind": "bug", "subject": "s", "customer": customer.pk + 0.5}
+    response = api.post("/api/v1/tickets/", body, format="json")
+    assert response.status_code == 400
+    assert set(response.json()) == {"customer"}
+    body["customer"] = float(customer.pk)
+    assert api.post("/api/v1/tickets/", body, format="json").status_code == 400
+    assert not Ticket.objects.exists()
+
+
+def test_too_many_or_too_long_tags_are_a_400(api, customer):
+    from tickets.limits import TAG_MAX_LENGTH, TAGS_MAX_PER_TICKET
+
+    base = {"kind": "bug", "subject": "s", "customer": customer.pk}
+    many = [f"t{i}" for i in range(TAGS_MAX_PER_TICKET + 1)]
+    response = api.post("/api/v1/tickets/", {**base, "tags": many}, format="json")
+    assert response.status_code == 400
+    assert set(response.json()) == {"tags"}
+    long_tag = "t" * (TAG_MAX_LENGTH + 1)
+    response = api.post("/api/v1/tickets/", {**base, "tags": [long_tag]}, format="json")
+    assert response.status_code == 400
+    assert set(response.json()) == {"tags"}
+    ok = [f"t{i}" for i in range(TAGS_MAX_PER_TICKET)]
+    assert api.post("/api/v1/tickets/", {**base, "tags": ok}, format="json").status_code == 201
