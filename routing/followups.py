@@ -1,6 +1,7 @@
 """Writes on salespeople's follow-ups: the outcome of the call, back on the ticket's timeline,
 and a daily reminder of those overdue."""
 
+from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -18,6 +19,9 @@ from tickets.services import ticket_create, ticket_link, ticket_update, timeline
 
 Outcome = FollowUpTask.Outcome
 REOPEN, NEW_TICKET = "reopen", "new_ticket"
+# How far ahead an unanswered call may be tried again. A date years away (9999-12-31 was taken)
+# is a typo, and the follow-up would silently leave the salesperson's board for good.
+RESCHEDULE_MAX_DAYS = 366
 
 
 @transaction.atomic
@@ -63,6 +67,10 @@ def followup_record_outcome(
         due = reschedule_on or add_working_days(today, 1)
         if due < today:
             raise ValidationError({"reschedule_on": "Reschedule to today or later."})
+        latest = today + timedelta(days=RESCHEDULE_MAX_DAYS)
+        if due > latest:
+            message = f"Reschedule within a year, by {latest.isoformat()}."
+            raise ValidationError({"reschedule_on": message})
         task.attempts += 1
         task.due_on = due
         task.reminded_on = None

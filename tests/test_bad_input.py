@@ -1,6 +1,9 @@
 """Odd input found by fuzzing every page and endpoint: each is a clear 4xx, never a 500."""
 
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 
 from routing.models import Notification, Rule
 from routing.services import rule_create
@@ -219,3 +222,59 @@ def test_too_many_or_too_long_tags_are_a_400(api, customer):
     assert set(response.json()) == {"tags"}
     ok = [f"t{i}" for i in range(TAGS_MAX_PER_TICKET)]
     assert api.post("/api/v1/tickets/", {**base, "tags": ok}, format="json").status_code == 201
+
+
+@pytest.fixture
+def followup(customer, salesperson, rep):
+    from routing.models import FollowUpTask
+    from tickets.services import ticket_update
+
+    rule_create(
+        name="Follow up resolved bugs",
+        trigger="ticket.status_changed",
+        conditions={"all": [{"field": "status", "operator": "changed_to", "value": "resolved"}]},
+        actions=[{"type": "create_followup", "due_in_working_days": 2, "reason": "Check"}],
+    )
+    ticket = ticket_create(customer=customer, kind="bug", channel="phone", subject="Crash")
+    ticket_update(
+        ticket=ticket, actor=rep, status="resolved", root_cause="product_defect", resolution="ok"
+    )
+    dispatch_pending()
+    return FollowUpTask.objects.get(ticket=ticket)
+
+
+@pytest.fixture
+def sales_api(salesperson):
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.force_authenticate(salesperson)
+    return client
+
+
+@pytest.mark.parametrize("day", ["9999-12-31", "2099-01-01"])
+def test_a_follow_up_rescheduled_years_away_is_a_400(sales_api, client, followup, salesperson, day):
+    api = sales_api
+    due = followup.due_on
+    body = {"outcome": "no_answer", "reschedule_on": day}
+    response = api.post(f"/api/v1/followups/{followup.pk}/outcome/", body, format="json")
+    assert response.status_code == 400
+    assert set(response.json()) == {"reschedule_on"}
+    client.force_login(salesperson)
+    response = client.post("/followups/", {"task": followup.pk, **body})
+    assert response.status_code == 400
+    assert "Reschedule within a year" in response.content.decode()
+    followup.refresh_from_db()
+    assert (followup.due_on, followup.attempts) == (due, 0)
+
+
+def test_a_follow_up_rescheduled_within_a_year_is_taken(sales_api, followup):
+    api = sales_api
+    from routing.followups import RESCHEDULE_MAX_DAYS
+
+    day = timezone.localdate() + timedelta(days=RESCHEDULE_MAX_DAYS)
+    body = {"outcome": "no_answer", "reschedule_on": day.isoformat()}
+    response = api.post(f"/api/v1/followups/{followup.pk}/outcome/", body, format="json")
+    assert response.status_code == 200
+    followup.refresh_from_db()
+    assert followup.due_on == day
