@@ -278,3 +278,27 @@ def test_a_follow_up_rescheduled_within_a_year_is_taken(sales_api, followup):
     assert response.status_code == 200
     followup.refresh_from_db()
     assert followup.due_on == day
+
+
+def test_an_answer_or_follow_up_notes_over_the_limit_are_a_400(sales_api, followup):
+    from tickets.limits import TEXT_MAX_LENGTH
+
+    too_long = "x" * (TEXT_MAX_LENGTH + 1)
+    body = {"outcome": "upsell", "notes": too_long}
+    response = sales_api.post(f"/api/v1/followups/{followup.pk}/outcome/", body, format="json")
+    assert response.status_code == 400
+    assert set(response.json()) == {"notes"}
+    followup.refresh_from_db()
+    assert followup.status == "open"
+
+
+def test_an_answer_over_the_limit_is_refused_by_the_service_too(customer):
+    from django.core.exceptions import ValidationError
+
+    from tickets.limits import TEXT_MAX_LENGTH
+    from tickets.services import timeline_record
+
+    ticket = ticket_create(customer=customer, kind="bug", channel="web", subject="Crash")
+    with pytest.raises(ValidationError) as refused:
+        timeline_record(ticket=ticket, kind="response", body="x" * (TEXT_MAX_LENGTH + 1))
+    assert set(refused.value.message_dict) == {"body"}

@@ -16,6 +16,7 @@ from routing.models.rules import EDITABLE_FIELDS
 from routing.preview import MAX_TICKETS as PREVIEW_MAX_TICKETS
 from routing.preview import SHOWN as PREVIEW_SHOWN
 from routing.services import definition_needs_check
+from tickets.limits import TEXT_MAX_LENGTH
 
 
 class DefinitionJSONField(serializers.JSONField):
@@ -147,7 +148,7 @@ class FollowUpTaskSerializer(serializers.ModelSerializer):
 
 
 class ResponseInputSerializer(serializers.Serializer):
-    body = serializers.CharField()
+    body = serializers.CharField(max_length=TEXT_MAX_LENGTH)
     done = serializers.BooleanField(default=False)
 
 
@@ -159,7 +160,9 @@ class BulkAcknowledgeSerializer(serializers.Serializer):
 
 class OutcomeInputSerializer(serializers.Serializer):
     outcome = serializers.ChoiceField(choices=FollowUpTask.Outcome.choices)
-    notes = serializers.CharField(required=False, allow_blank=True, default="")
+    notes = serializers.CharField(
+        max_length=TEXT_MAX_LENGTH, required=False, allow_blank=True, default=""
+    )
     upsell_value = serializers.DecimalField(
         max_digits=12, decimal_places=2, min_value=0, required=False, allow_null=True, default=None
     )
