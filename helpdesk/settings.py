@@ -212,6 +212,25 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     # every 10 s; kombu would otherwise scan only every tenth time, adding up to 100 s.
     "unacked_restore_throttle": 1,
 }
+# Every task is bounded: at the soft limit it is interrupted (SoftTimeLimitExceeded, so it can
+# clean up), at the hard limit its worker process is killed. Both stay below the visibility
+# timeout, or Redis would hand a task still running to a second worker; by default at most half.
+CELERY_TASK_TIME_LIMIT = env_int(
+    "CELERY_TASK_TIME_LIMIT",
+    min(300, CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] // 2),
+    minimum=10,
+)
+CELERY_TASK_SOFT_TIME_LIMIT = env_int(
+    "CELERY_TASK_SOFT_TIME_LIMIT", CELERY_TASK_TIME_LIMIT * 4 // 5, minimum=5
+)
+if not (
+    CELERY_TASK_SOFT_TIME_LIMIT
+    < CELERY_TASK_TIME_LIMIT
+    < CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"]
+):
+    raise ImproperlyConfigured(
+        "CELERY_TASK_SOFT_TIME_LIMIT < CELERY_TASK_TIME_LIMIT < CELERY_VISIBILITY_TIMEOUT must hold"
+    )
 
 # The transactional outbox: events not dispatched this many seconds after they were written are
 # enqueued again by the periodic sweep (a lost message or a broker outage delays, never loses).
@@ -291,6 +310,10 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Switchboard <support@localho
 ROUTING_EMAIL_THROTTLE_MINUTES = env_int("ROUTING_EMAIL_THROTTLE_MINUTES", 60, minimum=0)
 # Attempts at an email or webhook call before it is marked failed (retries back off to 1 hour).
 DELIVERY_MAX_ATTEMPTS = env_int("DELIVERY_MAX_ATTEMPTS", 8, minimum=1)
+# A worker's claim of a delivery it is sending outlives the longest a task may run: a claim older
+# than this is a worker that died mid-send, and the delivery is due again. The sweep's claim of a
+# delivery it enqueued lasts as long.
+DELIVERY_CLAIM_SECONDS = CELERY_TASK_TIME_LIMIT + 30
 
 # Where `scripts/run` serves the application (host:port); links in emails follow it unless
 # SITE_URL names the public address (behind a proxy, say), so the two cannot disagree.
@@ -301,7 +324,15 @@ SITE_URL = env_str("SITE_URL", f"http://{BIND}").rstrip("/")
 QUEUE_DIGEST_HOUR = env_int("QUEUE_DIGEST_HOUR", 8, minimum=0)
 if QUEUE_DIGEST_HOUR > 23:
     raise ImproperlyConfigured("QUEUE_DIGEST_HOUR must be an hour from 0 to 23")
+# The whole webhook call (connecting, sending, the answer and its body) must end within this; a
+# peer still answering then is a failure to retry. EMAIL_TIMEOUT bounds a whole SMTP exchange too.
 WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 10, minimum=1)
+# The delivery tasks' own limits, a little above the longest call, within every task's limits: a
+# send stuck where no deadline reaches (name resolution, say) frees its worker soon.
+DELIVERY_TASK_SOFT_TIME_LIMIT = min(
+    max(WEBHOOK_TIMEOUT_SECONDS, EMAIL_TIMEOUT) + 20, CELERY_TASK_SOFT_TIME_LIMIT
+)
+DELIVERY_TASK_TIME_LIMIT = min(DELIVERY_TASK_SOFT_TIME_LIMIT + 20, CELERY_TASK_TIME_LIMIT)
 
 # --- API --------------------------------------------------------------------------------------
 

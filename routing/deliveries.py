@@ -1,9 +1,13 @@
 """Sending what rules queued: emails over SMTP and signed webhook calls, with retries.
 
-Each send claims its row with ``SELECT ... FOR UPDATE SKIP LOCKED`` so two workers never send the
-same delivery at once. A transient failure sets ``next_attempt_at`` with exponential backoff and
-jitter, and the periodic sweep sends it again when due; a permanent one (a 5xx SMTP reply, an
-HTTP 4xx) fails at once and says why. Every webhook request is recorded as a ``WebhookAttempt``.
+A send first claims its row with a conditional ``UPDATE`` (due -> ``sending``, with the claim's
+time), then calls out with no transaction open and no row locked, then records what came of it,
+as healthchecks does: a slow peer holds one worker, never a lock routing waits for. Each call has
+a total deadline (a peer trickling its answer a byte at a time is cut off, and retried), and a
+claim whose worker died mid-send expires after ``DELIVERY_CLAIM_SECONDS``. A transient failure
+sets ``next_attempt_at`` with exponential backoff and jitter, and the periodic sweep enqueues it
+again when due; a permanent one (a 5xx SMTP reply, an HTTP 4xx) fails at once and says why. Every
+webhook request is recorded as a ``WebhookAttempt``.
 """
 
 import hashlib
@@ -13,15 +17,17 @@ import json
 import logging
 import random
 import smtplib
+import socket
 import time
-import urllib.error
-import urllib.request
-from datetime import timedelta
+import urllib.parse
+from datetime import datetime, timedelta
+from functools import partial
 
 from django.conf import settings
-from django.core.mail import EmailMessage
+from django.core.mail import EmailMessage, get_connection
+from django.core.mail.backends.smtp import EmailBackend as SMTPEmailBackend
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from helpdesk.queue import enqueue_on_commit
@@ -43,27 +49,85 @@ def backoff_seconds(attempt: int) -> float:
     return base * random.uniform(0.5, 1.5)  # noqa: S311 - jitter, not cryptography
 
 
-def _after_failure(delivery, error: str, *, permanent: bool) -> None:
-    delivery.reason = error[:300]
-    if permanent or delivery.attempts >= settings.DELIVERY_MAX_ATTEMPTS:
-        delivery.status = Status.FAILED
-        delivery.next_attempt_at = None
-        logger.warning("Delivery %s failed for good: %s", delivery, error)
-    else:
-        delivery.status = Status.RETRYING
-        delivery.next_attempt_at = timezone.now() + timedelta(
-            seconds=backoff_seconds(delivery.attempts)
-        )
+def _failure_fields(attempts: int, error: str, *, permanent: bool) -> dict:
+    if permanent or attempts >= settings.DELIVERY_MAX_ATTEMPTS:
+        logger.warning("Delivery failed for good after %d attempts: %s", attempts, error)
+        return {"status": Status.FAILED, "next_attempt_at": None, "reason": error[:300]}
+    return {
+        "status": Status.RETRYING,
+        "next_attempt_at": timezone.now() + timedelta(seconds=backoff_seconds(attempts)),
+        "reason": error[:300],
+    }
+
+
+def _claimable(now: datetime) -> Q:
+    """Due rows, and rows whose sender died mid-send (its claim expired)."""
+    due = Q(status__in=_OPEN) & (Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+    expired = now - timedelta(seconds=settings.DELIVERY_CLAIM_SECONDS)
+    return due | Q(status=Status.SENDING, claimed_at__lte=expired)
 
 
 def _claim(model, delivery_id: int):
+    """Claim a due delivery for this worker (one conditional UPDATE: of two workers, one wins);
+    the claimed row, or None if it is not due or another worker has it."""
     now = timezone.now()
-    return (
-        model.objects.select_for_update(skip_locked=True)
-        .filter(pk=delivery_id, status__in=_OPEN)
-        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
-        .first()
+    claimed = model.objects.filter(_claimable(now), pk=delivery_id).update(
+        status=Status.SENDING, claimed_at=now, enqueued_at=None, attempts=F("attempts") + 1
     )
+    return model.objects.get(pk=delivery_id) if claimed else None
+
+
+def _record(delivery, **fields) -> bool:
+    """Store the result of the claimed send; False if the claim was lost meanwhile (it expired
+    and another worker took the delivery over, whose result is the one that counts)."""
+    recorded = (
+        type(delivery)
+        .objects.filter(pk=delivery.pk, status=Status.SENDING, claimed_at=delivery.claimed_at)
+        .update(claimed_at=None, **fields)
+    )
+    if not recorded:
+        logger.warning("%s: claim expired before its result was recorded", delivery)
+    return bool(recorded)
+
+
+class _DeadlineSocket:
+    """A socket whose every read and write waits only until one deadline.
+
+    A socket's own timeout starts again with each byte, so a peer sending one byte every few
+    seconds keeps a call alive for ever; here the time left shrinks with each read and write,
+    so the whole exchange ends by the deadline.
+    """
+
+    def __init__(self, sock, deadline: float):
+        self._sock = sock
+        self._deadline = deadline
+
+    def __getattr__(self, name):
+        return getattr(self._sock, name)
+
+    def _within_deadline(self, operation, *args):
+        remaining = self._deadline - time.monotonic()
+        if remaining > 0:
+            self._sock.settimeout(remaining)
+            try:
+                return operation(*args)
+            except TimeoutError:
+                pass
+        raise TimeoutError("no complete answer before the deadline")
+
+    def recv_into(self, *args):
+        return self._within_deadline(self._sock.recv_into, *args)
+
+    def recv(self, *args):
+        return self._within_deadline(self._sock.recv, *args)
+
+    def sendall(self, *args):
+        # Since Python 3.5 a socket's timeout bounds a whole sendall.
+        return self._within_deadline(self._sock.sendall, *args)
+
+    def makefile(self, *args, **kwargs):
+        # socket.makefile builds its reader on ``self``: reads through the file are bounded too.
+        return socket.socket.makefile(self, *args, **kwargs)
 
 
 # --- email ------------------------------------------------------------------------------------
@@ -79,13 +143,52 @@ def _smtp_failure(exc: Exception) -> tuple[str, bool]:
     return f"{type(exc).__name__}: {exc}", False
 
 
-@transaction.atomic
+class _DeadlineSMTP(smtplib.SMTP):
+    # Every read and write of the SMTP exchange (greeting, EHLO, STARTTLS, login, the message,
+    # QUIT) ends by one deadline. Name resolution is not covered: the system resolver bounds it.
+    def __init__(self, *args, deadline: float, **kwargs):
+        self._deadline = deadline  # before super().__init__, which connects
+        super().__init__(*args, **kwargs)
+
+    def _get_socket(self, host, port, timeout):
+        return _DeadlineSocket(super()._get_socket(host, port, timeout), self._deadline)
+
+    def starttls(self, *args, **kwargs):
+        reply = super().starttls(*args, **kwargs)
+        self.sock = _DeadlineSocket(self.sock, self._deadline)  # the TLS socket replaced ours
+        return reply
+
+
+class _DeadlineSMTPSSL(_DeadlineSMTP, smtplib.SMTP_SSL):
+    pass
+
+
+class _DeadlineEmailBackend(SMTPEmailBackend):
+    """Django's SMTP backend (the same ``EMAIL_*`` settings) with a total deadline."""
+
+    def __init__(self, *, deadline: float, **kwargs):
+        super().__init__(**kwargs)
+        self.deadline = deadline
+
+    @property
+    def connection_class(self):
+        base = _DeadlineSMTPSSL if self.use_ssl else _DeadlineSMTP
+        return partial(base, deadline=self.deadline)
+
+
+def _email_connection():
+    connection = get_connection()
+    if type(connection) is SMTPEmailBackend:
+        # EMAIL_TIMEOUT bounds each socket operation in Django's backend; here it bounds them all.
+        return _DeadlineEmailBackend(deadline=time.monotonic() + settings.EMAIL_TIMEOUT)
+    return connection  # the console backend, or one a test or deployment chose
+
+
 def email_deliver(*, delivery_id: int) -> str:
-    """Send one email delivery if it is due; returns its status afterwards."""
+    """Send one email delivery if it is due (and not being sent); returns its status afterwards."""
     delivery = _claim(EmailDelivery, delivery_id)
     if delivery is None:
         return "not due"
-    delivery.attempts += 1
     message = EmailMessage(
         subject=delivery.subject,
         body=delivery.body,
@@ -97,19 +200,22 @@ def email_deliver(*, delivery_id: int) -> str:
             "Auto-Submitted": "auto-generated",
             "X-Auto-Response-Suppress": "All",
         },
+        connection=_email_connection(),
     )
     try:
         message.send()
     except (smtplib.SMTPException, OSError) as exc:
         reason, permanent = _smtp_failure(exc)
-        _after_failure(delivery, reason, permanent=permanent)
+        fields = _failure_fields(delivery.attempts, reason, permanent=permanent)
     else:
-        delivery.status = Status.SENT
-        delivery.sent_at = timezone.now()
-        delivery.next_attempt_at = None
-        delivery.reason = ""
-    delivery.save()
-    return delivery.status
+        fields = {
+            "status": Status.SENT,
+            "sent_at": timezone.now(),
+            "next_attempt_at": None,
+            "reason": "",
+        }
+    _record(delivery, **fields)
+    return fields["status"]
 
 
 # --- webhooks ---------------------------------------------------------------------------------
@@ -121,33 +227,56 @@ def sign(secret: str, timestamp: int, body: bytes) -> str:
     return f"sha256={mac.hexdigest()}"
 
 
-class _NoRedirects(urllib.request.HTTPRedirectHandler):
-    # Following a redirect would turn the POST into a GET without the payload and report it
-    # delivered; a 3xx is answered as what it is, a failure to deliver to this URL.
-    def redirect_request(self, req, fp, code, msg, headers, newurl):
-        return None
+class _DeadlineConnection:
+    # Connecting, and the TLS handshake, wait at most for the time left when each starts; every
+    # read and write after that ends by the deadline. Name resolution is bounded by the resolver.
+    deadline: float
+
+    def connect(self):
+        self.timeout = max(self.deadline - time.monotonic(), 0.001)
+        super().connect()
+        self.sock = _DeadlineSocket(self.sock, self.deadline)
 
 
-_opener = urllib.request.build_opener(_NoRedirects)
+class _HTTPConnection(_DeadlineConnection, http.client.HTTPConnection):
+    pass
+
+
+class _HTTPSConnection(_DeadlineConnection, http.client.HTTPSConnection):
+    pass
+
+
+_CONNECTIONS = {"http": _HTTPConnection, "https": _HTTPSConnection}
+# The answer's body is read (so a slow one counts against the deadline) up to this much.
+_MAX_ANSWER_BYTES = 64 * 1024
 
 
 def _post(url: str, body: bytes, headers: dict) -> int:
-    request = urllib.request.Request(url, data=body, headers=headers, method="POST")  # noqa: S310
+    """POST ``body``; the answer's status once the whole answer is in, all within
+    WEBHOOK_TIMEOUT_SECONDS. Redirects are not followed: following one would turn the POST into
+    a GET without the payload and report it delivered, so a 3xx is a failure to deliver."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme not in _CONNECTIONS or not parts.hostname:
+        raise ValueError(f"not an http(s) URL: {url!r}")
+    connection = _CONNECTIONS[parts.scheme](parts.hostname, parts.port)
+    connection.deadline = time.monotonic() + settings.WEBHOOK_TIMEOUT_SECONDS
+    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     try:
-        with _opener.open(request, timeout=settings.WEBHOOK_TIMEOUT_SECONDS) as response:
-            return response.status
-    except urllib.error.HTTPError as exc:
-        return exc.code
+        connection.request("POST", target, body=body, headers=headers | {"Connection": "close"})
+        response = connection.getresponse()
+        response.read(_MAX_ANSWER_BYTES)
+        return response.status
+    finally:
+        connection.close()
 
 
-@transaction.atomic
 def webhook_deliver(*, delivery_id: int) -> str:
-    """Make one attempt at a webhook delivery if it is due; returns its status afterwards."""
+    """Make one attempt at a webhook delivery if it is due (and not being made); returns its
+    status afterwards."""
     delivery = _claim(WebhookDelivery, delivery_id)
     if delivery is None:
         return "not due"
     webhook = delivery.webhook
-    delivery.attempts += 1
     body = json.dumps(delivery.payload, sort_keys=True, separators=(",", ":")).encode()
     timestamp = int(time.time())
     headers = {
@@ -161,48 +290,70 @@ def webhook_deliver(*, delivery_id: int) -> str:
     status_code, error = None, ""
     try:
         status_code = _post(webhook.url, body, headers)
-    except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError) as exc:
-        # HTTPException: a peer that answers with something other than HTTP.
-        error = f"{type(exc).__name__}: {getattr(exc, 'reason', exc)}"
-    WebhookAttempt.objects.create(
-        delivery=delivery,
-        number=delivery.attempts,
-        status_code=status_code,
-        error=error[:300],
-        duration_ms=int((time.monotonic() - started) * 1000),
-    )
+    except (http.client.HTTPException, OSError, ValueError) as exc:
+        # HTTPException: a peer that answers with something other than HTTP; OSError includes
+        # TimeoutError, an answer not complete by the deadline.
+        error = f"{type(exc).__name__}: {exc}"
+    duration_ms = int((time.monotonic() - started) * 1000)
     if status_code is not None and 200 <= status_code < 300:
-        delivery.status = Status.SENT
-        delivery.delivered_at = timezone.now()
-        delivery.next_attempt_at = None
-        delivery.reason = ""
+        fields = {
+            "status": Status.SENT,
+            "delivered_at": timezone.now(),
+            "next_attempt_at": None,
+            "reason": "",
+        }
     elif status_code is not None:
         # 408 and 429 ask to come back later; other 4xx, and redirects, will not change by
         # retrying: the URL must be corrected.
         permanent = 300 <= status_code < 500 and status_code not in (408, 429)
-        _after_failure(delivery, f"HTTP {status_code}", permanent=permanent)
+        fields = _failure_fields(delivery.attempts, f"HTTP {status_code}", permanent=permanent)
     else:
-        _after_failure(delivery, error, permanent=False)
-    delivery.save()
-    return delivery.status
+        fields = _failure_fields(delivery.attempts, error, permanent=False)
+    with transaction.atomic():
+        WebhookAttempt.objects.create(
+            delivery=delivery,
+            number=delivery.attempts,
+            status_code=status_code,
+            error=error[:300],
+            duration_ms=duration_ms,
+        )
+        _record(delivery, **fields)
+    return fields["status"]
 
 
 def deliveries_sweep() -> int:
-    """Enqueue every delivery that is due: retries whose time has come, and first sends whose
-    message was lost. Returns how many were enqueued."""
+    """Enqueue every delivery that is due: retries whose time has come, first sends whose message
+    was lost, and sends whose worker died. Returns how many were enqueued.
+
+    Each one enqueued is claimed (``enqueued_at``) until a worker takes it or
+    DELIVERY_CLAIM_SECONDS pass, so a backlog is not enqueued again on every sweep.
+    """
     from routing.tasks import call_webhook_delivery, send_email_delivery
 
     now = timezone.now()
     grace = now - timedelta(seconds=settings.OUTBOX_REDISPATCH_AFTER_SECONDS)
-    due = Q(status=Status.RETRYING, next_attempt_at__lte=now) | Q(
-        status=Status.PENDING, created_at__lte=grace
+    expired = now - timedelta(seconds=settings.DELIVERY_CLAIM_SECONDS)
+    due = (
+        Q(status=Status.RETRYING, next_attempt_at__lte=now)
+        | Q(status=Status.PENDING, created_at__lte=grace)
+        | Q(status=Status.SENDING, claimed_at__lte=expired)
     )
+    unclaimed = Q(enqueued_at__isnull=True) | Q(enqueued_at__lte=expired)
     count = 0
-    for model, task in (
-        (EmailDelivery, send_email_delivery),
-        (WebhookDelivery, call_webhook_delivery),
-    ):
-        for delivery_id in model.objects.filter(due).values_list("id", flat=True)[:500]:
-            enqueue_on_commit(task, delivery_id)
-            count += 1
+    with transaction.atomic():
+        for model, task in (
+            (EmailDelivery, send_email_delivery),
+            (WebhookDelivery, call_webhook_delivery),
+        ):
+            # SKIP LOCKED: two beat schedulers running by mistake split the work.
+            ids = list(
+                model.objects.filter(due & unclaimed)
+                .order_by("id")
+                .select_for_update(skip_locked=True)
+                .values_list("id", flat=True)[: settings.OUTBOX_SWEEP_BATCH]
+            )
+            model.objects.filter(pk__in=ids).update(enqueued_at=now)
+            for delivery_id in ids:
+                enqueue_on_commit(task, delivery_id)
+            count += len(ids)
     return count

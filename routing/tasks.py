@@ -1,17 +1,31 @@
-"""Celery tasks of routing: thin wrappers that take an id (or nothing) and call a service."""
+"""Celery tasks of routing: thin wrappers that take an id (or nothing) and call a service.
+
+Every task is bounded by CELERY_TASK_SOFT_TIME_LIMIT and CELERY_TASK_TIME_LIMIT; the delivery
+tasks by tighter limits of their own, a little above their calls' deadlines.
+"""
 
 from celery import shared_task
+from django.conf import settings
 from django.db import DatabaseError
 
 from routing import deliveries, timers
 
+_DELIVERY_TASK = {
+    "acks_late": True,
+    "autoretry_for": (DatabaseError,),
+    "retry_backoff": True,
+    "max_retries": 5,
+    "soft_time_limit": settings.DELIVERY_TASK_SOFT_TIME_LIMIT,
+    "time_limit": settings.DELIVERY_TASK_TIME_LIMIT,
+}
 
-@shared_task(acks_late=True, autoretry_for=(DatabaseError,), retry_backoff=True, max_retries=5)
+
+@shared_task(**_DELIVERY_TASK)
 def send_email_delivery(delivery_id: int) -> str:
     return deliveries.email_deliver(delivery_id=delivery_id)
 
 
-@shared_task(acks_late=True, autoretry_for=(DatabaseError,), retry_backoff=True, max_retries=5)
+@shared_task(**_DELIVERY_TASK)
 def call_webhook_delivery(delivery_id: int) -> str:
     return deliveries.webhook_deliver(delivery_id=delivery_id)
 

@@ -81,6 +81,7 @@ def _throttled(ticket_id: int, recipient: str) -> bool:
         status__in=[
             EmailDelivery.Status.PENDING,
             EmailDelivery.Status.RETRYING,
+            EmailDelivery.Status.SENDING,
             EmailDelivery.Status.SENT,
         ],
     ).exists()

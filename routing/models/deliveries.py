@@ -11,6 +11,7 @@ from tickets.models import Ticket, TicketEvent
 class DeliveryStatus(models.TextChoices):
     PENDING = "pending", "Pending"
     RETRYING = "retrying", "Waiting to retry"
+    SENDING = "sending", "Sending"
     SENT = "sent", "Sent"
     FAILED = "failed", "Failed"
     THROTTLED = "throttled", "Not sent: throttled"
@@ -30,6 +31,13 @@ class Delivery(models.Model):
     reason = models.CharField(max_length=300, blank=True)
     attempts = models.PositiveIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
+    # A worker claims a delivery (status "sending") before it calls out, without a transaction or
+    # a row lock held across the call; a claim older than DELIVERY_CLAIM_SECONDS is a worker that
+    # died mid-send, and the delivery is due again.
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    # When the sweep last enqueued it: the sweep's claim, so a backlog is not enqueued again on
+    # every sweep. Cleared when a worker claims it.
+    enqueued_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
