@@ -302,3 +302,16 @@ def test_an_answer_over_the_limit_is_refused_by_the_service_too(customer):
     with pytest.raises(ValidationError) as refused:
         timeline_record(ticket=ticket, kind="response", body="x" * (TEXT_MAX_LENGTH + 1))
     assert set(refused.value.message_dict) == {"body"}
+
+
+def test_the_timeline_api_is_paginated(api, customer):
+    ticket = ticket_create(customer=customer, kind="bug", channel="web", subject="Crash")
+    url = f"/api/v1/tickets/{ticket.pk}/timeline/"
+    for number in range(5):
+        assert api.post(url, {"body": f"note {number}"}).status_code == 201
+    first = api.get(url, {"page_size": 4}).json()
+    assert first["count"] == 6
+    assert [entry["kind"] for entry in first["results"]] == ["created", "note", "note", "note"]
+    second = api.get(first["next"]).json()
+    assert [entry["body"] for entry in second["results"]] == ["note 3", "note 4"]
+    assert api.get(url, {"page_size": 1000}).json()["count"] == 6  # capped at 200, not refused

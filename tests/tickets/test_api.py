@@ -205,7 +205,7 @@ class TestTimeline:
         assert response.json()["kind"] == "call"
         response = api.post(url, {"body": "Sent docs link", "is_internal": False})
         assert response.json()["kind"] == "note"
-        entries = api.get(url).json()
+        entries = api.get(url).json()["results"]
         assert [e["kind"] for e in entries] == ["created", "call", "note"]
         assert entries[1]["call_duration_seconds"] == 95
         assert entries[2]["is_internal"] is False

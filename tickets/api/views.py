@@ -99,12 +99,13 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         return Response(TicketSerializer(ticket_get(ticket_id=ticket.pk)).data)
 
     @extend_schema(responses={200: TimelineEntrySerializer(many=True)})
-    @action(detail=True, methods=["get"], pagination_class=None, filterset_class=None)
+    @action(detail=True, methods=["get"], filter_backends=[])
     def timeline(self, request, pk=None):
-        """Everything recorded on the ticket, oldest first."""
+        """Everything recorded on the ticket, oldest first, in pages like every list: a ticket
+        that runs for years can hold thousands of entries."""
         ticket = get_object_or_404(self.get_queryset(), pk=pk)
-        entries = timeline_for(ticket=ticket)
-        return Response(TimelineEntrySerializer(entries, many=True).data)
+        page = self.paginate_queryset(timeline_for(ticket=ticket))
+        return self.get_paginated_response(TimelineEntrySerializer(page, many=True).data)
 
     @extend_schema(request=NoteCreateSerializer, responses={201: TimelineEntrySerializer})
     @timeline.mapping.post
