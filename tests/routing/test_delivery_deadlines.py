@@ -18,8 +18,9 @@ from helpdesk.celery import app as celery_app
 from routing import deliveries
 from routing.models import EmailDelivery, Webhook, WebhookDelivery
 from routing.services import rule_create
-from tests.conftest import dispatch_pending
+from tests.conftest import dispatch_pending, wait_for
 from tests.factories import ContactFactory
+from tickets.models import TicketEvent
 from tickets.services import ticket_create
 
 DEADLINE = 2
@@ -267,3 +268,26 @@ def test_deadline_socket_refuses_to_wait_past_its_deadline():
             wrapped.recv(1)
         with pytest.raises(TimeoutError):
             wrapped.sendall(b"x")
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_a_trickling_webhook_peer_delays_other_routing_by_its_deadline_at_most(
+    settings, customer, trickling_peer, live_worker
+):
+    settings.WEBHOOK_TIMEOUT_SECONDS = DEADLINE
+    trickling_peer.answer = _OK  # all of it a byte a second: about fifty seconds
+    Webhook.objects.create(name="crm", url=f"http://127.0.0.1:{trickling_peer.port}/hook")
+    _rule([{"type": "call_webhook", "webhook": "crm"}])
+    ticket_create(customer=customer, kind="bug", channel="email", subject="First")
+    wait_for(lambda: trickling_peer.connections == 1)  # the only worker is calling the peer
+    started = time.monotonic()
+    second = ticket_create(customer=customer, kind="bug", channel="email", subject="Unrelated")
+    wait_for(
+        lambda: TicketEvent.objects.filter(ticket=second, dispatched_at__isnull=False).exists(),
+        timeout=DEADLINE + 10,
+    )
+    assert time.monotonic() - started < DEADLINE + 2
+    first = WebhookDelivery.objects.get(ticket__subject="First")
+    assert first.status == "retrying"
+    assert first.tries.get().error.startswith("TimeoutError")
