@@ -6,7 +6,7 @@ from django.http import JsonResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from routing.selectors import queue_counts
+from routing.selectors import queue_counts_for_user
 from tickets.selectors import tickets_for_list
 
 
@@ -14,7 +14,8 @@ from tickets.selectors import tickets_for_list
 def home(request):
     context = {
         "recent_tickets": tickets_for_list()[:10],
-        "queues": queue_counts(),
+        # Only the queues the user works: other departments' workload is not theirs to see.
+        "queues": queue_counts_for_user(request.user),
     }
     return render(request, "home.html", context)
 

@@ -308,19 +308,6 @@ def rule_matches_for_ticket(*, ticket_id: int) -> QuerySet[RuleMatch]:
     return RuleMatch.objects.filter(ticket_id=ticket_id).select_related("rule", "event")
 
 
-def queue_counts() -> list[dict]:
-    """Each department with its number of new notifications, in one query."""
-    return list(
-        Department.objects.annotate(
-            new_count=Count(
-                "notifications", filter=Q(notifications__status=Notification.Status.NEW)
-            )
-        )
-        .order_by("name")
-        .values("slug", "name", "new_count")
-    )
-
-
 def rule_versions(*, rule_id: int) -> QuerySet[RuleVersion]:
     return RuleVersion.objects.filter(rule_id=rule_id).select_related("author")
 

@@ -64,3 +64,17 @@ def test_messages_are_shown_by_level_and_errors_are_announced(rf):
         '<p class="message message-error" role="alert"><span class="message-level">Error:</span> '
         "Write the response.</p>"
     ) in html
+
+
+def test_the_start_page_shows_the_users_own_queues_only(client, rep):
+    from accounts.models import Department, Membership
+    from tests.factories import UserFactory
+
+    engineer = UserFactory(username="erin")
+    Membership.objects.create(user=engineer, department=Department.objects.get(slug="engineering"))
+    client.force_login(engineer)
+    page = client.get("/").content.decode()
+    assert 'href="/queues/engineering/">Engineering</a>' in page
+    assert "Finance" not in page
+    client.force_login(UserFactory(username="nobody"))
+    assert "Your queues" not in client.get("/").content.decode()
