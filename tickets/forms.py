@@ -15,18 +15,29 @@ NEW_CONTACT = "new"
 KIND_KEYS = {"c": "call", "b": "bug", "r": "rfe", "m": "rma"}  # the one keystroke per kind
 
 
-def long_text(label: str, *, rows: int | None = None, **kwargs) -> forms.CharField:
+class LongTextField(forms.CharField):
     """A description, resolution or note: up to ``TEXT_MAX_LENGTH`` characters, a pasted log
-    included; the message says the limit as a person reads numbers."""
+    included. Line breaks count as the rep sees them: browsers send each as two characters.
+    There is no maxlength in the page, as the browser would silently cut a pasted log short;
+    the message says how long it is instead, and the rep keeps all of it to trim."""
+
+    widget = forms.Textarea
+
+    def to_python(self, value):
+        return super().to_python(value).replace("\r\n", "\n")
+
+    def validate(self, value):
+        super().validate(value)
+        if len(value) > TEXT_MAX_LENGTH:
+            raise ValidationError(
+                f"Keep it to at most {TEXT_MAX_LENGTH:,} characters (this has {len(value):,}).",
+                code="max_length",
+            )
+
+
+def long_text(label: str, *, rows: int | None = None, **kwargs) -> LongTextField:
     attrs = {"rows": rows} if rows else {}
-    message = f"Keep it to at most {TEXT_MAX_LENGTH:,} characters (this has %(show_value)s)."
-    return forms.CharField(
-        label=label,
-        max_length=TEXT_MAX_LENGTH,
-        widget=forms.Textarea(attrs=attrs),
-        error_messages={"max_length": message},
-        **kwargs,
-    )
+    return LongTextField(label=label, widget=forms.Textarea(attrs=attrs), **kwargs)
 
 
 class PlainLabelsForm(forms.Form):
