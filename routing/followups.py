@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from routing.calendar import add_working_days
+from routing.email_text import email_text
 from routing.models import FollowUpTask
 from routing.staff_emails import site_link, staff_email
 from tickets.models import Ticket, TimelineEntry
@@ -141,17 +142,12 @@ def followups_remind(*, now=None) -> int:
     sent = 0
     for tasks in by_salesperson.values():
         salesperson = tasks[0].salesperson
-        lines = [
-            f"Due {task.due_on.isoformat()}: {task.customer.name}, {task.ticket.reference} "
-            f"{task.reason or task.ticket.subject}"
-            for task in tasks
-        ]
-        count = len(tasks)
+        subject, body = email_text("followups_overdue", {"tasks": tasks, "link": link})
         sent += staff_email(
             key=f"followup-reminder:{salesperson.pk}:{today.isoformat()}",
             recipient=salesperson.email,
-            subject=f"{count} overdue follow-up{'s' if count != 1 else ''}",
-            body="\n".join([*lines, "", link]),
+            subject=subject,
+            body=body,
         )
         FollowUpTask.objects.filter(pk__in=[task.pk for task in tasks]).update(reminded_on=today)
     return sent

@@ -16,6 +16,7 @@ from django.utils.text import Truncator
 
 from accounts.models import Department, Membership, User
 from routing.calendar import add_working_hours
+from routing.email_text import email_text
 from routing.models import Notification
 from routing.selectors import escalation_recipients, user_may_finish
 from routing.staff_emails import keys_stored, site_link, staff_email
@@ -139,23 +140,16 @@ def response_due_at(*, department: Department, created_at) -> timezone.datetime:
 # --- emails to members ------------------------------------------------------------------------
 
 
-def _item_text(item: Notification) -> str:
-    ticket = item.ticket
-    lines = [
-        f"{ticket.reference} {ticket.subject}",
-        f"Customer: {ticket.customer.name} · {ticket.get_kind_display()} · "
-        f"{ticket.get_priority_display()} priority",
-    ]
-    if item.message:
-        lines.append(item.message)
-    # What the customer said, so the email can be acted on before the page is opened.
-    if ticket.description.strip():
-        quoted = Truncator(ticket.description.strip()).chars(
-            EMAIL_DESCRIPTION_CHARS, truncate=" [...]"
-        )
-        lines += ["", quoted, ""]
-    lines.append(site_link(reverse("queue-item", args=[item.pk])))
-    return "\n".join(lines)
+def _item_entry(item: Notification) -> dict:
+    """What an email says of one queue item (templates/email/_queue_item.txt)."""
+    description = item.ticket.description.strip()
+    return {
+        "item": item,
+        "ticket": item.ticket,
+        # What the customer said, so the email can be acted on before the page is opened.
+        "description": Truncator(description).chars(EMAIL_DESCRIPTION_CHARS, truncate=" [...]"),
+        "link": site_link(reverse("queue-item", args=[item.pk])),
+    }
 
 
 # An email quotes a long description up to this many characters; the page has the rest.
@@ -169,16 +163,13 @@ def notification_alert_members(*, notification: Notification) -> int:
         email_preference=Membership.EmailPreference.IMMEDIATE,
         user__is_active=True,
     ).select_related("user")
-    subject = (
-        f"[{notification.department.name}] {notification.ticket.reference} "
-        f"{notification.ticket.subject}"
-    )
+    subject, body = email_text("queue_item", {"entry": _item_entry(notification)})
     return sum(
         staff_email(
             key=f"notification:{notification.pk}:user:{member.user_id}",
             recipient=member.user.email,
             subject=subject,
-            body=_item_text(notification),
+            body=body,
             ticket=notification.ticket,
         )
         for member in members
@@ -218,14 +209,15 @@ def queues_escalate(*, now=None) -> int:
                 f"hours: escalated to {names}.",
                 changes={"department": item.department.slug, "queue item": item.pk},
             )
+            subject, body = email_text(
+                "queue_item_escalated", {"entry": _item_entry(item), "target": target}
+            )
             for person in people:
                 staff_email(
                     key=f"escalation:{item.pk}:user:{person.pk}",
                     recipient=person.email,
-                    subject=f"[{item.department.name}] Overdue: {item.ticket.reference} "
-                    f"{item.ticket.subject}",
-                    body=f"No one has taken this on within {target} working hours.\n\n"
-                    + _item_text(item),
+                    subject=subject,
+                    body=body,
                     ticket=item.ticket,
                 )
             count += 1
@@ -265,14 +257,16 @@ def queues_send_digests(*, now=None) -> int:
                 :DIGEST_ITEMS
             ]
         )
-        body = "\n\n".join(_item_text(item) for item in items)
-        if total > len(items):
-            body += f"\n\n... and {total - len(items)} more: {site_link(reverse('queues'))}"
+        subject, body = email_text(
+            "queue_digest",
+            {
+                "entries": [_item_entry(item) for item in items],
+                "total": total,
+                "more": total - len(items),
+                "queues_link": site_link(reverse("queues")),
+            },
+        )
         sent += staff_email(
-            key=f"{prefix}{user.pk}",
-            recipient=user.email,
-            subject=f"Switchboard: {total} new item{'s' if total != 1 else ''} "
-            "waiting in your queues",
-            body=body,
+            key=f"{prefix}{user.pk}", recipient=user.email, subject=subject, body=body
         )
     return sent

@@ -1044,3 +1044,23 @@ def test_the_board_says_amounts_with_their_currency_in_one_sentence(client, foll
     client.force_login(salesperson)
     html = client.get("/followups/").content.decode()
     assert "<strong>Overdue:</strong> USD 2,300.00 overdue of USD 2,450.50 unpaid" in html
+
+
+def test_staff_emails_are_plain_text_written_as_typed(customer, engineer, smtp_server):
+    from routing.queues import notification_alert_members
+
+    rule_create(
+        name="Bugs",
+        trigger="ticket.created",
+        conditions={},
+        actions=[{"type": "notify_department", "department": "engineering"}],
+    )
+    ticket = ticket_create(
+        customer=customer, kind="bug", channel="web", subject="Crash <on> save & exit"
+    )
+    dispatch_pending()  # routing stores the alert to erin, who asked for one per new item
+    assert notification_alert_members(notification=item(ticket)) == 0  # stored once only
+    send_all()
+    [message] = smtp_server.messages
+    assert message["Subject"] == f"[Engineering] {ticket.reference} Crash <on> save & exit"
+    assert "&amp;" not in message.get_payload()
