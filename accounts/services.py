@@ -1,7 +1,13 @@
-"""Writes on customers, contacts and invoices. Each validates the whole row before saving it."""
+"""Writes on customers, contacts, invoices and API tokens. Each validates the whole row before
+saving it."""
 
+from datetime import datetime, timedelta
+
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
+from rest_framework.authtoken.models import Token
 
 from accounts.models import Contact, Customer, Invoice, Membership
 
@@ -83,3 +89,29 @@ def membership_set_email_preference(*, membership: Membership, preference: str) 
     membership.email_preference = preference
     membership.save(update_fields=["email_preference"])
     return membership
+
+
+@transaction.atomic
+def api_token_issue(*, user) -> Token:
+    """The user's API token: the current one, or a new one if it has expired or never existed."""
+    token = Token.objects.select_for_update().filter(user=user).first()
+    if token is not None and not api_token_has_expired(token=token):
+        return token
+    if token is not None:
+        token.delete()
+    return Token.objects.create(user=user)
+
+
+def api_token_has_expired(*, token: Token) -> bool:
+    return timezone.now() >= api_token_expires_at(token=token)
+
+
+def api_token_expires_at(*, token: Token) -> datetime:
+    return token.created + timedelta(days=settings.API_TOKEN_DAYS)
+
+
+@transaction.atomic
+def api_token_revoke(*, user) -> bool:
+    """Deletes the user's API token, so requests with it are refused; False if there was none."""
+    deleted, _ = Token.objects.filter(user=user).delete()
+    return bool(deleted)

@@ -381,6 +381,10 @@ def _api_rate(name: str, default: str) -> str | None:
     return rate
 
 
+# Days an API token is valid from when it was issued; POST /api/v1/auth/token/ then issues a
+# new one. Owners revoke theirs with DELETE on the same path, admins any in the admin.
+API_TOKEN_DAYS = env_int("API_TOKEN_DAYS", 30, minimum=1)
+
 API_THROTTLE_RATES = {
     "user": _api_rate("API_THROTTLE_USER_RATE", "3600/hour"),
     "anon": _api_rate("API_THROTTLE_ANON_RATE", "100/hour"),
@@ -406,7 +410,8 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.MultiPartParser",
     ],
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        # Tokens expire API_TOKEN_DAYS after they were issued.
+        "accounts.api.authentication.ExpiringTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
