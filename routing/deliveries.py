@@ -37,6 +37,7 @@ logger = logging.getLogger(__name__)
 
 Status = EmailDelivery.Status
 _OPEN = [Status.PENDING, Status.RETRYING]
+_DIED = "Every attempt stopped unfinished (its worker died or was killed)"
 
 
 class PermanentFailure(Exception):
@@ -60,11 +61,20 @@ def _failure_fields(attempts: int, error: str, *, permanent: bool) -> dict:
     }
 
 
-def _claimable(now: datetime) -> Q:
-    """Due rows, and rows whose sender died mid-send (its claim expired)."""
-    due = Q(status__in=_OPEN) & (Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+def _abandoned(now: datetime) -> Q:
+    """Rows whose sender died mid-send (their claim expired) with attempts left."""
     expired = now - timedelta(seconds=settings.DELIVERY_CLAIM_SECONDS)
-    return due | Q(status=Status.SENDING, claimed_at__lte=expired)
+    return Q(
+        status=Status.SENDING,
+        claimed_at__lte=expired,
+        attempts__lt=settings.DELIVERY_MAX_ATTEMPTS,
+    )
+
+
+def _claimable(now: datetime) -> Q:
+    """Due rows, and abandoned ones."""
+    due = Q(status__in=_OPEN) & (Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+    return due | _abandoned(now)
 
 
 def _claim(model, delivery_id: int):
@@ -323,7 +333,8 @@ def webhook_deliver(*, delivery_id: int) -> str:
 
 def deliveries_sweep() -> int:
     """Enqueue every delivery that is due: retries whose time has come, first sends whose message
-    was lost, and sends whose worker died. Returns how many were enqueued.
+    was lost, and sends whose worker died (failed, once that has used up their attempts).
+    Returns how many were enqueued.
 
     Each one enqueued is claimed (``enqueued_at``) until a worker takes it or
     DELIVERY_CLAIM_SECONDS pass, so a backlog is not enqueued again on every sweep.
@@ -336,7 +347,7 @@ def deliveries_sweep() -> int:
     due = (
         Q(status=Status.RETRYING, next_attempt_at__lte=now)
         | Q(status=Status.PENDING, created_at__lte=grace)
-        | Q(status=Status.SENDING, claimed_at__lte=expired)
+        | _abandoned(now)
     )
     unclaimed = Q(enqueued_at__isnull=True) | Q(enqueued_at__lte=expired)
     count = 0
@@ -353,6 +364,12 @@ def deliveries_sweep() -> int:
                 .values_list("id", flat=True)[: settings.OUTBOX_SWEEP_BATCH]
             )
             model.objects.filter(pk__in=ids).update(enqueued_at=now)
+            # A send that kills its worker every time (say, by exhausting its memory) must stop.
+            model.objects.filter(
+                status=Status.SENDING,
+                claimed_at__lte=expired,
+                attempts__gte=settings.DELIVERY_MAX_ATTEMPTS,
+            ).update(status=Status.FAILED, claimed_at=None, reason=_DIED)
             for delivery_id in ids:
                 enqueue_on_commit(task, delivery_id)
             count += len(ids)

@@ -191,6 +191,18 @@ class TestClaims:
         assert (delivery.status, delivery.attempts) == ("sent", 2)
         assert list(delivery.tries.values_list("number", flat=True)) == [2]
 
+    def test_a_send_whose_worker_dies_every_time_fails_after_its_attempts(self, settings, customer):
+        delivery = _webhook_delivery(customer, "http://127.0.0.1:1/hook")
+        expired = timezone.now() - timedelta(seconds=settings.DELIVERY_CLAIM_SECONDS + 1)
+        WebhookDelivery.objects.update(
+            status="sending", claimed_at=expired, attempts=settings.DELIVERY_MAX_ATTEMPTS
+        )
+        assert deliveries.webhook_deliver(delivery_id=delivery.pk) == "not due"
+        assert deliveries.deliveries_sweep() == 0
+        delivery.refresh_from_db()
+        assert delivery.status == "failed"
+        assert delivery.reason.startswith("Every attempt stopped unfinished")
+
     def test_a_result_after_the_claim_was_taken_over_is_not_recorded(self, customer):
         delivery = _webhook_delivery(customer, "http://127.0.0.1:1/hook")
         claimed = deliveries._claim(WebhookDelivery, delivery.pk)
