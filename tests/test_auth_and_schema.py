@@ -57,14 +57,15 @@ def test_api_docs_page_uses_bundled_assets(client, rep):
     assert "cdn" not in html.lower()
 
 
-def test_home_page_needs_login_and_shows_queues(client, rep):
+def test_home_page_needs_login_and_shows_the_users_queues(client, rep):
     response = client.get("/")
     assert response.status_code == 302
     assert response["Location"].startswith("/login/")
     client.force_login(rep)
     response = client.get("/")
     assert response.status_code == 200
-    assert b"Engineering" in response.content
+    assert b'href="/queues/support/">Support</a>' in response.content
+    assert b"Engineering" not in response.content  # not a queue the rep works
 
 
 def test_health_check(client):
