@@ -31,6 +31,15 @@ class _Trickler(socketserver.ThreadingTCPServer):
     allow_reuse_address = True
 
 
+def _request_length(data: bytes) -> int:
+    head, _, _ = data.partition(b"\r\n\r\n")
+    for line in head.split(b"\r\n")[1:]:
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            return len(head) + 4 + int(value)
+    return len(head) + 4
+
+
 @pytest.fixture
 def trickling_peer():
     """A real peer on loopback that answers one byte per second: ``peer.answer`` is what it
@@ -42,15 +51,18 @@ def trickling_peer():
         fast = 0
         reads_request = True
         connections = 0
+        tls = None
 
     peer = Peer()
 
     class Handler(socketserver.BaseRequestHandler):
         def handle(self):
             peer.connections += 1
+            if peer.tls:
+                self.request = peer.tls.wrap_socket(self.request, server_side=True)
             if peer.reads_request:
                 data = b""
-                while b"\r\n\r\n" not in data:
+                while b"\r\n\r\n" not in data or len(data) < _request_length(data):
                     chunk = self.request.recv(65536)
                     if not chunk:
                         return
@@ -71,6 +83,29 @@ def trickling_peer():
     finally:
         server.shutdown()
         server.server_close()
+
+
+@pytest.fixture
+def tls_trickling_peer(trickling_peer, tmp_path, monkeypatch):
+    """The trickling peer behind TLS, with a certificate for 127.0.0.1 this process trusts."""
+    import shutil
+    import ssl
+
+    if shutil.which("openssl") is None:
+        pytest.skip("needs the openssl command")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(  # noqa: S603 - fixed arguments
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"]
+        + ["-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"]
+        + ["-keyout", str(key), "-out", str(cert)],
+        check=True,
+        capture_output=True,
+    )
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))  # read by each default context
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    trickling_peer.tls = context
+    return trickling_peer
 
 
 def _rule(actions):
@@ -116,6 +151,17 @@ class TestDeadlines:
         delivery.refresh_from_db()
         assert (delivery.status, delivery.attempts, delivery.claimed_at) == ("retrying", 1, None)
         assert delivery.next_attempt_at > timezone.now()
+
+    @pytest.mark.parametrize("fast", [0, len(_OK)], ids=["trickling", "quick"])
+    def test_the_deadline_holds_over_https(self, settings, customer, tls_trickling_peer, fast):
+        settings.WEBHOOK_TIMEOUT_SECONDS = DEADLINE
+        tls_trickling_peer.answer, tls_trickling_peer.fast = _OK, fast
+        delivery = _webhook_delivery(customer, f"https://127.0.0.1:{tls_trickling_peer.port}/")
+        status, took = _timed(lambda: deliveries.webhook_deliver(delivery_id=delivery.pk))
+        error = delivery.tries.get().error
+        assert status == ("sent" if fast else "retrying"), error
+        assert error.startswith("TimeoutError" if not fast else "")
+        assert took < DEADLINE + 1
 
     def test_a_quick_peer_is_still_sent(self, settings, customer, trickling_peer):
         settings.WEBHOOK_TIMEOUT_SECONDS = DEADLINE
