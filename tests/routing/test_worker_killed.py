@@ -33,6 +33,9 @@ def start_worker() -> subprocess.Popen:
         **os.environ,
         "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
         "CELERY_VISIBILITY_TIMEOUT": str(VISIBILITY_TIMEOUT),
+        # Time limits stay below the visibility timeout, as the settings insist.
+        "CELERY_TASK_SOFT_TIME_LIMIT": "15",
+        "CELERY_TASK_TIME_LIMIT": "20",
     }
     return subprocess.Popen(  # noqa: S603 - our own interpreter and project
         [sys.executable, "-m", "celery", "-A", "helpdesk", "worker", "--pool=solo"]
