@@ -23,6 +23,7 @@ import urllib.parse
 from datetime import datetime, timedelta
 from functools import partial
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 from django.core.mail.backends.smtp import EmailBackend as SMTPEmailBackend
@@ -143,6 +144,12 @@ class _DeadlineSocket:
 # --- email ------------------------------------------------------------------------------------
 
 
+def _error_text(exc: Exception) -> str:
+    if isinstance(exc, SoftTimeLimitExceeded):
+        return "Stopped at the task's time limit (CELERY_TASK_SOFT_TIME_LIMIT)"
+    return f"{type(exc).__name__}: {exc}"
+
+
 def _smtp_failure(exc: Exception) -> tuple[str, bool]:
     """(reason, permanent) for an error raised while sending."""
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
@@ -150,7 +157,7 @@ def _smtp_failure(exc: Exception) -> tuple[str, bool]:
         return f"Recipient refused: {code} {message!r}", code >= 500
     if isinstance(exc, smtplib.SMTPResponseException):
         return f"SMTP {exc.smtp_code}: {exc.smtp_error!r}", exc.smtp_code >= 500
-    return f"{type(exc).__name__}: {exc}", False
+    return _error_text(exc), False
 
 
 class _DeadlineSMTP(smtplib.SMTP):
@@ -214,7 +221,7 @@ def email_deliver(*, delivery_id: int) -> str:
     )
     try:
         message.send()
-    except (smtplib.SMTPException, OSError) as exc:
+    except (smtplib.SMTPException, OSError, SoftTimeLimitExceeded) as exc:
         reason, permanent = _smtp_failure(exc)
         fields = _failure_fields(delivery.attempts, reason, permanent=permanent)
     else:
@@ -300,10 +307,11 @@ def webhook_deliver(*, delivery_id: int) -> str:
     status_code, error = None, ""
     try:
         status_code = _post(webhook.url, body, headers)
-    except (http.client.HTTPException, OSError, ValueError) as exc:
+    except (http.client.HTTPException, OSError, ValueError, SoftTimeLimitExceeded) as exc:
         # HTTPException: a peer that answers with something other than HTTP; OSError includes
-        # TimeoutError, an answer not complete by the deadline.
-        error = f"{type(exc).__name__}: {exc}"
+        # TimeoutError, an answer not complete by the deadline; the task's soft time limit, a
+        # wait no deadline reaches (name resolution): all worth another try.
+        error = _error_text(exc)
     duration_ms = int((time.monotonic() - started) * 1000)
     if status_code is not None and 200 <= status_code < 300:
         fields = {

@@ -189,6 +189,23 @@ class TestDeadlines:
         delivery.refresh_from_db()
         assert "before the deadline" in delivery.reason
 
+    def test_a_send_stopped_by_the_soft_time_limit_is_retried(
+        self, settings, customer, trickling_peer, monkeypatch
+    ):
+        from celery.exceptions import SoftTimeLimitExceeded
+
+        delivery = _webhook_delivery(customer, "http://hooks.example/hook")
+
+        def hung_resolver(*args, **kwargs):
+            # Where no deadline reaches: Celery's soft limit interrupts a name lookup.
+            raise SoftTimeLimitExceeded()
+
+        monkeypatch.setattr(socket, "getaddrinfo", hung_resolver)
+        assert deliveries.webhook_deliver(delivery_id=delivery.pk) == "retrying"
+        assert delivery.tries.get().error == (
+            "Stopped at the task's time limit (CELERY_TASK_SOFT_TIME_LIMIT)"
+        )
+
 
 @pytest.mark.django_db(transaction=True)
 class TestClaims:
