@@ -315,3 +315,31 @@ def test_the_timeline_api_is_paginated(api, customer):
     second = api.get(first["next"]).json()
     assert [entry["body"] for entry in second["results"]] == ["note 3", "note 4"]
     assert api.get(url, {"page_size": 1000}).json()["count"] == 6  # capped at 200, not refused
+
+
+def test_a_departments_answer_over_the_limit_is_refused_on_the_page_and_the_api(client, customer):
+    from rest_framework.test import APIClient
+
+    from tickets.limits import TEXT_MAX_LENGTH
+
+    engineer = member("erin", "engineering")
+    rule_create(
+        name="r",
+        trigger="ticket.created",
+        conditions={},
+        actions=[{"type": "notify_department", "department": "engineering"}],
+    )
+    ticket = ticket_create(customer=customer, kind="bug", channel="web", subject="Crash")
+    dispatch_pending()
+    item = Notification.objects.get()
+    too_long = "x" * (TEXT_MAX_LENGTH + 1)
+    client.force_login(engineer)
+    response = client.post(f"/queue-items/{item.pk}/respond/", {"body": too_long}, follow=True)
+    assert response.status_code == 200
+    assert f"At most {TEXT_MAX_LENGTH:,} characters" in response.content.decode()
+    api = APIClient()
+    api.force_authenticate(engineer)
+    response = api.post(f"/api/v1/notifications/{item.pk}/respond/", {"body": too_long})
+    assert response.status_code == 400
+    assert set(response.json()) == {"body"}
+    assert not ticket.timeline.filter(kind="response").exists()
