@@ -79,6 +79,27 @@ def starter_rules(db):
 
 
 @pytest.fixture
+def followup(customer, salesperson, rep):
+    """A follow-up for the salesperson, made by a rule when a rep resolved a bug."""
+    from routing.models import FollowUpTask
+    from routing.services import rule_create
+    from tickets.services import ticket_create, ticket_update
+
+    rule_create(
+        name="Follow up resolved bugs",
+        trigger="ticket.status_changed",
+        conditions={"all": [{"field": "status", "operator": "changed_to", "value": "resolved"}]},
+        actions=[{"type": "create_followup", "due_in_working_days": 2, "reason": "Check"}],
+    )
+    ticket = ticket_create(customer=customer, kind="bug", channel="phone", subject="Crash")
+    ticket_update(
+        ticket=ticket, actor=rep, status="resolved", root_cause="product_defect", resolution="ok"
+    )
+    dispatch_pending()
+    return FollowUpTask.objects.get(ticket=ticket)
+
+
+@pytest.fixture
 def live_worker(transactional_db):
     """A real Celery worker consuming from the real Redis broker, in a thread of this process.
 

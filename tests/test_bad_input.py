@@ -225,25 +225,6 @@ def test_too_many_or_too_long_tags_are_a_400(api, customer):
 
 
 @pytest.fixture
-def followup(customer, salesperson, rep):
-    from routing.models import FollowUpTask
-    from tickets.services import ticket_update
-
-    rule_create(
-        name="Follow up resolved bugs",
-        trigger="ticket.status_changed",
-        conditions={"all": [{"field": "status", "operator": "changed_to", "value": "resolved"}]},
-        actions=[{"type": "create_followup", "due_in_working_days": 2, "reason": "Check"}],
-    )
-    ticket = ticket_create(customer=customer, kind="bug", channel="phone", subject="Crash")
-    ticket_update(
-        ticket=ticket, actor=rep, status="resolved", root_cause="product_defect", resolution="ok"
-    )
-    dispatch_pending()
-    return FollowUpTask.objects.get(ticket=ticket)
-
-
-@pytest.fixture
 def sales_api(salesperson):
     from rest_framework.test import APIClient
 

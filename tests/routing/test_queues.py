@@ -240,22 +240,6 @@ class TestEmails:
         assert routed_bug.timeline.filter(body__contains="escalated to").count() == 2
 
 
-@pytest.fixture
-def followup(customer, salesperson, rep):
-    rule_create(
-        name="Follow up resolved bugs",
-        trigger="ticket.status_changed",
-        conditions={"all": [{"field": "status", "operator": "changed_to", "value": "resolved"}]},
-        actions=[{"type": "create_followup", "due_in_working_days": 2, "reason": "Check"}],
-    )
-    ticket = ticket_create(customer=customer, kind="bug", channel="phone", subject="Crash")
-    ticket_update(
-        ticket=ticket, actor=rep, status="resolved", root_cause="product_defect", resolution="ok"
-    )
-    dispatch_pending()
-    return FollowUpTask.objects.get(ticket=ticket)
-
-
 class TestFollowUps:
     def test_satisfied(self, followup, salesperson):
         task = followup_record_outcome(task=followup, user=salesperson, outcome="satisfied")
