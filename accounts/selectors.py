@@ -1,12 +1,14 @@
 """Reads about people and customers, including a customer's financial standing."""
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.db.models import Count, DecimalField, F, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce, Replace
 from django.utils import timezone
+from rest_framework.authtoken.models import Token
 
 from accounts.models import Contact, Customer, Department, Invoice, Membership, User
 
@@ -216,3 +218,12 @@ class StandingBook:
             salesperson_id=customer.salesperson_id,
             salesperson_username=customer.salesperson.username if customer.salesperson_id else None,
         )
+
+
+def api_token_expires_at(*, token: Token) -> datetime:
+    """When an API token stops being accepted: API_TOKEN_DAYS after it was issued."""
+    return token.created + timedelta(days=settings.API_TOKEN_DAYS)
+
+
+def api_token_has_expired(*, token: Token) -> bool:
+    return timezone.now() >= api_token_expires_at(token=token)

@@ -1,15 +1,12 @@
 """Writes on customers, contacts, invoices and API tokens. Each validates the whole row before
 saving it."""
 
-from datetime import datetime, timedelta
-
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
 from accounts.models import Contact, Customer, Invoice, Membership
+from accounts.selectors import api_token_has_expired
 
 CUSTOMER_FIELDS = frozenset(
     {"name", "salesperson", "contract_starts_on", "contract_ends_on", "pay_for_bug"}
@@ -100,14 +97,6 @@ def api_token_issue(*, user) -> Token:
     if token is not None:
         token.delete()
     return Token.objects.create(user=user)
-
-
-def api_token_has_expired(*, token: Token) -> bool:
-    return timezone.now() >= api_token_expires_at(token=token)
-
-
-def api_token_expires_at(*, token: Token) -> datetime:
-    return token.created + timedelta(days=settings.API_TOKEN_DAYS)
 
 
 @transaction.atomic

@@ -7,6 +7,7 @@ from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.response import Response
 
 from accounts import services
+from accounts.selectors import api_token_expires_at
 from helpdesk.throttles import AnonRateThrottle, UserRateThrottle
 
 
@@ -37,7 +38,7 @@ class TokenObtainView(ObtainAuthToken):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         token = services.api_token_issue(user=serializer.validated_data["user"])
-        expires = services.api_token_expires_at(token=token)
+        expires = api_token_expires_at(token=token)
         return Response({"token": token.key, "expires": expires.isoformat()})
 
     @extend_schema(request=None, responses={204: None})

@@ -3,7 +3,7 @@
 from rest_framework import exceptions
 from rest_framework.authentication import TokenAuthentication
 
-from accounts.services import api_token_has_expired
+from accounts.selectors import api_token_has_expired
 
 
 class ExpiringTokenAuthentication(TokenAuthentication):
