@@ -136,4 +136,7 @@ def test_behind_a_proxy_the_forwarded_client_is_counted(client, rep, settings):
 
 def test_logins_without_a_request_are_not_counted(rep):
     """Management commands and the shell authenticate without a request; nothing to lock out."""
+    for _ in range(settings.LOGIN_FAILURE_LIMIT + 1):
+        assert authenticate(username="rep", password="wrong") is None
     assert authenticate(username="rep", password=PASSWORD) == rep
+    assert not AccessAttempt.objects.exists()
