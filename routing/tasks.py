@@ -20,27 +20,27 @@ _DELIVERY_TASK = {
 }
 
 
-@shared_task(**_DELIVERY_TASK)
+@shared_task(name="routing.tasks.send_email_delivery", **_DELIVERY_TASK)
 def send_email_delivery(delivery_id: int) -> str:
     return deliveries.email_deliver(delivery_id=delivery_id)
 
 
-@shared_task(**_DELIVERY_TASK)
+@shared_task(name="routing.tasks.call_webhook_delivery", **_DELIVERY_TASK)
 def call_webhook_delivery(delivery_id: int) -> str:
     return deliveries.webhook_deliver(delivery_id=delivery_id)
 
 
-@shared_task(acks_late=True)
+@shared_task(name="routing.tasks.sweep_deliveries", acks_late=True)
 def sweep_deliveries() -> int:
     return deliveries.deliveries_sweep()
 
 
-@shared_task(acks_late=True)
+@shared_task(name="routing.tasks.sweep_timers", acks_late=True)
 def sweep_timers() -> int:
     return timers.timers_sweep()
 
 
-@shared_task(acks_late=True)
+@shared_task(name="routing.tasks.sweep_queues", acks_late=True)
 def sweep_queues() -> dict:
     from routing.followups import followups_remind
     from routing.queues import queues_escalate, queues_send_digests

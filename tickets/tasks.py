@@ -7,6 +7,7 @@ from tickets import outbox
 
 
 @shared_task(
+    name="tickets.tasks.dispatch_event",
     acks_late=True,
     autoretry_for=(DatabaseError,),
     retry_backoff=True,
@@ -18,6 +19,6 @@ def dispatch_event(event_id: int) -> bool:
     return outbox.event_dispatch(event_id=event_id)
 
 
-@shared_task(acks_late=True)
+@shared_task(name="tickets.tasks.sweep_undispatched_events", acks_late=True)
 def sweep_undispatched_events() -> int:
     return outbox.events_sweep()
