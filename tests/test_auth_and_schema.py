@@ -23,6 +23,13 @@ def test_token_with_wrong_password_is_a_400(rep):
     assert "non_field_errors" in response.json()
 
 
+@pytest.mark.parametrize("body", ['{"username": "rep", "password": 1e400}', "[" * 5000])
+def test_token_endpoint_refuses_json_nothing_can_store_with_a_400(rep, body):
+    response = APIClient().post("/api/v1/auth/token/", data=body, content_type="application/json")
+    assert response.status_code == 400
+    assert response.json()["detail"].startswith("JSON parse error")
+
+
 def test_session_login_works_for_the_api(client, rep):
     assert client.login(username="rep", password="pw-for-tests-only")
     assert client.get("/api/v1/tickets/").status_code == 200
