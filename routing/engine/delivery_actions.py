@@ -2,7 +2,7 @@
 
 The rows are created in the routing transaction; their sending is enqueued for after commit.
 An email is not sent (and says why) to an automatic or no-reply address, or when the same
-recipient had an email about the same ticket within the throttle window.
+recipient had an email from a rule about the same ticket within the throttle window.
 """
 
 import re
@@ -74,8 +74,12 @@ def _recipients(action: dict, ctx: ActionContext) -> list[str]:
 
 def _throttled(ticket_id: int, recipient: str) -> bool:
     since = timezone.now() - timedelta(minutes=settings.ROUTING_EMAIL_THROTTLE_MINUTES)
+    # Only rules' emails count: a member of staff's alert about a new item in their queue (a
+    # row with a ``key``) is a different conversation, and must not swallow the rule's email
+    # to the same department that follows it.
     return EmailDelivery.objects.filter(
         ticket_id=ticket_id,
+        key__isnull=True,
         recipient__iexact=recipient,
         created_at__gte=since,
         status__in=[
