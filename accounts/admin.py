@@ -1,7 +1,44 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 
 from accounts.models import Contact, Customer, Department, Invoice, Membership, User
+
+
+class ServiceWritesAdmin(admin.ModelAdmin):
+    """An admin whose ``save_model`` (and ``save_related``) write through services. What a
+    service refuses is shown on the form like the form's own errors: never a server error, and
+    never "saved" over a change that was not."""
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except ValidationError as error:
+            # The admin's transaction has rolled the write back. Validate the same POST again
+            # with the service's errors added, so the page is shown with them and saves nothing.
+            request.service_errors = error
+            return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        error = getattr(request, "service_errors", None)
+        return form if error is None else _form_with_errors(form, error)
+
+
+def _form_with_errors(form_class, error: ValidationError):
+    class WithServiceErrors(form_class):
+        def clean(self):
+            cleaned = super().clean()
+            details = error.message_dict if hasattr(error, "error_dict") else {}
+            for name, messages in details.items() or [(NON_FIELD_ERRORS, error.messages)]:
+                if name in self.fields:
+                    self.add_error(name, messages)
+                else:  # a read-only field, or an inline's: name it in the form's own errors
+                    prefix = "" if name == NON_FIELD_ERRORS else f"{name}: "
+                    self.add_error(None, [prefix + message for message in messages])
+            return cleaned
+
+    return WithServiceErrors
 
 
 class MembershipInline(admin.TabularInline):

@@ -1,7 +1,32 @@
 from django.contrib import admin
+from django.core.exceptions import ValidationError
 
+from accounts.admin import ServiceWritesAdmin
 from tickets import services
 from tickets.models import Ticket, TicketEvent, TimelineEntry
+from tickets.returns import rma_advance
+
+# What the add form hands to ``ticket_create``; the rest it offers (a status with its
+# resolution, a return step) is applied after, through the services that own those.
+CREATE_FIELDS = (
+    "customer",
+    "contact",
+    "kind",
+    "channel",
+    "subject",
+    "description",
+    "product",
+    "priority",
+    "assignee",
+    "department",
+    "tags",
+    "rma_serial_number",
+    "rma_order_number",
+    "rma_reason",
+)
+# Fixed once the ticket exists, so shown read-only on the change page: the channel is how it
+# came in, and the customer owns its contact, history and follow-ups; no service changes them.
+FIXED_AFTER_CREATE = ("channel", "customer")
 
 
 class TimelineEntryInline(admin.TabularInline):
@@ -16,7 +41,7 @@ class TimelineEntryInline(admin.TabularInline):
 
 
 @admin.register(Ticket)
-class TicketAdmin(admin.ModelAdmin):
+class TicketAdmin(ServiceWritesAdmin):
     """Tickets in the admin go through the same services as the API, so events are recorded."""
 
     list_display = ["reference", "kind", "subject", "customer", "status", "priority", "created_at"]
@@ -33,37 +58,39 @@ class TicketAdmin(admin.ModelAdmin):
         "created_at",
         "updated_at",
         "resolved_at",
+        "status_changed_at",
+        "first_response_at",
     ]
     inlines = [TimelineEntryInline]
+
+    def get_readonly_fields(self, request, obj=None):
+        fixed = FIXED_AFTER_CREATE if obj is not None else ()
+        return [*super().get_readonly_fields(request, obj), *fixed]
 
     def save_model(self, request, obj, form, change) -> None:
         data = dict(form.cleaned_data)
         if "tags" in data:
             data["tags"] = [tag.name for tag in data["tags"]]
+        changed = set(form.changed_data)
         if not change:
             created = services.ticket_create(
-                customer=data["customer"],
-                contact=data.get("contact"),
-                kind=data["kind"],
-                channel=data["channel"],
-                subject=data["subject"],
-                description=data.get("description", ""),
-                product=data.get("product", ""),
-                priority=data["priority"],
-                assignee=data.get("assignee"),
-                department=data.get("department"),
-                tags=data.get("tags", []),
                 created_by=request.user,
-                rma_serial_number=data.get("rma_serial_number", ""),
-                rma_order_number=data.get("rma_order_number", ""),
-                rma_reason=data.get("rma_reason", ""),
+                **{name: data[name] for name in CREATE_FIELDS if name in data},
             )
             obj.pk = created.pk
-            return
-        fields = {
-            name: data[name] for name in form.changed_data if name in services.UPDATABLE_FIELDS
-        }
-        services.ticket_update(ticket=obj, actor=request.user, **fields)
+            changed -= set(CREATE_FIELDS)
+        # Every change the form made is saved by a service, or refused: never dropped.
+        unsaved = changed - services.UPDATABLE_FIELDS - {"rma_status"}
+        if unsaved:
+            raise ValidationError({name: "This cannot be changed here." for name in unsaved})
+        fields = {name: data[name] for name in changed & services.UPDATABLE_FIELDS}
+        if fields:
+            services.ticket_update(ticket=obj, actor=request.user, **fields)
+        if "rma_status" in changed:
+            try:
+                rma_advance(ticket=obj, status=data["rma_status"], actor=request.user)
+            except ValidationError as error:
+                raise ValidationError({"rma_status": error.messages}) from error
 
     def save_related(self, request, form, formsets, change) -> None:
         # Tags were saved by the service, with their event; the timeline inline is read-only.
