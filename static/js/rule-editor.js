@@ -11,6 +11,11 @@
   const fields = Object.fromEntries(language.fields.map((f) => [f.name, f]));
   const actionSpecs = Object.fromEntries(language.actions.map((a) => [a.type, a]));
   const GROUP_LABELS = { ticket: "Ticket", time: "Time", customer: "Customer", event: "Event" };
+  const placeholderHelp = document.getElementById("template-placeholders");
+  if (placeholderHelp && language.placeholders) {
+    placeholderHelp.textContent =
+      "Placeholders: " + language.placeholders.map((p) => `{{ ${p} }}`).join(", ") + ".";
+  }
 
   const form = document.getElementById("rule-form");
   const status = document.getElementById("form-status");
@@ -194,7 +199,10 @@
       control = el("select", {}, [option("", parameter.required ? "— choose —" : "—", !value)]);
       choices.forEach(([v, l]) => control.appendChild(option(v, l, v === value)));
     } else if (parameter.type === "template" && /body|message/.test(parameter.name)) {
-      control = el("textarea", { rows: 2 });
+      control = el("textarea", { rows: 2, "aria-describedby": "template-help" });
+      control.value = value || "";
+    } else if (parameter.type === "template") {
+      control = el("input", { type: "text", "aria-describedby": "template-help" });
       control.value = value || "";
     } else {
       control = el("input", { type: parameter.type === "number" ? "number" : "text" });
