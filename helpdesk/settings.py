@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "accounts",
     "tickets",
     "routing",
+    "queues",
 ]
 
 MIDDLEWARE = [

@@ -7,13 +7,9 @@ class RoutingConfig(AppConfig):
 
     def ready(self) -> None:
         # Routing listens to the ticket outbox; tickets never imports routing.
-        from routing.models import FollowUpTask, Notification
+        from routing.engine import delivery_actions
         from routing.services import route_event
         from tickets import outbox
-        from tickets.timeline_labels import timeline_keys_hide, timeline_labels_register
 
         outbox.subscribe(route_event)
-        # What routing writes on tickets' timelines (routing/queues.py, followups.py), in words.
-        timeline_labels_register(key="queue status", labels=dict(Notification.Status.choices))
-        timeline_labels_register(key="outcome", labels=dict(FollowUpTask.Outcome.choices))
-        timeline_keys_hide("queue item", "follow-up")
+        delivery_actions.register()

@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
-from routing.calendar import add_working_days
+from helpdesk.calendar import add_working_days
 from routing.email_text import email_text
 from routing.models import FollowUpTask
 from routing.staff_emails import site_link, staff_email

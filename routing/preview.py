@@ -15,10 +15,8 @@ from accounts.models import Department, User
 from routing.engine.actions import ACTIONS
 from routing.engine.conditions import compile_conditions, compile_rule, describe_condition
 from routing.engine.facts import facts_for_many
-from routing.engine.fields import FIELDS
-from routing.engine.language import RECIPIENT_LABELS
 from routing.models import Rule
-from routing.timers import _candidates
+from routing.timers import timer_candidates
 from tickets.models import Ticket, TicketEvent
 from tickets.outbox import ticket_snapshot
 
@@ -59,25 +57,10 @@ def describe_action(action: dict, names: Names | None = None) -> str:
     """What an action does, in words, with labels (Engineering, High), not codes."""
     names = names or Names(departments={}, users={})
     kind = action.get("type")
-    if kind == "notify_department":
-        return f"Notify {names.department(action.get('department'))}"
-    if kind == "create_followup":
-        return f"Follow-up for the salesperson in {action.get('due_in_working_days')} working days"
-    if kind == "assign":
-        if action.get("user"):
-            return f"Assign to {names.user(action['user'])}"
-        return f"Assign to {names.department(action.get('department'))}"
-    if kind == "set_priority":
-        return f"Set priority to {_priority(action.get('priority'))}"
-    if kind == "add_tag":
-        return f"Add tag {action.get('tag')}"
-    if kind == "send_email":
-        if action.get("to") == "department":
-            return f"Email {names.department(action.get('department'))}'s members"
-        return f"Email {RECIPIENT_LABELS.get(action.get('to'), action.get('to')).lower()}"
-    if kind == "call_webhook":
-        return f"Call webhook {action.get('webhook')}"
-    return str(kind)
+    spec = ACTIONS.get(kind) if isinstance(kind, str) else None
+    if spec is None or spec.describe is None:
+        return str(kind)
+    return spec.describe(action, names)
 
 
 def rule_summary(*, conditions: dict, actions: list, names: Names) -> str:
@@ -97,46 +80,14 @@ def rule_summary(*, conditions: dict, actions: list, names: Names) -> str:
     return f"{when} → {then}"
 
 
-def _priority(value) -> str:
-    return FIELDS["priority"].label_of(value)
-
-
 def _effect(action: dict, facts: dict, names: Names) -> dict:
     """What the action would do to this ticket, as far as the facts tell, and whether it would
     change anything (a tag already there, a priority already set: nothing to do)."""
     kind = action.get("type")
+    spec = ACTIONS.get(kind) if isinstance(kind, str) else None
     text, effective = describe_action(action, names), True
-    if kind == "create_followup":
-        salesperson = facts.get("customer.salesperson")
-        if salesperson:
-            text = (
-                f"Follow-up for {names.user(salesperson)} in "
-                f"{action.get('due_in_working_days')} working days"
-            )
-        else:
-            text, effective = "No follow-up: the customer has no salesperson", False
-    elif kind == "set_priority":
-        before, after = facts.get("priority"), action.get("priority")
-        if before == after:
-            text, effective = f"Priority already {_priority(after)}", False
-        else:
-            text = f"Priority {_priority(before)} → {_priority(after)}"
-    elif kind == "add_tag":
-        if str(action.get("tag", "")).lower() in {str(t).lower() for t in facts.get("tags", [])}:
-            text, effective = f"Already tagged {action.get('tag')}", False
-    elif kind == "assign":
-        target = action.get("user") or action.get("department")
-        current = facts.get("assignee") if action.get("user") else facts.get("department")
-        if current == target:
-            who = names.user(target) if action.get("user") else names.department(target)
-            text, effective = f"Already assigned to {who}", False
-    elif kind == "send_email" and action.get("to") == "salesperson":
-        salesperson = facts.get("customer.salesperson")
-        if salesperson:
-            text = f"Email {names.user(salesperson)} (the customer's salesperson)"
-        else:
-            text, effective = "No email: the customer has no salesperson", False
-    spec = ACTIONS.get(kind)
+    if spec is not None and spec.effect is not None:
+        text, effective = spec.effect(action, facts, names) or (text, effective)
     return {
         "type": kind,
         "label": spec.label if spec else str(kind),
@@ -221,7 +172,7 @@ def rule_preview(
     limit = min(last or (MAX_TICKETS if since or until else DEFAULT_LAST), MAX_TICKETS)
     # A time-based draft is tried on the tickets the sweep would check now, an event-based one
     # on the tickets its trigger happened to; either way the newest of the range chosen.
-    tickets = _candidates() if trigger == Rule.Trigger.TIME else Ticket.objects.all()
+    tickets = timer_candidates() if trigger == Rule.Trigger.TIME else Ticket.objects.all()
     if since:
         tickets = tickets.filter(created_at__gte=since)
     if until:

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.text import Truncator
 
 from accounts.models import Department, Membership, User
-from routing.calendar import add_working_hours
+from helpdesk.calendar import add_working_hours
 from routing.email_text import email_text
 from routing.models import Notification
 from routing.selectors import escalation_recipients, user_may_finish

@@ -2,21 +2,20 @@
 
 Performers run inside the routing transaction of one event; what they create is unique per
 (event, rule, ...), so a repeated run creates nothing new. Ticket changes are collected in the
-context and applied once after all rules ran (``apply_ticket_changes``). Emails and webhook
-calls are delivery rows, sent by their own tasks after commit (``deliveries.py``).
+context and applied once after all rules ran (``apply_ticket_changes``). This module holds the
+registry and the actions that change the ticket; queue items and follow-ups (``queues``),
+emails and webhook calls (``deliveries``) are actions their own apps register.
 """
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.utils import timezone
 
 from accounts.models import Department, User
-from routing.calendar import add_working_days
-from routing.engine.templates import render, template_context, template_error
-from routing.models import FollowUpTask, Notification
-from routing.queues import notification_alert_members, response_due_at
+from routing.engine.fields import FIELDS
+from routing.engine.templates import template_context, template_error
 from tickets.models import Ticket, TicketEvent
 from tickets.services import clean_tag_names, natural_value, ticket_update
 
@@ -86,9 +85,39 @@ class ActionContext:
 
 @dataclass(frozen=True)
 class ActionSpec:
+    """One kind of action, as the app that owns what it does registers it.
+
+    ``parameters`` describe its widgets in the rule editor; ``describe`` says what it does in
+    words (``names`` turns slugs and usernames into names); ``effect`` says what it would do to a
+    ticket with these facts, for the dry run, as ``(text, effective)``, or None when the
+    description says it all; ``vocabulary`` adds what the editor may offer for its parameters
+    (the webhooks a rule can name, say), read when the editor opens.
+    """
+
     label: str
     validate: Callable[[dict, str], ErrorList]
     perform: Callable[[dict, ActionContext], dict]
+    parameters: tuple[dict, ...] = ()
+    describe: Callable[[dict, Any], str] | None = None
+    effect: Callable[[dict, dict, Any], tuple[str, bool] | None] | None = None
+    vocabulary: Callable[[], dict] | None = None
+    # Where the editor lists it: what a rule most often does first.
+    order: int = 100
+
+
+# Every action a rule may take, by type. Routing registers the ticket changes below; the apps
+# that own the other effects register theirs in their AppConfig.ready(), so the engine imports
+# none of them.
+ACTIONS: dict[str, ActionSpec] = {}
+
+
+def action_register(name: str, spec: ActionSpec) -> None:
+    if name in ACTIONS and ACTIONS[name] != spec:
+        raise ValueError(f"Two actions registered as {name!r}.")
+    ACTIONS[name] = spec
+    ordered = sorted(ACTIONS.items(), key=lambda item: item[1].order)
+    ACTIONS.clear()
+    ACTIONS.update(ordered)
 
 
 def unknown_keys(action: dict, path: str, allowed: set[str]) -> ErrorList:
@@ -109,84 +138,6 @@ def department_errors(action: dict, path: str, key: str = "department") -> Error
     if not isinstance(slug, str) or not Department.objects.filter(slug=slug).exists():
         return [(f"{path}.{key}", f"No department with slug {slug!r}.")]
     return []
-
-
-# --- notify_department ------------------------------------------------------------------------
-
-
-def _validate_notify(action: dict, path: str) -> ErrorList:
-    return (
-        unknown_keys(action, path, {"department", "message"})
-        + department_errors(action, path)
-        + template_errors(action, path, "message")
-    )
-
-
-def _perform_notify(action: dict, ctx: ActionContext) -> dict:
-    department = Department.objects.filter(slug=action["department"]).first()
-    if department is None:
-        slug = action["department"]
-        return {
-            "type": "notify_department",
-            "done": f"Skipped: department {slug!r} no longer exists",
-        }
-    message = render(action["message"], ctx.template_context()) if action.get("message") else ""
-    notification, created = Notification.objects.get_or_create(
-        event=ctx.event,
-        rule_id=ctx.rule_id,
-        department=department,
-        defaults={
-            "ticket": ctx.ticket,
-            "message": message,
-            "due_at": response_due_at(department=department, created_at=ctx.event.created_at),
-        },
-    )
-    if created:
-        notification_alert_members(notification=notification)
-    return {
-        "type": "notify_department",
-        "department": department.slug,
-        "notification": notification.pk,
-        "done": f"Notified {department.name}" if created else "Already notified",
-    }
-
-
-# --- create_followup --------------------------------------------------------------------------
-
-
-def _validate_followup(action: dict, path: str) -> ErrorList:
-    errors = unknown_keys(action, path, {"due_in_working_days", "reason"})
-    days = action.get("due_in_working_days")
-    if isinstance(days, bool) or not isinstance(days, int) or not 0 <= days <= 60:
-        errors.append((f"{path}.due_in_working_days", "Must be a whole number from 0 to 60."))
-    return errors + template_errors(action, path, "reason")
-
-
-def _perform_followup(action: dict, ctx: ActionContext) -> dict:
-    salesperson_id = ctx.facts.get("customer.salesperson_id")
-    if salesperson_id is None:
-        return {"type": "create_followup", "done": "Skipped: the customer has no salesperson"}
-    due_on = add_working_days(
-        timezone.localdate(ctx.event.created_at), action["due_in_working_days"]
-    )
-    reason = render(action["reason"], ctx.template_context()) if action.get("reason") else ""
-    task, created = FollowUpTask.objects.get_or_create(
-        event=ctx.event,
-        rule_id=ctx.rule_id,
-        defaults={
-            "ticket": ctx.ticket,
-            "customer_id": ctx.ticket.customer_id,
-            "salesperson_id": salesperson_id,
-            "due_on": due_on,
-            "reason": reason[:200],
-        },
-    )
-    return {
-        "type": "create_followup",
-        "followup": task.pk,
-        "due_on": task.due_on.isoformat(),
-        "done": "Follow-up created" if created else "Follow-up already existed",
-    }
 
 
 # --- ticket changes: set_priority, assign, add_tag ----------------------------------------------
@@ -290,26 +241,89 @@ def apply_ticket_changes(ctx: ActionContext) -> None:
     )
 
 
-ACTIONS: dict[str, ActionSpec] = {
-    "notify_department": ActionSpec("Notify a department", _validate_notify, _perform_notify),
-    "create_followup": ActionSpec(
-        "Follow-up task for the salesperson", _validate_followup, _perform_followup
-    ),
-    "assign": ActionSpec("Assign to a user or department", _validate_assign, _perform_assign),
-    "set_priority": ActionSpec("Set priority", _validate_priority, _perform_priority),
-    "add_tag": ActionSpec("Add a tag", _validate_tag, _perform_tag),
-}
-
-
 def perform_action(action: dict, ctx: ActionContext) -> dict:
     return ACTIONS[action["type"]].perform(action, ctx)
 
 
-def _register_delivery_actions() -> None:
-    # Email and webhook actions live with their delivery machinery.
-    from routing.engine import delivery_actions
-
-    ACTIONS.update(delivery_actions.ACTIONS)
+# --- registration: the actions on the ticket itself ---------------------------------------------
 
 
-_register_delivery_actions()
+def _priority(value) -> str:
+    return FIELDS["priority"].label_of(value)
+
+
+def _describe_assign(action: dict, names) -> str:
+    if action.get("user"):
+        return f"Assign to {names.user(action['user'])}"
+    return f"Assign to {names.department(action.get('department'))}"
+
+
+def _effect_assign(action: dict, facts: dict, names) -> tuple[str, bool] | None:
+    target = action.get("user") or action.get("department")
+    current = facts.get("assignee") if action.get("user") else facts.get("department")
+    if current != target:
+        return None
+    who = names.user(target) if action.get("user") else names.department(target)
+    return f"Already assigned to {who}", False
+
+
+def _effect_priority(action: dict, facts: dict, names) -> tuple[str, bool]:
+    before, after = facts.get("priority"), action.get("priority")
+    if before == after:
+        return f"Priority already {_priority(after)}", False
+    return f"Priority {_priority(before)} → {_priority(after)}", True
+
+
+def _effect_tag(action: dict, facts: dict, names) -> tuple[str, bool] | None:
+    if str(action.get("tag", "")).lower() in {str(t).lower() for t in facts.get("tags", [])}:
+        return f"Already tagged {action.get('tag')}", False
+    return None
+
+
+action_register(
+    "assign",
+    ActionSpec(
+        "Assign to a user or department",
+        _validate_assign,
+        _perform_assign,
+        parameters=(
+            {"name": "user", "type": "user", "required": False},
+            {"name": "department", "type": "department", "required": False},
+        ),
+        describe=_describe_assign,
+        effect=_effect_assign,
+        order=30,
+    ),
+)
+action_register(
+    "set_priority",
+    ActionSpec(
+        "Set priority",
+        _validate_priority,
+        _perform_priority,
+        parameters=(
+            {
+                "name": "priority",
+                "type": "choice",
+                "required": True,
+                "choices": list(Ticket.Priority.values),
+                "choice_labels": dict(Ticket.Priority.choices),
+            },
+        ),
+        describe=lambda action, names: f"Set priority to {_priority(action.get('priority'))}",
+        effect=_effect_priority,
+        order=40,
+    ),
+)
+action_register(
+    "add_tag",
+    ActionSpec(
+        "Add a tag",
+        _validate_tag,
+        _perform_tag,
+        parameters=({"name": "tag", "type": "text", "required": True},),
+        describe=lambda action, names: f"Add tag {action.get('tag')}",
+        effect=_effect_tag,
+        order=50,
+    ),
+)

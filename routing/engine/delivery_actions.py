@@ -17,6 +17,7 @@ from routing.engine.actions import (
     ActionContext,
     ActionSpec,
     ErrorList,
+    action_register,
     department_errors,
     template_errors,
     unknown_keys,
@@ -190,7 +191,68 @@ def _perform_webhook(action: dict, ctx: ActionContext) -> dict:
     }
 
 
-ACTIONS = {
-    "send_email": ActionSpec("Send an email", _validate_email, _perform_email),
-    "call_webhook": ActionSpec("Call a webhook", _validate_webhook, _perform_webhook),
+# --- registration -------------------------------------------------------------------------------
+
+# How the editor and the dry run name who an email goes to.
+RECIPIENT_LABELS = {
+    "contact": "The ticket's contact",
+    "department": "A department's members",
+    "salesperson": "The customer's salesperson",
 }
+
+
+def _describe_email(action: dict, names) -> str:
+    if action.get("to") == "department":
+        return f"Email {names.department(action.get('department'))}'s members"
+    return f"Email {RECIPIENT_LABELS.get(action.get('to'), str(action.get('to'))).lower()}"
+
+
+def _effect_email(action: dict, facts: dict, names) -> tuple[str, bool] | None:
+    if action.get("to") != "salesperson":
+        return None
+    salesperson = facts.get("customer.salesperson")
+    if not salesperson:
+        return "No email: the customer has no salesperson", False
+    return f"Email {names.user(salesperson)} (the customer's salesperson)", True
+
+
+def _webhook_names() -> dict:
+    return {"webhooks": list(Webhook.objects.filter(is_active=True).values_list("name", flat=True))}
+
+
+def register() -> None:
+    action_register(
+        "send_email",
+        ActionSpec(
+            "Send an email",
+            _validate_email,
+            _perform_email,
+            parameters=(
+                {
+                    "name": "to",
+                    "type": "choice",
+                    "required": True,
+                    "choices": list(RECIPIENTS),
+                    "choice_labels": {name: RECIPIENT_LABELS[name] for name in RECIPIENTS},
+                },
+                {"name": "department", "type": "department", "required": False},
+                {"name": "subject", "type": "template", "required": True},
+                {"name": "body", "type": "template", "required": True},
+            ),
+            describe=_describe_email,
+            effect=_effect_email,
+            order=60,
+        ),
+    )
+    action_register(
+        "call_webhook",
+        ActionSpec(
+            "Call a webhook",
+            _validate_webhook,
+            _perform_webhook,
+            parameters=({"name": "webhook", "type": "webhook", "required": True},),
+            describe=lambda action, names: f"Call webhook {action.get('webhook')}",
+            vocabulary=_webhook_names,
+            order=70,
+        ),
+    )

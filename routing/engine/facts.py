@@ -1,22 +1,51 @@
 """The facts a rule is evaluated against, keyed by condition field name.
 
 The ticket comes from the event's snapshot (as it was when the event happened); the customer's
-invoices, contract and follow-ups are the rows as they are now, judged on the event's date; time
-fields are measured at ``now``, which is the event's time for ticket events.
+invoices and contract are the rows as they are now, judged on the event's date; time fields are
+measured at ``now``, which is the event's time for ticket events. Other apps add facts of their
+own (open follow-ups, say) by registering a ``FactSource``.
 """
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from accounts.selectors import CustomerStanding, StandingBook
-from routing.calendar import working_hours_between
-from routing.engine.fields import FIELDS
-from routing.models import FollowUpTask
+from helpdesk.calendar import working_hours_between
+from routing.engine.fields import FIELDS, Field, fields_register
 from tickets.models import TicketEvent
 
 CHANGEABLE = frozenset(name for name, field in FIELDS.items() if field.changeable)
+
+
+@dataclass(frozen=True)
+class FactSource:
+    """Facts about tickets that another app knows, under fields it registers.
+
+    ``facts(ticket_ids, days)`` answers, for each ticket id and day asked, the facts on that day
+    (in as few queries as it can, however many are asked). For time-based rules it may also name
+    ``timer_candidates(today)``: a ``ticket_id`` values query of tickets to check even when they
+    are no longer being worked; and ``timer_occurrences(tickets, now)``: per ticket id, what
+    started the clock of a rule testing its fields, so that the rule fires once per occurrence.
+    """
+
+    fields: tuple[Field, ...]
+    facts: Callable[[list[int], list[date]], list[dict]]
+    timer_candidates: Callable[[date], QuerySet] | None = None
+    timer_occurrences: Callable[[list, datetime], dict[int, str]] | None = None
+
+
+FACT_SOURCES: list[FactSource] = []
+
+
+def facts_register(source: FactSource) -> None:
+    if source not in FACT_SOURCES:
+        fields_register(*source.fields)
+        FACT_SOURCES.append(source)
 
 
 def _time(value: str | None) -> datetime | None:
@@ -37,7 +66,6 @@ def build_facts(
     is_automatic: bool,
     now: datetime,
     standing: CustomerStanding,
-    followup_overdue: bool,
     today: date,
 ) -> dict:
     facts = {name: snapshot.get(name) for name in ("kind", "channel", "priority", "status")}
@@ -56,7 +84,6 @@ def build_facts(
     facts["working_hours_since_created"] = round(working_hours_between(created, now), 2)
     facts["has_first_response"] = first_response is not None and first_response <= now
     facts["days_in_status"] = round((now - status_since).total_seconds() / 86400, 2)
-    facts["followup_overdue"] = followup_overdue
 
     ends = standing.contract_ends_on
     facts.update(
@@ -86,16 +113,8 @@ def build_facts(
     return facts
 
 
-def _open_followups_due(ticket_ids) -> dict[int, list[date]]:
-    due: dict[int, list[date]] = {}
-    rows = FollowUpTask.objects.filter(ticket_id__in=ticket_ids, status=FollowUpTask.Status.OPEN)
-    for ticket_id, due_on in rows.values_list("ticket_id", "due_on"):
-        due.setdefault(ticket_id, []).append(due_on)
-    return due
-
-
 def facts_for_event(event: TicketEvent) -> dict:
-    """Facts for routing one event (three queries: customer, invoices, open follow-ups)."""
+    """Facts for routing one event (two queries, customer and invoices, and one per source)."""
     return facts_for_many(
         [
             {
@@ -113,7 +132,7 @@ def facts_for_event(event: TicketEvent) -> dict:
 
 
 def facts_for_many(items: list[dict]) -> list[dict]:
-    """Facts for many (snapshot, changes, ...) items at once: three queries however many.
+    """Facts for many (snapshot, changes, ...) items at once: a few queries however many.
 
     Each item has ``ticket_id``, ``customer_id``, ``snapshot``, ``changes``, ``event_type``,
     ``is_automatic`` and ``now``. Dates (overdue invoices and follow-ups, days until the contract
@@ -124,8 +143,7 @@ def facts_for_many(items: list[dict]) -> list[dict]:
         return []
     days = [timezone.localdate(item["now"]) for item in items]
     book = StandingBook(customer_ids={i["customer_id"] for i in items}, since=min(days))
-    followups = _open_followups_due({i["ticket_id"] for i in items})
-    return [
+    all_facts = [
         build_facts(
             snapshot=item["snapshot"],
             changes=item["changes"],
@@ -133,11 +151,15 @@ def facts_for_many(items: list[dict]) -> list[dict]:
             is_automatic=item["is_automatic"],
             now=item["now"],
             standing=book.on(item["customer_id"], day),
-            followup_overdue=any(due < day for due in followups.get(item["ticket_id"], ())),
             today=day,
         )
         for item, day in zip(items, days, strict=True)
     ]
+    ticket_ids = [item["ticket_id"] for item in items]
+    for source in FACT_SOURCES:
+        for facts, extra in zip(all_facts, source.facts(ticket_ids, days), strict=True):
+            facts.update(extra)
+    return all_facts
 
 
 def json_safe(value):

@@ -80,7 +80,6 @@ _FIELDS = [
     ),
     Field("has_first_response", BOOL, "Has had a first response", "time"),
     Field("days_in_status", NUMBER, "Days in its current status", "time"),
-    Field("followup_overdue", BOOL, "Has an overdue follow-up", "time"),
     # The customer, today.
     Field(
         "customer.has_service_contract", BOOL, "Customer has an active service contract", "customer"
@@ -107,3 +106,11 @@ _FIELDS = [
 ]
 
 FIELDS: dict[str, Field] = {field.name: field for field in _FIELDS}
+
+
+def fields_register(*fields: Field) -> None:
+    """Add fields another app provides facts for (see ``facts.FactSource``)."""
+    for field in fields:
+        if field.name in FIELDS and FIELDS[field.name] != field:
+            raise ValueError(f"Two fields registered as {field.name!r}.")
+        FIELDS[field.name] = field

@@ -3,7 +3,6 @@ people, teams and webhooks a value can name. Built from the registries, so it ne
 
 from accounts.models import Department, User
 from routing.engine.actions import ACTIONS
-from routing.engine.delivery_actions import RECIPIENTS
 from routing.engine.fields import FIELDS
 from routing.engine.operators import (
     CHANGE_OPERATORS,
@@ -12,46 +11,7 @@ from routing.engine.operators import (
     NO_VALUE_OPERATORS,
 )
 from routing.engine.templates import PLACEHOLDERS
-from routing.models import Rule, Webhook
-from tickets.models import Ticket
-
-# How the editor and the dry run name who an email goes to.
-RECIPIENT_LABELS = {
-    "contact": "The ticket's contact",
-    "department": "A department's members",
-    "salesperson": "The customer's salesperson",
-}
-
-# The parameters each action takes, for the editor's widgets. Choices are stored as their
-# values and shown by their labels.
-ACTION_PARAMETERS = {
-    "notify_department": [
-        {"name": "department", "type": "department", "required": True},
-        {"name": "message", "type": "template", "required": False},
-    ],
-    "create_followup": [
-        {"name": "due_in_working_days", "type": "number", "required": True},
-        {"name": "reason", "type": "template", "required": False},
-    ],
-    "assign": [
-        {"name": "user", "type": "user", "required": False},
-        {"name": "department", "type": "department", "required": False},
-    ],
-    "set_priority": [
-        {"name": "priority", "type": "choice", "required": True,
-         "choices": list(Ticket.Priority.values),
-         "choice_labels": dict(Ticket.Priority.choices)},
-    ],
-    "add_tag": [{"name": "tag", "type": "text", "required": True}],
-    "send_email": [
-        {"name": "to", "type": "choice", "required": True, "choices": list(RECIPIENTS),
-         "choice_labels": {name: RECIPIENT_LABELS[name] for name in RECIPIENTS}},
-        {"name": "department", "type": "department", "required": False},
-        {"name": "subject", "type": "template", "required": True},
-        {"name": "body", "type": "template", "required": True},
-    ],
-    "call_webhook": [{"name": "webhook", "type": "webhook", "required": True}],
-}  # fmt: skip
+from routing.models import Rule
 
 
 def _operator(name: str) -> dict:
@@ -65,7 +25,7 @@ def _operator(name: str) -> dict:
 
 
 def language_description() -> dict:
-    return {
+    description = {
         "triggers": [{"value": v, "label": label} for v, label in Rule.Trigger.choices],
         "fields": [
             {
@@ -81,7 +41,7 @@ def language_description() -> dict:
             for field in FIELDS.values()
         ],
         "actions": [
-            {"type": name, "label": spec.label, "parameters": ACTION_PARAMETERS.get(name, [])}
+            {"type": name, "label": spec.label, "parameters": list(spec.parameters)}
             for name, spec in ACTIONS.items()
         ],
         "departments": list(Department.objects.order_by("name").values("slug", "name")),
@@ -89,6 +49,9 @@ def language_description() -> dict:
             {"username": user.username, "name": str(user)}
             for user in User.objects.filter(is_active=True).order_by("username")
         ],
-        "webhooks": list(Webhook.objects.filter(is_active=True).values_list("name", flat=True)),
         "placeholders": PLACEHOLDERS,
     }
+    for spec in ACTIONS.values():
+        if spec.vocabulary is not None:
+            description.update(spec.vocabulary())
+    return description

@@ -7,7 +7,7 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from routing.calendar import add_working_days
+from helpdesk.calendar import add_working_days
 from routing.models import FollowUpTask, Notification, RoutingRun, RuleMatch
 from routing.services import route_event, rule_create
 from tests.conftest import dispatch_pending

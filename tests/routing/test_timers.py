@@ -5,7 +5,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from django.utils import timezone
 
-from routing.calendar import working_days_between, working_hours_between
+from helpdesk.calendar import working_days_between, working_hours_between
 from routing.models import FollowUpTask, Notification, RuleMatch, TimedFiring
 from routing.services import rule_create
 from routing.timers import timers_sweep

@@ -2,7 +2,7 @@ from datetime import date
 
 import pytest
 
-from routing.calendar import add_working_days, is_working_day
+from helpdesk.calendar import add_working_days, is_working_day
 
 FRIDAY = date(2026, 11, 20)
 
@@ -35,7 +35,7 @@ def test_starting_on_a_weekend(start):
 def test_working_hours_are_counted_in_the_company_time_zone(settings):
     from datetime import UTC, datetime
 
-    from routing.calendar import working_hours_between
+    from helpdesk.calendar import working_hours_between
 
     settings.TIME_ZONE = "Europe/Berlin"
     settings.WORKING_HOURS = (9, 17)
@@ -48,7 +48,7 @@ def test_working_hours_are_counted_in_the_company_time_zone(settings):
 def test_adding_working_hours_skips_nights_weekends_and_holidays(settings):
     from datetime import UTC, datetime
 
-    from routing.calendar import add_working_hours
+    from helpdesk.calendar import add_working_hours
 
     settings.TIME_ZONE = "UTC"
     settings.WORKING_HOURS = (9, 17)
@@ -66,7 +66,7 @@ def test_adding_working_hours_skips_nights_weekends_and_holidays(settings):
 def test_adding_working_hours_across_a_daylight_saving_change(settings):
     from datetime import UTC, datetime
 
-    from routing.calendar import add_working_hours
+    from helpdesk.calendar import add_working_hours
 
     settings.TIME_ZONE = "Europe/Berlin"
     settings.WORKING_HOURS = (0, 24)

@@ -1,0 +1,24 @@
+from django.apps import AppConfig
+
+
+class QueuesConfig(AppConfig):
+    """Department queues (notifications, responses, escalation) and salespeople's follow-ups.
+
+    Queues react to routing: they register the actions rules take on them and the facts rules
+    may test about them, and routing imports nothing from here.
+    """
+
+    name = "queues"
+    verbose_name = "Queues and follow-ups"
+
+    def ready(self) -> None:
+        from queues import actions, facts
+        from routing.models import FollowUpTask, Notification
+        from tickets.timeline_labels import timeline_keys_hide, timeline_labels_register
+
+        actions.register()
+        facts.register()
+        # What queues write on tickets' timelines (routing/queues.py, followups.py), in words.
+        timeline_labels_register(key="queue status", labels=dict(Notification.Status.choices))
+        timeline_labels_register(key="outcome", labels=dict(FollowUpTask.Outcome.choices))
+        timeline_keys_hide("queue item", "follow-up")
