@@ -6,6 +6,7 @@ transaction that enqueued them commits. ``DATABASE_URL`` switches to PostgreSQL 
 to a real Celery broker with separate worker and beat processes. See docs/operations.md.
 """
 
+import ipaddress
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -359,6 +360,15 @@ if QUEUE_DIGEST_HOUR > 23:
 # The whole webhook call (connecting, sending, the answer and its body) must end within this; a
 # peer still answering then is a failure to retry. EMAIL_TIMEOUT bounds a whole SMTP exchange too.
 WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 10, minimum=1)
+# Webhook calls reach public addresses only (routing/webhook_client.py): an address in one of these
+# networks (CIDRs or single addresses) is let through too, a receiver on the private network, say.
+# A cloud metadata address only when it is named by itself.
+WEBHOOK_ALLOWED_NETWORKS = env_list("WEBHOOK_ALLOWED_NETWORKS")
+for _network in WEBHOOK_ALLOWED_NETWORKS:
+    try:
+        ipaddress.ip_network(_network)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"WEBHOOK_ALLOWED_NETWORKS: {exc}") from exc
 # The delivery tasks' own limits, a little above the longest call, within every task's limits: a
 # send stuck where no deadline reaches (name resolution, say) frees its worker soon.
 DELIVERY_TASK_SOFT_TIME_LIMIT = min(

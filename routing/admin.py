@@ -166,7 +166,9 @@ class RoutingRunAdmin(admin.ModelAdmin):
 
 @admin.register(Webhook)
 class WebhookAdmin(admin.ModelAdmin):
-    """Endpoints rules may call. The secret signs every payload; share it with the receiver."""
+    """Endpoints rules may call. The secret signs every payload; share it with the receiver.
+    ``Webhook.clean`` refuses, as a field error, a URL that is not http(s), carries credentials or
+    names an internal address (WEBHOOK_ALLOWED_NETWORKS)."""
 
     list_display = ["name", "url", "is_active", "created_at"]
     list_filter = ["is_active"]

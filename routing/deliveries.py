@@ -12,17 +12,16 @@ webhook request is recorded as a ``WebhookAttempt``.
 
 import hashlib
 import hmac
-import http.client
 import json
 import logging
 import random
 import smtplib
 import socket
 import time
-import urllib.parse
 from datetime import datetime, timedelta
 from functools import partial
 
+import httpx
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
@@ -32,6 +31,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from helpdesk.queue import enqueue_on_commit
+from routing import webhook_client
 from routing.models import EmailDelivery, WebhookAttempt, WebhookDelivery
 
 logger = logging.getLogger(__name__)
@@ -244,49 +244,6 @@ def sign(secret: str, timestamp: int, body: bytes) -> str:
     return f"sha256={mac.hexdigest()}"
 
 
-class _DeadlineConnection:
-    # Connecting, and the TLS handshake, wait at most for the time left when each starts; every
-    # read and write after that ends by the deadline. Name resolution is bounded by the resolver.
-    deadline: float
-
-    def connect(self):
-        self.timeout = max(self.deadline - time.monotonic(), 0.001)
-        super().connect()
-        self.sock = _DeadlineSocket(self.sock, self.deadline)
-
-
-class _HTTPConnection(_DeadlineConnection, http.client.HTTPConnection):
-    pass
-
-
-class _HTTPSConnection(_DeadlineConnection, http.client.HTTPSConnection):
-    pass
-
-
-_CONNECTIONS = {"http": _HTTPConnection, "https": _HTTPSConnection}
-# The answer's body is read (so a slow one counts against the deadline) up to this much.
-_MAX_ANSWER_BYTES = 64 * 1024
-
-
-def _post(url: str, body: bytes, headers: dict) -> int:
-    """POST ``body``; the answer's status once the whole answer is in, all within
-    WEBHOOK_TIMEOUT_SECONDS. Redirects are not followed: following one would turn the POST into
-    a GET without the payload and report it delivered, so a 3xx is a failure to deliver."""
-    parts = urllib.parse.urlsplit(url)
-    if parts.scheme not in _CONNECTIONS or not parts.hostname:
-        raise ValueError(f"not an http(s) URL: {url!r}")
-    connection = _CONNECTIONS[parts.scheme](parts.hostname, parts.port)
-    connection.deadline = time.monotonic() + settings.WEBHOOK_TIMEOUT_SECONDS
-    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-    try:
-        connection.request("POST", target, body=body, headers=headers | {"Connection": "close"})
-        response = connection.getresponse()
-        response.read(_MAX_ANSWER_BYTES)
-        return response.status
-    finally:
-        connection.close()
-
-
 def webhook_deliver(*, delivery_id: int) -> str:
     """Make one attempt at a webhook delivery if it is due (and not being made); returns its
     status afterwards."""
@@ -304,16 +261,26 @@ def webhook_deliver(*, delivery_id: int) -> str:
         "X-Switchboard-Signature": sign(webhook.secret, timestamp, body),
     }
     started = time.monotonic()
-    status_code, error = None, ""
+    status_code, error, refused = None, "", False
     try:
-        status_code = _post(webhook.url, body, headers)
-    except (http.client.HTTPException, OSError, ValueError, SoftTimeLimitExceeded) as exc:
-        # HTTPException: a peer that answers with something other than HTTP; OSError includes
-        # TimeoutError, an answer not complete by the deadline; the task's soft time limit, a
-        # wait no deadline reaches (name resolution): all worth another try.
+        status_code = webhook_client.post(
+            webhook.url,
+            content=body,
+            # Connection: close, one request per call: nothing is kept open between calls.
+            headers=headers | {"Connection": "close"},
+            timeout=settings.WEBHOOK_TIMEOUT_SECONDS,
+        )
+    except webhook_client.RefusedTarget as exc:
+        # An internal address, or a URL that is not http(s): the URL (or its DNS) must change.
+        error, refused = str(exc), True
+    except (httpx.HTTPError, SoftTimeLimitExceeded) as exc:
+        # Not connected, not complete by the deadline, a peer that does not speak HTTP, or the
+        # task's soft time limit: all worth another try.
         error = _error_text(exc)
     duration_ms = int((time.monotonic() - started) * 1000)
-    if status_code is not None and 200 <= status_code < 300:
+    if refused:
+        fields = _failure_fields(delivery.attempts, error, permanent=True)
+    elif status_code is not None and 200 <= status_code < 300:
         fields = {
             "status": Status.SENT,
             "delivered_at": timezone.now(),

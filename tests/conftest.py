@@ -196,9 +196,10 @@ def smtp_server(settings):
 
 
 @pytest.fixture
-def http_receiver():
+def http_receiver(settings):
     """A real HTTP server on loopback recording every request; ``statuses`` is the list of
-    status codes to answer with, in order (200 once it runs out)."""
+    status codes to answer with, in order (200 once it runs out). Loopback is let through to
+    webhook calls, which refuse it by default."""
     import threading
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -236,6 +237,7 @@ def http_receiver():
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     receiver.url = f"http://127.0.0.1:{server.server_address[1]}/hook"
+    settings.WEBHOOK_ALLOWED_NETWORKS = ["127.0.0.1"]
     try:
         yield receiver
     finally:

@@ -2,9 +2,11 @@
 
 import secrets
 
+from django.core.exceptions import ValidationError
 from django.db import models
 
 from routing.models.rules import Rule
+from routing.webhook_client import url_refusal
 from tickets.models import Ticket, TicketEvent
 
 
@@ -113,6 +115,13 @@ class Webhook(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        # Refused at the edge when it can be told from the URL alone; a host name is checked each
+        # time it is called, since what it resolves to may change.
+        refusal = url_refusal(self.url) if self.url else None
+        if refusal is not None:
+            raise ValidationError({"url": f"This URL cannot be called: {refusal}."})
 
 
 class WebhookDelivery(Delivery):

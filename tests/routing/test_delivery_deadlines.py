@@ -40,6 +40,12 @@ def _request_length(data: bytes) -> int:
     return len(head) + 4
 
 
+@pytest.fixture(autouse=True)
+def _loopback_allowed(settings):
+    # The peers here listen on loopback, which webhook calls refuse by default.
+    settings.WEBHOOK_ALLOWED_NETWORKS = ["127.0.0.1"]
+
+
 @pytest.fixture
 def trickling_peer():
     """A real peer on loopback that answers one byte per second: ``peer.answer`` is what it
@@ -147,7 +153,7 @@ class TestDeadlines:
         assert DEADLINE - 0.5 < took < DEADLINE + 1
         attempt = delivery.tries.get()
         assert attempt.status_code is None
-        assert attempt.error.startswith("TimeoutError")
+        assert "before the deadline" in attempt.error
         delivery.refresh_from_db()
         assert (delivery.status, delivery.attempts, delivery.claimed_at) == ("retrying", 1, None)
         assert delivery.next_attempt_at > timezone.now()
@@ -163,7 +169,7 @@ class TestDeadlines:
         if fast:
             assert error == ""
         else:
-            assert error.startswith("TimeoutError")
+            assert "before the deadline" in error
             assert took > DEADLINE - 0.5  # it waited for the peer, up to the deadline
         assert took < DEADLINE + 1
 
@@ -369,4 +375,4 @@ def test_a_trickling_webhook_peer_delays_other_routing_by_its_deadline_at_most(
     assert time.monotonic() - started < DEADLINE + 2
     first = WebhookDelivery.objects.get(ticket__subject="First")
     assert first.status == "retrying"
-    assert first.tries.get().error.startswith("TimeoutError")
+    assert "before the deadline" in first.tries.get().error
