@@ -431,7 +431,8 @@ REST_FRAMEWORK = {
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.OrderingFilter",
     ],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # drf-spectacular's, with the error responses every operation can give (400/401/403/404/429).
+    "DEFAULT_SCHEMA_CLASS": "helpdesk.schema.AutoSchema",
     "DEFAULT_THROTTLE_CLASSES": [
         "helpdesk.throttles.AnonRateThrottle",
         "helpdesk.throttles.UserRateThrottle",

@@ -97,3 +97,37 @@ def test_page_url_names_do_not_collide_with_api_names():
     api = {name for name, inside in found if inside}
     pages = {name for name, inside in found if not inside}
     assert pages & api == set()
+
+
+def test_schema_allows_the_empty_values_the_api_returns(client, rep):
+    """No department, no root cause or outcome yet, no author (routing's timeline entries, a
+    rule changed by a command): a client generated from the schema must accept them."""
+    client.force_login(rep)
+    schemas = client.get("/api/schema/", {"format": "json"}).json()["components"]["schemas"]
+    assert schemas["Ticket"]["properties"]["department"]["nullable"] is True
+    for name, field in [("Ticket", "root_cause"), ("FollowUpTask", "outcome")]:
+        choices = schemas[name]["properties"][field]["oneOf"]
+        assert {"$ref": "#/components/schemas/BlankEnum"} in choices, name
+    for name in ["TimelineEntry", "RuleVersion", "RuleAuditEntry"]:
+        assert schemas[name]["properties"]["author"]["nullable"] is True, name
+
+
+def test_schema_documents_the_errors_each_operation_can_give(client, rep):
+    client.force_login(rep)
+    paths = client.get("/api/schema/", {"format": "json"}).json()["paths"]
+
+    def codes(path, method):
+        return set(paths[path][method]["responses"])
+
+    assert codes("/api/v1/tickets/", "get") >= {"400", "401", "403", "404", "429"}  # filters, page
+    assert codes("/api/v1/tickets/", "post") >= {"201", "400", "401", "403", "429"}
+    assert "404" not in codes("/api/v1/tickets/", "post")
+    assert codes("/api/v1/tickets/{id}/", "get") >= {"401", "403", "404", "429"}
+    assert "400" not in codes("/api/v1/tickets/{id}/", "get")  # nothing to validate
+    assert "409" in codes("/api/v1/tickets/{id}/", "patch")  # the view's own stays
+    assert "403" not in codes("/api/v1/auth/token/", "post")  # anyone may ask for a token
+    detail = paths["/api/v1/tickets/{id}/"]["get"]["responses"]["404"]
+    assert detail["content"]["application/json"]["schema"]["$ref"].endswith("/ErrorDetail")
+    fields = paths["/api/v1/tickets/"]["post"]["responses"]["400"]
+    assert fields["content"]["application/json"]["schema"]["$ref"].endswith("/ValidationError")
+    assert "Retry-After" in paths["/api/v1/tickets/"]["get"]["responses"]["429"]["headers"]

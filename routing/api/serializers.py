@@ -120,6 +120,10 @@ class FollowUpTaskSerializer(serializers.ModelSerializer):
     ticket_reference = serializers.CharField(source="ticket.reference", read_only=True)
     customer_name = serializers.CharField(source="customer.name", read_only=True)
     salesperson_name = serializers.CharField(source="salesperson.__str__", read_only=True)
+    # Declared, not derived: a read-only model field loses ``allow_blank`` (no outcome yet).
+    outcome = serializers.ChoiceField(
+        choices=FollowUpTask.Outcome.choices, allow_blank=True, read_only=True
+    )
 
     class Meta:
         model = FollowUpTask
@@ -199,7 +203,8 @@ def _path_errors(errors) -> dict[str, list[str]]:
 
 
 class RuleVersionSerializer(serializers.ModelSerializer):
-    author = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    # None for a version made by a command or migration, or whose author was deleted.
+    author = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
 
     class Meta:
         model = RuleVersion
@@ -208,7 +213,7 @@ class RuleVersionSerializer(serializers.ModelSerializer):
 
 
 class RuleAuditEntrySerializer(serializers.ModelSerializer):
-    author = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    author = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     rule_name = serializers.SerializerMethodField()
     action_label = serializers.CharField(source="get_action_display", read_only=True)
 

@@ -44,9 +44,14 @@ class TagListField(serializers.ListField):
 
 class TicketSerializer(serializers.ModelSerializer):
     reference = serializers.CharField(read_only=True)
-    department = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    department = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
     tags = serializers.SlugRelatedField(slug_field="name", many=True, read_only=True)
     related = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+    # Declared, not derived: a read-only model field loses ``allow_blank``, and the schema would
+    # refuse the "" of a ticket not yet resolved.
+    root_cause = serializers.ChoiceField(
+        choices=Ticket.RootCause.choices, allow_blank=True, read_only=True
+    )
 
     class Meta:
         model = Ticket
@@ -162,7 +167,7 @@ class TicketUpdateSerializer(serializers.Serializer):
 
 
 class TimelineEntrySerializer(serializers.ModelSerializer):
-    author = serializers.StringRelatedField()
+    author = serializers.StringRelatedField(allow_null=True)  # routing's entries have none
 
     class Meta:
         model = TimelineEntry
