@@ -123,14 +123,6 @@ def membership_of(*, user: User, department: Department) -> Membership | None:
     return Membership.objects.filter(user=user, department=department).first()
 
 
-def user_is_admin(user: User) -> bool:
-    return bool(user.is_active and user.is_superuser)
-
-
-def user_in_department(user: User, slug: str) -> bool:
-    return user.is_authenticated and user.memberships.filter(department__slug=slug).exists()
-
-
 # A contract ending within this many days is shown as "ending soon": time for a renewal call.
 CONTRACT_ENDING_SOON_DAYS = 30
 

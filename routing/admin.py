@@ -4,6 +4,7 @@ from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 
+from accounts.roles import can_edit_rules
 from routing import services
 from routing.engine.validation import validate_rule_definition
 from routing.models import (
@@ -87,6 +88,17 @@ class RuleAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).filter(archived_at__isnull=True)
+
+    # One permission, as on the rule pages and in the API: whoever may edit rules adds and
+    # archives ("deletes") them too, and nobody else does, whatever else they were granted.
+    def has_add_permission(self, request) -> bool:
+        return can_edit_rules(request.user)
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return can_edit_rules(request.user)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return can_edit_rules(request.user)
 
     def get_changelist_form(self, request, **kwargs):
         kwargs.setdefault("form", RuleAdminForm)

@@ -7,8 +7,9 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
+from accounts import roles
 from accounts.models import Department, Membership, User
-from accounts.selectors import StandingBook, contract_state, user_is_admin
+from accounts.selectors import StandingBook, contract_state
 from routing.engine.conditions import explain_conditions
 from routing.models import (
     FollowUpTask,
@@ -42,13 +43,14 @@ def followups_list() -> QuerySet[FollowUpTask]:
 # --- who may see and work what ----------------------------------------------------------------
 # One permission path for pages and API alike: staff see the queues of their departments, a
 # salesperson their own follow-ups, a sales lead the whole sales team's, admins everything.
+# Who holds which role is ``accounts.roles``; these turn its answers into querysets.
 
-SALES = "sales"
+SALES = roles.SALES
 
 
 def departments_for_user(user) -> QuerySet[Department]:
     """The departments whose queues ``user`` may see and work."""
-    if user_is_admin(user):
+    if roles.can_see_all_queues(user):
         return Department.objects.all()
     return Department.objects.filter(memberships__user=user)
 
@@ -65,7 +67,7 @@ def department_for_queue(*, user, slug: str) -> Department:
 def notifications_for_user(user) -> QuerySet[Notification]:
     """The items ``user`` may work: those of their departments' queues (admins: all)."""
     items = notifications_list()
-    if user_is_admin(user):
+    if roles.can_see_all_queues(user):
         return items
     return items.filter(department__memberships__user=user)
 
@@ -92,15 +94,11 @@ def notification_for_work(*, user, notification_id: int) -> Notification:
     return item
 
 
-def user_leads_department(user, department_id: int) -> bool:
-    return Membership.objects.filter(user=user, department_id=department_id, is_lead=True).exists()
-
-
 def user_may_finish(user, item: Notification) -> bool:
     """An item taken on is finished by its taker, a lead of the department or an admin."""
-    if item.acted_by_id in (None, user.pk) or user_is_admin(user):
+    if item.acted_by_id in (None, user.pk) or roles.can_see_all_queues(user):
         return True
-    return user_leads_department(user, item.department_id)
+    return roles.leads_department(user, item.department_id)
 
 
 def escalation_departments_for(user) -> QuerySet[Department]:
@@ -111,7 +109,7 @@ def escalation_departments_for(user) -> QuerySet[Department]:
         department=OuterRef("pk"), is_lead=True, user__is_active=True
     )
     reaches = Exists(active_leads.filter(user=user))
-    if user_is_admin(user):
+    if roles.can_see_all_queues(user):
         reaches |= ~Exists(active_leads)
     return Department.objects.filter(reaches)
 
@@ -123,7 +121,7 @@ def escalation_recipients(department: Department) -> list[User]:
             memberships__department=department, memberships__is_lead=True, is_active=True
         )
     )
-    return leads or list(User.objects.filter(is_superuser=True, is_active=True))
+    return leads or list(roles.admin_users())
 
 
 def user_sees_escalations(user, department: Department) -> bool:
@@ -252,16 +250,12 @@ def followups_recently_closed(*, user, limit: int = 20) -> QuerySet[FollowUpTask
     )
 
 
-def user_leads_sales(user) -> bool:
-    return user.memberships.filter(department__slug=SALES, is_lead=True).exists()
-
-
 def followups_for_user(user) -> QuerySet[FollowUpTask]:
     """The follow-ups ``user`` may work: their own; a sales lead the team's; admins all."""
     tasks = followups_list()
-    if user_is_admin(user):
+    if roles.can_see_all_followups(user):
         return tasks
-    if user_leads_sales(user):
+    if roles.can_see_team_followups(user):
         team = Q(salesperson__memberships__department__slug=SALES) | Q(salesperson=user)
         return tasks.filter(team).distinct()
     return tasks.filter(salesperson=user)

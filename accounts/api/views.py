@@ -3,7 +3,7 @@ from rest_framework import permissions, viewsets
 
 from accounts import services
 from accounts.api.filters import ContactFilter, CustomerFilter, InvoiceFilter
-from accounts.api.permissions import IsFinanceOrAdminForWrites
+from accounts.api.permissions import READ_OR_EDIT_INVOICES
 from accounts.api.serializers import (
     ContactSerializer,
     CustomerSerializer,
@@ -84,7 +84,7 @@ class ContactViewSet(viewsets.ModelViewSet):
 
 class InvoiceViewSet(TodayContextMixin, viewsets.ModelViewSet):
     serializer_class = InvoiceSerializer
-    permission_classes = [IsFinanceOrAdminForWrites]
+    permission_classes = READ_OR_EDIT_INVOICES
     filterset_class = InvoiceFilter
     ordering_fields = ["due_on", "issued_on", "amount"]
     http_method_names = ["get", "post", "patch", "head", "options"]

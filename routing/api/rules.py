@@ -3,11 +3,11 @@ export and import."""
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
-from rest_framework import permissions, status, viewsets
+from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from helpdesk.permissions import IsAdminOrReadOnly
+from accounts.api.permissions import READ_OR_EDIT_RULES, CanEditRules
 from routing import interchange, services
 from routing.api.filters import RuleFilter
 from routing.api.serializers import (
@@ -46,16 +46,12 @@ RULE_EXAMPLE = {
 }  # fmt: skip
 
 
-class IsAdmin(permissions.BasePermission):
-    def has_permission(self, request, view) -> bool:
-        return bool(request.user and request.user.is_authenticated and request.user.is_staff)
-
-
 class RuleViewSet(viewsets.ModelViewSet):
-    """Routing rules: readable by all staff, editable by admins. Deleting archives."""
+    """Routing rules: readable by all staff, editable by those who may edit rules
+    (``accounts.roles.can_edit_rules``). Deleting archives."""
 
     serializer_class = RuleSerializer
-    permission_classes = [IsAdminOrReadOnly]
+    permission_classes = READ_OR_EDIT_RULES
     filterset_class = RuleFilter
     ordering_fields = ["order", "name", "updated_at"]
 
@@ -130,7 +126,7 @@ class RuleViewSet(viewsets.ModelViewSet):
             return Response({"detail": "No such version."}, status=status.HTTP_404_NOT_FOUND)
 
     @extend_schema(request=RestoreSerializer, responses=RuleSerializer)
-    @action(detail=True, methods=["post"], permission_classes=[IsAdmin], filterset_class=None)
+    @action(detail=True, methods=["post"], permission_classes=[CanEditRules], filterset_class=None)
     def restore(self, request, pk=None):
         """Make an earlier version current again (recorded as a new version)."""
         rule = self.get_object()
@@ -142,7 +138,7 @@ class RuleViewSet(viewsets.ModelViewSet):
         return Response(RuleSerializer(restored).data)
 
     @extend_schema(request=ReorderSerializer, responses=RuleSerializer(many=True))
-    @action(detail=False, methods=["post"], permission_classes=[IsAdmin], filterset_class=None)
+    @action(detail=False, methods=["post"], permission_classes=[CanEditRules], filterset_class=None)
     def reorder(self, request):
         """Set the evaluation order: list every current rule's id once, first to last."""
         data = ReorderSerializer(data=request.data)
@@ -155,7 +151,7 @@ class RuleViewSet(viewsets.ModelViewSet):
         responses={200: PreviewResultSerializer},
         examples=[OpenApiExample("Preview a draft", value={**RULE_EXAMPLE, "last": 500})],
     )
-    @action(detail=False, methods=["post"], permission_classes=[IsAdmin], filterset_class=None)
+    @action(detail=False, methods=["post"], permission_classes=[CanEditRules], filterset_class=None)
     def preview(self, request):
         """Dry run a draft rule over past tickets (a date range or the last N), changing
         nothing: how many would match, which, and what the rule would do."""
@@ -185,7 +181,7 @@ class RuleViewSet(viewsets.ModelViewSet):
         detail=False,
         methods=["post"],
         url_path="import",
-        permission_classes=[IsAdmin],
+        permission_classes=[CanEditRules],
         filterset_class=None,
     )
     def import_rules(self, request):

@@ -1,9 +1,11 @@
-"""HTML pages of routing: the rule list and editor (admins only), and why a ticket was routed."""
+"""HTML pages of routing: the rule list and editor (for those who may edit rules,
+``accounts.roles.can_edit_rules``), and why a ticket was routed."""
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, render
 
+from accounts.roles import can_edit_rules
 from routing.api.serializers import RuleSerializer
 from routing.engine.language import language_description
 from routing.preview import DEFAULT_LAST, MAX_TICKETS, Names, rule_summary
@@ -16,9 +18,9 @@ from routing.selectors import (
 from tickets.selectors import tickets_brief
 
 
-def _require_admin(request) -> None:
-    if not request.user.is_staff:
-        raise PermissionDenied("Only admins edit routing rules.")
+def _require_rule_editor(request) -> None:
+    if not can_edit_rules(request.user):
+        raise PermissionDenied("Only admins, and those granted rule editing, edit routing rules.")
 
 
 AUDIT_SHOWN = 20
@@ -26,7 +28,7 @@ AUDIT_SHOWN = 20
 
 @login_required
 def rule_list(request):
-    _require_admin(request)
+    _require_rule_editor(request)
     rules, names = list(rules_list()), Names.load()
     for rule in rules:
         rule.summary = rule_summary(conditions=rule.conditions, actions=rule.actions, names=names)
@@ -36,7 +38,7 @@ def rule_list(request):
 
 @login_required
 def rule_editor(request, pk: int | None = None):
-    _require_admin(request)
+    _require_rule_editor(request)
     rule = get_object_or_404(rules_list(), pk=pk) if pk is not None else None
     context = {
         "rule": rule,
