@@ -30,6 +30,12 @@ def test_token_endpoint_refuses_json_nothing_can_store_with_a_400(rep, body):
     assert response.json()["detail"].startswith("JSON parse error")
 
 
+def test_token_endpoint_refuses_a_username_longer_than_any_with_a_400(rep):
+    response = APIClient().post("/api/v1/auth/token/", {"username": "r" * 300, "password": "x"})
+    assert response.status_code == 400
+    assert list(response.json()) == ["username"]
+
+
 def test_session_login_works_for_the_api(client, rep):
     assert client.login(username="rep", password="pw-for-tests-only")
     assert client.get("/api/v1/tickets/").status_code == 200
@@ -97,6 +103,19 @@ def test_page_url_names_do_not_collide_with_api_names():
     api = {name for name, inside in found if inside}
     pages = {name for name, inside in found if not inside}
     assert pages & api == set()
+
+
+@pytest.mark.parametrize("url", ["/api/v1/tickets/1.5/", "/api/v1/nothing/here/"])
+def test_an_api_url_no_route_matches_is_a_json_404(api, url):
+    response = api.get(url)
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Not found."}
+
+
+def test_an_api_url_without_its_slash_still_redirects(api):
+    response = api.get("/api/v1/tickets")
+    assert response.status_code == 301
+    assert response["Location"] == "/api/v1/tickets/"
 
 
 def test_schema_allows_the_empty_values_the_api_returns(client, rep):

@@ -1,15 +1,28 @@
 """API tokens: obtained with a username and password, under the same lockout as the login page;
 they expire after API_TOKEN_DAYS and their owner can revoke them (admins too, in the admin)."""
 
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema, extend_schema_serializer, inline_serializer
 from rest_framework import permissions, serializers, status
+from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
 from accounts import services
+from accounts.models import User
 from accounts.selectors import api_token_expires_at
 from helpdesk.throttles import AnonRateThrottle, UserRateThrottle
+
+
+@extend_schema_serializer(component_name="AuthToken")  # the name DRF's serializer had
+class TokenCredentialsSerializer(AuthTokenSerializer):
+    # No longer than a username can be: a longer one matches no account, and the failed login
+    # django-axes records for it would not fit its column (a DataError, a 500).
+    username = serializers.CharField(
+        label="Username",
+        max_length=User._meta.get_field("username").max_length,
+        write_only=True,
+    )
 
 
 class TokenObtainView(ObtainAuthToken):
@@ -17,6 +30,7 @@ class TokenObtainView(ObtainAuthToken):
 
     # DRF's view opts out of the default rate limits; this one keeps them.
     throttle_classes = [AnonRateThrottle, UserRateThrottle]
+    serializer_class = TokenCredentialsSerializer
     # And it parses with DRF's plain JSON parser, which lets a body nested thousands deep end in
     # a RecursionError (a 500): the project's strict parser makes it a 400 like everywhere else.
     parser_classes = api_settings.DEFAULT_PARSER_CLASSES
@@ -33,10 +47,11 @@ class TokenObtainView(ObtainAuthToken):
         return {**super().get_serializer_context(), "request": self.request._request}
 
     @extend_schema(
+        auth=[],  # a username and password, not a token or a session
         responses=inline_serializer(
             "IssuedToken",
             {"token": serializers.CharField(), "expires": serializers.DateTimeField()},
-        )
+        ),
     )
     def post(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
