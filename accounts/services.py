@@ -1,11 +1,12 @@
 """Writes on customers, contacts, invoices and API tokens. Each validates the whole row before
 saving it."""
 
-from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models, transaction
 from rest_framework.authtoken.models import Token
 
-from accounts.models import Contact, Customer, Invoice, Membership
+from accounts.models import Contact, Customer, Invoice, Membership, User
+from accounts.roles import customer_fields_closed_to
 from accounts.selectors import api_token_has_expired
 
 CUSTOMER_FIELDS = frozenset(
@@ -48,13 +49,38 @@ def _save(instance, fields: dict, allowed: frozenset, *, fixed=(), check=None):
     return instance
 
 
-@transaction.atomic
-def customer_create(**fields) -> Customer:
-    return _save(Customer(), fields, CUSTOMER_FIELDS, check=_check_contract)
+def _check_may_change(actor: User, customer: Customer, fields: dict) -> None:
+    """Refuses, naming each field, a change ``actor`` may not make (``accounts.roles``).
+
+    A value sent back unchanged (a client sending the whole customer) is no change; on a new
+    customer the model's default (no contract, no salesperson) is none either.
+    """
+    refused = {}
+    for name, reason in customer_fields_closed_to(actor).items():
+        if name not in fields:
+            continue
+        value = fields[name]
+        value = value.pk if isinstance(value, models.Model) else value
+        if value != Customer._meta.get_field(name).value_from_object(customer):
+            refused[name] = [reason]
+    if refused:
+        # The API answers 403 with this body: what every refusal says under "detail", and
+        # each field's reason as a 400 would give it.
+        raise PermissionDenied({"detail": f"You may not change {', '.join(refused)}.", **refused})
 
 
 @transaction.atomic
-def customer_update(*, customer: Customer, **fields) -> Customer:
+def customer_create(*, actor: User, **fields) -> Customer:
+    """A new customer; the terms and salesperson only if ``actor`` may set them."""
+    customer = Customer()
+    _check_may_change(actor, customer, fields)
+    return _save(customer, fields, CUSTOMER_FIELDS, check=_check_contract)
+
+
+@transaction.atomic
+def customer_update(*, customer: Customer, actor: User, **fields) -> Customer:
+    """Changes the customer; the terms and salesperson only if ``actor`` may change them."""
+    _check_may_change(actor, customer, fields)
     return _save(customer, fields, CUSTOMER_FIELDS, check=_check_contract)
 
 

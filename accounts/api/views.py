@@ -37,7 +37,9 @@ class DepartmentViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 class CustomerViewSet(TodayContextMixin, viewsets.ModelViewSet):
-    """Customers and their standing. Reference data: any member of staff may add or edit."""
+    """Customers and their standing. Any member of staff adds them and edits their names; the
+    contract, pay-for-bug and salesperson are for those ``accounts.roles`` lets change them
+    (the service refuses the others with a 403 naming the field)."""
 
     serializer_class = CustomerSerializer
     permission_classes = [permissions.IsAuthenticated]
@@ -49,12 +51,12 @@ class CustomerViewSet(TodayContextMixin, viewsets.ModelViewSet):
         return customers_with_standing()
 
     def perform_create(self, serializer):
-        customer = services.customer_create(**serializer.validated_data)
+        customer = services.customer_create(actor=self.request.user, **serializer.validated_data)
         self._reload(serializer, customer)
 
     def perform_update(self, serializer):
         customer = services.customer_update(
-            customer=serializer.instance, **serializer.validated_data
+            customer=serializer.instance, actor=self.request.user, **serializer.validated_data
         )
         self._reload(serializer, customer)
 
