@@ -4,15 +4,17 @@ Every edit of a rule's definition (create, edit, restore, import) goes through `
 and leaves a ``RuleVersion`` saying who changed what. What happens to a rule without changing
 what it does (moved in the order, switched on or off, archived, imported) is a
 ``RuleAuditEntry`` instead (all written by ``rule_audit_record``), so the history of a rule is
-the history of its definition.
+the history of its definition. Every change also bumps the rule set's revision
+(``rule_set_revision_bump``), which tells the workers to compile the rules again.
 """
 
 import logging
+import uuid
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from accounts.models import User
@@ -21,7 +23,14 @@ from routing.engine.conditions import explain_conditions
 from routing.engine.facts import facts_for_event, json_safe
 from routing.engine.ruleset import load_rule_set
 from routing.engine.validation import validate_rule_definition
-from routing.models import RoutingRun, Rule, RuleAuditEntry, RuleMatch, RuleVersion
+from routing.models import (
+    RoutingRun,
+    Rule,
+    RuleAuditEntry,
+    RuleMatch,
+    RuleSetRevision,
+    RuleVersion,
+)
 from routing.models.rules import EDITABLE_FIELDS, VERSIONED_FIELDS
 from tickets.models import TicketEvent, TimelineEntry
 from tickets.services import timeline_record
@@ -152,6 +161,21 @@ def rule_state(rule: Rule) -> dict:
     return {field: getattr(rule, field) for field in EDITABLE_FIELDS}
 
 
+def rule_set_revision_bump() -> None:
+    """Mark the rule set as changed, in the transaction of the change: the workers' compiled
+    rule sets (``engine/ruleset.py``) are keyed by this row. Anything that writes rules without
+    the services below (a bulk update in the shell, a benchmark) must call it too."""
+    bump = {"number": F("number") + 1, "token": uuid.uuid4(), "changed_at": timezone.now()}
+    # The UPDATE locks the row, so changes to the rule set are counted one after the other.
+    if RuleSetRevision.objects.filter(pk=1).update(**bump):
+        return
+    # No row yet (a new database, or a flushed one): the first change makes it; one made by a
+    # change committed meanwhile is bumped as usual.
+    _, created = RuleSetRevision.objects.get_or_create(pk=1, defaults={"number": 1})
+    if not created:
+        RuleSetRevision.objects.filter(pk=1).update(**bump)
+
+
 def rule_audit_record(
     *,
     action: RuleAuditEntry.Action,
@@ -192,8 +216,7 @@ def _save_version(rule: Rule, *, author: User | None, summary: str, previous: di
     """Validate and save the rule; record a version if its definition changed, and an audit
     entry if it was switched on or off or moved.
 
-    The versions and audit entries together are the cache key of the compiled rule set
-    (``engine/ruleset.py``), so every change that alters routing writes one of them.
+    Whatever changed bumps the rule set's revision, the cache key of the compiled rule set.
     """
     rule.full_clean()
     if definition_needs_check(rule, previous):
@@ -209,6 +232,7 @@ def _save_version(rule: Rule, *, author: User | None, summary: str, previous: di
     moved = previous is not None and previous["order"] != rule.order
     position_before = _position(pk=rule.pk, order=previous["order"]) if moved else 0
     rule.save()
+    rule_set_revision_bump()
     if changed:
         RuleVersion.objects.create(
             rule=rule,
@@ -266,6 +290,7 @@ def rule_archive(*, rule: Rule, author: User | None = None, detail: str = "") ->
     rule.is_active = False
     rule.archived_at = timezone.now()
     rule.save(update_fields=["is_active", "archived_at", "updated_at"])
+    rule_set_revision_bump()
     rule_audit_record(
         rule=rule, action=RuleAuditEntry.Action.ARCHIVED, author=author, detail=detail
     )
@@ -289,6 +314,7 @@ def rules_reorder(*, rule_ids: list[int], author: User | None = None) -> list[Ru
             continue
         order_before, rule.order = rule.order, order
         rule.save(update_fields=["order", "updated_at"])
+        rule_set_revision_bump()
         if position_before[pk] != index + 1:
             position = (position_before[pk], index + 1)
             rule_audit_record(

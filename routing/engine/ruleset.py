@@ -1,20 +1,18 @@
 """The active rule set, compiled once and cached in each process until a rule changes.
 
-Every change to a rule writes a ``RuleVersion`` (its definition) or a ``RuleAuditEntry`` (moved,
-switched on or off, archived), so the two identify the whole rule set: the key is the highest
-id of each together with their numbers of rows (two admins saving at once can commit out of id
-order; the count still changes when the later one lands). One small query per event instead
-of one per rule.
+Every change to a rule (create, edit, restore, switch, move, archive, import) bumps the single
+``RuleSetRevision`` row in its own transaction (``routing.services``), so the row identifies
+the rule set: one small query per event tells a worker whether its compiled set is current.
+(It used to be keyed by the newest version and audit entry ids with their counts, which can
+come round again: SQLite reuses the ids of deleted or rolled-back rows.)
 """
 
 import threading
 from collections import defaultdict
 from dataclasses import dataclass
 
-from django.db import connection
-
 from routing.engine.conditions import CompiledRule, compile_rule
-from routing.models import Rule, RuleAuditEntry, RuleVersion
+from routing.models import Rule, RuleSetRevision
 
 
 @dataclass(frozen=True)
@@ -32,17 +30,10 @@ _cached: RuleSet | None = None
 
 
 def current_key() -> tuple:
-    """(newest version id, versions, newest audit entry id, audit entries), in one SELECT:
-    it runs for every routed event."""
-    quote = connection.ops.quote_name
-    versions, audit = quote(RuleVersion._meta.db_table), quote(RuleAuditEntry._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT v.newest, v.count, a.newest, a.count"  # noqa: S608 (table names, no input)
-            f" FROM (SELECT MAX(id) AS newest, COUNT(*) AS count FROM {versions}) AS v,"
-            f" (SELECT MAX(id) AS newest, COUNT(*) AS count FROM {audit}) AS a"
-        )
-        return tuple(cursor.fetchone())
+    """The rule set's (revision number, token), in one SELECT: it runs for every routed event.
+    Before any rule changed there is no row yet: (0, None)."""
+    row = RuleSetRevision.objects.filter(pk=1).values_list("number", "token").first()
+    return tuple(row) if row is not None else (0, None)
 
 
 def load_rule_set() -> RuleSet:

@@ -2,7 +2,7 @@
 
 from routing.models.deliveries import EmailDelivery, Webhook, WebhookAttempt, WebhookDelivery
 from routing.models.queues import FollowUpTask, Notification
-from routing.models.rules import Rule, RuleAuditEntry, RuleVersion
+from routing.models.rules import Rule, RuleAuditEntry, RuleSetRevision, RuleVersion
 from routing.models.runs import RoutingRun, RuleMatch, TimedFiring
 
 __all__ = [
@@ -13,6 +13,7 @@ __all__ = [
     "Rule",
     "RuleAuditEntry",
     "RuleMatch",
+    "RuleSetRevision",
     "RuleVersion",
     "TimedFiring",
     "Webhook",
