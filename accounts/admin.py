@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 
-from accounts import roles
+from accounts import roles, services
 from accounts.models import Contact, Customer, Department, Invoice, Membership, User
 
 
@@ -89,7 +89,7 @@ class InvoiceInline(InvoicePermissions, admin.TabularInline):
 
 
 @admin.register(Customer)
-class CustomerAdmin(admin.ModelAdmin):
+class CustomerAdmin(ServiceWritesAdmin):
     list_display = ["name", "salesperson", "contract_ends_on", "pay_for_bug"]
     list_filter = ["pay_for_bug"]
     search_fields = ["name", "contacts__name", "contacts__email"]
@@ -105,19 +105,90 @@ class CustomerAdmin(admin.ModelAdmin):
         closed = roles.customer_fields_closed_to(request.user)
         return [*super().get_readonly_fields(request, obj), *closed]
 
+    def save_model(self, request, obj, form, change) -> None:
+        # Through the services, which check the contract's dates and who may set its terms.
+        fields = _changes(form, services.CUSTOMER_FIELDS, every=not change)
+        if change:
+            current = Customer.objects.get(pk=obj.pk)
+            services.customer_update(customer=current, actor=request.user, **fields)
+        else:
+            obj.pk = services.customer_create(actor=request.user, **fields).pk
+
+    def save_formset(self, request, form, formset, change) -> None:
+        write = INLINE_WRITES[formset.model]
+        # What the admin's history message lists, as formset.save() would have recorded.
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+        for inline in formset.forms:
+            if inline in formset.deleted_forms:
+                # Django's, as permitted: no service deletes a contact or an invoice.
+                if inline.instance.pk is not None:
+                    formset.delete_existing(inline.instance)
+                    formset.deleted_objects.append(inline.instance)
+            elif inline.has_changed():
+                is_new = inline.instance.pk is None
+                try:
+                    saved = write(inline, customer=form.instance)
+                except ValidationError as error:
+                    # The field is the inline's, not the customer's: say whose error it is.
+                    name = f"{formset.model._meta.verbose_name} {inline.instance}".capitalize()
+                    raise ValidationError([f"{name}: {m}" for m in error.messages]) from error
+                if is_new:
+                    formset.new_objects.append(saved)
+                else:
+                    formset.changed_objects.append((saved, inline.changed_data))
+
+
+def _changes(form, allowed: frozenset, *, every: bool) -> dict:
+    """What the form sets (all of it for a new row, else what changed); what no service takes
+    is refused rather than dropped."""
+    if unsaved := set(form.changed_data) - set(allowed):
+        raise ValidationError({name: "This cannot be changed here." for name in unsaved})
+    names = set(form.cleaned_data if every else form.changed_data) & set(allowed)
+    return {name: form.cleaned_data[name] for name in names}
+
+
+def _contact_write(form, *, customer: Customer | None = None) -> Contact:
+    fields = _changes(form, services.CONTACT_FIELDS | {"customer"}, every=form.instance.pk is None)
+    customer = fields.pop("customer", customer)
+    if form.instance.pk is None:
+        return services.contact_create(customer=customer, **fields)
+    # A new customer stays in the fields: the service refuses moving a contact.
+    fields |= {"customer": customer} if "customer" in form.changed_data else {}
+    contact = Contact.objects.get(pk=form.instance.pk)  # not the form's, already edited
+    return services.contact_update(contact=contact, **fields)
+
+
+def _invoice_write(form, *, customer: Customer | None = None) -> Invoice:
+    fields = _changes(form, services.INVOICE_FIELDS | {"customer"}, every=form.instance.pk is None)
+    customer = fields.pop("customer", customer)
+    if form.instance.pk is None:
+        return services.invoice_create(customer=customer, **fields)
+    fields |= {"customer": customer} if "customer" in form.changed_data else {}
+    invoice = Invoice.objects.get(pk=form.instance.pk)
+    return services.invoice_update(invoice=invoice, **fields)
+
+
+INLINE_WRITES = {Contact: _contact_write, Invoice: _invoice_write}
+
 
 @admin.register(Contact)
-class ContactAdmin(admin.ModelAdmin):
+class ContactAdmin(ServiceWritesAdmin):
     list_display = ["name", "customer", "email", "phone"]
     search_fields = ["name", "email", "phone", "customer__name"]
     list_select_related = ["customer"]
     autocomplete_fields = ["customer"]
 
+    def save_model(self, request, obj, form, change) -> None:
+        obj.pk = _contact_write(form).pk
+
 
 @admin.register(Invoice)
-class InvoiceAdmin(InvoicePermissions, admin.ModelAdmin):
+class InvoiceAdmin(InvoicePermissions, ServiceWritesAdmin):
     list_display = ["number", "customer", "amount", "due_on", "paid_on"]
     list_filter = ["paid_on"]
     search_fields = ["number", "customer__name"]
     list_select_related = ["customer"]
     autocomplete_fields = ["customer"]
+
+    def save_model(self, request, obj, form, change) -> None:
+        obj.pk = _invoice_write(form).pk
