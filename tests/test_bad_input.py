@@ -341,3 +341,13 @@ def test_a_departments_answer_over_the_limit_is_refused_on_the_page_and_the_api(
     assert response.status_code == 400
     assert set(response.json()) == {"body"}
     assert not ticket.timeline.filter(kind="response").exists()
+
+
+def test_a_form_body_past_djangos_field_limit_is_a_json_400(api, customer, settings):
+    fields = "&".join(f"tags={n}" for n in range(settings.DATA_UPLOAD_MAX_NUMBER_FIELDS + 1))
+    response = api.post(
+        "/api/v1/tickets/", fields, content_type="application/x-www-form-urlencoded"
+    )
+    assert response.status_code == 400
+    assert response.json() == {"detail": "The request body has too many fields or is too large."}
+    assert not Ticket.objects.exists()
