@@ -103,7 +103,7 @@ def main() -> None:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
-    from routing.demo import demo_seed
+    from demo.data import demo_seed
 
     token = {username: key for username, _, key in demo_seed().users}["rita"]
     per_request = measure(0, token, 8765)

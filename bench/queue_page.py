@@ -24,7 +24,8 @@ def populate():
     from django.db import connection
 
     from accounts.models import Customer, Department, Membership, User
-    from routing.models import Notification, Rule
+    from queues.models import Notification
+    from routing.models import Rule
     from tickets.models import Ticket, TicketEvent
 
     rng = random.Random(11)  # noqa: S311 - repeatable sample data, not secrets

@@ -28,6 +28,7 @@ def make_rules(count: int) -> None:
     configuration (bugs to engineering, customers with money at stake to finance), so what grows
     with ``count`` is the rule set to evaluate, not the work the matching rules do."""
     from routing.models import Rule, RuleVersion
+    from routing.services import rule_set_revision_bump
 
     kinds = ["call", "bug", "rfe", "rma"]
     rules = []
@@ -66,6 +67,8 @@ def make_rules(count: int) -> None:
         RuleVersion(rule=rule, number=1, definition={}, summary="Created")
         for rule in Rule.objects.filter(archived_at__isnull=True)
     )
+    # Written past the services, so the compiled rule set must be told they changed.
+    rule_set_revision_bump()
 
 
 def time_dispatch(customers) -> list[float]:

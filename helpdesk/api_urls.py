@@ -8,8 +8,9 @@ from rest_framework.routers import DefaultRouter
 
 from accounts.api.auth import TokenObtainView
 from accounts.api.views import ContactViewSet, CustomerViewSet, DepartmentViewSet, InvoiceViewSet
+from queues.api.views import FollowUpTaskViewSet, NotificationViewSet
 from routing.api.rules import RuleViewSet
-from routing.api.views import FollowUpTaskViewSet, NotificationViewSet, TicketRoutingView
+from routing.api.views import TicketRoutingView
 from tickets.api.views import TicketViewSet
 
 router = DefaultRouter()

@@ -49,7 +49,9 @@ INSTALLED_APPS = [
     "accounts",
     "tickets",
     "routing",
+    "deliveries",
     "queues",
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -81,7 +83,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "routing.context_processors.work_counts",
+                "queues.context_processors.work_counts",
             ],
         },
     },
@@ -463,10 +465,10 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "TicketStatusEnum": "tickets.models.Ticket.Status",
         "TicketKindEnum": "tickets.models.Ticket.Kind",
-        "NotificationStatusEnum": "routing.models.Notification.Status",
-        "FollowUpStatusEnum": "routing.models.FollowUpTask.Status",
+        "NotificationStatusEnum": "queues.models.Notification.Status",
+        "FollowUpStatusEnum": "queues.models.FollowUpTask.Status",
         "TimelineEntryKindEnum": "tickets.models.TimelineEntry.Kind",
-        "DeliveryStatusEnum": "routing.models.deliveries.DeliveryStatus",
+        "DeliveryStatusEnum": "deliveries.models.DeliveryStatus",
     },
 }
 

@@ -3,7 +3,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.templatetags.static import static
-from django.urls import include, path
+from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
@@ -26,6 +26,18 @@ urlpatterns = [
     path("favicon.ico", RedirectView.as_view(url=static("img/favicon.svg"), permanent=True)),
     path("", include("tickets.urls")),
     path("", include("routing.urls")),
+    path("", include("queues.urls")),
+    # The admin's pages of models that moved from routing to an app of their own, for bookmarks.
+    re_path(
+        r"^admin/routing/(?P<model>notification|followuptask)/(?P<rest>.*)$",
+        views.moved_admin_page,
+        {"app": "queues"},
+    ),
+    re_path(
+        r"^admin/routing/(?P<model>emaildelivery|webhook|webhookdelivery|webhookattempt)/(?P<rest>.*)$",
+        views.moved_admin_page,
+        {"app": "deliveries"},
+    ),
     path("admin/", admin.site.urls),
     path("api/v1/", include("helpdesk.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

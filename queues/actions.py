@@ -6,6 +6,8 @@ from django.utils import timezone
 
 from accounts.models import Department
 from helpdesk.calendar import add_working_days
+from queues.models import FollowUpTask, Notification
+from queues.services import notification_alert_members, response_due_at
 from routing.engine.actions import (
     ActionContext,
     ActionSpec,
@@ -16,8 +18,6 @@ from routing.engine.actions import (
     unknown_keys,
 )
 from routing.engine.templates import render
-from routing.models import FollowUpTask, Notification
-from routing.queues import notification_alert_members, response_due_at
 
 # --- notify_department ------------------------------------------------------------------------
 

@@ -13,12 +13,12 @@ class QueuesConfig(AppConfig):
 
     def ready(self) -> None:
         from queues import actions, facts
-        from routing.models import FollowUpTask, Notification
+        from queues.models import FollowUpTask, Notification
         from tickets.timeline_labels import timeline_keys_hide, timeline_labels_register
 
         actions.register()
         facts.register()
-        # What queues write on tickets' timelines (routing/queues.py, followups.py), in words.
+        # What queues write on tickets' timelines (services.py, followups.py), in words.
         timeline_labels_register(key="queue status", labels=dict(Notification.Status.choices))
         timeline_labels_register(key="outcome", labels=dict(FollowUpTask.Outcome.choices))
         timeline_keys_hide("queue item", "follow-up")

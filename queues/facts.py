@@ -9,10 +9,10 @@ from datetime import date, datetime
 
 from django.utils import timezone
 
+from queues.models import FollowUpTask
 from routing.engine.facts import FactSource, facts_register
 from routing.engine.fields import Field
 from routing.engine.operators import BOOL
-from routing.models import FollowUpTask
 
 
 def _open_followups(ticket_ids: list[int]):

@@ -5,21 +5,10 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 
 from accounts.roles import can_edit_rules
+from helpdesk.read_only_admin import ReadOnlyAdmin
 from routing import services
 from routing.engine.validation import validate_rule_definition
-from routing.models import (
-    EmailDelivery,
-    FollowUpTask,
-    Notification,
-    RoutingRun,
-    Rule,
-    RuleAuditEntry,
-    RuleMatch,
-    RuleVersion,
-    Webhook,
-    WebhookAttempt,
-    WebhookDelivery,
-)
+from routing.models import RoutingRun, Rule, RuleAuditEntry, RuleMatch, RuleVersion
 from routing.models.rules import EDITABLE_FIELDS
 
 
@@ -146,72 +135,17 @@ class RuleAuditEntryAdmin(admin.ModelAdmin):
         return False
 
 
-@admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
-    list_display = ["id", "department", "ticket", "rule", "status", "created_at"]
-    list_filter = ["department", "status"]
-    list_select_related = ["department", "ticket", "rule"]
-    raw_id_fields = ["ticket", "event", "acted_by"]
-
-
-@admin.register(FollowUpTask)
-class FollowUpTaskAdmin(admin.ModelAdmin):
-    list_display = ["id", "ticket", "customer", "salesperson", "due_on", "status", "outcome"]
-    list_filter = ["status", "outcome"]
-    list_select_related = ["ticket", "customer", "salesperson"]
-    raw_id_fields = ["ticket", "event"]
-
-
 @admin.register(RuleMatch)
-class RuleMatchAdmin(admin.ModelAdmin):
+class RuleMatchAdmin(ReadOnlyAdmin):
+    """Why a rule fired on a ticket: part of the routing audit, never edited or deleted."""
+
     list_display = ["id", "rule", "ticket", "event", "created_at"]
     list_select_related = ["rule", "ticket", "event"]
-    readonly_fields = [f.name for f in RuleMatch._meta.fields]
 
 
 @admin.register(RoutingRun)
-class RoutingRunAdmin(admin.ModelAdmin):
+class RoutingRunAdmin(ReadOnlyAdmin):
+    """How each event was routed: part of the routing audit, never edited or deleted."""
+
     list_display = ["id", "event", "rules_evaluated", "rules_fired", "skipped_reason"]
     list_select_related = ["event"]
-    readonly_fields = [f.name for f in RoutingRun._meta.fields]
-
-
-@admin.register(Webhook)
-class WebhookAdmin(admin.ModelAdmin):
-    """Endpoints rules may call. The secret signs every payload; share it with the receiver.
-    ``Webhook.clean`` refuses, as a field error, a URL that is not http(s), carries credentials or
-    names an internal address (WEBHOOK_ALLOWED_NETWORKS)."""
-
-    list_display = ["name", "url", "is_active", "created_at"]
-    list_filter = ["is_active"]
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-
-@admin.register(EmailDelivery)
-class EmailDeliveryAdmin(ReadOnlyAdmin):
-    list_display = ["id", "recipient", "ticket", "status", "attempts", "created_at", "sent_at"]
-    list_filter = ["status"]
-    search_fields = ["recipient", "subject"]
-    list_select_related = ["ticket"]
-
-
-class WebhookAttemptInline(admin.TabularInline):
-    model = WebhookAttempt
-    extra = 0
-    can_delete = False
-    readonly_fields = ["number", "status_code", "error", "duration_ms", "created_at"]
-
-
-@admin.register(WebhookDelivery)
-class WebhookDeliveryAdmin(ReadOnlyAdmin):
-    list_display = ["id", "webhook", "ticket", "status", "attempts", "next_attempt_at"]
-    list_filter = ["status", "webhook"]
-    list_select_related = ["webhook", "ticket"]
-    inlines = [WebhookAttemptInline]

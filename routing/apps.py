@@ -7,9 +7,7 @@ class RoutingConfig(AppConfig):
 
     def ready(self) -> None:
         # Routing listens to the ticket outbox; tickets never imports routing.
-        from routing.engine import delivery_actions
         from routing.services import route_event
         from tickets import outbox
 
         outbox.subscribe(route_event)
-        delivery_actions.register()

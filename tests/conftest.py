@@ -81,7 +81,7 @@ def starter_rules(db):
 @pytest.fixture
 def followup(customer, salesperson, rep):
     """A follow-up for the salesperson, made by a rule when a rep resolved a bug."""
-    from routing.models import FollowUpTask
+    from queues.models import FollowUpTask
     from routing.services import rule_create
     from tickets.services import ticket_create, ticket_update
 

@@ -24,7 +24,7 @@ from schemathesis.specs.openapi.checks import (
 
 from accounts.services import api_token_issue
 from helpdesk.wsgi import application
-from routing.models import Notification
+from queues.models import Notification
 from routing.services import rule_archive, rule_create, rule_update
 from tests.conftest import dispatch_pending
 from tests.factories import ContactFactory, InvoiceFactory

@@ -5,10 +5,11 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from routing.models import Notification, Rule
+from queues.models import Notification
+from routing.models import Rule
 from routing.services import rule_create
 from tests.conftest import dispatch_pending
-from tests.routing.test_queues import member
+from tests.queues.test_queues import member
 from tickets.models import Ticket
 from tickets.services import ticket_create
 
@@ -257,7 +258,7 @@ def test_a_follow_up_rescheduled_years_away_is_a_400(sales_api, client, followup
 
 def test_a_follow_up_rescheduled_within_a_year_is_taken(sales_api, followup):
     api = sales_api
-    from routing.followups import RESCHEDULE_MAX_DAYS
+    from queues.followups import RESCHEDULE_MAX_DAYS
 
     day = timezone.localdate() + timedelta(days=RESCHEDULE_MAX_DAYS)
     body = {"outcome": "no_answer", "reschedule_on": day.isoformat()}

@@ -107,7 +107,7 @@ def thursday_before_a_long_weekend(settings, monkeypatch):
 def test_a_follow_up_in_n_working_days_skips_the_holiday_and_the_weekend(
     thursday_before_a_long_weekend, customer, days, due
 ):
-    from routing.models import FollowUpTask
+    from queues.models import FollowUpTask
     from routing.services import rule_create
     from tests.conftest import dispatch_pending
     from tickets.services import ticket_create
@@ -127,8 +127,8 @@ def test_a_follow_up_in_n_working_days_skips_the_holiday_and_the_weekend(
 def test_no_answer_tries_again_on_the_next_working_day(
     thursday_before_a_long_weekend, customer, salesperson
 ):
-    from routing.followups import followup_record_outcome
-    from routing.models import FollowUpTask
+    from queues.followups import followup_record_outcome
+    from queues.models import FollowUpTask
     from routing.services import rule_create
     from tests.conftest import dispatch_pending
     from tickets.services import ticket_create

@@ -11,8 +11,8 @@ from rest_framework.test import APIClient
 
 from accounts.models import Department, Membership
 from accounts.roles import Role, roles_of
-from routing.models import FollowUpTask, Notification
-from routing.queues import notification_acknowledge
+from queues.models import FollowUpTask, Notification
+from queues.services import notification_acknowledge
 from routing.selectors import rules_list
 from routing.services import rule_create
 from tests.conftest import dispatch_pending

@@ -1,14 +1,9 @@
-"""Routing's models, split by what they hold."""
+"""Routing's models, split by what they hold: rules with their history, and routing runs."""
 
-from routing.models.deliveries import EmailDelivery, Webhook, WebhookAttempt, WebhookDelivery
-from routing.models.queues import FollowUpTask, Notification
 from routing.models.rules import Rule, RuleAuditEntry, RuleSetRevision, RuleVersion
 from routing.models.runs import RoutingRun, RuleMatch, TimedFiring
 
 __all__ = [
-    "EmailDelivery",
-    "FollowUpTask",
-    "Notification",
     "RoutingRun",
     "Rule",
     "RuleAuditEntry",
@@ -16,7 +11,4 @@ __all__ = [
     "RuleSetRevision",
     "RuleVersion",
     "TimedFiring",
-    "Webhook",
-    "WebhookAttempt",
-    "WebhookDelivery",
 ]

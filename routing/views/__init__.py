@@ -1,1 +1,1 @@
-"""HTML pages of routing: rules (admins), department queues, follow-ups, explanations."""
+"""HTML pages of routing: rules (admins) and the explanation of a ticket's routing."""

@@ -6,7 +6,7 @@ import pytest
 from playwright.sync_api import expect
 
 from accounts.models import Department, Membership
-from routing.models import FollowUpTask, Notification
+from queues.models import FollowUpTask, Notification
 from routing.services import rule_create
 from tests.browser.conftest import log_in
 from tests.conftest import dispatch_pending
@@ -207,7 +207,7 @@ def test_shipping_records_return_steps_forward_from_the_picker(page):
 def test_a_lead_sees_escalations_and_ticket_status_and_a_rep_who_was_told(page, starter_rules):
     from datetime import timedelta
 
-    from routing.queues import queues_escalate
+    from queues.services import queues_escalate
     from tests.browser.conftest import screenshot
 
     rep = member("rita", "support")
@@ -255,7 +255,7 @@ def test_an_admin_sees_the_same_escalations_on_the_tab_as_in_the_nav(page, start
     and a refused filter on the queue page lists nothing but says why."""
     from datetime import timedelta
 
-    from routing.queues import queues_escalate
+    from queues.services import queues_escalate
     from tests.browser.conftest import screenshot
 
     lead = member("lea", "engineering")
@@ -303,7 +303,7 @@ def test_the_nav_badges_come_and_go_with_their_counts_without_a_reload(page, set
 
     from django.utils import timezone
 
-    from routing.queues import notification_acknowledge, queues_escalate
+    from queues.services import notification_acknowledge, queues_escalate
     from tests.browser.conftest import screenshot
 
     settings.NAV_COUNTS_REFRESH_SECONDS = 1

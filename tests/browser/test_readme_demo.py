@@ -10,8 +10,8 @@ import pytest
 from django.core.management import call_command
 from playwright.sync_api import expect
 
-from routing.demo import DEMO_PASSWORD
-from routing.models import FollowUpTask, Notification
+from demo.data import DEMO_PASSWORD
+from queues.models import FollowUpTask, Notification
 from tests.browser.conftest import log_in, screenshot
 from tests.conftest import wait_for
 from tickets.models import Ticket, TicketEvent

@@ -8,7 +8,8 @@ from django.utils import timezone
 from playwright.sync_api import expect
 from rest_framework.test import APIClient
 
-from routing.models import FollowUpTask, Notification, Rule
+from queues.models import FollowUpTask, Notification
+from routing.models import Rule
 from routing.services import rule_update
 from tests.browser.conftest import log_in
 from tests.conftest import wait_for

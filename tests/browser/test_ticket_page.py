@@ -91,9 +91,9 @@ def test_an_entry_committed_out_of_id_order_still_appears_in_its_place(page, rep
 
 def test_the_timeline_reads_in_words_and_updates_live(page, rep, customer, starter_rules):
     """Department and follow-up entries arrive while the rep watches, in words."""
-    from routing.followups import followup_record_outcome
-    from routing.models import FollowUpTask, Notification
-    from routing.queues import notification_acknowledge, notification_respond
+    from queues.followups import followup_record_outcome
+    from queues.models import FollowUpTask, Notification
+    from queues.services import notification_acknowledge, notification_respond
     from tests.conftest import dispatch_pending
 
     ticket = return_ticket(customer)

@@ -9,17 +9,11 @@ import pytest
 from django.utils import timezone
 
 from accounts.models import Department, Membership
-from routing import deliveries
-from routing.engine.delivery_actions import is_automatic_address
-from routing.models import (
-    EmailDelivery,
-    FollowUpTask,
-    Notification,
-    RoutingRun,
-    RuleMatch,
-    Webhook,
-    WebhookDelivery,
-)
+from deliveries import services as deliveries
+from deliveries.actions import is_automatic_address
+from deliveries.models import EmailDelivery, Webhook, WebhookDelivery
+from queues.models import FollowUpTask, Notification
+from routing.models import RoutingRun, RuleMatch
 from routing.services import rule_create
 from tests.conftest import dispatch_pending
 from tests.factories import ContactFactory, CustomerFactory, InvoiceFactory, UserFactory

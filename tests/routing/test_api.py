@@ -125,8 +125,8 @@ def test_a_rep_reads_who_was_told_about_a_ticket_as_the_readme_shows(
     api, starter_rules, rep, django_assert_num_queries
 ):
     """The README's walkthrough as a rep ends with GET /api/v1/notifications/?ticket=<id>."""
-    from routing.models import Notification
-    from routing.queues import notification_acknowledge
+    from queues.models import Notification
+    from queues.services import notification_acknowledge
     from tests.factories import UserFactory
 
     customer = CustomerFactory(pay_for_bug=True)

@@ -7,9 +7,10 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from deliveries.models import EmailDelivery
 from helpdesk import queue
 from helpdesk.celery import app as celery_app
-from routing.models import EmailDelivery, Notification
+from queues.models import Notification
 from routing.services import rule_create
 from tests.conftest import wait_for
 from tickets.models import Ticket, TicketEvent

@@ -5,8 +5,9 @@ import importlib
 import pytest
 from django.apps import apps
 
+from queues.models import Notification
 from routing.engine.templates import MESSAGE_MAX_LENGTH, render, template_error
-from routing.models import Notification, Rule, RuleVersion
+from routing.models import Rule, RuleVersion
 from routing.services import rule_archive, rule_create
 from tests.conftest import dispatch_pending
 from tickets.services import ticket_create

@@ -8,7 +8,8 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from helpdesk.calendar import add_working_days
-from routing.models import FollowUpTask, Notification, RoutingRun, RuleMatch
+from queues.models import FollowUpTask, Notification
+from routing.models import RoutingRun, RuleMatch
 from routing.services import route_event, rule_create
 from tests.conftest import dispatch_pending
 from tests.factories import CustomerFactory, InvoiceFactory
@@ -304,7 +305,7 @@ def test_two_workers_routing_the_same_event_at_once_route_it_once(customer, star
 def test_two_events_of_one_ticket_routed_at_once_send_one_throttled_email(customer, rep):
     if connection.vendor != "postgresql":
         pytest.skip("row locking across connections needs PostgreSQL")
-    from routing.models import EmailDelivery
+    from deliveries.models import EmailDelivery
     from tests.factories import ContactFactory
 
     rule_create(

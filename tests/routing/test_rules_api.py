@@ -5,7 +5,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from routing.models import FollowUpTask, Notification, Rule, RuleAuditEntry, RuleMatch
+from queues.models import FollowUpTask, Notification
+from routing.models import Rule, RuleAuditEntry, RuleMatch
 from routing.services import rule_create, rule_update
 from tests.conftest import dispatch_pending
 from tests.factories import CustomerFactory, InvoiceFactory

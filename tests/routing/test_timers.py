@@ -6,7 +6,8 @@ import pytest
 from django.utils import timezone
 
 from helpdesk.calendar import working_days_between, working_hours_between
-from routing.models import FollowUpTask, Notification, RuleMatch, TimedFiring
+from queues.models import FollowUpTask, Notification
+from routing.models import RuleMatch, TimedFiring
 from routing.services import rule_create
 from routing.timers import timers_sweep
 from tests.conftest import dispatch_pending

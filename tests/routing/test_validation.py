@@ -201,7 +201,7 @@ class TestTriggersAndNewActions:
         assert errors({}, [action]) == expected
 
     def test_valid_new_actions(self, rep):
-        from routing.models import Webhook
+        from deliveries.models import Webhook
 
         Webhook.objects.create(name="crm", url="http://127.0.0.1:9/hook")
         actions = [

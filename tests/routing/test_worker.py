@@ -12,7 +12,8 @@ from kombu import pools
 from rest_framework.test import APIClient
 
 from helpdesk.celery import app as celery_app
-from routing.models import FollowUpTask, Notification, RoutingRun
+from queues.models import FollowUpTask, Notification
+from routing.models import RoutingRun
 from tests.conftest import wait_for
 from tests.factories import CustomerFactory, InvoiceFactory, UserFactory
 from tickets.models import TicketEvent

@@ -14,7 +14,8 @@ import pytest
 from django.db import connection
 
 from helpdesk.celery import app as celery_app
-from routing.models import Notification, RoutingRun
+from queues.models import Notification
+from routing.models import RoutingRun
 from tests.conftest import wait_for
 from tickets.models import TicketEvent
 from tickets.services import ticket_create

@@ -245,9 +245,9 @@ def test_a_period_ending_before_it_starts_says_so(browser, api, customer):
 def returned_unit(customer, rep, starter_rules):
     """An RMA ticket with what a person reads on it: numbers, shipping's answer, a tracking
     number, a follow-up's notes, all written by the code that writes them in real life."""
-    from routing.followups import followup_record_outcome
-    from routing.models import FollowUpTask, Notification
-    from routing.queues import notification_respond
+    from queues.followups import followup_record_outcome
+    from queues.models import FollowUpTask, Notification
+    from queues.services import notification_respond
     from tests.conftest import dispatch_pending
     from tickets.returns import rma_advance
 

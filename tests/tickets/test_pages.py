@@ -7,9 +7,9 @@ import pytest
 from django.utils import timezone
 
 from accounts.models import Contact, Department
-from routing.followups import followup_record_outcome
-from routing.models import FollowUpTask, Notification
-from routing.queues import notification_acknowledge, notification_respond
+from queues.followups import followup_record_outcome
+from queues.models import FollowUpTask, Notification
+from queues.services import notification_acknowledge, notification_respond
 from tests.conftest import dispatch_pending
 from tests.factories import (
     ContactFactory,

@@ -1,0 +1,299 @@
+"""Department queues: the items routing sent, worked by the department's members."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponseRedirect, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts.models import Department, Membership
+from accounts.selectors import membership_of
+from accounts.services import membership_set_email_preference
+from helpdesk.parsing import positive_int
+from queues import services
+from queues.api.filters import NotificationFilter
+from queues.forms import ResponseForm, RmaStepForm, form_errors_text
+from queues.models import Notification
+from queues.selectors import (
+    SHIPPING,
+    department_for_queue,
+    departments_for_user,
+    nav_counts_for_user,
+    notification_for_work,
+    notifications_for_user,
+    queue_counts_for_user,
+    queue_page_rows,
+    queue_status_counts,
+    ticket_who_was_told,
+    user_sees_escalations,
+)
+from routing.selectors import rules_list
+from tickets.models import Ticket
+from tickets.returns import rma_advance
+from tickets.selectors import tickets_brief
+
+PAGE_SIZE = 25
+TABS = [(status.value, status.label) for status in Notification.Status]
+ESCALATED = "escalated"  # a lead's tab: items escalated to them, still waiting to be taken on
+SORTS = {
+    "oldest": ("created_at", "id"),
+    "newest": ("-created_at", "-id"),
+    "priority": ("priority_rank", "created_at", "id"),
+}
+
+
+@login_required
+@require_GET
+def queue_index(request):
+    departments = list(departments_for_user(request.user))
+    if len(departments) == 1:
+        return redirect("queue", slug=departments[0].slug)
+    counts = {c["slug"]: c["new_count"] for c in queue_counts_for_user(request.user)}
+    rows = [(d, counts.get(d.slug, 0)) for d in departments]
+    return render(request, "queues/queue_index.html", {"departments": rows})
+
+
+def _department(request, slug: str) -> Department:
+    """The queue's department: 404 when there is none, 403 when it is not the user's."""
+    try:
+        return department_for_queue(user=request.user, slug=slug)
+    except Department.DoesNotExist:
+        raise Http404("No such queue.") from None
+
+
+def _status_tab(request, department) -> tuple[str, bool]:
+    """The tab asked for (new by default) and whether the user oversees escalations here."""
+    leads = user_sees_escalations(request.user, department)
+    tab = request.GET.get("status") or Notification.Status.NEW
+    if tab not in Notification.Status.values and not (tab == ESCALATED and leads):
+        tab = Notification.Status.NEW
+    return tab, leads
+
+
+@login_required
+@require_GET
+def queue(request, slug: str):
+    department = _department(request, slug)
+    tab, leads = _status_tab(request, department)
+    base = notifications_for_user(request.user).filter(department=department)
+    params = request.GET.copy()
+    if tab == ESCALATED:
+        params.pop("status", None)
+        listed = base.filter(status=Notification.Status.NEW, escalated_at__isnull=False)
+    else:
+        params["status"] = tab
+        listed = base
+    filters = NotificationFilter(params, queryset=listed)
+    # A refused filter lists nothing, as on the ticket list: rows that quietly ignored it would
+    # look like an answer to the question asked.
+    items = filters.qs.none() if filters.errors else filters.qs
+    items = items.alias(priority_rank=Ticket.priority_rank("ticket__priority"))
+    sort = request.GET.get("sort") if request.GET.get("sort") in SORTS else "oldest"
+    items = items.order_by(*SORTS[sort])
+    size = request.GET.get("page_size", "")
+    size = min(positive_int(size, PAGE_SIZE), 100)
+    page = Paginator(items, size).get_page(request.GET.get("page"))
+    page.object_list = queue_page_rows(page.object_list, department=department)
+    rma_form = RmaStepForm() if department.slug == SHIPPING else None
+    counts = queue_status_counts(base)
+    tabs = [(value, label, counts.get(value, 0)) for value, label in TABS]
+    if leads:
+        tabs.append((ESCALATED, "Escalated", counts.get(ESCALATED, 0)))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "department": department,
+        "tab": tab,
+        "tabs": tabs,
+        "filters": filters,
+        "page": page,
+        "sort": sort,
+        "sorts": list(SORTS),
+        "query": query.urlencode(),
+        "rules": rules_list().only("id", "name"),
+        "kinds": Ticket.Kind.choices,
+        "priorities": Ticket.Priority.choices,
+        "response_form": ResponseForm(),
+        "rma_form": rma_form,
+        "membership": membership_of(user=request.user, department=department),
+        "email_choices": Membership.EmailPreference.choices,
+        "now": timezone.now(),
+    }
+    return render(request, "queues/queue.html", context)
+
+
+def _item(request, pk: int) -> Notification:
+    """An item the user is about to act on: 404 if they may not read it, 403 if they may read
+    it (they see its ticket) but it is another department's to work."""
+    try:
+        return notification_for_work(user=request.user, notification_id=pk)
+    except Notification.DoesNotExist:
+        raise Http404("No such queue item.") from None
+
+
+def _back(request, item: Notification):
+    """Back to the queue page the action came from (its tab, filters and page), never off-site."""
+    url = request.POST.get("next") or ""
+    # A path on this site only: redirect() would take any other word for a view's name.
+    if url.startswith("/") and url_has_allowed_host_and_scheme(
+        url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return HttpResponseRedirect(url)
+    return redirect("queue", slug=item.department.slug)
+
+
+def _now_under(item: Notification) -> str:
+    """Where an item went, said after each action: the tab it is listed under now."""
+    return f"it is now under {item.get_status_display()}"
+
+
+def _refused(request, item: Notification, exc: ValidationError) -> None:
+    messages.error(request, f"{item.ticket.reference}: {' '.join(exc.messages)}")
+
+
+@login_required
+@require_GET
+def item_show(request, pk: int):
+    """Where an email's link lands: the queue, showing that item in its current tab."""
+    item = _item(request, pk)
+    url = reverse("queue", args=[item.department.slug])
+    return redirect(f"{url}?status={item.status}&ticket={item.ticket_id}#item-{item.pk}")
+
+
+@login_required
+@require_POST
+def item_acknowledge(request, pk: int):
+    item = _item(request, pk)
+    try:
+        item = services.notification_acknowledge(notification=item, user=request.user)
+    except ValidationError as exc:
+        _refused(request, item, exc)
+    else:
+        messages.success(request, f"{item.ticket.reference} taken on: {_now_under(item)}.")
+    return _back(request, item)
+
+
+@login_required
+@require_POST
+def items_acknowledge(request, slug: str):
+    department = _department(request, slug)
+    # A set: an item ticked twice is one item, and the warning below counts items, not ticks.
+    ids = {i for i in (positive_int(value) for value in request.POST.getlist("items")) if i}
+    if not ids:
+        messages.error(request, "Tick the items to take on first: none was selected.")
+        return redirect("queue", slug=department.slug)
+    chosen = notifications_for_user(request.user).filter(department=department, pk__in=ids)
+    count = services.notifications_acknowledge(notifications=chosen, user=request.user)
+    items = f"{count} item{'s' if count != 1 else ''}"
+    if count == len(ids):
+        messages.success(request, f"Took on {items}: they are now under Acknowledged.")
+    elif count:
+        messages.warning(
+            request,
+            f"Took on {items} of the {len(ids)} selected: they are now under Acknowledged. "
+            "The others were not new in this queue.",
+        )
+    else:
+        messages.error(request, "None of the selected items was still new: nothing taken on.")
+    return redirect("queue", slug=department.slug)
+
+
+@login_required
+@require_POST
+def item_respond(request, pk: int):
+    item = _item(request, pk)
+    form = ResponseForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, f"{item.ticket.reference}: write the response before sending it.")
+        return _back(request, item)
+    try:
+        item = services.notification_respond(
+            notification=item,
+            user=request.user,
+            body=form.cleaned_data["body"],
+            done=form.cleaned_data["done"],
+        )
+    except ValidationError as exc:
+        _refused(request, item, exc)
+    else:
+        messages.success(
+            request, f"Response recorded on {item.ticket.reference}: {_now_under(item)}."
+        )
+    return _back(request, item)
+
+
+@login_required
+@require_POST
+def item_complete(request, pk: int):
+    item = _item(request, pk)
+    try:
+        item = services.notification_complete(notification=item, user=request.user)
+    except ValidationError as exc:
+        _refused(request, item, exc)
+    else:
+        messages.success(request, f"{item.ticket.reference} marked done: {_now_under(item)}.")
+    return _back(request, item)
+
+
+@login_required
+@require_POST
+def item_rma_step(request, pk: int):
+    item = _item(request, pk)
+    if item.department.slug != SHIPPING or item.ticket.kind != Ticket.Kind.RMA:
+        raise PermissionDenied("Return steps are recorded from shipping's queue.")
+    form = RmaStepForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, f"{item.ticket.reference}: {form_errors_text(form)}")
+        return _back(request, item)
+    try:
+        ticket = rma_advance(ticket=item.ticket, actor=request.user, **form.cleaned_data)
+    except ValidationError as exc:
+        _refused(request, item, exc)
+    else:
+        messages.success(
+            request,
+            f"{ticket.reference}: return step recorded, the return is now "
+            f"{ticket.get_rma_status_display()}.",
+        )
+    return _back(request, item)
+
+
+@login_required
+@require_POST
+def queue_email_preference(request, slug: str):
+    department = _department(request, slug)
+    membership = membership_of(user=request.user, department=department)
+    if membership is None:  # an admin sees every queue without being a member of it
+        raise PermissionDenied("Only members choose how they hear of new items.")
+    try:
+        membership_set_email_preference(
+            membership=membership, preference=request.POST.get("email_preference", "")
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, f"Saved: {membership.get_email_preference_display().lower()}.")
+    return redirect("queue", slug=department.slug)
+
+
+@login_required
+@require_GET
+def queue_counts(request):
+    """The navigation's counts, per queue and in total (new, past target, escalated to the
+    user), for its live refresh."""
+    return JsonResponse(nav_counts_for_user(request.user))
+
+
+@login_required
+@require_GET
+def ticket_who_was_told_page(request, pk: int):
+    """Who was told about a ticket and what became of it: every queue item and follow-up,
+    for whoever can see the ticket (acting on them stays in the queues and follow-ups)."""
+    ticket = get_object_or_404(tickets_brief(), pk=pk)
+    told = ticket_who_was_told(user=request.user, ticket_id=ticket.pk)
+    return render(request, "queues/ticket_queues.html", {"ticket": ticket, **told})
