@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import TYPE_CHECKING, TypedDict, cast
 
 from django.conf import settings
 from django.db.models import Count, DecimalField, F, Q, QuerySet, Sum, Value
@@ -11,6 +12,22 @@ from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
 from accounts.models import Contact, Customer, Department, Invoice, Membership, User
+
+
+class _StandingFigures(TypedDict):
+    unpaid_invoice_count: int
+    unpaid_amount: Decimal | None
+    overdue_invoice_count: int
+    overdue_amount: Decimal | None
+
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+    # A customer as customers_with_standing annotates it.
+    AnnotatedCustomer = WithAnnotations[Customer, _StandingFigures]
+else:
+    AnnotatedCustomer = Customer
 
 _ZERO = Value(Decimal("0.00"), output_field=DecimalField(max_digits=12, decimal_places=2))
 _CENTS = Decimal("0.01")
@@ -56,15 +73,17 @@ def _standing_annotations(today: date) -> dict:
     }
 
 
-def customers_with_standing(*, today: date | None = None) -> QuerySet[Customer]:
+def customers_with_standing(*, today: date | None = None) -> "QuerySet[AnnotatedCustomer]":
     """Customers annotated with their invoice figures, in one query however many are listed."""
     today = today or timezone.localdate()
     # Meta.ordering is not applied to aggregating queries: without this, pages could overlap.
-    return (
+    customers = (
         Customer.objects.select_related("salesperson")
         .annotate(**_standing_annotations(today))
         .order_by("name", "pk")
     )
+    # The annotations' names come from a dict, which the type checker cannot follow.
+    return cast("QuerySet[AnnotatedCustomer]", customers)
 
 
 def customer_standing(*, customer_id: int, today: date | None = None) -> CustomerStanding:
@@ -80,7 +99,7 @@ def customer_standings(*, customer_ids, today: date | None = None) -> dict[int, 
     return {customer.pk: standing_from_annotated(customer, today) for customer in customers}
 
 
-def standing_from_annotated(customer: Customer, today: date) -> CustomerStanding:
+def standing_from_annotated(customer: "AnnotatedCustomer", today: date) -> CustomerStanding:
     """The standing of a customer row that came from ``customers_with_standing``."""
     return CustomerStanding(
         has_service_contract=customer_has_service_contract(customer, today=today),
@@ -91,7 +110,7 @@ def standing_from_annotated(customer: Customer, today: date) -> CustomerStanding
         overdue_amount=_amount(customer.overdue_amount),
         pay_for_bug=customer.pay_for_bug,
         salesperson_id=customer.salesperson_id,
-        salesperson_username=customer.salesperson.username if customer.salesperson_id else None,
+        salesperson_username=customer.salesperson.username if customer.salesperson else None,
     )
 
 
@@ -208,7 +227,7 @@ class StandingBook:
             overdue_amount=sum(overdue, Decimal("0.00")),
             pay_for_bug=customer.pay_for_bug,
             salesperson_id=customer.salesperson_id,
-            salesperson_username=customer.salesperson.username if customer.salesperson_id else None,
+            salesperson_username=customer.salesperson.username if customer.salesperson else None,
         )
 
 

@@ -61,7 +61,9 @@ def _check_may_change(actor: User, customer: Customer, fields: dict) -> None:
             continue
         value = fields[name]
         value = value.pk if isinstance(value, models.Model) else value
-        if value != Customer._meta.get_field(name).value_from_object(customer):
+        field = Customer._meta.get_field(name)
+        current = field.value_from_object(customer) if isinstance(field, models.Field) else None
+        if value != current:
             refused[name] = [reason]
     if refused:
         # The API answers 403 with this body: what every refusal says under "detail", and

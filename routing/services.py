@@ -72,7 +72,7 @@ def route_event(event: TicketEvent) -> RoutingRun | None:
     rule_set = load_rule_set()
     ctx = ActionContext(event=event, ticket=event.ticket, facts=facts_for_event(event))
     run.facts = json_safe({k: v for k, v in ctx.facts.items() if k != "customer.salesperson_id"})
-    versions = {}
+    versions: dict[int, int] = {}
     fired: list[tuple[str, list[dict]]] = []
     initial = {name: ctx.facts.get(name) for name in ACTION_CHANGED_FACTS}
     for rule in _rules_for(event, rule_set):
@@ -129,7 +129,7 @@ def _record_on_timeline(event: TicketEvent, fired: list[tuple[str, list[dict]]])
 
 
 def _definition(rule) -> dict:
-    conditions = {"all": [], "any": []}
+    conditions: dict[str, list[dict]] = {"all": [], "any": []}
     for condition in rule.conditions:
         item = {"field": condition.field, "operator": condition.operator}
         if condition.value is not None:
@@ -230,7 +230,7 @@ def _save_version(rule: Rule, *, author: User | None, summary: str, previous: di
     if changed:
         rule.version += 1
     moved = previous is not None and previous["order"] != rule.order
-    position_before = _position(pk=rule.pk, order=previous["order"]) if moved else 0
+    position_before = _position(pk=rule.pk, order=previous["order"]) if previous and moved else 0
     rule.save()
     rule_set_revision_bump()
     if changed:

@@ -66,7 +66,9 @@ def call_log(
         priority=priority,
         created_by=rep,
         call_duration_seconds=call_seconds(started_at),
-        **details,
+        rma_serial_number=rma_serial_number,
+        rma_order_number=rma_order_number,
+        rma_reason=rma_reason,
     )
     for other in related:
         if other.customer_id != customer.pk:

@@ -26,8 +26,10 @@ RMA_STEP_ORDER = {
 def rma_reachable_steps(current: str) -> list[str]:
     """The steps a return now at ``current`` (empty: none yet) may move to, in order: only
     those ahead of it, as ``rma_advance`` allows."""
-    here = RMA_STEP_ORDER.get(current, -1)
-    return [value for value in Ticket.RmaStatus.values if RMA_STEP_ORDER[value] > here]
+    here = RMA_STEP_ORDER.get(Ticket.RmaStatus(current), -1) if current else -1
+    return [
+        value for value in Ticket.RmaStatus.values if RMA_STEP_ORDER[Ticket.RmaStatus(value)] > here
+    ]
 
 
 def missing_return_details(values: Mapping) -> dict[str, str]:
@@ -75,7 +77,7 @@ def rma_advance(
     if tracking_number and not carrier:
         raise ValidationError({"carrier": "Say which carrier the tracking number is for."})
     old = locked.rma_status
-    change = {"return status": [old, status]}
+    change: dict[str, list[str | None]] = {"return status": [old, status]}
     if tracking_number:
         change[TRACKING_KEY] = [None, f"{carrier} {tracking_number}"]
     TimelineEntry.objects.create(

@@ -139,7 +139,8 @@ def entry_search_words(*, kind: str, body: str, changes: dict | None) -> str:
     """The words a timeline entry adds to its ticket's search text ("" for none)."""
     if kind not in SEARCHED_ENTRY_KINDS:
         return ""
-    added = [str(changes[key][-1]) for key in SEARCHED_CHANGES if (changes or {}).get(key)]
+    changes = changes or {}
+    added = [str(changes[key][-1]) for key in SEARCHED_CHANGES if changes.get(key)]
     return "\n".join(part for part in (body, *added) if part)
 
 
@@ -306,7 +307,7 @@ def ticket_update(
         locked.search_text = search_text_for(locked)
     locked.full_clean()
     locked.save()
-    if "tags" in changes:
+    if new_tags is not None and "tags" in changes:
         _set_tags(locked, new_tags)
     _record_changes(locked, changes, actor=actor, reason=reason, caused_by=caused_by)
     return locked
