@@ -1,0 +1,84 @@
+"""What routing one event costs the database, so that the count cannot creep back up.
+
+A bug for a customer with unpaid invoices, under the starter rules, notifies engineering and
+finance; each has a member who wants an email per new item (and one who reads the digest). The
+statements counted are those of the worker's dispatch of that event
+(``tickets.outbox.event_dispatch``), outside any test transaction, with the rule set compiled
+already, as a worker that has routed before has it.
+"""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from accounts.models import Department, Membership
+from deliveries.models import EmailDelivery
+from queues.models import Notification
+from routing.engine.ruleset import load_rule_set
+from routing.models import RoutingRun, RuleMatch
+from tests.factories import CustomerFactory, InvoiceFactory, UserFactory
+from tickets import outbox
+from tickets.models import TicketEvent, TimelineEntry
+from tickets.services import ticket_create
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def bug_event(starter_rules, salesperson):
+    for slug in ("engineering", "finance"):
+        department = Department.objects.get(slug=slug)
+        Membership.objects.create(user=UserFactory(username=f"{slug}-now"), department=department)
+        Membership.objects.create(
+            user=UserFactory(username=f"{slug}-digest"),
+            department=department,
+            email_preference=Membership.EmailPreference.DIGEST,
+        )
+    customer = CustomerFactory(salesperson=salesperson)
+    InvoiceFactory(customer=customer)  # unpaid
+    ticket = ticket_create(customer=customer, kind="bug", channel="phone", subject="Crash")
+    load_rule_set()  # compiled, as in a worker that routed an event before
+    return TicketEvent.objects.get(ticket=ticket)
+
+
+def _dispatch(event_id: int) -> list[str]:
+    """The statements the dispatch sent, less BEGIN and COMMIT (PostgreSQL's are logged)."""
+    with CaptureQueriesContext(connection) as queries:
+        outbox.event_dispatch(event_id=event_id)
+    return [
+        query["sql"]
+        for query in queries.captured_queries
+        if query["sql"] not in ("BEGIN", "COMMIT")
+    ]
+
+
+def _savepoints(statements: list[str]) -> list[str]:
+    return [sql for sql in statements if "SAVEPOINT" in sql.split('"', 1)[0]]
+
+
+def test_routing_one_event(bug_event):
+    statements = _dispatch(bug_event.pk)
+
+    # What the statements did: nothing less than before.
+    assert set(Notification.objects.values_list("department__slug", flat=True)) == {
+        "engineering",
+        "finance",
+    }
+    assert set(EmailDelivery.objects.values_list("recipient", flat=True)) == {
+        "engineering-now@example.com",
+        "finance-now@example.com",
+    }
+    assert RuleMatch.objects.filter(rule_version__isnull=False).count() == 2
+    assert TimelineEntry.objects.filter(kind=TimelineEntry.Kind.ROUTING).count() == 1
+    run = RoutingRun.objects.get()
+    assert (run.rules_evaluated, run.rules_fired) == (4, 2)
+    assert run.facts["customer.has_unpaid_invoices"] is True
+
+    listing = "\n".join(statements)
+    assert len(_savepoints(statements)) == 12, listing
+    assert len(statements) == 37, listing
+
+
+def test_a_second_delivery_costs_one_statement(bug_event):
+    _dispatch(bug_event.pk)
+    assert len(_dispatch(bug_event.pk)) == 1  # the event, already dispatched
