@@ -21,7 +21,6 @@ class WebhookAdmin(admin.ModelAdmin):
 class EmailDeliveryAdmin(ReadOnlyAdmin):
     """What was sent, as sent: the sending task writes these; old ones may be pruned."""
 
-    allow_delete = True
     list_display = ["id", "recipient", "ticket", "status", "attempts", "created_at", "sent_at"]
     list_filter = ["status"]
     search_fields = ["recipient", "subject"]
@@ -37,7 +36,6 @@ class WebhookAttemptInline(admin.TabularInline):
 
 @admin.register(WebhookDelivery)
 class WebhookDeliveryAdmin(ReadOnlyAdmin):
-    allow_delete = True
     list_display = ["id", "webhook", "ticket", "status", "attempts", "next_attempt_at"]
     list_filter = ["status", "webhook"]
     list_select_related = ["webhook", "ticket"]

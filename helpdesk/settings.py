@@ -362,9 +362,9 @@ if QUEUE_DIGEST_HOUR > 23:
 # The whole webhook call (connecting, sending, the answer and its body) must end within this; a
 # peer still answering then is a failure to retry. EMAIL_TIMEOUT bounds a whole SMTP exchange too.
 WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 10, minimum=1)
-# Webhook calls reach public addresses only (routing/webhook_client.py): an address in one of these
-# networks (CIDRs or single addresses) is let through too, a receiver on the private network, say.
-# A cloud metadata address only when it is named by itself.
+# Webhook calls reach public addresses only (deliveries/webhook_client.py): an address in one of
+# these networks (CIDRs or single addresses) is let through too, a receiver on the private
+# network, say. A cloud metadata address only when it is named by itself.
 WEBHOOK_ALLOWED_NETWORKS = env_list("WEBHOOK_ALLOWED_NETWORKS")
 for _network in WEBHOOK_ALLOWED_NETWORKS:
     try:

@@ -34,7 +34,7 @@ urlpatterns = [
         {"app": "queues"},
     ),
     re_path(
-        r"^admin/routing/(?P<model>emaildelivery|webhook|webhookdelivery|webhookattempt)/(?P<rest>.*)$",
+        r"^admin/routing/(?P<model>emaildelivery|webhook|webhookdelivery)/(?P<rest>.*)$",
         views.moved_admin_page,
         {"app": "deliveries"},
     ),

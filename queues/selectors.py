@@ -23,6 +23,11 @@ def followups_list() -> QuerySet[FollowUpTask]:
     return FollowUpTask.objects.select_related("ticket", "customer", "salesperson", "rule")
 
 
+# --- who may see and work what ----------------------------------------------------------------
+# One permission path for pages and API alike: staff see the queues of their departments, a
+# salesperson their own follow-ups, a sales lead the whole sales team's, admins everything.
+# Who holds which role is ``accounts.roles``; these turn its answers into querysets.
+
 SALES = roles.SALES
 
 

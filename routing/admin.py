@@ -137,7 +137,7 @@ class RuleAuditEntryAdmin(admin.ModelAdmin):
 
 @admin.register(RuleMatch)
 class RuleMatchAdmin(ReadOnlyAdmin):
-    """Why a rule fired on a ticket: part of the routing audit, never edited or deleted."""
+    """Why a rule fired on a ticket: part of the routing audit, never edited."""
 
     list_display = ["id", "rule", "ticket", "event", "created_at"]
     list_select_related = ["rule", "ticket", "event"]
@@ -145,7 +145,7 @@ class RuleMatchAdmin(ReadOnlyAdmin):
 
 @admin.register(RoutingRun)
 class RoutingRunAdmin(ReadOnlyAdmin):
-    """How each event was routed: part of the routing audit, never edited or deleted."""
+    """How each event was routed: part of the routing audit, never edited."""
 
     list_display = ["id", "event", "rules_evaluated", "rules_fired", "skipped_reason"]
     list_select_related = ["event"]

@@ -1,4 +1,4 @@
-"""Reads for routing: the rules to evaluate, queues, follow-ups and explanations."""
+"""Reads for routing: the rules to evaluate, their history and audit, and explanations."""
 
 import difflib
 import json
@@ -14,12 +14,6 @@ from tickets.models import TicketEvent
 def rules_list() -> QuerySet[Rule]:
     """Current (not archived) rules in evaluation order."""
     return Rule.objects.filter(archived_at__isnull=True).order_by("order", "id")
-
-
-# --- who may see and work what ----------------------------------------------------------------
-# One permission path for pages and API alike: staff see the queues of their departments, a
-# salesperson their own follow-ups, a sales lead the whole sales team's, admins everything.
-# Who holds which role is ``accounts.roles``; these turn its answers into querysets.
 
 
 def rule_matches_for_ticket(*, ticket_id: int) -> QuerySet[RuleMatch]:

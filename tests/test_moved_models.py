@@ -44,6 +44,8 @@ def test_rows_and_permissions_written_before_the_move_are_there_after_it():
             content_type=content_type, codename="change_webhook", name="Can change webhook"
         )
         ContentType.objects.get_or_create(app_label="routing", model="notification")
+        # The new code ran before migrate and made its own content type under the new name.
+        ContentType.objects.get_or_create(app_label="deliveries", model="webhook")
     finally:
         _migrate(latest)
     ContentType.objects.clear_cache()

@@ -13,7 +13,7 @@ from tickets.services import TRACKING_KEY, entry_search_words, search_text_appen
 RETURN_DETAILS = ("rma_serial_number", "rma_order_number", "rma_reason")
 
 # A return moves forward only; a replacement or a refund ends it, one or the other.
-RMA_STEP_ORDER = {
+RMA_STEP_ORDER: dict[str, int] = {
     Ticket.RmaStatus.AUTHORISED: 0,
     Ticket.RmaStatus.AWAITING_RETURN: 1,
     Ticket.RmaStatus.RECEIVED: 2,
@@ -26,10 +26,8 @@ RMA_STEP_ORDER = {
 def rma_reachable_steps(current: str) -> list[str]:
     """The steps a return now at ``current`` (empty: none yet) may move to, in order: only
     those ahead of it, as ``rma_advance`` allows."""
-    here = RMA_STEP_ORDER.get(Ticket.RmaStatus(current), -1) if current else -1
-    return [
-        value for value in Ticket.RmaStatus.values if RMA_STEP_ORDER[Ticket.RmaStatus(value)] > here
-    ]
+    here = RMA_STEP_ORDER.get(current, -1)
+    return [value for value in Ticket.RmaStatus.values if RMA_STEP_ORDER[value] > here]
 
 
 def missing_return_details(values: Mapping) -> dict[str, str]:

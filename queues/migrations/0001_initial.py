@@ -9,17 +9,23 @@ def _content_types_move(app_label, model_names):
     """The moved models' content types change app, so permissions granted on them (and the
     admin's history of them) stay attached."""
 
-    def forwards(apps, schema_editor):
+    def move(apps, source, target):
         content_type = apps.get_model("contenttypes", "ContentType")
-        content_type.objects.filter(app_label="routing", model__in=model_names).update(
-            app_label=app_label
-        )
+        for name in model_names:
+            old = content_type.objects.filter(app_label=source, model=name).first()
+            if old is None:
+                continue
+            # A content type made under the new name before this ran (the new code started
+            # before migrate) holds nothing granted yet: the old one, with its grants, wins.
+            content_type.objects.filter(app_label=target, model=name).delete()
+            old.app_label = target
+            old.save(update_fields=["app_label"])
+
+    def forwards(apps, schema_editor):
+        move(apps, "routing", app_label)
 
     def backwards(apps, schema_editor):
-        content_type = apps.get_model("contenttypes", "ContentType")
-        content_type.objects.filter(app_label=app_label, model__in=model_names).update(
-            app_label="routing"
-        )
+        move(apps, app_label, "routing")
 
     return migrations.RunPython(forwards, backwards)
 
