@@ -47,16 +47,22 @@ def subscribe(handler: EventHandler) -> None:
         _subscribers.append(handler)
 
 
-def ticket_snapshot(ticket: Ticket) -> dict:
-    """The ticket as rules see it: plain values, people and teams by the names rules use."""
+def ticket_snapshot(ticket: Ticket, *, tags: list[str] | None = None) -> dict:
+    """The ticket as rules see it: plain values, people and teams by the names rules use.
+
+    ``tags``: the ticket's tag names when the caller knows them (it has just set them), so they
+    are not read back.
+    """
     snapshot = {field: getattr(ticket, field) for field in SNAPSHOT_FIELDS}
     for field in SNAPSHOT_TIMES:
         value = getattr(ticket, field)
         snapshot[field] = value.isoformat() if value else None
     snapshot["assignee"] = ticket.assignee.username if ticket.assignee_id else None
     snapshot["department"] = ticket.department.slug if ticket.department_id else None
-    # .all() so that a prefetched list is used when the caller loaded many tickets at once.
-    snapshot["tags"] = sorted(tag.name for tag in ticket.tags.all())
+    if tags is None:
+        # .all() so that a prefetched list is used when the caller loaded many tickets at once.
+        tags = [tag.name for tag in ticket.tags.all()]
+    snapshot["tags"] = sorted(tags)
     return snapshot
 
 
@@ -67,13 +73,17 @@ def event_record(
     actor=None,
     changes: dict | None = None,
     caused_by: TicketEvent | None = None,
+    tags: list[str] | None = None,
 ) -> TicketEvent:
-    """Write an event in the caller's transaction and enqueue its dispatch for after commit."""
+    """Write an event in the caller's transaction and enqueue its dispatch for after commit.
+
+    ``tags``: the ticket's tag names, when the caller has just set them (see ticket_snapshot).
+    """
     event = TicketEvent.objects.create(
         ticket=ticket,
         type=type,
         actor=actor,
-        snapshot=ticket_snapshot(ticket),
+        snapshot=ticket_snapshot(ticket, tags=tags),
         changes=changes or {},
         caused_by=caused_by,
         depth=caused_by.depth + 1 if caused_by else 0,

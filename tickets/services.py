@@ -99,11 +99,39 @@ def check_text_lengths(**texts) -> None:
         raise ValidationError(errors)
 
 
-def _set_tags(ticket: Ticket, names: list[str]) -> None:
-    existing = {tag.name: tag for tag in Tag.objects.filter(name__in=names)}
-    missing = [Tag(name=name) for name in names if name not in existing]
-    Tag.objects.bulk_create(missing, ignore_conflicts=True)
-    ticket.tags.set(Tag.objects.filter(name__in=names))
+def _set_tags(ticket: Ticket, names: list[str], *, is_new: bool = False) -> None:
+    """Give the ticket exactly the tags ``names``, creating the tags not seen before.
+
+    ``is_new``: the ticket has just been created, so it has no tags to compare with.
+    """
+    tags = list(Tag.objects.filter(name__in=names))
+    if len(tags) < len(names):
+        known = {tag.name for tag in tags}
+        missing = [Tag(name=name) for name in names if name not in known]
+        # ignore_conflicts leaves the new rows without ids (and another writer may have added
+        # the same tag meanwhile): read them all back.
+        Tag.objects.bulk_create(missing, ignore_conflicts=True)
+        tags = list(Tag.objects.filter(name__in=names))
+    if is_new:
+        ticket.tags.add(*tags)
+    else:
+        ticket.tags.set(tags)
+
+
+def _loaded_relations(instance) -> list[str]:
+    """The foreign keys of ``instance`` that hold a row loaded from the database.
+
+    ``full_clean()`` would select each of them again to check that it exists; the caller loaded
+    it a moment ago, and the constraint still guards the insert.
+    """
+    loaded = []
+    for field in instance._meta.concrete_fields:
+        if not field.is_relation or not field.is_cached(instance):
+            continue
+        row = field.get_cached_value(instance)
+        if row is not None and not row._state.adding and row.pk is not None:
+            loaded.append(field.name)
+    return loaded
 
 
 # What a person reads on a ticket, and so what the search box finds it by: its own words and
@@ -214,14 +242,14 @@ def ticket_create(
         first_response_at=now if is_call and created_by is not None else None,
     )
     ticket.search_text = "\n".join(_field_words(ticket))
-    ticket.full_clean()
+    ticket.full_clean(exclude=_loaded_relations(ticket))
     ticket.save()
     if ticket.kind == Ticket.Kind.RMA:
         ticket.rma_number = _rma_number(ticket)
         ticket.search_text = "\n".join(_field_words(ticket))
         ticket.save(update_fields=["rma_number", "search_text"])
     if tag_names:
-        _set_tags(ticket, tag_names)
+        _set_tags(ticket, tag_names, is_new=True)
     TimelineEntry.objects.create(
         ticket=ticket,
         kind=TimelineEntry.Kind.CREATED,
@@ -229,7 +257,7 @@ def ticket_create(
         body=description,
         call_duration_seconds=call_duration_seconds,
     )
-    event_record(ticket=ticket, type=TicketEvent.Type.CREATED, actor=created_by)
+    event_record(ticket=ticket, type=TicketEvent.Type.CREATED, actor=created_by, tags=tag_names)
     return ticket
 
 

@@ -1,9 +1,12 @@
+from functools import cache
+
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
+from rest_framework.utils.serializer_helpers import ReturnDict
 
 from accounts.models import Contact, Customer, Department, User
 from tickets.limits import TAG_MAX_LENGTH, TAGS_MAX_PER_TICKET, TEXT_MAX_LENGTH
-from tickets.models import Ticket, TimelineEntry
+from tickets.models import Tag, Ticket, TimelineEntry
 from tickets.services import clean_tag_names
 
 
@@ -86,6 +89,38 @@ class TicketSerializer(serializers.ModelSerializer):
             "resolved_at",
         ]
         read_only_fields = fields
+
+
+@cache
+def _ticket_serializer() -> TicketSerializer:
+    # Building the fields of a ModelSerializer this wide costs ten times what using them does
+    # (about 1.3 ms against 0.1 per ticket). They keep no state between tickets and none of
+    # them needs the request, so one instance serves every single-ticket response.
+    return TicketSerializer()
+
+
+def ticket_data(ticket: Ticket) -> ReturnDict:
+    """``TicketSerializer(ticket).data``, without building the serializer again."""
+    serializer = _ticket_serializer()
+    return ReturnDict(serializer.to_representation(ticket), serializer=serializer)
+
+
+def ticket_created_data(ticket: Ticket, *, tags: list[str]) -> ReturnDict:
+    """The answer to a create: a ticket just created is linked to no other and has exactly the
+    ``tags`` it was given (cleaned, as the service stored them), so neither is read back."""
+    _as_prefetched(ticket, "tags", [Tag(name=name) for name in tags])
+    _as_prefetched(ticket, "related", [])
+    return ticket_data(ticket)
+
+
+def _as_prefetched(ticket: Ticket, relation: str, rows: list) -> None:
+    # What prefetch_related() leaves on an instance (django.db.models.query.prefetch_one_level),
+    # so that ``ticket.<relation>.all()`` answers from memory. Only this response's own
+    # instance gets it: a caller holding the ticket would otherwise miss later links and tags.
+    queryset = getattr(ticket, relation).get_queryset()
+    queryset._result_cache = rows
+    queryset._prefetch_done = True
+    ticket.__dict__.setdefault("_prefetched_objects_cache", {})[relation] = queryset
 
 
 class TicketCreateSerializer(serializers.Serializer):

@@ -14,6 +14,8 @@ from tickets.api.serializers import (
     TicketSerializer,
     TicketUpdateSerializer,
     TimelineEntrySerializer,
+    ticket_created_data,
+    ticket_data,
 )
 from tickets.selectors import ticket_get, tickets_list, timeline_for
 
@@ -52,7 +54,8 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         data = TicketCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         ticket = services.ticket_create(**data.validated_data, created_by=request.user)
-        return Response(TicketSerializer(ticket).data, status=status.HTTP_201_CREATED)
+        body = ticket_created_data(ticket, tags=data.validated_data["tags"])
+        return Response(body, status=status.HTTP_201_CREATED)
 
     @extend_schema(
         request=TicketUpdateSerializer,
@@ -82,11 +85,11 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
                 ticket=ticket, actor=request.user, expected_version=version, **fields
             )
         except services.TicketChanged as exc:
-            current = TicketSerializer(ticket_get(ticket_id=ticket.pk)).data
+            current = ticket_data(ticket_get(ticket_id=ticket.pk))
             return Response(
                 {"version": [str(exc)], "current": current}, status=status.HTTP_409_CONFLICT
             )
-        return Response(TicketSerializer(ticket_get(ticket_id=ticket.pk)).data)
+        return Response(ticket_data(ticket_get(ticket_id=ticket.pk)))
 
     @extend_schema(request=TicketLinkSerializer, responses={200: TicketSerializer})
     @action(detail=True, methods=["post"], url_path="related")
@@ -96,7 +99,7 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         data = TicketLinkSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         services.ticket_link(ticket=ticket, other=data.validated_data["ticket"], actor=request.user)
-        return Response(TicketSerializer(ticket_get(ticket_id=ticket.pk)).data)
+        return Response(ticket_data(ticket_get(ticket_id=ticket.pk)))
 
     @extend_schema(responses={200: TimelineEntrySerializer(many=True)})
     @action(detail=True, methods=["get"], filter_backends=[])
