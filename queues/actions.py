@@ -2,12 +2,14 @@
 queue item, with its response target and alert emails) and create a follow-up task for the
 customer's salesperson. Registered with the engine by ``QueuesConfig.ready()``."""
 
+from django.db.models import FilteredRelation, Q
 from django.utils import timezone
 
-from accounts.models import Department
+from accounts.models import Department, Membership
+from deliveries.staff_emails import staff_emails_send_on_commit
 from helpdesk.calendar import add_working_days
 from queues.models import FollowUpTask, Notification
-from queues.services import notification_alert_members, response_due_at
+from queues.services import notification_alert_emails, response_due_at
 from routing.engine.actions import (
     ActionContext,
     ActionSpec,
@@ -30,33 +32,98 @@ def _validate_notify(action: dict, path: str) -> ErrorList:
     )
 
 
+def _notified_departments(slugs: set[str]) -> dict[str, tuple[Department, list[tuple[int, str]]]]:
+    """The departments of ``slugs`` with the addresses of their active members who asked for
+    an email per new item, in one query (a department without them still comes back)."""
+    alerted = FilteredRelation(
+        "memberships",
+        condition=Q(memberships__email_preference=Membership.EmailPreference.IMMEDIATE),
+    )
+    rows = (
+        Department.objects.filter(slug__in=slugs)
+        .annotate(alerted=alerted)
+        .values_list(
+            "pk",
+            "slug",
+            "name",
+            "email",
+            "response_target_hours",
+            "alerted__user_id",
+            "alerted__user__email",
+            "alerted__user__is_active",
+        )
+        .order_by("pk", "alerted__user_id")
+    )
+    found: dict[str, tuple[Department, list[tuple[int, str]]]] = {}
+    for pk, slug, name, email, hours, user_id, member_email, active in rows:
+        if slug not in found:
+            department = Department(
+                pk=pk, slug=slug, name=name, email=email, response_target_hours=hours
+            )
+            department._state.adding = False
+            found[slug] = (department, [])
+        if user_id is not None and active:
+            found[slug][1].append((user_id, member_email))
+    return found
+
+
+def _department(ctx: ActionContext, slug: str) -> tuple[Department, list[tuple[int, str]]] | None:
+    """The department (and who to alert) from what was loaded, once per event, for every
+    department the event's rules may notify."""
+
+    def load() -> dict:
+        slugs = {
+            action.get("department")
+            for rule in ctx.rules
+            for action in rule.actions
+            if action.get("type") == "notify_department"
+        }
+        return {"asked": slugs | {slug}, "found": _notified_departments(slugs | {slug})}
+
+    loaded = ctx.memo("queues.departments", load)
+    if slug not in loaded["asked"]:
+        loaded["asked"].add(slug)
+        loaded["found"].update(_notified_departments({slug}))
+    return loaded["found"].get(slug)
+
+
 def _perform_notify(action: dict, ctx: ActionContext) -> dict:
-    department = Department.objects.filter(slug=action["department"]).first()
-    if department is None:
+    found = _department(ctx, action["department"])
+    if found is None:
         slug = action["department"]
         return {
             "type": "notify_department",
             "done": f"Skipped: department {slug!r} no longer exists",
         }
+    department, alerted = found
     message = render(action["message"], ctx.template_context()) if action.get("message") else ""
-    notification, created = Notification.objects.get_or_create(
-        event=ctx.event,
-        rule_id=ctx.rule_id,
-        department=department,
-        defaults={
-            "ticket": ctx.ticket,
-            "message": message,
-            "due_at": response_due_at(department=department, created_at=ctx.event.created_at),
-        },
+    outcome = {"type": "notify_department", "department": department.slug}
+
+    def inserted(notification: Notification, created: bool) -> None:
+        outcome["notification"] = notification.pk
+        outcome["done"] = f"Notified {department.name}" if created else "Already notified"
+        if created:
+            notification.department = department
+            for email in notification_alert_emails(notification=notification, alerted=alerted):
+                ctx.insert_later(email, unique=("key",), then=alert_inserted)
+
+    def alert_inserted(email, created: bool) -> None:
+        if created:
+            ctx.memo("queues.alerts_to_send", staff_emails_send_on_commit).append(email.pk)
+
+    ctx.insert_later(
+        Notification(
+            event=ctx.event,
+            rule_id=ctx.rule_id,
+            department=department,
+            ticket=ctx.ticket,
+            message=message,
+            due_at=response_due_at(department=department, created_at=ctx.event.created_at),
+        ),
+        unique=("event", "rule", "department"),
+        then=inserted,
     )
-    if created:
-        notification_alert_members(notification=notification)
-    return {
-        "type": "notify_department",
-        "department": department.slug,
-        "notification": notification.pk,
-        "done": f"Notified {department.name}" if created else "Already notified",
-    }
+    return outcome
 
 
 # --- create_followup --------------------------------------------------------------------------

@@ -18,7 +18,8 @@ from django.utils.text import Truncator
 
 from accounts.models import Department, Membership, User
 from deliveries.email_text import email_text
-from deliveries.staff_emails import keys_stored, site_link, staff_email
+from deliveries.models import EmailDelivery
+from deliveries.staff_emails import keys_stored, site_link, staff_email, staff_email_row
 from helpdesk.calendar import add_working_hours
 from queues.models import Notification
 from queues.selectors import escalation_recipients, user_may_finish
@@ -158,23 +159,47 @@ def _item_entry(item: Notification) -> dict:
 EMAIL_DESCRIPTION_CHARS = 2000
 
 
+def notification_alert_emails(
+    *, notification: Notification, alerted: list[tuple[int, str]]
+) -> list[EmailDelivery]:
+    """The email about a new item to each of ``alerted`` (the ids and addresses of its
+    department's active members who asked for an email per new item), not yet stored:
+    routing stores those of one event together (``deliveries.staff_emails.staff_email_row``)."""
+    if not alerted:
+        return []
+    subject, body = email_text("queue_item", {"entry": _item_entry(notification)})
+    return [
+        row
+        for row in (
+            staff_email_row(
+                key=f"notification:{notification.pk}:user:{user_id}",
+                recipient=email,
+                subject=subject,
+                body=body,
+                ticket=notification.ticket,
+            )
+            for user_id, email in alerted
+        )
+        if row is not None
+    ]
+
+
 def notification_alert_members(*, notification: Notification) -> int:
     """Email each member of the item's department who asked for an email per new item."""
     members = Membership.objects.filter(
         department_id=notification.department_id,
         email_preference=Membership.EmailPreference.IMMEDIATE,
         user__is_active=True,
-    ).select_related("user")
-    subject, body = email_text("queue_item", {"entry": _item_entry(notification)})
+    ).values_list("user_id", "user__email")
     return sum(
         staff_email(
-            key=f"notification:{notification.pk}:user:{member.user_id}",
-            recipient=member.user.email,
-            subject=subject,
-            body=body,
-            ticket=notification.ticket,
+            key=row.key or "",
+            recipient=row.recipient,
+            subject=row.subject,
+            body=row.body,
+            ticket=row.ticket,
         )
-        for member in members
+        for row in notification_alert_emails(notification=notification, alerted=list(members))
     )
 
 

@@ -13,7 +13,7 @@ import uuid
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -21,7 +21,8 @@ from accounts.models import User
 from routing.engine.actions import ActionContext, apply_ticket_changes, perform_action
 from routing.engine.conditions import explain_conditions
 from routing.engine.facts import facts_for_event, json_safe
-from routing.engine.ruleset import load_rule_set
+from routing.engine.rows import insert_ignoring_conflicts, insert_or_get
+from routing.engine.ruleset import load_rule_set, revision_key
 from routing.engine.validation import validate_rule_definition
 from routing.models import (
     RoutingRun,
@@ -33,7 +34,7 @@ from routing.models import (
 )
 from routing.models.rules import EDITABLE_FIELDS, VERSIONED_FIELDS
 from tickets.models import TicketEvent, TimelineEntry
-from tickets.services import timeline_record
+from tickets.services import check_text_lengths, entry_search_words, search_text_append
 
 logger = logging.getLogger(__name__)
 
@@ -52,30 +53,35 @@ def _rules_for(event: TicketEvent, rule_set):
 def route_event(event: TicketEvent) -> RoutingRun | None:
     """Apply the active rules to an event exactly once; None if it was already routed.
 
-    The ``RoutingRun`` row is unique per event and written first: a second worker handling the
-    same event waits on that row's unique index and then finds it taken, and a worker killed
-    half-way leaves nothing behind, because every effect is in this one transaction.
+    The ``RoutingRun`` row is unique per event and written first, before any effect: a second
+    worker handling the same event waits on that row's unique index and then finds it taken,
+    and a worker killed half-way leaves nothing behind, because every effect is in this one
+    transaction. What the rules create is inserted after they all ran, one statement per table
+    (``ActionContext.flush``), and with no savepoints: under the claim nothing of this event's
+    exists yet, and what does (the run's record was lost) is found and kept, not duplicated.
     """
-    try:
-        with transaction.atomic():
-            run = RoutingRun.objects.create(event=event)
-    except IntegrityError:
-        return None
     if event.depth > settings.ROUTING_MAX_CHAIN_DEPTH:
-        run.skipped_reason = (
-            f"Chain of automatic changes longer than {settings.ROUTING_MAX_CHAIN_DEPTH}"
-        )
-        run.save(update_fields=["skipped_reason"])
-        logger.warning("Not routing %s: %s", event, run.skipped_reason)
+        reason = f"Chain of automatic changes longer than {settings.ROUTING_MAX_CHAIN_DEPTH}"
+        run, _ = _claim(RoutingRun(event=event, skipped_reason=reason))
+        if run is not None:
+            logger.warning("Not routing %s: %s", event, reason)
         return run
 
-    rule_set = load_rule_set()
-    ctx = ActionContext(event=event, ticket=event.ticket, facts=facts_for_event(event))
-    run.facts = json_safe({k: v for k, v in ctx.facts.items() if k != "customer.salesperson_id"})
-    versions: dict[int, int] = {}
+    customers: dict = {}
+    facts = facts_for_event(event, customers=customers)
+    # The customer (and salesperson) the facts were read from serve the messages too.
+    event.ticket.customer = customers[event.ticket.customer_id]
+    stored = json_safe({k: v for k, v in facts.items() if k != "customer.salesperson_id"})
+    run, key = _claim(RoutingRun(event=event, facts=stored))
+    if run is None:
+        return None
+    rule_set = load_rule_set(key)
+    rules = _rules_for(event, rule_set)
+    ctx = ActionContext(event=event, ticket=event.ticket, facts=facts, rules=rules)
     fired: list[tuple[str, list[dict]]] = []
+    matches: list[RuleMatch] = []
     initial = {name: ctx.facts.get(name) for name in ACTION_CHANGED_FACTS}
-    for rule in _rules_for(event, rule_set):
+    for rule in rules:
         matched, held = rule.evaluate(ctx.facts)
         # Compact, as a run may evaluate a thousand rules: [rule, version, matched, held], and
         # the facts earlier rules' actions had changed by then, if any, so that the explanation
@@ -93,38 +99,73 @@ def route_event(event: TicketEvent) -> RoutingRun | None:
             continue
         ctx.rule_id, ctx.rule_name = rule.id, rule.name
         explanation = explain_conditions(_definition(rule), held, ctx.facts)
+        # Outcomes of actions whose rows are inserted later are completed by then (their ids,
+        # "Notified" or "Already notified"), before the match and the timeline record them.
         outcomes = [perform_action(action, ctx) for action in rule.actions]
         fired.append((rule.name, outcomes))
-        versions.setdefault(rule.id, rule.version)
-        RuleMatch.objects.create(
-            event=event,
-            rule_id=rule.id,
-            rule_version=RuleVersion.objects.filter(rule_id=rule.id, number=rule.version).first(),
-            ticket=ctx.ticket,
-            conditions=explanation,
-            actions=outcomes,
+        matches.append(
+            RuleMatch(
+                event=event,
+                rule_id=rule.id,
+                rule_version_id=rule.version_id,
+                ticket=ctx.ticket,
+                conditions=explanation,
+                actions=outcomes,
+            )
         )
         if rule.stop_processing:
             break
+    ctx.flush()
+    insert_or_get(matches, unique=("event", "rule"))
     apply_ticket_changes(ctx)
     if fired:
         _record_on_timeline(event, fired)
     run.rules_evaluated = len(run.evaluations)
-    run.rules_fired = sum(1 for evaluation in run.evaluations if evaluation[2])
-    run.save()
+    run.rules_fired = len(matches)
+    RoutingRun.objects.filter(pk=run.pk).update(
+        evaluations=run.evaluations,
+        rules_evaluated=run.rules_evaluated,
+        rules_fired=run.rules_fired,
+    )
     return run
 
 
+def _claim(run: RoutingRun) -> tuple[RoutingRun | None, tuple]:
+    """Insert the event's run, unless there is one; and read the rule set's revision in the
+    same statement, so that checking the compiled rules are current costs no query of its own.
+    (None, ()) if the event was routed already, or is being routed by another worker, which
+    this one then waited for."""
+    qn = connection.ops.quote_name
+    meta = RuleSetRevision._meta
+    # Only quoted names from the model's metadata are interpolated, never a value.
+    table, pk = qn(meta.db_table), qn(meta.pk.column)
+    revision = [
+        f"(SELECT {qn(name)} FROM {table} WHERE {pk} = 1)"  # noqa: S608
+        for name in ("number", "token")  # the columns are named as the fields
+    ]
+    rows = insert_ignoring_conflicts([run], extra_returning=", ".join(revision))
+    if not rows:
+        return None, ()
+    run.pk, number, token = rows[0]
+    run._state.adding = False
+    return run, revision_key(number, token)
+
+
 def _record_on_timeline(event: TicketEvent, fired: list[tuple[str, list[dict]]]) -> None:
-    """Tell the ticket's readers what routing did, one line per rule that fired."""
+    """Tell the ticket's readers what routing did, one line per rule that fired.
+
+    What ``tickets.services.timeline_record`` does, without its savepoint: routing's own
+    transaction holds it all or nothing already."""
     lines = [
         f"{name}: {'; '.join(outcome['done'] for outcome in outcomes)}." for name, outcomes in fired
     ]
-    timeline_record(
-        ticket=event.ticket,
-        kind=TimelineEntry.Kind.ROUTING,
-        body="\n".join(lines),
-        changes={"event": event.pk, "event_type": event.type},
+    body = "\n".join(lines)
+    changes = {"event": event.pk, "event_type": event.type}
+    kind = TimelineEntry.Kind.ROUTING
+    check_text_lengths(body=body)
+    TimelineEntry.objects.create(ticket=event.ticket, kind=kind, body=body, changes=changes)
+    search_text_append(
+        ticket_id=event.ticket_id, words=entry_search_words(kind=kind, body=body, changes=changes)
     )
 
 

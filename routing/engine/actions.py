@@ -1,8 +1,10 @@
 """What a rule can do. Each action validates its parameters and performs itself once.
 
 Performers run inside the routing transaction of one event; what they create is unique per
-(event, rule, ...), so a repeated run creates nothing new. Ticket changes are collected in the
-context and applied once after all rules ran (``apply_ticket_changes``). This module holds the
+(event, rule, ...), so a repeated run creates nothing new. Rows they create are handed to the
+context (``insert_later``) and inserted after every rule ran, one statement per table
+(``ActionContext.flush``); ticket changes are collected in the context and applied once after
+all rules ran (``apply_ticket_changes``). This module holds the
 registry and the actions that change the ticket; queue items and follow-ups (``queues``),
 emails and webhook calls (``deliveries``) are actions their own apps register.
 """
@@ -12,9 +14,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.db.models import Model
 
 from accounts.models import Department, User
 from routing.engine.fields import FIELDS
+from routing.engine.rows import insert_or_get
 from routing.engine.templates import template_context, template_error
 from tickets.models import Ticket, TicketEvent
 from tickets.services import clean_tag_names, natural_value, ticket_update
@@ -39,9 +43,40 @@ class ActionContext:
     changes: dict = field(default_factory=dict)
     added_tags: set[str] = field(default_factory=set)
     changed_by: list[str] = field(default_factory=list)
+    # The rules this event is routed by, so that an action can load at once what all of them
+    # will need (the departments they notify, say).
+    rules: tuple = ()
     _template_context: dict | None = None
     _locked: Ticket | None = None
     _current_tags: list[str] | None = None
+    _memo: dict = field(default_factory=dict)
+    _pending: list[tuple[Model, tuple[str, ...], Callable]] = field(default_factory=list)
+
+    def memo(self, key: str, load: Callable[[], Any]) -> Any:
+        """What ``load()`` gives, loaded once per event: what every rule of the run shares."""
+        if key not in self._memo:
+            self._memo[key] = load()
+        return self._memo[key]
+
+    def insert_later(
+        self, obj: Model, *, unique: tuple[str, ...], then: Callable[[Model, bool], None]
+    ) -> None:
+        """Insert ``obj`` when the rules have run, with the other rows of its table in one
+        statement; ``then(row, created)`` is called with it, or with the row already there with
+        the same ``unique`` fields, and may hand over more rows (a new queue item's emails)."""
+        self._pending.append((obj, unique, then))
+
+    def flush(self) -> None:
+        """Insert what the actions handed over, table by table in the order first handed."""
+        while self._pending:
+            pending, self._pending = self._pending, []
+            groups: dict[tuple, list] = {}
+            for item in pending:
+                groups.setdefault((type(item[0]), item[1]), []).append(item)
+            for (_, unique), items in groups.items():
+                rows = insert_or_get([obj for obj, _, _ in items], unique=unique)
+                for (row, created), (_, _, then) in zip(rows, items, strict=True):
+                    then(row, created)
 
     def template_context(self) -> dict:
         if self._template_context is None:

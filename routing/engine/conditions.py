@@ -43,6 +43,9 @@ class CompiledRule:
     stop_processing: bool
     actions: tuple
     conditions: tuple[CompiledCondition, ...] = field(default=())
+    # The RuleVersion row of ``version``, which a match records (None for a rule written
+    # without the services, which has none).
+    version_id: int | None = None
     all_conditions: tuple[tuple[int, CompiledCondition], ...] = field(default=(), repr=False)
     any_conditions: tuple[tuple[int, CompiledCondition], ...] = field(default=(), repr=False)
 
@@ -95,10 +98,13 @@ def compile_conditions(conditions: dict) -> tuple[CompiledCondition, ...]:
     return tuple(compiled)
 
 
-def compile_rule(*, id, version, name, order, trigger, stop_processing, conditions, actions):
+def compile_rule(
+    *, id, version, name, order, trigger, stop_processing, conditions, actions, version_id=None
+):
     return CompiledRule(
         id=id,
         version=version,
+        version_id=version_id,
         name=name,
         order=order,
         trigger=trigger,

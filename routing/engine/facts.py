@@ -113,8 +113,9 @@ def build_facts(
     return facts
 
 
-def facts_for_event(event: TicketEvent) -> dict:
-    """Facts for routing one event (two queries, customer and invoices, and one per source)."""
+def facts_for_event(event: TicketEvent, *, customers: dict | None = None) -> dict:
+    """Facts for routing one event (two queries, customer and invoices, and one per source).
+    ``customers``, if given, receives the customer loaded for them, with its salesperson."""
     return facts_for_many(
         [
             {
@@ -127,22 +128,28 @@ def facts_for_event(event: TicketEvent) -> dict:
                 or event.type == TicketEvent.Type.TIMER,
                 "now": event.created_at,
             }
-        ]
+        ],
+        customers=customers,
     )[0]
 
 
-def facts_for_many(items: list[dict]) -> list[dict]:
+def facts_for_many(items: list[dict], *, customers: dict | None = None) -> list[dict]:
     """Facts for many (snapshot, changes, ...) items at once: a few queries however many.
 
     Each item has ``ticket_id``, ``customer_id``, ``snapshot``, ``changes``, ``event_type``,
-    ``is_automatic`` and ``now``. Dates (overdue invoices and follow-ups, days until the contract
-    ends) are judged on the day of ``now`` in the company's time zone, so a late routing or a
-    dry run over history decides as a prompt routing did.
+    ``is_automatic`` and ``now``. ``customers``, if given, receives the customers loaded (by
+    id, with their salespeople), so that what follows need not load them again. Dates
+    (overdue invoices and follow-ups, days until the contract ends) are judged on the day of
+    ``now`` in the company's time zone, so a late routing or a dry run over history decides as
+    a prompt routing did.
     """
     if not items:
         return []
     days = [timezone.localdate(item["now"]) for item in items]
     book = StandingBook(customer_ids={i["customer_id"] for i in items}, since=min(days))
+    if customers is not None:
+        # The book's own rows: StandingBook has no accessor for them yet.
+        customers.update(book._customers)
     all_facts = [
         build_facts(
             snapshot=item["snapshot"],

@@ -2,17 +2,21 @@
 
 Every change to a rule (create, edit, restore, switch, move, archive, import) bumps the single
 ``RuleSetRevision`` row in its own transaction (``routing.services``), so the row identifies
-the rule set: one small query per event tells a worker whether its compiled set is current.
+the rule set. Routing reads it in the statement that claims the event (``RETURNING`` it along
+with the run's id), so a worker knows whether its compiled set is current at no cost of its own.
 (It used to be keyed by the newest version and audit entry ids with their counts, which can
 come round again: SQLite reuses the ids of deleted or rolled-back rows.)
 """
 
 import threading
+import uuid
 from collections import defaultdict
 from dataclasses import dataclass
 
+from django.db.models import F
+
 from routing.engine.conditions import CompiledRule, compile_rule
-from routing.models import Rule, RuleSetRevision
+from routing.models import Rule, RuleSetRevision, RuleVersion
 
 
 @dataclass(frozen=True)
@@ -36,9 +40,18 @@ def current_key() -> tuple:
     return tuple(row) if row is not None else (0, None)
 
 
-def load_rule_set() -> RuleSet:
-    """The active, current rules compiled, grouped by trigger in evaluation order."""
-    key = current_key()
+def revision_key(number, token) -> tuple:
+    """The key ``current_key`` gives, from the revision's columns as read in raw SQL."""
+    if number is None:
+        return (0, None)
+    return (number, token if isinstance(token, uuid.UUID) else uuid.UUID(str(token)))
+
+
+def load_rule_set(key: tuple | None = None) -> RuleSet:
+    """The active, current rules compiled, grouped by trigger in evaluation order. ``key`` is
+    the revision as the caller read it, else it is read here."""
+    if key is None:
+        key = current_key()
     global _cached
     cached = _cached
     if cached is not None and cached.key == key:
@@ -49,12 +62,19 @@ def load_rule_set() -> RuleSet:
         rules = Rule.objects.filter(is_active=True, archived_at__isnull=True).order_by(
             "order", "id"
         )
+        rules = list(rules)
+        version_ids = dict(
+            RuleVersion.objects.filter(rule__in=rules, number=F("rule__version")).values_list(
+                "rule_id", "pk"
+            )
+        )
         by_trigger: dict[str, list[CompiledRule]] = defaultdict(list)
         by_id = {}
         for rule in rules:
             compiled = compile_rule(
                 id=rule.pk,
                 version=rule.version,
+                version_id=version_ids.get(rule.pk),
                 name=rule.name,
                 order=rule.order,
                 trigger=rule.trigger,
