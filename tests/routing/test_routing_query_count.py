@@ -7,15 +7,18 @@ statements counted are those of the worker's dispatch of that event
 already, as a worker that has routed before has it.
 """
 
+import uuid
+
 import pytest
 from django.db import connection
+from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 
 from accounts.models import Department, Membership
 from deliveries.models import EmailDelivery
 from queues.models import Notification
 from routing.engine.ruleset import load_rule_set
-from routing.models import RoutingRun, RuleMatch
+from routing.models import RoutingRun, Rule, RuleMatch, RuleSetRevision
 from tests.factories import CustomerFactory, InvoiceFactory, UserFactory
 from tickets import outbox
 from tickets.models import TicketEvent, TimelineEntry
@@ -82,3 +85,38 @@ def test_routing_one_event(bug_event):
 def test_a_second_delivery_costs_one_statement(bug_event):
     _dispatch(bug_event.pk)
     assert len(_dispatch(bug_event.pk)) == 1  # the event, already dispatched
+
+
+def test_a_rule_changed_by_another_process_is_seen_by_the_next_event(bug_event):
+    """The revision comes back with the run's claim: a change committed by any process (here
+    written behind the services' back, as another process's would be unseen by this one's
+    cache) is routed by from the next event on, with no delay."""
+    _dispatch(bug_event.pk)
+    Rule.objects.filter(name__startswith="Bugs go").update(
+        actions=[{"type": "notify_department", "department": "support"}]
+    )
+    RuleSetRevision.objects.filter(pk=1).update(number=F("number") + 1, token=uuid.uuid4())
+    ticket = ticket_create(
+        customer=bug_event.ticket.customer, kind="bug", channel="phone", subject="Again"
+    )
+    _dispatch(TicketEvent.objects.get(ticket=ticket).pk)
+    assert set(
+        Notification.objects.filter(ticket=ticket).values_list("department__slug", flat=True)
+    ) == {"support", "finance"}
+
+
+def test_a_lost_run_record_creates_nothing_twice(bug_event):
+    """Routing again after the run's record was lost finds the queue items and their emails
+    and keeps them: nothing is notified or emailed twice, and the outcome says so."""
+    _dispatch(bug_event.pk)
+    RuleMatch.objects.all().delete()
+    RoutingRun.objects.all().delete()
+    TicketEvent.objects.filter(pk=bug_event.pk).update(dispatched_at=None)
+    _dispatch(bug_event.pk)
+    assert Notification.objects.count() == 2
+    assert EmailDelivery.objects.count() == 2
+    outcomes = [match.actions[0] for match in RuleMatch.objects.order_by("rule__order")]
+    assert [outcome["done"] for outcome in outcomes] == ["Already notified"] * 2
+    assert {outcome["notification"] for outcome in outcomes} == set(
+        Notification.objects.values_list("pk", flat=True)
+    )
