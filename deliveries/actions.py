@@ -23,6 +23,7 @@ from routing.engine.actions import (
     template_errors,
     unknown_keys,
 )
+from routing.engine.rows import insert_or_get
 from routing.engine.templates import render
 
 RECIPIENTS = ("contact", "department", "salesperson")
@@ -113,17 +114,22 @@ def _perform_email(action: dict, ctx: ActionContext) -> dict:
             minutes = settings.ROUTING_EMAIL_THROTTLE_MINUTES
             status = EmailDelivery.Status.THROTTLED
             reason = f"Already emailed about this ticket in the last {minutes} minutes"
-        delivery, created = EmailDelivery.objects.get_or_create(
-            event=ctx.event,
-            rule_id=ctx.rule_id,
-            recipient=recipient,
-            defaults={
-                "ticket": ctx.ticket,
-                "subject": subject,
-                "body": body,
-                "status": status,
-                "reason": reason,
-            },
+        # Inserted at once, not with the other rows of the run: the throttle of the next
+        # recipient, or of the next rule's email, must see it.
+        [(delivery, created)] = insert_or_get(
+            [
+                EmailDelivery(
+                    event=ctx.event,
+                    rule_id=ctx.rule_id,
+                    recipient=recipient,
+                    ticket=ctx.ticket,
+                    subject=subject,
+                    body=body,
+                    status=status,
+                    reason=reason,
+                )
+            ],
+            unique=("event", "rule", "recipient"),
         )
         if created and delivery.status == EmailDelivery.Status.PENDING:
             enqueue_on_commit(send_email_delivery, delivery.pk)
@@ -175,11 +181,17 @@ def _perform_webhook(action: dict, ctx: ActionContext) -> dict:
         return {"type": "call_webhook", "done": f"Skipped: webhook {name!r} no longer exists"}
     if not webhook.is_active:
         return {"type": "call_webhook", "webhook": webhook.name, "done": "Skipped: inactive"}
-    delivery, created = WebhookDelivery.objects.get_or_create(
-        event=ctx.event,
-        rule_id=ctx.rule_id,
-        webhook=webhook,
-        defaults={"ticket": ctx.ticket, "payload": webhook_payload(ctx)},
+    [(delivery, created)] = insert_or_get(
+        [
+            WebhookDelivery(
+                event=ctx.event,
+                rule_id=ctx.rule_id,
+                webhook=webhook,
+                ticket=ctx.ticket,
+                payload=webhook_payload(ctx),
+            )
+        ],
+        unique=("event", "rule", "webhook"),
     )
     if created:
         enqueue_on_commit(call_webhook_delivery, delivery.pk)

@@ -19,6 +19,7 @@ from routing.engine.actions import (
     template_errors,
     unknown_keys,
 )
+from routing.engine.rows import insert_or_get
 from routing.engine.templates import render
 
 # --- notify_department ------------------------------------------------------------------------
@@ -145,16 +146,19 @@ def _perform_followup(action: dict, ctx: ActionContext) -> dict:
         timezone.localdate(ctx.event.created_at), action["due_in_working_days"]
     )
     reason = render(action["reason"], ctx.template_context()) if action.get("reason") else ""
-    task, created = FollowUpTask.objects.get_or_create(
-        event=ctx.event,
-        rule_id=ctx.rule_id,
-        defaults={
-            "ticket": ctx.ticket,
-            "customer_id": ctx.ticket.customer_id,
-            "salesperson_id": salesperson_id,
-            "due_on": due_on,
-            "reason": reason[:200],
-        },
+    [(task, created)] = insert_or_get(
+        [
+            FollowUpTask(
+                event=ctx.event,
+                rule_id=ctx.rule_id,
+                ticket=ctx.ticket,
+                customer_id=ctx.ticket.customer_id,
+                salesperson_id=salesperson_id,
+                due_on=due_on,
+                reason=reason[:200],
+            )
+        ],
+        unique=("event", "rule"),
     )
     return {
         "type": "create_followup",

@@ -13,11 +13,14 @@ PostgreSQL; the same INSERT with ``RETURNING`` the id and the unique key can.
 from collections.abc import Sequence
 from functools import reduce
 from operator import or_
+from typing import TypeVar
 
 from django.db import connections, router
 from django.db.models import Model, Q
 from django.db.models.constants import OnConflict
 from django.db.models.sql import InsertQuery
+
+M = TypeVar("M", bound=Model)
 
 
 def insert_ignoring_conflicts(
@@ -59,7 +62,7 @@ def insert_or_get(objs: Sequence[Model], *, unique: tuple[str, ...]) -> list[tup
 
     rows = insert_ignoring_conflicts(objs, returning=tuple(f.name for f in key_fields))
     inserted = {tuple(row[1:]): row[0] for row in rows}
-    results: list[tuple[Model, bool]] = []
+    results: list[tuple[M, bool]] = []
     missing = []
     for obj in objs:
         pk = inserted.pop(key_of(obj), None)

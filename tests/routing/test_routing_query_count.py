@@ -16,13 +16,13 @@ from django.test.utils import CaptureQueriesContext
 
 from accounts.models import Department, Membership
 from deliveries.models import EmailDelivery
-from queues.models import Notification
+from queues.models import FollowUpTask, Notification
 from routing.engine.ruleset import load_rule_set
 from routing.models import RoutingRun, Rule, RuleMatch, RuleSetRevision
 from tests.factories import CustomerFactory, InvoiceFactory, UserFactory
 from tickets import outbox
 from tickets.models import TicketEvent, TimelineEntry
-from tickets.services import ticket_create
+from tickets.services import ticket_create, ticket_update
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -120,3 +120,18 @@ def test_a_lost_run_record_creates_nothing_twice(bug_event):
     assert {outcome["notification"] for outcome in outcomes} == set(
         Notification.objects.values_list("pk", flat=True)
     )
+
+
+def test_a_follow_up_takes_no_savepoint(bug_event, rep):
+    _dispatch(bug_event.pk)
+    ticket = ticket_update(
+        ticket=bug_event.ticket,
+        actor=rep,
+        status="resolved",
+        root_cause="product_defect",
+        resolution="Patched",
+    )
+    event = TicketEvent.objects.get(ticket=ticket, type=TicketEvent.Type.STATUS_CHANGED)
+    statements = _dispatch(event.pk)
+    assert FollowUpTask.objects.filter(ticket=ticket, event=event).exists()
+    assert _savepoints(statements) == []
