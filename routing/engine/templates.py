@@ -212,7 +212,9 @@ def _value(part: _Placeholder, context: dict, budget: int) -> str:
         value = part.literal
     else:
         group, key = part.name.split(".", 1)
-        value = context.get(group, {}).get(key)
+        values = context.get(group, {})
+        # A group may be given as a function, called only by a template that names it.
+        value = (values() if callable(values) else values).get(key)
         value = "" if value is None else str(value)
     # Only as much as can still be shown is filtered: every filter keeps the beginning of its
     # text as it would be for the whole, so a 100,000-character description costs no more than
@@ -250,9 +252,15 @@ def render(text: str, context: dict) -> str:
 
 
 def template_context(*, ticket, rule_name: str, event_type: str) -> dict:
+    """What placeholders say of a ticket. The contact is read only by a template that names
+    it (most messages do not): a query saved on every routed event."""
     customer = ticket.customer
-    contact = ticket.contact
     salesperson = customer.salesperson
+
+    def contact() -> dict:
+        contact = ticket.contact
+        return {"name": contact.name, "email": contact.email} if contact else {}
+
     return {
         "ticket": {
             "reference": ticket.reference,
@@ -265,7 +273,7 @@ def template_context(*, ticket, rule_name: str, event_type: str) -> dict:
             "rma_number": ticket.rma_number or "",
         },
         "customer": {"name": customer.name},
-        "contact": {"name": contact.name, "email": contact.email} if contact else {},
+        "contact": contact,
         "salesperson": {"name": str(salesperson)} if salesperson else {},
         "rule": {"name": rule_name},
         "event": {"type": event_type},

@@ -19,7 +19,7 @@ from deliveries.models import EmailDelivery
 from queues.models import FollowUpTask, Notification
 from routing.engine.ruleset import load_rule_set
 from routing.models import RoutingRun, Rule, RuleMatch, RuleSetRevision
-from tests.factories import CustomerFactory, InvoiceFactory, UserFactory
+from tests.factories import ContactFactory, CustomerFactory, InvoiceFactory, UserFactory
 from tickets import outbox
 from tickets.models import TicketEvent, TimelineEntry
 from tickets.services import ticket_create, ticket_update
@@ -39,7 +39,10 @@ def bug_event(starter_rules, salesperson):
         )
     customer = CustomerFactory(salesperson=salesperson)
     InvoiceFactory(customer=customer)  # unpaid
-    ticket = ticket_create(customer=customer, kind="bug", channel="phone", subject="Crash")
+    contact = ContactFactory(customer=customer)
+    ticket = ticket_create(
+        customer=customer, contact=contact, kind="bug", channel="phone", subject="Crash"
+    )
     load_rule_set()  # compiled, as in a worker that routed an event before
     return TicketEvent.objects.get(ticket=ticket)
 
