@@ -149,7 +149,7 @@ SEARCHED_FIELDS = (
 SEARCHED_ENTRY_KINDS = (
     TimelineEntry.Kind.NOTE,
     TimelineEntry.Kind.CALL,
-    TimelineEntry.Kind.RESPONSE,  # a department's answer, written by routing's queues
+    TimelineEntry.Kind.RESPONSE,  # a department's answer, written by the queues app
     TimelineEntry.Kind.FOLLOWUP,
     TimelineEntry.Kind.RMA,  # shipping's notes, and the carrier's tracking number
 )

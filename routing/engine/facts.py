@@ -16,10 +16,8 @@ from django.utils import timezone
 
 from accounts.selectors import CustomerStanding, StandingBook
 from helpdesk.calendar import working_hours_between
-from routing.engine.fields import FIELDS, Field, fields_register
+from routing.engine.fields import CHANGEABLE, Field, fields_register
 from tickets.models import TicketEvent
-
-CHANGEABLE = frozenset(name for name, field in FIELDS.items() if field.changeable)
 
 
 @dataclass(frozen=True)

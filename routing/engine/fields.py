@@ -106,6 +106,8 @@ _FIELDS = [
 ]
 
 FIELDS: dict[str, Field] = {field.name: field for field in _FIELDS}
+# The fields whose changes events record, registered ones included.
+CHANGEABLE: set[str] = {field.name for field in _FIELDS if field.changeable}
 
 
 def fields_register(*fields: Field) -> None:
@@ -114,3 +116,5 @@ def fields_register(*fields: Field) -> None:
         if field.name in FIELDS and FIELDS[field.name] != field:
             raise ValueError(f"Two fields registered as {field.name!r}.")
         FIELDS[field.name] = field
+        if field.changeable:
+            CHANGEABLE.add(field.name)
