@@ -1,5 +1,7 @@
 """My follow-ups: what a salesperson must call back about, and the outcome of each call."""
 
+from datetime import timedelta
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -10,7 +12,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from helpdesk.parsing import positive_int
-from queues.followups import followup_record_outcome
+from queues.followups import RESCHEDULE_MAX_DAYS, followup_record_outcome
 from queues.forms import OutcomeForm, form_errors_text
 from queues.models import FollowUpTask
 from queues.selectors import followup_for_work, followups_board, followups_recently_closed
@@ -29,6 +31,8 @@ def _board(request, *, failed: tuple[int, OutcomeForm] | None = None, status: in
         "recent": followups_recently_closed(user=request.user),
         "form": OutcomeForm(),
         "today": today,
+        # The latest day a call may be rescheduled to, as the service allows.
+        "latest": today + timedelta(days=RESCHEDULE_MAX_DAYS),
     }
     return render(request, "queues/followups.html", context, status=status)
 

@@ -2,7 +2,10 @@
 queue, an engineer takes it on and responds, and the rep sees the response on the ticket; a
 salesperson records an up-sell on a follow-up."""
 
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from accounts.models import Department, Membership
@@ -145,7 +148,8 @@ def test_a_refused_outcome_keeps_what_the_salesperson_chose(page):
     card = page.locator(f"#followup-{task.pk}")
     card.get_by_label("Reached and not satisfied").check()
     card.get_by_label("If not satisfied").select_option("new_ticket")
-    card.get_by_label("Try again on (no answer)").fill("2099-01-02")
+    again = f"{timezone.localdate() + timedelta(days=30):%Y-%m-%d}"  # within the picker's range
+    card.get_by_label("Try again on (no answer)").fill(again)
     card.get_by_role("button", name="Record outcome").click()  # no reason given
     error = page.locator(".message-error")
     expect(error).to_contain_text(f"{ticket.reference}: not recorded. Notes: Say why")
@@ -153,7 +157,7 @@ def test_a_refused_outcome_keeps_what_the_salesperson_chose(page):
     card = page.locator(f"#followup-{task.pk}")
     expect(card.get_by_label("Reached and not satisfied")).to_be_checked()
     expect(card.get_by_label("If not satisfied")).to_have_value("new_ticket")
-    expect(card.get_by_label("Try again on (no answer)")).to_have_value("2099-01-02")
+    expect(card.get_by_label("Try again on (no answer)")).to_have_value(again)
     notes = card.get_by_label("Notes (the reason, or the opportunity)")
     expect(notes).to_have_attribute("aria-invalid", "true")
     expect(card.locator(f"#notes-errors-{task.pk}")).to_have_text(
