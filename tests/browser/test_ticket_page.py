@@ -38,7 +38,9 @@ def test_a_refused_form_leaves_an_address_that_opens_the_ticket(page, rep, ticke
     page.get_by_label("Status").select_option("resolved")
     page.get_by_role("button", name="Save changes").click()
     expect(page.get_by_text("Choose the root cause")).to_be_visible()
-    expect(page.get_by_role("alert").first).to_contain_text(f"{ticket.reference} was not changed")
+    expect(page.get_by_role("alert").first).to_contain_text(
+        f"{ticket.reference}: the ticket was not changed"
+    )
     expect(page.get_by_label("Root cause")).to_be_focused()
     # Answered at /edit/, shown at the ticket's own address: a reload opens the page.
     expect(page).to_have_url(ticket_url)

@@ -46,10 +46,22 @@ def _ticket_or_404(pk: int) -> Ticket:
         raise Http404("No such ticket") from None
 
 
+# What a refused form did not do, in the words of the message at the top of the page.
+_REFUSED = {
+    "edit_form": "the ticket was not changed",
+    "note_form": "the note was not added",
+    "call_form": "the call was not logged",
+    "link_form": "the link was not added",
+}
+
+
 def _page(request, ticket: Ticket, *, status: int = 200, **forms):
     if status == 400:
         # Said at the top too: on a phone the refused form is far below where the page opens.
-        messages.error(request, f"{ticket.reference} was not changed: see what the form marks.")
+        refused = next(name for name in _REFUSED if name in forms)
+        messages.error(
+            request, f"{ticket.reference}: {_REFUSED[refused]}: see what the form marks."
+        )
     timeline = list(timeline_for(ticket=ticket))
     context = {
         "ticket": ticket,
