@@ -40,18 +40,11 @@ run it there with ``BENCH_CODE_VERSION=<commit>``.
 
 import argparse
 import http.client
-import itertools
 import json
 import os
-import platform
-import select
 import signal
-import socket
-import statistics
 import subprocess
 import sys
-import tempfile
-import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -59,7 +52,18 @@ from pathlib import Path
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 sys.path.insert(0, str(BENCH))
-from _setup import _recreate, percentile  # noqa: E402
+from _commit_listener import CommitListener  # noqa: E402
+from _harness import (  # noqa: E402
+    Processes,
+    code_version,
+    free_port,
+    machine,
+    post_load,
+    rate,
+    spread,
+    wait_http,
+)
+from _setup import _recreate  # noqa: E402
 
 PG = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432").rstrip("/")
 REDIS = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
@@ -67,7 +71,6 @@ OURS_DB, BASE_DB = "switchboard_bench_pipeline", "switchboard_bench_baseline"
 BIN = Path(sys.executable).parent
 CONNECTIONS = 4
 WORKERS = 2
-CHANNEL = "bench_pipeline"
 
 OURS_ENV = {
     # The code measured is the checkout this file is in (an export of a commit, say), not
@@ -94,54 +97,6 @@ BASE_ENV = {
 # --- processes --------------------------------------------------------------------------------
 
 
-class Processes:
-    """The processes this run started, each in a session of its own (so its children, gunicorn's
-    and Celery's workers, can be stopped with it), logged to one file each."""
-
-    def __init__(self) -> None:
-        self.logs = Path(tempfile.mkdtemp(prefix="bench-pipeline-"))
-        self.running: dict[str, subprocess.Popen] = {}
-
-    def start(self, name: str, argv: list[str], env: dict, cwd: Path) -> None:
-        log = (self.logs / f"{name}.log").open("ab")
-        self.running[name] = subprocess.Popen(  # noqa: S603 - our own servers on loopback
-            argv,
-            cwd=cwd,
-            env={**os.environ, **env},
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-
-    def stop(self, name: str) -> None:
-        proc = self.running.pop(name)
-        proc.terminate()  # the master or main process shuts its children down
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            pass
-        try:  # whatever of its session is left
-            os.killpg(proc.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-        proc.wait()
-
-    def stop_all(self) -> None:
-        for name in list(self.running):
-            self.stop(name)
-
-    def check(self) -> None:
-        for name, proc in self.running.items():
-            if proc.poll() is not None:
-                raise RuntimeError(f"{name} exited with {proc.returncode}; see {self.logs}")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def gunicorn(procs: Processes, name: str, app: str, port: int, env: dict, cwd: Path) -> None:
     argv = [str(BIN / "gunicorn"), app, f"--bind=127.0.0.1:{port}", f"--workers={WORKERS}"]
     procs.start(name, argv, env, cwd)
@@ -152,71 +107,11 @@ def celery_worker(procs: Processes, name: str, app: str, env: dict, *extra: str)
     procs.start(name, [*argv, *extra], env, ROOT)
 
 
-def wait_http(procs: Processes, port: int, path: str, token: str) -> None:
-    deadline = time.monotonic() + 60
-    while True:
-        procs.check()
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-            conn.request("GET", path, headers={"Authorization": f"Token {token}"})
-            if conn.getresponse().status == 200:
-                return
-        except OSError:
-            pass
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"nothing answers 200 on :{port}{path}; see {procs.logs}")
-        time.sleep(0.2)
-
-
 # --- figures ----------------------------------------------------------------------------------
 
 
-def spread(values: list[float]) -> dict:
-    return {
-        "p50_ms": round(statistics.median(values), 2),
-        "p95_ms": round(percentile(values, 0.95), 2),
-        "p99_ms": round(percentile(values, 0.99), 2),
-    }
-
-
-def post_load(port: int, path: str, token: str, body, total: int) -> dict:
-    """``total`` POSTs over ``CONNECTIONS`` client connections kept open (reopened when the
-    server closes one: gunicorn's sync workers answer ``Connection: close``)."""
-    counter = itertools.count()
-    timings: list[float] = []
-    failures: list[str] = []
-    headers = {"Authorization": f"Token {token}", "Content-Type": "application/json"}
-
-    def client() -> None:
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-        mine = []
-        while (index := next(counter)) < total:
-            payload = json.dumps(body(index))
-            started = time.perf_counter()
-            conn.request("POST", path, payload, headers)
-            response = conn.getresponse()
-            content = response.read()
-            mine.append((time.perf_counter() - started) * 1000)
-            if response.status != 201:
-                failures.append(f"{response.status} {content[:200]!r}")
-        conn.close()
-        timings.extend(mine)
-
-    threads = [threading.Thread(target=client) for _ in range(CONNECTIONS)]
-    started = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    elapsed = time.perf_counter() - started
-    if failures:
-        raise RuntimeError(f"{len(failures)} creates failed, first: {failures[0]}")
-    return {"requests": total, "per_s": round(total / elapsed, 1), **spread(timings)}
-
-
-def rate(times: list[float]) -> float:
-    """Completions per second between the first and the last completion."""
-    return round((len(times) - 1) / (max(times) - min(times)), 1)
+def load(port: int, path: str, token: str, body, total: int) -> dict:
+    return post_load(port, path, token, body, total, connections=CONNECTIONS)
 
 
 def bug(customer_id: int):
@@ -373,72 +268,8 @@ def last_event_id() -> int:
     return TicketEvent.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
 
 
-class CommitListener:
-    """Triggers that ``pg_notify`` a ticket's and its notifications' inserts, and a listener
-    that notes when each notification arrives, that is when its transaction committed."""
-
-    def __init__(self) -> None:
-        import psycopg2
-
-        from queues.models import Notification
-        from tickets.models import Ticket
-
-        self.conn = psycopg2.connect(f"{PG}/{OURS_DB}")
-        self.conn.autocommit = True
-        tables = {
-            "ticket": (Ticket._meta.db_table, "id"),
-            "notif": (Notification._meta.db_table, "ticket_id"),
-        }
-        with self.conn.cursor() as cursor:
-            for kind, (table, column) in tables.items():
-                cursor.execute(
-                    f"CREATE FUNCTION bench_{kind}() RETURNS trigger LANGUAGE plpgsql AS $$ "  # noqa: S608
-                    f"BEGIN PERFORM pg_notify('{CHANNEL}', '{kind}:' || NEW.{column}); "
-                    "RETURN NULL; END $$"
-                )
-                cursor.execute(
-                    f"CREATE TRIGGER bench_{kind} AFTER INSERT ON {table} "
-                    f"FOR EACH ROW EXECUTE FUNCTION bench_{kind}()"
-                )
-            cursor.execute(f"LISTEN {CHANNEL}")
-        self.tables = tables
-        self.seen: dict[str, float] = {}
-        self.arrived = threading.Condition()
-        self.stopping = False
-        self.thread = threading.Thread(target=self._listen, daemon=True)
-        self.thread.start()
-
-    def _listen(self) -> None:
-        while not self.stopping:
-            if select.select([self.conn], [], [], 0.2)[0]:
-                self.conn.poll()
-                now = time.perf_counter()
-                with self.arrived:
-                    while self.conn.notifies:
-                        self.seen.setdefault(self.conn.notifies.pop(0).payload, now)
-                    self.arrived.notify_all()
-
-    def latency_ms(self, ticket_id: int, timeout: float = 10) -> float:
-        keys = (f"ticket:{ticket_id}", f"notif:{ticket_id}")
-        with self.arrived:
-            if not self.arrived.wait_for(lambda: all(k in self.seen for k in keys), timeout):
-                raise RuntimeError(
-                    f"ticket {ticket_id}: notifications not committed in {timeout} s"
-                )
-            return (self.seen[keys[1]] - self.seen[keys[0]]) * 1000
-
-    def close(self) -> None:
-        self.stopping = True
-        self.thread.join()
-        with self.conn.cursor() as cursor:
-            for kind, (table, _) in self.tables.items():
-                cursor.execute(f"DROP TRIGGER bench_{kind} ON {table}")
-                cursor.execute(f"DROP FUNCTION bench_{kind}()")
-        self.conn.close()
-
-
 def ours_latency(port: int, token: str, customer_id: int, probes: int) -> dict:
-    listener = CommitListener()
+    listener = CommitListener(f"{PG}/{OURS_DB}")
     try:
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         headers = {"Authorization": f"Token {token}", "Content-Type": "application/json"}
@@ -512,33 +343,6 @@ def base_latency(probes: int) -> dict:
 # --- the run ----------------------------------------------------------------------------------
 
 
-def machine() -> dict:
-    model = next(
-        (
-            line.split(":", 1)[1].strip()
-            for line in Path("/proc/cpuinfo").read_text().splitlines()
-            if line.startswith("model name")
-        ),
-        platform.processor(),
-    )
-    return {"cpus": os.cpu_count(), "cpu": model, "python": platform.python_version()}
-
-
-def code_version() -> str:
-    """The commit measured: ``git describe`` of the checkout, or BENCH_CODE_VERSION (an export
-    of a commit has no .git)."""
-    if version := os.environ.get("BENCH_CODE_VERSION"):
-        return version
-    done = subprocess.run(  # noqa: S603
-        ["git", "describe", "--always", "--dirty"],  # noqa: S607
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    return done.stdout.strip() or "unknown"
-
-
 def run(args: argparse.Namespace, procs: Processes) -> dict:
     import redis
 
@@ -561,15 +365,15 @@ def run(args: argparse.Namespace, procs: Processes) -> dict:
     wait_http(procs, base_port, "/entries/?limit=1", base["token"])
 
     # Row 1, baseline: bare DRF creates, after a warm-up of both gunicorn workers.
-    post_load(base_port, "/entries/", base["token"], entry, 50)
-    base_create = post_load(base_port, "/entries/", base["token"], entry, args.base_creates)
+    load(base_port, "/entries/", base["token"], entry, 50)
+    base_create = load(base_port, "/entries/", base["token"], entry, args.base_creates)
 
     # Row 1, ours, routing worker running; then row 4 while it runs with nothing queued.
     worker_env = {**OURS_ENV, "REDIS_URL": REDIS}
     celery_worker(procs, "switchboard-worker", "helpdesk", worker_env)
-    post_load(ours_port, "/api/v1/tickets/", token, bug(customer_id), 20)
+    load(ours_port, "/api/v1/tickets/", token, bug(customer_id), 20)
     wait_routed(procs, 60)
-    with_worker = post_load(ours_port, "/api/v1/tickets/", token, bug(customer_id), args.creates)
+    with_worker = load(ours_port, "/api/v1/tickets/", token, bug(customer_id), args.creates)
     wait_routed(procs, 600)
     latency = ours_latency(ours_port, token, customer_id, args.probes)
     wait_routed(procs, 60)
@@ -577,7 +381,7 @@ def run(args: argparse.Namespace, procs: Processes) -> dict:
 
     # Row 2, worker stopped: its tickets are row 3's backlog.
     before_backlog = last_event_id()
-    without_worker = post_load(ours_port, "/api/v1/tickets/", token, bug(customer_id), args.backlog)
+    without_worker = load(ours_port, "/api/v1/tickets/", token, bug(customer_id), args.backlog)
     celery_worker(procs, "switchboard-worker", "helpdesk", worker_env)
     wait_routed(procs, 600)
     procs.stop("switchboard-worker")
@@ -592,7 +396,7 @@ def run(args: argparse.Namespace, procs: Processes) -> dict:
     return {
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "machine": machine(),
-        "code": code_version(),
+        "code": code_version(ROOT),
         "code_root": str(Path(sys.modules["tickets"].__file__).parent.parent),
         "setup": f"gunicorn {WORKERS} sync workers each, {CONNECTIONS} client connections, "
         f"Celery workers --concurrency={WORKERS} on {REDIS}, PostgreSQL, CONN_MAX_AGE=600",
