@@ -184,25 +184,6 @@ def notification_alert_emails(
     ]
 
 
-def notification_alert_members(*, notification: Notification) -> int:
-    """Email each member of the item's department who asked for an email per new item."""
-    members = Membership.objects.filter(
-        department_id=notification.department_id,
-        email_preference=Membership.EmailPreference.IMMEDIATE,
-        user__is_active=True,
-    ).values_list("user_id", "user__email")
-    return sum(
-        staff_email(
-            key=row.key or "",
-            recipient=row.recipient,
-            subject=row.subject,
-            body=row.body,
-            ticket=row.ticket,
-        )
-        for row in notification_alert_emails(notification=notification, alerted=list(members))
-    )
-
-
 def queues_escalate(*, now=None) -> int:
     """Mark every new item past its response target as escalated, once, and tell the
     department's leads by email and on the ticket's timeline. Returns how many. An item whose
