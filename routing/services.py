@@ -18,9 +18,14 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from accounts.models import User
-from routing.engine.actions import ActionContext, apply_ticket_changes, perform_action
+from routing.engine.actions import (
+    ActionContext,
+    RoutingBatch,
+    apply_ticket_changes,
+    perform_action,
+)
 from routing.engine.conditions import explain_conditions
-from routing.engine.facts import facts_for_event, json_safe
+from routing.engine.facts import event_facts_item, facts_for_many, json_safe
 from routing.engine.rows import insert_ignoring_conflicts, insert_or_get
 from routing.engine.ruleset import load_rule_set, revision_key
 from routing.engine.validation import validate_rule_definition
@@ -57,27 +62,77 @@ def route_event(event: TicketEvent) -> RoutingRun | None:
     worker handling the same event waits on that row's unique index and then finds it taken,
     and a worker killed half-way leaves nothing behind, because every effect is in this one
     transaction. What the rules create is inserted after they all ran, one statement per table
-    (``ActionContext.flush``), and with no savepoints: under the claim nothing of this event's
+    (``RoutingBatch.flush``), and with no savepoints: under the claim nothing of this event's
     exists yet, and what does (the run's record was lost) is found and kept, not duplicated.
     """
-    if event.depth > settings.ROUTING_MAX_CHAIN_DEPTH:
-        reason = f"Chain of automatic changes longer than {settings.ROUTING_MAX_CHAIN_DEPTH}"
-        run, _ = _claim(RoutingRun(event=event, skipped_reason=reason))
-        if run is not None:
-            logger.warning("Not routing %s: %s", event, reason)
-        return run
+    return _route([event])[0]
 
+
+def route_events(events: list[TicketEvent]) -> list[RoutingRun | None]:
+    """``route_event`` for several events at once, in the caller's transaction (the outbox's,
+    which dispatches a backlog in batches): the same effects, in about the statements of one.
+
+    The events must be of different tickets: each is routed as if alone, and two of one
+    ticket would each decide without the other's changes. All of it commits or none: a
+    failure of one event's rules fails the batch, and the caller routes its events one by one.
+    """
+    if not connection.in_atomic_block:
+        raise transaction.TransactionManagementError("route_events needs a transaction")
+    if len({event.ticket_id for event in events}) != len(events):
+        raise ValueError("route_events routes one event per ticket")
+    return _route(events)
+
+
+def _route(events: list[TicketEvent]) -> list[RoutingRun | None]:
+    """Claim, evaluate and record ``events`` (in a transaction): each one's run, or None for
+    each already routed. One claim, one facts read, one insert per table for all of them."""
+    deep = settings.ROUTING_MAX_CHAIN_DEPTH
+    routed = [event for event in events if event.depth <= deep]
     customers: dict = {}
-    facts = facts_for_event(event, customers=customers)
-    # The customer (and salesperson) the facts were read from serve the messages too.
-    event.ticket.customer = customers[event.ticket.customer_id]
-    stored = json_safe({k: v for k, v in facts.items() if k != "customer.salesperson_id"})
-    run, key = _claim(RoutingRun(event=event, facts=stored))
-    if run is None:
-        return None
-    rule_set = load_rule_set(key)
+    facts_of = dict(
+        zip(
+            (event.pk for event in routed),
+            facts_for_many([event_facts_item(event) for event in routed], customers=customers),
+            strict=True,
+        )
+    )
+    claims = []
+    for event in events:
+        if event.pk in facts_of:
+            # The customer (and salesperson) the facts were read from serve the messages too.
+            event.ticket.customer = customers[event.ticket.customer_id]
+            stored = {k: v for k, v in facts_of[event.pk].items() if k != "customer.salesperson_id"}
+            claims.append(RoutingRun(event=event, facts=json_safe(stored)))
+        else:
+            reason = f"Chain of automatic changes longer than {deep}"
+            claims.append(RoutingRun(event=event, skipped_reason=reason))
+    runs, key = _claim(claims)
+    for event in events:
+        if event.pk not in facts_of and runs.get(event.pk) is not None:
+            logger.warning("Not routing %s: %s", event, runs[event.pk].skipped_reason)
+    owned = [event for event in routed if event.pk in runs]
+    if owned:
+        batch = RoutingBatch()
+        rule_set = load_rule_set(key)
+        contexts = [
+            _evaluate(event, facts_of[event.pk], runs[event.pk], rule_set, batch) for event in owned
+        ]
+        batch.flush()
+        insert_or_get(
+            [m for ctx, _, matches in contexts for m in matches], unique=("event", "rule")
+        )
+        for ctx, _, _ in contexts:
+            apply_ticket_changes(ctx)
+        _record_on_timeline([(ctx.event, fired) for ctx, fired, _ in contexts if fired])
+        _record_evaluations([runs[event.pk] for event in owned])
+    return [runs.get(event.pk) for event in events]
+
+
+def _evaluate(event: TicketEvent, facts: dict, run: RoutingRun, rule_set, batch: RoutingBatch):
+    """Run the event's rules on its facts; the context, the rules fired with their outcomes,
+    and the matches to store. The rows actions create wait in ``batch``."""
     rules = _rules_for(event, rule_set)
-    ctx = ActionContext(event=event, ticket=event.ticket, facts=facts, rules=rules)
+    ctx = ActionContext(event=event, ticket=event.ticket, facts=facts, rules=rules, batch=batch)
     fired: list[tuple[str, list[dict]]] = []
     matches: list[RuleMatch] = []
     initial = {name: ctx.facts.get(name) for name in ACTION_CHANGED_FACTS}
@@ -115,26 +170,27 @@ def route_event(event: TicketEvent) -> RoutingRun | None:
         )
         if rule.stop_processing:
             break
-    ctx.flush()
-    insert_or_get(matches, unique=("event", "rule"))
-    apply_ticket_changes(ctx)
-    if fired:
-        _record_on_timeline(event, fired)
     run.rules_evaluated = len(run.evaluations)
     run.rules_fired = len(matches)
-    RoutingRun.objects.filter(pk=run.pk).update(
-        evaluations=run.evaluations,
-        rules_evaluated=run.rules_evaluated,
-        rules_fired=run.rules_fired,
-    )
-    return run
+    return ctx, fired, matches
 
 
-def _claim(run: RoutingRun) -> tuple[RoutingRun | None, tuple]:
-    """Insert the event's run, unless there is one; and read the rule set's revision in the
-    same statement, so that checking the compiled rules are current costs no query of its own.
-    (None, ()) if the event was routed already, or is being routed by another worker, which
-    this one then waited for."""
+def _record_evaluations(runs: list[RoutingRun]) -> None:
+    fields = ["evaluations", "rules_evaluated", "rules_fired"]
+    if len(runs) == 1:
+        [run] = runs
+        RoutingRun.objects.filter(pk=run.pk).update(**{name: getattr(run, name) for name in fields})
+    else:
+        RoutingRun.objects.bulk_update(runs, fields)
+
+
+def _claim(runs: list[RoutingRun]) -> tuple[dict[int, RoutingRun], tuple]:
+    """Insert the events' runs, except where there is one; and read the rule set's revision in
+    the same statement, so that checking the compiled rules are current costs no query of its
+    own. The runs inserted by event id, and the revision; an event missing was routed already,
+    or is being routed by another worker, which this one then waited for. Inserted in the
+    order of the events' ids, so that two workers claiming overlapping events wait for each
+    other in the same order and never for each other at once."""
     qn = connection.ops.quote_name
     meta = RuleSetRevision._meta
     # Only quoted names from the model's metadata are interpolated, never a value.
@@ -143,30 +199,48 @@ def _claim(run: RoutingRun) -> tuple[RoutingRun | None, tuple]:
         f"(SELECT {qn(name)} FROM {table} WHERE {pk} = 1)"  # noqa: S608
         for name in ("number", "token")  # the columns are named as the fields
     ]
-    rows = insert_ignoring_conflicts([run], extra_returning=", ".join(revision))
+    runs.sort(key=lambda run: run.event_id)
+    rows = insert_ignoring_conflicts(
+        runs, returning=("event",), extra_returning=", ".join(revision)
+    )
+    by_event = {run.event_id: run for run in runs}
+    claimed: dict[int, RoutingRun] = {}
+    for run_id, event_id, *_ in rows:
+        run = by_event[event_id]
+        run.pk = run_id
+        run._state.adding = False
+        claimed[event_id] = run
     if not rows:
-        return None, ()
-    run.pk, number, token = rows[0]
-    run._state.adding = False
-    return run, revision_key(number, token)
+        return claimed, ()
+    _, _, number, token = rows[0]
+    return claimed, revision_key(number, token)
 
 
-def _record_on_timeline(event: TicketEvent, fired: list[tuple[str, list[dict]]]) -> None:
-    """Tell the ticket's readers what routing did, one line per rule that fired.
+def _record_on_timeline(fired_by_event: list[tuple[TicketEvent, list[tuple[str, list[dict]]]]]):
+    """Tell each ticket's readers what routing did, one line per rule that fired, in one
+    INSERT for all the events.
 
     What ``tickets.services.timeline_record`` does, without its savepoint: routing's own
     transaction holds it all or nothing already."""
-    lines = [
-        f"{name}: {'; '.join(outcome['done'] for outcome in outcomes)}." for name, outcomes in fired
-    ]
-    body = "\n".join(lines)
-    changes = {"event": event.pk, "event_type": event.type}
     kind = TimelineEntry.Kind.ROUTING
-    check_text_lengths(body=body)
-    TimelineEntry.objects.create(ticket=event.ticket, kind=kind, body=body, changes=changes)
-    search_text_append(
-        ticket_id=event.ticket_id, words=entry_search_words(kind=kind, body=body, changes=changes)
-    )
+    entries = []
+    for event, fired in fired_by_event:
+        lines = [
+            f"{name}: {'; '.join(outcome['done'] for outcome in outcomes)}."
+            for name, outcomes in fired
+        ]
+        body = "\n".join(lines)
+        check_text_lengths(body=body)
+        changes = {"event": event.pk, "event_type": event.type}
+        entries.append(TimelineEntry(ticket=event.ticket, kind=kind, body=body, changes=changes))
+    if not entries:
+        return
+    TimelineEntry.objects.bulk_create(entries)
+    # In the order of the tickets' ids: two batches updating the same tickets lock them in one
+    # order, so neither waits for the other while holding what the other waits for.
+    for entry in sorted(entries, key=lambda entry: entry.ticket_id):
+        words = entry_search_words(kind=kind, body=entry.body, changes=entry.changes)
+        search_text_append(ticket_id=entry.ticket_id, words=words)
 
 
 def _definition(rule) -> dict:

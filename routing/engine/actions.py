@@ -27,6 +27,28 @@ ErrorList = list[tuple[str, str]]
 
 
 @dataclass
+class RoutingBatch:
+    """What the events routed together (one, or a backlog's batch) share: what actions loaded
+    once for all of them (``memo``), and the rows they created, inserted together when every
+    event's rules have run (``flush``): one statement per table, however many events."""
+
+    memo: dict = field(default_factory=dict)
+    pending: list[tuple[Model, tuple[str, ...], Callable]] = field(default_factory=list)
+
+    def flush(self) -> None:
+        """Insert what the actions handed over, table by table in the order first handed."""
+        while self.pending:
+            pending, self.pending = self.pending, []
+            groups: dict[tuple, list] = {}
+            for item in pending:
+                groups.setdefault((type(item[0]), item[1]), []).append(item)
+            for (_, unique), items in groups.items():
+                rows = insert_or_get([obj for obj, _, _ in items], unique=unique)
+                for (row, created), (_, _, then) in zip(rows, items, strict=True):
+                    then(row, created)
+
+
+@dataclass
 class ActionContext:
     """What actions share while one event is routed.
 
@@ -46,17 +68,19 @@ class ActionContext:
     # The rules this event is routed by, so that an action can load at once what all of them
     # will need (the departments they notify, say).
     rules: tuple = ()
+    batch: RoutingBatch = field(default_factory=RoutingBatch)
     _template_context: dict | None = None
     _locked: Ticket | None = None
     _current_tags: list[str] | None = None
-    _memo: dict = field(default_factory=dict)
-    _pending: list[tuple[Model, tuple[str, ...], Callable]] = field(default_factory=list)
 
     def memo(self, key: str, load: Callable[[], Any]) -> Any:
-        """What ``load()`` gives, loaded once per event: what every rule of the run shares."""
-        if key not in self._memo:
-            self._memo[key] = load()
-        return self._memo[key]
+        """What ``load()`` gives, loaded once per batch of events: what every rule of the
+        run, and every event routed with this one, shares (so it must not depend on the
+        event)."""
+        memo = self.batch.memo
+        if key not in memo:
+            memo[key] = load()
+        return memo[key]
 
     def insert_later(
         self, obj: Model, *, unique: tuple[str, ...], then: Callable[[Model, bool], None]
@@ -64,19 +88,10 @@ class ActionContext:
         """Insert ``obj`` when the rules have run, with the other rows of its table in one
         statement; ``then(row, created)`` is called with it, or with the row already there with
         the same ``unique`` fields, and may hand over more rows (a new queue item's emails)."""
-        self._pending.append((obj, unique, then))
+        self.batch.pending.append((obj, unique, then))
 
     def flush(self) -> None:
-        """Insert what the actions handed over, table by table in the order first handed."""
-        while self._pending:
-            pending, self._pending = self._pending, []
-            groups: dict[tuple, list] = {}
-            for item in pending:
-                groups.setdefault((type(item[0]), item[1]), []).append(item)
-            for (_, unique), items in groups.items():
-                rows = insert_or_get([obj for obj, _, _ in items], unique=unique)
-                for (row, created), (_, _, then) in zip(rows, items, strict=True):
-                    then(row, created)
+        self.batch.flush()
 
     def template_context(self) -> dict:
         if self._template_context is None:

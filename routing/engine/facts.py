@@ -111,24 +111,23 @@ def build_facts(
     return facts
 
 
+def event_facts_item(event: TicketEvent) -> dict:
+    """What ``facts_for_many`` needs to know of an event."""
+    return {
+        "ticket_id": event.ticket_id,
+        "customer_id": event.ticket.customer_id,
+        "snapshot": event.snapshot,
+        "changes": event.changes,
+        "event_type": event.type,
+        "is_automatic": event.caused_by_id is not None or event.type == TicketEvent.Type.TIMER,
+        "now": event.created_at,
+    }
+
+
 def facts_for_event(event: TicketEvent, *, customers: dict | None = None) -> dict:
     """Facts for routing one event (two queries, customer and invoices, and one per source).
     ``customers``, if given, receives the customer loaded for them, with its salesperson."""
-    return facts_for_many(
-        [
-            {
-                "ticket_id": event.ticket_id,
-                "customer_id": event.ticket.customer_id,
-                "snapshot": event.snapshot,
-                "changes": event.changes,
-                "event_type": event.type,
-                "is_automatic": event.caused_by_id is not None
-                or event.type == TicketEvent.Type.TIMER,
-                "now": event.created_at,
-            }
-        ],
-        customers=customers,
-    )[0]
+    return facts_for_many([event_facts_item(event)], customers=customers)[0]
 
 
 def facts_for_many(items: list[dict], *, customers: dict | None = None) -> list[dict]:
