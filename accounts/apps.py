@@ -1,6 +1,24 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_delete, post_save
 
 
 class AccountsConfig(AppConfig):
     name = "accounts"
     verbose_name = "People and customers"
+
+    def ready(self) -> None:
+        from rest_framework.authtoken.models import Token, TokenProxy
+
+        from accounts import token_cache
+        from accounts.models import User
+
+        # Every write that can refuse a cached API token replaces its entry. The admin deletes
+        # tokens as TokenProxy, whose signals name the proxy, not Token.
+        for model in (Token, TokenProxy):
+            for signal in (post_save, post_delete):
+                signal.connect(
+                    token_cache.token_changed,
+                    sender=model,
+                    dispatch_uid=f"api-token-{model.__name__}",
+                )
+        post_save.connect(token_cache.user_changed, sender=User, dispatch_uid="api-token-user")

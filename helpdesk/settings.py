@@ -397,6 +397,10 @@ def _api_rate(name: str, default: str) -> str | None:
 # Days an API token is valid from when it was issued; POST /api/v1/auth/token/ then issues a
 # new one. Owners revoke theirs with DELETE on the same path, admins any in the admin.
 API_TOKEN_DAYS = env_int("API_TOKEN_DAYS", 30, minimum=1)
+# Seconds a token and its user are kept in the "api-token" cache, so requests are authenticated
+# without SQL; revocation and deactivation still take effect at once (accounts.token_cache).
+# Bounds how long a write that sends no signal (QuerySet.update) goes unseen; 0 turns it off.
+API_TOKEN_CACHE_SECONDS = env_int("API_TOKEN_CACHE_SECONDS", 60, minimum=0)
 
 API_THROTTLE_RATES = {
     "user": _api_rate("API_THROTTLE_USER_RATE", "3600/hour"),
@@ -414,6 +418,17 @@ CACHES = {
     }
     if REDIS_URL
     else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "api-throttle"},
+    # Shared by every web process, so a revocation reaches all of them. Without Redis (or with
+    # the in-memory broker, one process) the process's memory. Unreachable, the token is read
+    # from the database: a short timeout, after which the process leaves it for a few seconds.
+    "api-token": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "api-token",
+        "OPTIONS": {"socket_connect_timeout": 0.25, "socket_timeout": 0.25},
+    }
+    if (REDIS_URL or "").startswith(("redis://", "rediss://", "unix://"))
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "api-token"},
 }
 
 REST_FRAMEWORK = {
