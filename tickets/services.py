@@ -193,7 +193,6 @@ def search_text_append(*, ticket_id: int, words: str) -> None:
         Ticket.objects.filter(pk=ticket_id).update(search_text=search_text_plus(words))
 
 
-@transaction.atomic
 def ticket_create(
     *,
     customer: Customer,
@@ -217,6 +216,11 @@ def ticket_create(
 
     With ``call_duration_seconds`` the ticket is a call taken by ``created_by``: its first
     timeline entry records the call's length, and the call is the ticket's first response.
+
+    Everything is checked before the first write, and the writes are one transaction. Called
+    inside a caller's transaction (the API's, which validated the input in it) they join it
+    without a savepoint of their own: a refusal leaves the caller's transaction usable, a
+    database error fails it whole.
     """
     _check_contact(customer, contact)
     check_text_lengths(description=description)
@@ -243,21 +247,23 @@ def ticket_create(
     )
     ticket.search_text = "\n".join(_field_words(ticket))
     ticket.full_clean(exclude=_loaded_relations(ticket))
-    ticket.save()
-    if ticket.kind == Ticket.Kind.RMA:
-        ticket.rma_number = _rma_number(ticket)
-        ticket.search_text = "\n".join(_field_words(ticket))
-        ticket.save(update_fields=["rma_number", "search_text"])
-    if tag_names:
-        _set_tags(ticket, tag_names, is_new=True)
-    TimelineEntry.objects.create(
-        ticket=ticket,
-        kind=TimelineEntry.Kind.CREATED,
-        author=created_by,
-        body=description,
-        call_duration_seconds=call_duration_seconds,
-    )
-    event_record(ticket=ticket, type=TicketEvent.Type.CREATED, actor=created_by, tags=tag_names)
+    # Savepoints cost two statements, and buy nothing here: the refusals are raised above.
+    with transaction.atomic(savepoint=False):
+        ticket.save()
+        if ticket.kind == Ticket.Kind.RMA:
+            ticket.rma_number = _rma_number(ticket)
+            ticket.search_text = "\n".join(_field_words(ticket))
+            ticket.save(update_fields=["rma_number", "search_text"])
+        if tag_names:
+            _set_tags(ticket, tag_names, is_new=True)
+        TimelineEntry.objects.create(
+            ticket=ticket,
+            kind=TimelineEntry.Kind.CREATED,
+            author=created_by,
+            body=description,
+            call_duration_seconds=call_duration_seconds,
+        )
+        event_record(ticket=ticket, type=TicketEvent.Type.CREATED, actor=created_by, tags=tag_names)
     return ticket
 
 

@@ -2,9 +2,10 @@
 back up.
 
 A rep with an API token files a bug for a customer with an unpaid invoice. Every statement the
-request sends is listed; the service's transaction shows as a savepoint because the test runs
-inside one, so the savepoints count the request's transactions. The token was used before, so it
-is authenticated from the cache (accounts.token_cache); its first request reads it.
+request sends is listed; the request's one transaction (validation's reads and the service's
+writes) shows as a savepoint because the test runs inside one, so the savepoints count the
+request's transactions. The token was used before, so it is authenticated from the cache
+(accounts.token_cache); its first request reads it.
 """
 
 import pytest
@@ -75,8 +76,8 @@ def test_creating_a_bug(token_client, owing_customer, rep):
 
     listing = "\n".join(statements)
     assert _shape(statements) == [
+        "SAVEPOINT",  # the request's one transaction
         "SELECT accounts_customer",  # the customer named exists
-        "SAVEPOINT",  # the service's one transaction
         "INSERT tickets_ticket",
         "INSERT tickets_timelineentry",
         "INSERT tickets_ticketevent",
@@ -120,11 +121,11 @@ def test_creating_with_everything_named(token_client, owing_customer, rep):
 
     listing = "\n".join(statements)
     assert _shape(statements) == [
+        "SAVEPOINT",
         "SELECT accounts_customer",
         "SELECT accounts_contact",
         "SELECT accounts_user",
         "SELECT accounts_department",
-        "SAVEPOINT",
         "INSERT tickets_ticket",
         "UPDATE tickets_ticket",  # the RMA number is made from the id
         "SELECT tickets_tag",
@@ -152,7 +153,13 @@ def test_a_refused_create_writes_nothing(token_client, owing_customer):
     response, statements = _post(token_client, body)
     assert response.status_code == 400
     assert "contact" in response.json()
-    assert not [sql for sql in statements if not sql.startswith("SELECT")]
+    assert _shape(statements) == [
+        "SAVEPOINT",
+        "SELECT accounts_customer",
+        "SELECT accounts_contact",
+        "ROLLBACK",  # to the savepoint: nothing was written, nothing is kept
+        "RELEASE",
+    ]
 
     response = token_client.post("/api/v1/tickets/", {"kind": "bug", "customer": 0}, format="json")
     assert response.status_code == 400
@@ -161,14 +168,14 @@ def test_a_refused_create_writes_nothing(token_client, owing_customer):
 
 
 def test_a_first_request_reads_its_token(rep, owing_customer):
-    """Before its token is cached, a request reads it, with its user."""
+    """Before its token is cached, a request reads it, with its user, outside the transaction."""
     body = {"kind": "bug", "customer": owing_customer.pk, "subject": "Crash"}
     response, statements = _post(_client(rep), body)
     assert response.status_code == 201
     assert _shape(statements)[:3] == [
         "SELECT authtoken_token",
-        "SELECT accounts_customer",
         "SAVEPOINT",
+        "SELECT accounts_customer",
     ]
     assert len(statements) == 7
 

@@ -1,3 +1,4 @@
+from django.db import transaction
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import mixins, permissions, status, viewsets
@@ -14,6 +15,7 @@ from tickets.api.serializers import (
     TicketSerializer,
     TicketUpdateSerializer,
     TimelineEntrySerializer,
+    ticket_create_input,
     ticket_created_data,
     ticket_data,
 )
@@ -51,10 +53,12 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         ],
     )
     def create(self, request):
-        data = TicketCreateSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        ticket = services.ticket_create(**data.validated_data, created_by=request.user)
-        body = ticket_created_data(ticket, tags=data.validated_data["tags"])
+        # One transaction for the rows validation reads (the customer, and a contact, assignee
+        # or department named) and those the service writes; bad input rolls it back, a 400.
+        with transaction.atomic():
+            fields = ticket_create_input(request.data)
+            ticket = services.ticket_create(**fields, created_by=request.user)
+        body = ticket_created_data(ticket, tags=fields["tags"])
         return Response(body, status=status.HTTP_201_CREATED)
 
     @extend_schema(
