@@ -272,6 +272,8 @@ if not (
 OUTBOX_REDISPATCH_AFTER_SECONDS = env_int("OUTBOX_REDISPATCH_AFTER_SECONDS", 10, minimum=0)
 OUTBOX_SWEEP_INTERVAL_SECONDS = env_int("OUTBOX_SWEEP_INTERVAL_SECONDS", 15, minimum=1)
 OUTBOX_SWEEP_BATCH = env_int("OUTBOX_SWEEP_BATCH", 500, minimum=1)
+# Events a dispatch task routes together when others are waiting too (a backlog); 1: one by one.
+OUTBOX_DISPATCH_BATCH = env_int("OUTBOX_DISPATCH_BATCH", 50, minimum=1)
 
 ROUTING_TIMER_INTERVAL_SECONDS = env_int("ROUTING_TIMER_INTERVAL_SECONDS", 60, minimum=5)
 

@@ -7,7 +7,7 @@ class RoutingConfig(AppConfig):
 
     def ready(self) -> None:
         # Routing listens to the ticket outbox; tickets never imports routing.
-        from routing.services import route_event
+        from routing.services import route_event, route_events
         from tickets import outbox
 
-        outbox.subscribe(route_event)
+        outbox.subscribe(route_event, many=route_events)

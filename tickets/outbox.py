@@ -3,6 +3,12 @@
 ``tickets`` does not know who listens: other apps call ``subscribe()`` from their
 ``AppConfig.ready()``. Delivery is at least once (a task on commit, then the periodic sweep), so
 each subscriber must make handling the same event twice have the effect of handling it once.
+
+Each event has its task, but a task that finds other events waiting too (a backlog: a Monday
+morning, a mail import, a worker back from a restart) dispatches up to OUTBOX_DISPATCH_BATCH of
+them together, of different tickets, in one transaction, with the event rows locked (``SKIP
+LOCKED``, so two workers take different batches); their own tasks then find them done. A
+subscriber that can handle several events at once says so (``subscribe(..., many=...)``).
 """
 
 import logging
@@ -11,7 +17,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Case, Exists, F, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from helpdesk.queue import enqueue_on_commit
@@ -20,7 +26,10 @@ from tickets.models import Ticket, TicketEvent
 logger = logging.getLogger(__name__)
 
 EventHandler = Callable[[TicketEvent], None]
+BatchHandler = Callable[[list[TicketEvent]], object]
 _subscribers: list[EventHandler] = []
+# For a subscriber that handles several events at once: that way (in the outbox's transaction).
+_batch_handlers: dict[EventHandler, BatchHandler] = {}
 
 # The ticket fields recorded with every event, as rules see them.
 SNAPSHOT_FIELDS = (
@@ -41,10 +50,14 @@ SNAPSHOT_TIMES = ("created_at", "updated_at", "status_changed_at", "first_respon
 MAX_DISPATCH_FAILURES = 10
 
 
-def subscribe(handler: EventHandler) -> None:
-    """Register ``handler`` to receive every ticket event (idempotent)."""
+def subscribe(handler: EventHandler, *, many: BatchHandler | None = None) -> None:
+    """Register ``handler`` to receive every ticket event (idempotent). ``many``, if given,
+    handles a batch of events of different tickets as ``handler`` would each, inside the
+    transaction the outbox opens for the batch (so it must not open savepoints of its own)."""
     if handler not in _subscribers:
         _subscribers.append(handler)
+    if many is not None:
+        _batch_handlers[handler] = many
 
 
 def ticket_snapshot(ticket: Ticket, *, tags: list[str] | None = None) -> dict:
@@ -99,21 +112,120 @@ def event_dispatch(*, event_id: int) -> bool:
 
     A subscriber that raises makes it a failure: counted, and backed off before the sweep tries
     again. A duplicate delivery of a dispatched event costs one query and counts for nothing.
+    When other events are waiting, they are dispatched with this one (``_dispatch_batch``).
     """
+    now = timezone.now()
+    events = TicketEvent.objects.select_related("ticket").filter(pk=event_id)
+    if settings.OUTBOX_DISPATCH_BATCH > 1:
+        # Whether a batch is worth it, known in the same query: an index probe of the
+        # undispatched events that stops at the first.
+        events = events.annotate(others_waiting=Exists(_due(now).exclude(pk=event_id)))
+    event = events.first()
+    if event is None or event.dispatched_at is not None:
+        return False
+    if getattr(event, "others_waiting", False):
+        dispatched = _dispatch_batch(event, now)
+        if dispatched is not None:
+            return dispatched
+    return _dispatch_one(event)
+
+
+def _due(now) -> QuerySet:
+    """Undispatched events due for a dispatch: those the sweep would enqueue, less those
+    backing off after failures or claimed by the sweep."""
+    return TicketEvent.objects.filter(
+        Q(next_dispatch_at__isnull=True) | Q(next_dispatch_at__lte=now),
+        dispatched_at__isnull=True,
+        dispatch_failures__lt=MAX_DISPATCH_FAILURES,
+    )
+
+
+def _dispatch_batch(event: TicketEvent, now) -> bool | None:
+    """Dispatch ``event`` with up to OUTBOX_DISPATCH_BATCH - 1 others waiting, of other
+    tickets, in one transaction, their rows locked. True if done; False if another worker's
+    batch holds ``event`` (this task then dispatches the others it found instead); None if the
+    batch failed, after its other events were dispatched one by one (``event`` is left to the
+    caller, which counts its failure and raises it as for any event alone).
+
+    Every event whose row it locked is this task's to dispatch (another task finding it locked
+    leaves it): one of a ticket already in the batch is dispatched alone after the batch.
+    """
+    size = settings.OUTBOX_DISPATCH_BATCH
+    # More candidates than the batch: what a batch of another worker holds is skipped, not
+    # waited for. Only the rows returned are locked (the limit stops the locking).
+    oldest = _due(now).order_by("created_at", "id").values("pk")[: size * 2]
+    first = Case(When(pk=event.pk, then=Value(0)), default=Value(1))
+    batch: list[TicketEvent] = []
+    after: list[TicketEvent] = []
+    try:
+        with transaction.atomic():
+            locked = (
+                TicketEvent.objects.select_related("ticket")
+                .select_for_update(skip_locked=True, of=("self",))
+                .filter(Q(pk=event.pk) | Q(pk__in=oldest), dispatched_at__isnull=True)
+                .order_by(first, "created_at", "id")[:size]
+            )
+            tickets = set()
+            for candidate in locked:
+                if candidate.ticket_id in tickets:
+                    after.append(candidate)
+                else:
+                    batch.append(candidate)
+                    tickets.add(candidate.ticket_id)
+            if not batch:
+                return False
+            for handler in _subscribers:
+                many = _batch_handlers.get(handler)
+                if many is not None:
+                    many(batch)
+                else:
+                    for each in batch:
+                        handler(each)
+            TicketEvent.objects.filter(pk__in=[each.pk for each in batch]).update(
+                dispatched_at=timezone.now(), next_dispatch_at=None
+            )
+        return batch[0].pk == event.pk
+    except Exception:
+        # One event's failure must not hold up the others: each is tried again alone, where
+        # its failure is counted and backed off on its own.
+        logger.warning("Dispatching %d events together failed", len(batch), exc_info=True)
+        if batch and batch[0].pk != event.pk:
+            after = batch + after
+            return False
+        after = batch[1:] + after
+        return None
+    finally:
+        _dispatch_each(after)
+
+
+def _dispatch_each(events: list[TicketEvent]) -> None:
+    for each in events:
+        try:
+            event_dispatch_one(event_id=each.pk)
+        except Exception:
+            logger.warning("Dispatch of event %d failed", each.pk, exc_info=True)
+
+
+def event_dispatch_one(*, event_id: int) -> bool:
+    """``event_dispatch`` of this event alone, whatever else is waiting."""
     event = TicketEvent.objects.select_related("ticket").filter(pk=event_id).first()
     if event is None or event.dispatched_at is not None:
         return False
+    return _dispatch_one(event)
+
+
+def _dispatch_one(event: TicketEvent) -> bool:
     try:
         for handler in _subscribers:
             handler(event)
     except Exception:
         failures = event.dispatch_failures + 1
-        TicketEvent.objects.filter(pk=event_id).update(
+        TicketEvent.objects.filter(pk=event.pk).update(
             dispatch_failures=F("dispatch_failures") + 1,
             next_dispatch_at=timezone.now() + _backoff(failures),
         )
         raise
-    TicketEvent.objects.filter(pk=event_id, dispatched_at__isnull=True).update(
+    TicketEvent.objects.filter(pk=event.pk, dispatched_at__isnull=True).update(
         dispatched_at=timezone.now(), next_dispatch_at=None
     )
     return True
