@@ -27,7 +27,7 @@ from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 from django.core.mail.backends.smtp import EmailBackend as SMTPEmailBackend
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 
 from deliveries import webhook_client
@@ -195,6 +195,15 @@ class _DeadlineEmailBackend(SMTPEmailBackend):
         base = _DeadlineSMTPSSL if self.use_ssl else _DeadlineSMTP
         return partial(base, deadline=self.deadline)
 
+    def renew_deadline(self) -> None:
+        """Give the next message EMAIL_TIMEOUT of its own, on the connection already open."""
+        self.deadline = time.monotonic() + settings.EMAIL_TIMEOUT
+        smtp = self.connection
+        if isinstance(smtp, _DeadlineSMTP):
+            smtp._deadline = self.deadline
+            if isinstance(smtp.sock, _DeadlineSocket):
+                smtp.sock._deadline = self.deadline
+
 
 def _email_connection():
     connection = get_connection()
@@ -206,10 +215,59 @@ def _email_connection():
 
 def email_deliver(*, delivery_id: int) -> str:
     """Send one email delivery if it is due (and not being sent); returns its status afterwards."""
-    delivery = _claim(EmailDelivery, delivery_id)
-    if delivery is None:
-        return "not due"
-    message = EmailMessage(
+    return emails_deliver(delivery_ids=[delivery_id]).get(delivery_id, "not due")
+
+
+def emails_deliver(*, delivery_ids: list[int]) -> dict[int, str]:
+    """Send those of these email deliveries that are due, through one connection, each within
+    EMAIL_TIMEOUT of its own; their statuses afterwards, by id (those not due are left out).
+
+    They are claimed in one UPDATE and the sent ones recorded in one more, so the emails a
+    routed batch of events makes cost a few statements, not three each. Those the task's soft
+    time limit would leave no room for are handed back, unsent, and enqueued again.
+    """
+    from deliveries.tasks import send_email_deliveries
+
+    claimed = _claim_many(EmailDelivery, delivery_ids)
+    if not claimed:
+        return {}
+    statuses: dict[int, str] = {}
+    sent: list[EmailDelivery] = []
+    started = time.monotonic()
+    room = settings.DELIVERY_TASK_SOFT_TIME_LIMIT - 5
+    connection = _email_connection()
+    try:
+        for index, delivery in enumerate(claimed):
+            if index and time.monotonic() - started + settings.EMAIL_TIMEOUT > room:
+                _hand_back(claimed[index:])
+                enqueue_on_commit(send_email_deliveries, [d.pk for d in claimed[index:]])
+                break
+            try:
+                if isinstance(connection, _DeadlineEmailBackend):
+                    connection.renew_deadline()
+                # Opened once and kept for the next message (again after a failure closed it).
+                connection.open()
+                _email_message(delivery, connection).send()
+            except (smtplib.SMTPException, OSError, SoftTimeLimitExceeded) as exc:
+                reason, permanent = _smtp_failure(exc)
+                fields = _failure_fields(delivery.attempts, reason, permanent=permanent)
+                _record(delivery, **fields)
+                statuses[delivery.pk] = fields["status"]
+                _close_quietly(connection)  # the next message starts on a new connection
+                if isinstance(exc, SoftTimeLimitExceeded):
+                    _hand_back(claimed[index + 1 :])
+                    break
+            else:
+                sent.append(delivery)
+    finally:
+        _close_quietly(connection)
+        _record_sent(sent)
+    statuses.update((delivery.pk, Status.SENT) for delivery in sent)
+    return statuses
+
+
+def _email_message(delivery: EmailDelivery, connection) -> EmailMessage:
+    return EmailMessage(
         subject=delivery.subject,
         body=delivery.body,
         from_email=settings.DEFAULT_FROM_EMAIL,
@@ -220,22 +278,68 @@ def email_deliver(*, delivery_id: int) -> str:
             "Auto-Submitted": "auto-generated",
             "X-Auto-Response-Suppress": "All",
         },
-        connection=_email_connection(),
+        connection=connection,
     )
+
+
+def _close_quietly(connection) -> None:
     try:
-        message.send()
-    except (smtplib.SMTPException, OSError, SoftTimeLimitExceeded) as exc:
-        reason, permanent = _smtp_failure(exc)
-        fields = _failure_fields(delivery.attempts, reason, permanent=permanent)
-    else:
-        fields = {
-            "status": Status.SENT,
-            "sent_at": timezone.now(),
-            "next_attempt_at": None,
-            "reason": "",
-        }
-    _record(delivery, **fields)
-    return fields["status"]
+        connection.close()
+    except (smtplib.SMTPException, OSError):
+        pass  # a broken connection is closed by dropping it; the backend forgets it either way
+    if isinstance(connection, SMTPEmailBackend):
+        connection.connection = None
+
+
+def _claim_many(model, delivery_ids: list[int]) -> list:
+    """``_claim`` of several at once: one conditional UPDATE, then the rows it claimed (those
+    with this claim's time), in the order of their ids."""
+    now = timezone.now()
+    claimed = model.objects.filter(_claimable(now), pk__in=delivery_ids).update(
+        status=Status.SENDING, claimed_at=now, enqueued_at=None, attempts=F("attempts") + 1
+    )
+    if not claimed:
+        return []
+    return list(
+        model.objects.filter(pk__in=delivery_ids, status=Status.SENDING, claimed_at=now).order_by(
+            "pk"
+        )
+    )
+
+
+def _record_sent(deliveries: list[EmailDelivery]) -> None:
+    """Record these claimed deliveries sent, in one UPDATE (one claim, so one claim time)."""
+    if not deliveries:
+        return
+    recorded = EmailDelivery.objects.filter(
+        pk__in=[delivery.pk for delivery in deliveries],
+        status=Status.SENDING,
+        claimed_at=deliveries[0].claimed_at,
+    ).update(
+        claimed_at=None, status=Status.SENT, sent_at=timezone.now(), next_attempt_at=None, reason=""
+    )
+    if recorded < len(deliveries):
+        logger.warning(
+            "%d sent emails' claims expired before they were recorded", len(deliveries) - recorded
+        )
+
+
+def _hand_back(deliveries: list[EmailDelivery]) -> None:
+    """Give up the claim of deliveries not tried: due again at once, the attempt not counted."""
+    if not deliveries:
+        return
+    EmailDelivery.objects.filter(
+        pk__in=[delivery.pk for delivery in deliveries],
+        status=Status.SENDING,
+        claimed_at=deliveries[0].claimed_at,
+    ).update(
+        status=Case(
+            When(attempts__lte=1, then=Value(Status.PENDING)), default=Value(Status.RETRYING)
+        ),
+        attempts=F("attempts") - 1,
+        claimed_at=None,
+        next_attempt_at=None,
+    )
 
 
 # --- webhooks ---------------------------------------------------------------------------------

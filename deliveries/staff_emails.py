@@ -48,25 +48,26 @@ def staff_email(*, key: str, recipient: str, subject: str, body: str, ticket=Non
 
 def staff_emails_send_on_commit() -> list[int]:
     """A list to put the ids of newly stored staff emails in: they are sent when the
-    transaction commits, in one publish through one connection to the broker (a routed event's
-    alerts to several members, say), and not at all if it rolls back."""
+    transaction commits, by one task per EMAIL_BATCH_SIZE of them (a routed event's alerts to
+    several members, or a batch of events' alerts), and not at all if it rolls back."""
     ids: list[int] = []
     transaction.on_commit(partial(_send_all, ids))
     return ids
 
 
 def _send_all(ids: list[int]) -> None:
-    from deliveries.tasks import send_email_delivery
+    from deliveries.tasks import send_email_deliveries
 
-    if not ids:
-        return
-    try:
-        with send_email_delivery.app.producer_or_acquire() as producer:
-            for delivery_id in ids:
-                send_email_delivery.apply_async((delivery_id,), producer=producer)
-    except Exception:  # the broker's client raises many types; all mean "not sent"
-        # The rows are stored: the deliveries sweep sends what is still pending.
-        logger.warning("Could not enqueue staff emails %r; the periodic sweep will retry", ids)
+    size = settings.EMAIL_BATCH_SIZE
+    for start in range(0, len(ids), size):
+        chunk = ids[start : start + size]
+        try:
+            send_email_deliveries.apply_async((chunk,))
+        except Exception:  # the broker's client raises many types; all mean "not sent"
+            # The rows are stored: the deliveries sweep sends what is still pending.
+            logger.warning(
+                "Could not enqueue staff emails %r; the periodic sweep will retry", chunk
+            )
 
 
 def keys_stored(prefix: str) -> set[str]:

@@ -26,6 +26,12 @@ def send_email_delivery(delivery_id: int) -> str:
     return services.email_deliver(delivery_id=delivery_id)
 
 
+@shared_task(name="deliveries.tasks.send_email_deliveries", **_DELIVERY_TASK)
+def send_email_deliveries(delivery_ids: list[int]) -> dict[str, str]:
+    statuses = services.emails_deliver(delivery_ids=delivery_ids)
+    return {str(pk): status for pk, status in statuses.items()}
+
+
 @shared_task(name="routing.tasks.call_webhook_delivery", **_DELIVERY_TASK)
 def call_webhook_delivery(delivery_id: int) -> str:
     return services.webhook_deliver(delivery_id=delivery_id)

@@ -169,6 +169,8 @@ def smtp_server(settings):
         def __init__(self):
             self.messages = []
             self.refuse = {}
+            # The client address of each message's connection: one per connection opened.
+            self.peers = []
 
         async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
             if address in self.refuse:
@@ -180,6 +182,7 @@ def smtp_server(settings):
             from email import message_from_bytes
 
             self.messages.append(message_from_bytes(envelope.content))
+            self.peers.append(session.peer)
             return "250 Message accepted"
 
     handler = Handler()

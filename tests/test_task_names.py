@@ -8,6 +8,7 @@ PINNED_TASK_NAMES = {
     "tickets.tasks.dispatch_event",
     "tickets.tasks.sweep_undispatched_events",
     "routing.tasks.send_email_delivery",
+    "deliveries.tasks.send_email_deliveries",
     "routing.tasks.call_webhook_delivery",
     "routing.tasks.sweep_deliveries",
     "routing.tasks.sweep_timers",
