@@ -314,6 +314,8 @@ CELERY_BEAT_SCHEDULE = {
 # Events written by rule actions (say, a rule that raises priority) are routed too; this bounds
 # how long such a chain may grow, so two rules can never feed each other forever.
 ROUTING_MAX_CHAIN_DEPTH = env_int("ROUTING_MAX_CHAIN_DEPTH", 3, minimum=0)
+# Routing commits without waiting for the disk (routing.services._claim says why that is safe).
+ROUTING_ASYNCHRONOUS_COMMIT = env_bool("ROUTING_ASYNCHRONOUS_COMMIT", default=True)
 
 # Working calendar for due dates and response times: ISO weekday numbers (Monday=1), holiday
 # dates, working hours; all in DJANGO_TIME_ZONE.
