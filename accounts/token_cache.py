@@ -10,6 +10,8 @@ as long as an entry would be, and entries are only ever added where there is non
 NX``): a request that read the old row just before the change cannot put it back. The expiry
 is computed from the cached creation time on every request. A write that sends no signal
 (``QuerySet.update()``) is seen when the entry expires, ``API_TOKEN_CACHE_SECONDS`` later.
+Without Redis (the embedded default) the cache is the web process's memory: a revocation made
+in another process (``manage.py``, a second web worker) is seen that late too.
 
 The cache is a shortcut, never a requirement: when it cannot be reached the database answers,
 and this process leaves the cache alone for a few seconds rather than wait on it per request.
