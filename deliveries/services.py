@@ -222,9 +222,11 @@ def emails_deliver(*, delivery_ids: list[int]) -> dict[int, str]:
     """Send those of these email deliveries that are due, through one connection, each within
     EMAIL_TIMEOUT of its own; their statuses afterwards, by id (those not due are left out).
 
-    They are claimed in one UPDATE and the sent ones recorded in one more, so the emails a
-    routed batch of events makes cost a few statements, not three each. Those the task's soft
-    time limit would leave no room for are handed back, unsent, and enqueued again.
+    They are claimed in one UPDATE (the emails a routed batch of events makes are one task, not
+    one each), and each is recorded as soon as it is sent or has failed, so a worker dying
+    mid-batch sends none of those again. Those not tried (the task's soft time limit would
+    leave no room for them, or the batch stopped on an error) are handed back, unsent, and
+    enqueued again.
     """
     from deliveries.tasks import send_email_deliveries
 
@@ -232,38 +234,51 @@ def emails_deliver(*, delivery_ids: list[int]) -> dict[int, str]:
     if not claimed:
         return {}
     statuses: dict[int, str] = {}
-    sent: list[EmailDelivery] = []
     started = time.monotonic()
     room = settings.DELIVERY_TASK_SOFT_TIME_LIMIT - 5
     connection = _email_connection()
+    tried = 0
     try:
         for index, delivery in enumerate(claimed):
             if index and time.monotonic() - started + settings.EMAIL_TIMEOUT > room:
-                _hand_back(claimed[index:])
-                enqueue_on_commit(send_email_deliveries, [d.pk for d in claimed[index:]])
                 break
-            try:
-                if isinstance(connection, _DeadlineEmailBackend):
-                    connection.renew_deadline()
-                # Opened once and kept for the next message (again after a failure closed it).
-                connection.open()
-                _email_message(delivery, connection).send()
-            except (smtplib.SMTPException, OSError, SoftTimeLimitExceeded) as exc:
-                reason, permanent = _smtp_failure(exc)
-                fields = _failure_fields(delivery.attempts, reason, permanent=permanent)
-                _record(delivery, **fields)
-                statuses[delivery.pk] = fields["status"]
-                _close_quietly(connection)  # the next message starts on a new connection
-                if isinstance(exc, SoftTimeLimitExceeded):
-                    _hand_back(claimed[index + 1 :])
-                    break
-            else:
-                sent.append(delivery)
+            tried = index + 1
+            statuses[delivery.pk], go_on = _send_one(delivery, connection)
+            if not go_on:
+                break
     finally:
         _close_quietly(connection)
-        _record_sent(sent)
-    statuses.update((delivery.pk, Status.SENT) for delivery in sent)
+        rest = claimed[tried:]
+        if rest:
+            _hand_back(rest)
+            enqueue_on_commit(send_email_deliveries, [delivery.pk for delivery in rest])
     return statuses
+
+
+def _send_one(delivery: EmailDelivery, connection) -> tuple[str, bool]:
+    """Send one claimed delivery and record the outcome: (its status, whether the batch may go
+    on: not once the task's soft time limit has struck)."""
+    go_on = True
+    try:
+        if isinstance(connection, _DeadlineEmailBackend):
+            connection.renew_deadline()
+        # Opened once and kept for the next message (again after a failure closed it).
+        connection.open()
+        _email_message(delivery, connection).send()
+    except (smtplib.SMTPException, OSError, SoftTimeLimitExceeded) as exc:
+        reason, permanent = _smtp_failure(exc)
+        go_on = not isinstance(exc, SoftTimeLimitExceeded)
+    except Exception as exc:  # the message itself cannot be made (a header, an address)
+        reason, permanent = _error_text(exc), True
+    else:
+        _record(
+            delivery, status=Status.SENT, sent_at=timezone.now(), next_attempt_at=None, reason=""
+        )
+        return Status.SENT, go_on
+    fields = _failure_fields(delivery.attempts, reason, permanent=permanent)
+    _record(delivery, **fields)
+    _close_quietly(connection)  # the next message starts on a new connection
+    return str(fields["status"]), go_on
 
 
 def _email_message(delivery: EmailDelivery, connection) -> EmailMessage:
@@ -307,25 +322,9 @@ def _claim_many(model, delivery_ids: list[int]) -> list:
     )
 
 
-def _record_sent(deliveries: list[EmailDelivery]) -> None:
-    """Record these claimed deliveries sent, in one UPDATE (one claim, so one claim time)."""
-    if not deliveries:
-        return
-    recorded = EmailDelivery.objects.filter(
-        pk__in=[delivery.pk for delivery in deliveries],
-        status=Status.SENDING,
-        claimed_at=deliveries[0].claimed_at,
-    ).update(
-        claimed_at=None, status=Status.SENT, sent_at=timezone.now(), next_attempt_at=None, reason=""
-    )
-    if recorded < len(deliveries):
-        logger.warning(
-            "%d sent emails' claims expired before they were recorded", len(deliveries) - recorded
-        )
-
-
 def _hand_back(deliveries: list[EmailDelivery]) -> None:
-    """Give up the claim of deliveries not tried: due again at once, the attempt not counted."""
+    """Give up the claim of deliveries not tried: due again at once (for the sweep too, should
+    their new task be lost), the attempt not counted."""
     if not deliveries:
         return
     EmailDelivery.objects.filter(
@@ -338,7 +337,7 @@ def _hand_back(deliveries: list[EmailDelivery]) -> None:
         ),
         attempts=F("attempts") - 1,
         claimed_at=None,
-        next_attempt_at=None,
+        next_attempt_at=timezone.now(),
     )
 
 

@@ -199,7 +199,10 @@ def _claim(runs: list[RoutingRun]) -> tuple[dict[int, RoutingRun], tuple]:
         f"(SELECT {qn(name)} FROM {table} WHERE {pk} = 1)"  # noqa: S608
         for name in ("number", "token")  # the columns are named as the fields
     ]
-    if settings.ROUTING_ASYNCHRONOUS_COMMIT and connection.vendor == "postgresql":
+    # Only when routing's transaction is the outermost: set in a caller's, it would make the
+    # caller's own writes (a ticket, its event) commit without waiting for the disk too.
+    outermost = len(connection.atomic_blocks) == 1
+    if settings.ROUTING_ASYNCHRONOUS_COMMIT and outermost and connection.vendor == "postgresql":
         # This transaction's COMMIT then returns without waiting for its WAL to reach the disk
         # (set here, in a statement routing sends anyway, rather than in one more). Nothing
         # that matters can be lost: the event is stored already; it is marked dispatched in
@@ -245,8 +248,9 @@ def _record_on_timeline(fired_by_event: list[tuple[TicketEvent, list[tuple[str, 
     if not entries:
         return
     TimelineEntry.objects.bulk_create(entries)
-    # In the order of the tickets' ids: two batches updating the same tickets lock them in one
-    # order, so neither waits for the other while holding what the other waits for.
+    # In the order of the tickets' ids, so that these updates at least lock in one order. (Two
+    # batches whose actions locked the same tickets in other orders before can still deadlock;
+    # PostgreSQL then fails one, and the outbox routes its events one by one.)
     for entry in sorted(entries, key=lambda entry: entry.ticket_id):
         words = entry_search_words(kind=kind, body=entry.body, changes=entry.changes)
         search_text_append(ticket_id=entry.ticket_id, words=words)

@@ -15,6 +15,7 @@ import logging
 from collections.abc import Callable
 from datetime import timedelta
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Case, Exists, F, Q, QuerySet, Value, When
@@ -53,7 +54,8 @@ MAX_DISPATCH_FAILURES = 10
 def subscribe(handler: EventHandler, *, many: BatchHandler | None = None) -> None:
     """Register ``handler`` to receive every ticket event (idempotent). ``many``, if given,
     handles a batch of events of different tickets as ``handler`` would each, inside the
-    transaction the outbox opens for the batch (so it must not open savepoints of its own)."""
+    transaction the outbox opens for the batch: an exception from it rolls the whole batch back,
+    and the outbox then dispatches its events one by one."""
     if handler not in _subscribers:
         _subscribers.append(handler)
     if many is not None:
@@ -161,7 +163,10 @@ def _dispatch_batch(event: TicketEvent, now) -> bool | None:
         with transaction.atomic():
             locked = (
                 TicketEvent.objects.select_related("ticket")
-                .select_for_update(skip_locked=True, of=("self",))
+                # NO KEY: a single dispatch of one of these events, claiming its routing run
+                # meanwhile, takes a key-share lock on the event row (the run's foreign key):
+                # it must wait on the run's unique index, not deadlock with this batch.
+                .select_for_update(skip_locked=True, no_key=True, of=("self",))
                 .filter(Q(pk=event.pk) | Q(pk__in=oldest), dispatched_at__isnull=True)
                 .order_by(first, "created_at", "id")[:size]
             )
@@ -202,6 +207,9 @@ def _dispatch_each(events: list[TicketEvent]) -> None:
     for each in events:
         try:
             event_dispatch_one(event_id=each.pk)
+        except SoftTimeLimitExceeded:
+            # The task's time is up: the rest wait for the sweep, not for the hard limit.
+            raise
         except Exception:
             logger.warning("Dispatch of event %d failed", each.pk, exc_info=True)
 

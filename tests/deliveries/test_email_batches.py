@@ -1,5 +1,6 @@
-"""Emails sent together (a routed batch's queue alerts): one task, one SMTP connection, a few
-statements, each email's own outcome, and none lost when the task's time runs short."""
+"""Emails sent together (a routed batch's queue alerts): one task, one SMTP connection, one
+claim, each email's own outcome recorded as it comes, and none lost when the task's time runs
+short."""
 
 from unittest import mock
 
@@ -25,7 +26,7 @@ def stored(*recipients: str) -> list[int]:
     return [row.pk for row, _ in insert_or_get(rows, unique=("key",))]
 
 
-def test_a_batch_goes_through_one_connection_in_three_statements(smtp_server):
+def test_a_batch_goes_through_one_connection_with_one_claim(smtp_server):
     ids = stored("a@example.com", "b@example.com", "c@example.com")
     with CaptureQueriesContext(connection) as queries:
         statuses = services.emails_deliver(delivery_ids=ids)
@@ -36,8 +37,8 @@ def test_a_batch_goes_through_one_connection_in_three_statements(smtp_server):
         "c@example.com",
     ]
     assert len(set(smtp_server.peers)) == 1  # one connection for all three
-    # The claim, the claimed rows, the sent ones recorded.
-    assert len(queries.captured_queries) == 3
+    # The claim, the claimed rows, then each recorded as soon as it was sent.
+    assert len(queries.captured_queries) == 2 + 3
     rows = EmailDelivery.objects.filter(pk__in=ids)
     assert {(row.status, row.attempts, row.claimed_at) for row in rows} == {(Status.SENT, 1, None)}
     assert all(row.sent_at for row in rows)
@@ -86,3 +87,43 @@ def test_emails_the_time_limit_leaves_no_room_for_are_handed_back_and_enqueued(
     }
     assert [m["To"] for m in smtp_server.messages] == ["a@example.com"]
     assert services.emails_deliver(delivery_ids=ids[1:2]) == {ids[1]: Status.SENT}
+
+
+def test_a_message_that_cannot_be_made_fails_alone(smtp_server, monkeypatch):
+    ids = stored("a@example.com", "b@example.com", "c@example.com")
+    build = services._email_message
+
+    def broken_for_b(delivery, connection):
+        if delivery.recipient == "b@example.com":
+            raise ValueError("Header values may not contain linefeed or carriage return")
+        return build(delivery, connection)
+
+    monkeypatch.setattr(services, "_email_message", broken_for_b)
+    statuses = services.emails_deliver(delivery_ids=ids)
+    assert statuses == {ids[0]: Status.SENT, ids[1]: Status.FAILED, ids[2]: Status.SENT}
+    assert "linefeed" in EmailDelivery.objects.get(pk=ids[1]).reason
+    assert sorted(m["To"] for m in smtp_server.messages) == ["a@example.com", "c@example.com"]
+
+
+def test_the_soft_time_limit_mid_batch_hands_the_rest_back(
+    smtp_server, monkeypatch, django_capture_on_commit_callbacks
+):
+    from celery.exceptions import SoftTimeLimitExceeded
+
+    ids = stored("a@example.com", "b@example.com", "c@example.com")
+    build = services._email_message
+
+    def limit_at_b(delivery, connection):
+        if delivery.recipient == "b@example.com":
+            raise SoftTimeLimitExceeded()
+        return build(delivery, connection)
+
+    monkeypatch.setattr(services, "_email_message", limit_at_b)
+    with mock.patch("deliveries.tasks.send_email_deliveries.delay") as delay:
+        with django_capture_on_commit_callbacks(execute=True):
+            statuses = services.emails_deliver(delivery_ids=ids)
+    assert statuses == {ids[0]: Status.SENT, ids[1]: Status.RETRYING}
+    delay.assert_called_once_with(ids[2:])
+    rest = EmailDelivery.objects.get(pk=ids[2])
+    assert (rest.status, rest.attempts, rest.claimed_at) == (Status.PENDING, 0, None)
+    assert rest.next_attempt_at is not None  # due now, for the sweep too

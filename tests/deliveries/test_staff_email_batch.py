@@ -13,9 +13,7 @@ def test_nothing_is_published_before_commit_and_all_after(
     monkeypatch, django_capture_on_commit_callbacks
 ):
     published = []
-    monkeypatch.setattr(
-        send_email_deliveries, "apply_async", lambda args: published.append(args)
-    )
+    monkeypatch.setattr(send_email_deliveries, "apply_async", lambda args: published.append(args))
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         ids = staff_emails.staff_emails_send_on_commit()
         ids += [7, 8]

@@ -2,7 +2,7 @@
 transaction only: what follows on the connection commits synchronously again."""
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 
 from routing import services as routing_services
 from tests.factories import CustomerFactory
@@ -42,3 +42,15 @@ def test_the_routing_transaction_alone_commits_asynchronously(
     outbox.event_dispatch(event_id=TicketEvent.objects.get(ticket=ticket).pk)
     assert seen_while_routing == [expected]
     assert _synchronous_commit() == "on"
+
+
+def test_routing_inside_a_callers_transaction_leaves_its_commit_synchronous(
+    settings, seen_while_routing
+):
+    settings.ROUTING_ASYNCHRONOUS_COMMIT = True
+    ticket = ticket_create(customer=CustomerFactory(), kind="call", channel="phone", subject="Hi")
+    event = TicketEvent.objects.get(ticket=ticket)
+    with transaction.atomic():
+        routing_services.route_event(event)
+        assert _synchronous_commit() == "on"
+    assert seen_while_routing == ["on"]
