@@ -56,3 +56,14 @@ def env_list(name: str, default: list[str] | None = None) -> list[str]:
     if raw is None:
         return list(default or [])
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def env_rate(name: str, default: str) -> str | None:
+    """A DRF rate such as "3600/hour" or "60/minute"; None for "off"."""
+    rate = (env_str(name, default) or "").strip()
+    if rate.lower() == "off":
+        return None
+    count, _, period = rate.partition("/")
+    if not count.isdigit() or int(count) < 1 or period[:1] not in {"s", "m", "h", "d"}:
+        raise ImproperlyConfigured(f"{name}={rate!r} must look like 3600/hour, 60/minute or off")
+    return rate

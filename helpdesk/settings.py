@@ -13,7 +13,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from helpdesk.env import env_bool, env_int, env_list, env_str
+from helpdesk.env import env_bool, env_int, env_list, env_rate, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -228,11 +228,9 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-# Celery's Django fixup closes every database connection before and after each task unless this
-# is set, so each task paid a new PostgreSQL connection (a backend forked, authenticated: several
-# ms, a third of a routed event's time). Set, it closes them only every this many tasks; around
-# each task helpdesk.celery closes those past CONN_MAX_AGE or broken instead, as Django does
-# around each request.
+# Unset, Celery's Django fixup closes every database connection around each task, and each task
+# pays a new PostgreSQL connection; set, helpdesk.celery closes around each task only those past
+# CONN_MAX_AGE or broken, as Django does around each request.
 CELERY_DB_REUSE_MAX = 100_000
 # When the broker is down a request must not hang: fail the publish quickly and let the outbox
 # sweep re-enqueue the event once the broker is back.
@@ -392,20 +390,6 @@ DELIVERY_TASK_TIME_LIMIT = min(DELIVERY_TASK_SOFT_TIME_LIMIT + 20, CELERY_TASK_T
 
 # --- API --------------------------------------------------------------------------------------
 
-
-# Requests per user (session or token) and per client address without a user (which obtains
-# tokens; wrong passwords are also locked out, see LOGIN_FAILURE_LIMIT), as DRF rates such as
-# "3600/hour" or "60/minute"; "off" turns a limit off. Over it, a 429 with Retry-After.
-def _api_rate(name: str, default: str) -> str | None:
-    rate = (env_str(name, default) or "").strip()
-    if rate.lower() == "off":
-        return None
-    count, _, period = rate.partition("/")
-    if not count.isdigit() or int(count) < 1 or period[:1] not in {"s", "m", "h", "d"}:
-        raise ImproperlyConfigured(f"{name}={rate!r} must look like 3600/hour, 60/minute or off")
-    return rate
-
-
 # Days an API token is valid from when it was issued; POST /api/v1/auth/token/ then issues a
 # new one. Owners revoke theirs with DELETE on the same path, admins any in the admin.
 API_TOKEN_DAYS = env_int("API_TOKEN_DAYS", 30, minimum=1)
@@ -414,33 +398,37 @@ API_TOKEN_DAYS = env_int("API_TOKEN_DAYS", 30, minimum=1)
 # Bounds how long a write that sends no signal (QuerySet.update) goes unseen; 0 turns it off.
 API_TOKEN_CACHE_SECONDS = env_int("API_TOKEN_CACHE_SECONDS", 60, minimum=0)
 
+# Requests per user (session or token) and per client address without a user (which obtains
+# tokens; wrong passwords are also locked out, see LOGIN_FAILURE_LIMIT); "off" turns a limit
+# off. Over it, a 429 with Retry-After.
 API_THROTTLE_RATES = {
-    "user": _api_rate("API_THROTTLE_USER_RATE", "3600/hour"),
-    "anon": _api_rate("API_THROTTLE_ANON_RATE", "100/hour"),
+    "user": env_rate("API_THROTTLE_USER_RATE", "3600/hour"),
+    "anon": env_rate("API_THROTTLE_ANON_RATE", "100/hour"),
 }
-# Counts kept in Redis when there is one, so every web process shares them.
+
+
+def _shared_cache(prefix: str, *, timeout: float) -> dict:
+    """A cache every process shares: Redis on REDIS_URL; without Redis (or with the in-memory
+    broker, one process) this process's memory. ``timeout`` bounds each Redis call, so that an
+    unreachable Redis holds no request up."""
+    if (REDIS_URL or "").startswith(("redis://", "rediss://", "unix://")):
+        return {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": prefix,
+            "OPTIONS": {"socket_connect_timeout": timeout, "socket_timeout": timeout},
+        }
+    return {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": prefix}
+
+
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
-    "api-throttle": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
-        "LOCATION": REDIS_URL,
-        "KEY_PREFIX": "api-throttle",
-        # Unreachable Redis must not hold a request up: the limit is skipped (helpdesk.throttles).
-        "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
-    }
-    if REDIS_URL
-    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "api-throttle"},
-    # Shared by every web process, so a revocation reaches all of them. Without Redis (or with
-    # the in-memory broker, one process) the process's memory. Unreachable, the token is read
-    # from the database: a short timeout, after which the process leaves it for a few seconds.
-    "api-token": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
-        "LOCATION": REDIS_URL,
-        "KEY_PREFIX": "api-token",
-        "OPTIONS": {"socket_connect_timeout": 0.25, "socket_timeout": 0.25},
-    }
-    if (REDIS_URL or "").startswith(("redis://", "rediss://", "unix://"))
-    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "api-token"},
+    # Throttle counts, shared by every web process; unreachable, the limit is skipped
+    # (helpdesk.throttles).
+    "api-throttle": _shared_cache("api-throttle", timeout=0.5),
+    # Shared, so a revocation reaches every process; unreachable, the token is read from the
+    # database, and the process leaves the cache alone for a few seconds (accounts.token_cache).
+    "api-token": _shared_cache("api-token", timeout=0.25),
 }
 
 REST_FRAMEWORK = {
