@@ -189,18 +189,17 @@ def _dispatch_batch(event: TicketEvent, now) -> bool | None:
             TicketEvent.objects.filter(pk__in=[each.pk for each in batch]).update(
                 dispatched_at=timezone.now(), next_dispatch_at=None
             )
-        return batch[0].pk == event.pk
+    except SoftTimeLimitExceeded:
+        raise  # the task's time is up: what it locked waits for the sweep
     except Exception:
         # One event's failure must not hold up the others: each is tried again alone, where
         # its failure is counted and backed off on its own.
         logger.warning("Dispatching %d events together failed", len(batch), exc_info=True)
-        if batch and batch[0].pk != event.pk:
-            after = batch + after
-            return False
-        after = batch[1:] + after
-        return None
-    finally:
-        _dispatch_each(after)
+        ours = bool(batch) and batch[0].pk == event.pk
+        _dispatch_each((batch[1:] if ours else batch) + after)
+        return None if ours or not batch else False
+    _dispatch_each(after)
+    return batch[0].pk == event.pk
 
 
 def _dispatch_each(events: list[TicketEvent]) -> None:

@@ -90,9 +90,6 @@ class ActionContext:
         the same ``unique`` fields, and may hand over more rows (a new queue item's emails)."""
         self.batch.pending.append((obj, unique, then))
 
-    def flush(self) -> None:
-        self.batch.flush()
-
     def template_context(self) -> dict:
         if self._template_context is None:
             self._template_context = template_context(

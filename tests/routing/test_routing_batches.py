@@ -10,6 +10,7 @@ import time
 
 import psycopg2
 import pytest
+from celery.exceptions import SoftTimeLimitExceeded
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -162,13 +163,18 @@ def test_events_of_one_ticket_are_not_routed_together(
 
 @pytest.fixture
 def poisoned(monkeypatch):
-    """Makes routing fail for the events whose ids are put in the returned set."""
-    poison: set[int] = set()
+    """Makes routing fail for the events whose ids are put in the returned set (with
+    ``poisoned.error``, a RuntimeError unless set otherwise)."""
+
+    class Poison(set):
+        error: BaseException | None = None
+
+    poison = Poison()
     evaluate = routing_services._evaluate
 
     def failing(event, *args, **kwargs):
         if event.pk in poison:
-            raise RuntimeError(f"rule bug on event {event.pk}")
+            raise poison.error or RuntimeError(f"rule bug on event {event.pk}")
         return evaluate(event, *args, **kwargs)
 
     monkeypatch.setattr(routing_services, "_evaluate", failing)
@@ -262,3 +268,18 @@ def test_two_workers_routing_one_backlog_route_each_event_once(alerted_departmen
     assert RoutingRun.objects.count() == 40
     assert Notification.objects.count() == 80
     assert EmailDelivery.objects.count() == 80
+
+
+def test_the_soft_time_limit_in_a_batch_stops_the_task_and_leaves_the_rest_to_the_sweep(
+    alerted_departments, settings, poisoned
+):
+    settings.OUTBOX_DISPATCH_BATCH = 50
+    ids = bugs(3)
+    poisoned.add(ids[1])
+    poisoned.error = SoftTimeLimitExceeded()
+    with pytest.raises(SoftTimeLimitExceeded):
+        outbox.event_dispatch(event_id=ids[0])
+    # Nothing routed one by one after the time was up; nothing counted as a failure either.
+    assert TicketEvent.objects.filter(dispatched_at__isnull=True).count() == 3
+    assert not RoutingRun.objects.exists()
+    assert set(TicketEvent.objects.values_list("dispatch_failures", flat=True)) == {0}
