@@ -102,6 +102,10 @@ class Contact(models.Model):
     email = models.EmailField(blank=True)
     phone = models.CharField(max_length=40, blank=True)
     title = models.CharField(max_length=100, blank=True)
+    # Set when mail to the address failed for good (a bounce): reps see it, and no more mail
+    # is sent there until the address is corrected.
+    email_bouncing_since = models.DateTimeField(null=True, blank=True)
+    email_bounce_reason = models.CharField(max_length=300, blank=True)
 
     class Meta:
         ordering = ["name"]

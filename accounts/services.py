@@ -3,6 +3,7 @@ saving it."""
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
+from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
 from accounts.models import Contact, Customer, Invoice, Membership, User
@@ -93,7 +94,18 @@ def contact_create(*, customer: Customer, **fields) -> Contact:
 
 @transaction.atomic
 def contact_update(*, contact: Contact, **fields) -> Contact:
+    """Changes the contact; a new email address is no longer known to bounce."""
+    if "email" in fields and fields["email"].lower() != contact.email.lower():
+        contact.email_bouncing_since, contact.email_bounce_reason = None, ""
     return _save(contact, fields, CONTACT_FIELDS, fixed=("customer",))
+
+
+def contacts_mark_bouncing(*, email: str, reason: str) -> int:
+    """Mark every contact with this address as bouncing (mail to it failed for good), so that
+    reps see it and nothing more is sent there; how many were marked."""
+    return Contact.objects.filter(email__iexact=email, email_bouncing_since__isnull=True).update(
+        email_bouncing_since=timezone.now(), email_bounce_reason=reason[:300]
+    )
 
 
 @transaction.atomic

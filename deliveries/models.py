@@ -70,6 +70,21 @@ class EmailDelivery(Delivery):
     recipient = models.EmailField()
     subject = models.CharField(max_length=250)
     body = models.TextField()
+    # What an email to a customer (a reply, an acknowledgement) carries beyond a staff email:
+    # its own sender, headers (Message-ID, In-Reply-To, References, Reply-To, Auto-Submitted:
+    # these replace the defaults when given), an HTML alternative and files from the storage.
+    from_email = models.CharField(max_length=320, blank=True)
+    headers = models.JSONField(default=dict, blank=True)
+    html_body = models.TextField(blank=True)
+    attachments = models.JSONField(
+        default=list, blank=True, help_text='[{"path": ..., "filename": ..., "content_type": ...}]'
+    )
+    provider_message_id = models.CharField(
+        max_length=255,
+        blank=True,
+        db_index=True,
+        help_text="The id the sending provider gave it, when it replaces ours (Amazon SES).",
+    )
     sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -94,7 +109,9 @@ class EmailDelivery(Delivery):
     @property
     def message_id(self) -> str:
         # Stable across retries, so a receiver can recognise a message it already has.
-        return f"<switchboard-email-{self.pk}@switchboard.invalid>"
+        return (
+            self.headers.get("Message-ID") or f"<switchboard-email-{self.pk}@switchboard.invalid>"
+        )
 
 
 def _new_secret() -> str:

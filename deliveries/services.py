@@ -24,7 +24,8 @@ from functools import partial
 import httpx
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
-from django.core.mail import EmailMessage, get_connection
+from django.core.files.storage import default_storage
+from django.core.mail import EmailMessage, EmailMultiAlternatives, get_connection
 from django.core.mail.backends.smtp import EmailBackend as SMTPEmailBackend
 from django.db import transaction
 from django.db.models import Case, F, Q, Value, When
@@ -264,7 +265,8 @@ def _send_one(delivery: EmailDelivery, connection) -> tuple[str, bool]:
             connection.renew_deadline()
         # Opened once and kept for the next message (again after a failure closed it).
         connection.open()
-        _email_message(delivery, connection).send()
+        message = _email_message(delivery, connection)
+        message.send()
     except (smtplib.SMTPException, OSError, SoftTimeLimitExceeded) as exc:
         reason, permanent = _smtp_failure(exc)
         go_on = not isinstance(exc, SoftTimeLimitExceeded)
@@ -272,7 +274,12 @@ def _send_one(delivery: EmailDelivery, connection) -> tuple[str, bool]:
         reason, permanent = _error_text(exc), True
     else:
         _record(
-            delivery, status=Status.SENT, sent_at=timezone.now(), next_attempt_at=None, reason=""
+            delivery,
+            status=Status.SENT,
+            sent_at=timezone.now(),
+            next_attempt_at=None,
+            reason="",
+            provider_message_id=_provider_message_id(message),
         )
         return Status.SENT, go_on
     fields = _failure_fields(delivery.attempts, reason, permanent=permanent)
@@ -282,19 +289,32 @@ def _send_one(delivery: EmailDelivery, connection) -> tuple[str, bool]:
 
 
 def _email_message(delivery: EmailDelivery, connection) -> EmailMessage:
-    return EmailMessage(
+    headers = delivery.headers or {
+        "Message-ID": delivery.message_id,
+        # RFC 3834: tells auto-responders not to answer, so no mail loop starts.
+        "Auto-Submitted": "auto-generated",
+        "X-Auto-Response-Suppress": "All",
+    }
+    message = EmailMultiAlternatives(
         subject=delivery.subject,
         body=delivery.body,
-        from_email=settings.DEFAULT_FROM_EMAIL,
+        from_email=delivery.from_email or settings.DEFAULT_FROM_EMAIL,
         to=[delivery.recipient],
-        headers={
-            "Message-ID": delivery.message_id,
-            # RFC 3834: tells auto-responders not to answer, so no mail loop starts.
-            "Auto-Submitted": "auto-generated",
-            "X-Auto-Response-Suppress": "All",
-        },
+        headers=headers,
         connection=connection,
     )
+    if delivery.html_body:
+        message.attach_alternative(delivery.html_body, "text/html")
+    for attachment in delivery.attachments:
+        with default_storage.open(attachment["path"], "rb") as handle:
+            message.attach(attachment["filename"], handle.read(), attachment["content_type"])
+    return message
+
+
+def _provider_message_id(message: EmailMessage) -> str:
+    """The id a provider's backend (django-anymail) reports for a message it sent, if any."""
+    status = getattr(message, "anymail_status", None)
+    return str(getattr(status, "message_id", None) or "")[:255]
 
 
 def _close_quietly(connection) -> None:

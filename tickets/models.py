@@ -169,6 +169,21 @@ class Ticket(models.Model):
         return f"T-{self.pk}"
 
 
+class MessageDirection(models.TextChoices):
+    """Which way a message of the conversation with the customer went (``message`` entries)."""
+
+    IN = "in", "From the customer"
+    OUT = "out", "To the customer"
+
+
+class MessageSender(models.TextChoices):
+    """Who wrote a message received, as its ``ticket.message_received`` event says."""
+
+    CONTACT = "contact", "A contact of the ticket's customer"
+    STAFF = "staff", "A member of staff"
+    UNKNOWN = "unknown", "Someone else"
+
+
 class TimelineEntry(models.Model):
     """One recorded interaction or change on a ticket, shown in order on its timeline."""
 
@@ -184,6 +199,7 @@ class TimelineEntry(models.Model):
         RESPONSE = "response", "Department response"
         RMA = "rma", "Return"
         FOLLOWUP = "followup", "Follow-up"
+        MESSAGE = "message", "Message"
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="timeline")
     kind = models.CharField(max_length=16, choices=Kind.choices)
@@ -223,6 +239,7 @@ class TicketEvent(models.Model):
         STATUS_CHANGED = "ticket.status_changed", "Status changed"
         NOTE_ADDED = "ticket.note_added", "Note added"
         TIMER = "ticket.timer", "Time-based rule due"
+        MESSAGE_RECEIVED = "ticket.message_received", "Message received"
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
     type = models.CharField(max_length=32, choices=Type.choices)

@@ -151,6 +151,7 @@ SEARCHED_ENTRY_KINDS = (
     TimelineEntry.Kind.CALL,
     TimelineEntry.Kind.RESPONSE,  # a department's answer, written by the queues app
     TimelineEntry.Kind.FOLLOWUP,
+    TimelineEntry.Kind.MESSAGE,  # what the customer wrote, and what was written to them
     TimelineEntry.Kind.RMA,  # shipping's notes, and the carrier's tracking number
 )
 # The timeline key a return step (tickets.returns.rma_advance) records a parcel's carrier and

@@ -107,6 +107,9 @@ def build_facts(
     facts["event.type"] = event_type
     facts["event.changed_fields"] = sorted(relevant)
     facts["event.is_automatic"] = is_automatic
+    message = changes.get("message") or {}
+    for name in ("channel", "direction", "sender", "is_automatic"):
+        facts[f"message.{name}"] = message.get(name)
     facts["changes"] = relevant
     return facts
 

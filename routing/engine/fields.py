@@ -17,7 +17,7 @@ from routing.engine.operators import (
     TEXT,
     USER,
 )
-from tickets.models import Ticket, TicketEvent
+from tickets.models import MessageDirection, MessageSender, Ticket, TicketEvent
 
 
 @dataclass(frozen=True)
@@ -103,6 +103,17 @@ _FIELDS = [
     _choice("event.type", "Event", "event", TicketEvent.Type),
     Field("event.changed_fields", TAGS, "Fields the event changed", "event"),
     Field("event.is_automatic", BOOL, "Event was made by a rule", "event"),
+    # The message a "message received" event is about (not set on other events).
+    _choice("message.channel", "Message came by", "event", Ticket.Channel),
+    _choice("message.direction", "Message direction", "event", MessageDirection),
+    _choice("message.sender", "Message sender", "event", MessageSender),
+    Field(
+        "message.is_automatic",
+        BOOL,
+        "Message is an automatic reply",
+        "event",
+        help="An out-of-office or other auto-reply: recorded on the ticket, never answered.",
+    ),
 ]
 
 FIELDS: dict[str, Field] = {field.name: field for field in _FIELDS}

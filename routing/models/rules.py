@@ -21,6 +21,7 @@ class Rule(models.Model):
         UPDATED = "ticket.updated", "Ticket updated"
         STATUS_CHANGED = "ticket.status_changed", "Status changed"
         NOTE_ADDED = "ticket.note_added", "Note added"
+        MESSAGE_RECEIVED = "ticket.message_received", "Message received from the customer"
         TIME = "time", "Time-based (checked periodically)"
 
     name = models.CharField(max_length=200)

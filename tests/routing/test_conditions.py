@@ -39,6 +39,10 @@ FACTS = {
     "event.type": "ticket.updated",
     "event.changed_fields": ["assignee", "department", "priority", "status", "tags"],
     "event.is_automatic": False,
+    "message.channel": "email",
+    "message.direction": "in",
+    "message.sender": "contact",
+    "message.is_automatic": False,
     "changes": {
         "status": ["open", "pending"],
         "priority": ["normal", "high"],
@@ -126,6 +130,13 @@ CASES = [
     (cond("event.changed_fields", "contains", "status"), True),
     (cond("event.changed_fields", "contains", "kind"), False),
     (cond("event.is_automatic", "is", False), True),
+    # the message a "message received" event is about
+    (cond("message.channel", "is", "email"), True),
+    (cond("message.channel", "not_in", ["email", "web"]), False),
+    (cond("message.direction", "is", "in"), True),
+    (cond("message.sender", "in", ["staff", "unknown"]), False),
+    (cond("message.sender", "is_not", "unknown"), True),
+    (cond("message.is_automatic", "is", True), False),
     # changes
     (cond("status", "changed"), True),
     (cond("kind", "changed"), False),

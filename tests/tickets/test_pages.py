@@ -18,6 +18,7 @@ from tests.factories import (
     UserFactory,
     return_ticket,
 )
+from tickets.messages import message_entry_record
 from tickets.models import Ticket, TimelineEntry
 from tickets.returns import rma_advance
 from tickets.services import note_add, ticket_create, ticket_link, ticket_update
@@ -254,6 +255,9 @@ class TestWorkingATicket:
             event=ticket.events.last(),
         )
         followup_record_outcome(task=task, user=salesperson, outcome="satisfied")
+        message_entry_record(
+            ticket=ticket, direction="in", body="Is it shipped?", channel="email", sender="contact"
+        )
         kinds = set(ticket.timeline.values_list("kind", flat=True))
         assert kinds == set(TimelineEntry.Kind.values), "every kind of entry is tried here"
 
@@ -261,6 +265,8 @@ class TestWorkingATicket:
         timeline = html[html.index('id="timeline"') : html.index("</ol>")]
         assert "Internal note" in timeline
         assert "call 12m 34s" in timeline
+        assert "Message from the customer" in timeline
+        assert "Is it shipped?" in timeline
         lines = [" ".join(line.split()) for line in re.findall(
             r'<p class="changes">(.*?)</p>', timeline, re.S
         )]  # fmt: skip

@@ -14,6 +14,7 @@ from tickets import services
 from tickets.calls import call_add
 from tickets.forms import CallForm, LinkForm, NoteForm, TicketEditForm
 from tickets.models import Ticket
+from tickets.page_sections import sections_for
 from tickets.returns import latest_tracking
 from tickets.selectors import (
     ticket_for_page,
@@ -21,9 +22,10 @@ from tickets.selectors import (
     tickets_brief,
     timeline_for,
 )
+from tickets.timeline_extras import timeline_with_extras
 
 
-def _form_target(view):
+def form_target(view):
     """A page the ticket page's forms post to. Its address can end up in the address bar, the
     history or a shared link (a refused form is answered there), so opening it shows the
     ticket page rather than a 405."""
@@ -55,14 +57,22 @@ _REFUSED = {
 }
 
 
+def ticket_page(request, ticket: Ticket, *, status: int = 200, **forms):
+    """The ticket page; with ``status=400``, a refused form (by its name; ``sections`` for
+    those of registered sections) shown again with its errors."""
+    return _page(request, ticket, status=status, **forms)
+
+
 def _page(request, ticket: Ticket, *, status: int = 200, **forms):
-    if status == 400:
+    if status == 400 and "sections" in forms:
+        messages.error(request, f"{ticket.reference}: not sent: see what the form marks.")
+    elif status == 400:
         # Said at the top too: on a phone the refused form is far below where the page opens.
         refused = next(name for name in _REFUSED if name in forms)
         messages.error(
             request, f"{ticket.reference}: {_REFUSED[refused]}: see what the form marks."
         )
-    timeline = list(timeline_for(ticket=ticket))
+    timeline = timeline_with_extras(timeline_for(ticket=ticket))
     context = {
         "ticket": ticket,
         "timeline": timeline,
@@ -73,6 +83,7 @@ def _page(request, ticket: Ticket, *, status: int = 200, **forms):
         "link_form": forms.get("link_form") or LinkForm(),
         "conflict": forms.get("conflict"),
         "done_statuses": list(Ticket.DONE_STATUSES),
+        "sections": sections_for(request, ticket, forms.get("sections") or {}),
     }
     return render(request, "tickets/ticket_detail.html", context, status=status)
 
@@ -84,7 +95,7 @@ def ticket_detail(request, pk: int):
 
 
 @login_required
-@_form_target
+@form_target
 def ticket_edit(request, pk: int):
     ticket = _ticket_or_404(pk)
     form = TicketEditForm(request.POST)
@@ -133,7 +144,7 @@ def _conflict(request, form, current: Ticket, clashes: list[str], changed):
 
 
 @login_required
-@_form_target
+@form_target
 def ticket_note_add(request, pk: int):
     ticket = _ticket_or_404(pk)
     form = NoteForm(request.POST)
@@ -149,7 +160,7 @@ def ticket_note_add(request, pk: int):
 
 
 @login_required
-@_form_target
+@form_target
 def ticket_call_add(request, pk: int):
     ticket = _ticket_or_404(pk)
     form = CallForm(request.POST)
@@ -160,7 +171,7 @@ def ticket_call_add(request, pk: int):
 
 
 @login_required
-@_form_target
+@form_target
 def ticket_link_add(request, pk: int):
     ticket = _ticket_or_404(pk)
     form = LinkForm(request.POST)
@@ -185,5 +196,5 @@ def ticket_timeline_since(request, pk: int):
     """The timeline entries after ``after``: the ticket page polls it to show news live."""
     ticket = get_object_or_404(tickets_brief(), pk=pk)
     after = request.GET.get("after", "")
-    entries = timeline_for(ticket=ticket, after_id=positive_int(after, 0))
+    entries = timeline_with_extras(timeline_for(ticket=ticket, after_id=positive_int(after, 0)))
     return render(request, "components/timeline_entries.html", {"timeline": entries})
