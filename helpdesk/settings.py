@@ -7,6 +7,7 @@ to a real Celery broker with separate worker and beat processes. See docs/operat
 """
 
 import ipaddress
+import os
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -50,6 +51,8 @@ INSTALLED_APPS = [
     "tickets",
     "routing",
     "deliveries",
+    "anymail",
+    "conversations",
     "queues",
     "demo",
 ]
@@ -145,6 +148,10 @@ else:
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Mail as received and attachments (conversations), through Django's storage API: files here
+# by default; any storage backend (S3 through django-storages, say) in STORAGES["default"].
+MEDIA_ROOT = env_str("MEDIA_ROOT", str(BASE_DIR / "media"))
+MEDIA_URL = "media/"  # never served as such: attachments are downloads checked per request
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
@@ -305,6 +312,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "routing.tasks.sweep_queues",
         "schedule": float(QUEUE_SWEEP_INTERVAL_SECONDS),
     },
+    # Stored mail whose processing task was lost.
+    "inbound-sweep": {
+        "task": "conversations.tasks.sweep_inbound",
+        "schedule": float(OUTBOX_SWEEP_INTERVAL_SECONDS),
+    },
 }
 
 # --- Routing ----------------------------------------------------------------------------------
@@ -335,12 +347,16 @@ except ValueError:
 # --- Email and webhooks -----------------------------------------------------------------------
 
 # With EMAIL_HOST set, mail goes out over SMTP; without it (the embedded default) emails are
-# written to the console, so a demo shows them without a mail server.
+# written to the console, so a demo shows them without a mail server. EMAIL_BACKEND names another
+# (a provider's through django-anymail: "anymail.backends.mailgun.EmailBackend", with its
+# ANYMAIL_* settings below).
 EMAIL_HOST = env_str("EMAIL_HOST", "")
-if EMAIL_HOST:
-    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-else:
-    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+EMAIL_BACKEND = env_str(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.smtp.EmailBackend"
+    if EMAIL_HOST
+    else "django.core.mail.backends.console.EmailBackend",
+)
 EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1)
 EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
@@ -387,6 +403,51 @@ DELIVERY_TASK_SOFT_TIME_LIMIT = min(
     max(WEBHOOK_TIMEOUT_SECONDS, EMAIL_TIMEOUT) + 20, CELERY_TASK_SOFT_TIME_LIMIT
 )
 DELIVERY_TASK_TIME_LIMIT = min(DELIVERY_TASK_SOFT_TIME_LIMIT + 20, CELERY_TASK_TIME_LIMIT)
+
+# --- Email channel (conversations; docs/email.md) ----------------------------------------------
+
+# The domain of our own Message-IDs: our mail coming back is recognised by it (loop check).
+EMAIL_MESSAGE_ID_DOMAIN = env_str(
+    "EMAIL_MESSAGE_ID_DOMAIN", DEFAULT_FROM_EMAIL.rpartition("@")[2].strip("> ") or "localhost"
+)
+EMAIL_FROM_NAME = env_str("EMAIL_FROM_NAME", "Support")
+# The mailbox replies go out from when a ticket did not come in by email (its name).
+EMAIL_DEFAULT_MAILBOX = env_str("EMAIL_DEFAULT_MAILBOX", "")
+# An attachment over the first, or every attachment of a message over the second, is kept only
+# in the original message (a notice says so); the message itself is never dropped.
+EMAIL_ATTACHMENT_MAX_BYTES = env_int("EMAIL_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024, minimum=1)
+EMAIL_MESSAGE_MAX_BYTES = env_int("EMAIL_MESSAGE_MAX_BYTES", 25 * 1024 * 1024, minimum=1)
+# Languages whose quoting and signature conventions are recognised in replies.
+EMAIL_REPLY_LANGUAGES = env_list("EMAIL_REPLY_LANGUAGES", ["en", "de", "fr", "es", "it", "nl"])
+# The acknowledgement of a new emailed request, at most one per sender per interval.
+EMAIL_ACKNOWLEDGE = env_bool("EMAIL_ACKNOWLEDGE", default=True)
+EMAIL_ACKNOWLEDGE_INTERVAL_MINUTES = env_int("EMAIL_ACKNOWLEDGE_INTERVAL_MINUTES", 60, minimum=0)
+# A sender opening more tickets than this within an hour is held for review (a loop, a script).
+EMAIL_SENDER_HOURLY_LIMIT = env_int("EMAIL_SENDER_HOURLY_LIMIT", 20, minimum=1)
+# Mail with List-Id or List-Unsubscribe opens tickets but is never acknowledged.
+EMAIL_LIST_MAIL_IS_AUTOMATIC = env_bool("EMAIL_LIST_MAIL_IS_AUTOMATIC", default=True)
+# A customer writing on a ticket resolved at most this many days ago reopens it; later, a new
+# ticket is opened and linked to it.
+EMAIL_REOPEN_DAYS = env_int("EMAIL_REOPEN_DAYS", 14, minimum=0)
+# IMAP mailboxes: polled this often (a failing one backs off up to an hour), each network
+# operation bounded, at most this many messages fetched per poll (the rest next time).
+EMAIL_IMAP_POLL_SECONDS = env_int("EMAIL_IMAP_POLL_SECONDS", 60, minimum=5)
+EMAIL_IMAP_TIMEOUT_SECONDS = env_int("EMAIL_IMAP_TIMEOUT_SECONDS", 30, minimum=1)
+EMAIL_IMAP_BATCH = env_int("EMAIL_IMAP_BATCH", 200, minimum=1)
+# Providers' inbound webhooks (django-anymail), served at /email/webhooks/<provider>/inbound/
+# once ANYMAIL_WEBHOOK_SECRET ("user:password", the basic auth the provider is given) is set;
+# every ANYMAIL_<NAME> variable becomes anymail's <NAME> setting (ANYMAIL_MAILGUN_WEBHOOK_
+# SIGNING_KEY, ANYMAIL_POSTMARK_..., and the sending ones with EMAIL_BACKEND).
+_anymail_names = {name.removesuffix("_FILE") for name in os.environ if name.startswith("ANYMAIL_")}
+ANYMAIL = {name.removeprefix("ANYMAIL_"): env_str(name) for name in sorted(_anymail_names)}
+EMAIL_WEBHOOKS = bool(ANYMAIL.get("WEBHOOK_SECRET"))
+# A provider posts whole messages, attachments included: up to this many bytes on its route
+# (elsewhere Django's own 2.5 MB limit stands).
+EMAIL_WEBHOOK_MAX_BYTES = env_int("EMAIL_WEBHOOK_MAX_BYTES", 40 * 1024 * 1024, minimum=1024)
+CELERY_BEAT_SCHEDULE["imap-poll"] = {
+    "task": "conversations.tasks.poll_mailboxes",
+    "schedule": float(EMAIL_IMAP_POLL_SECONDS),
+}
 
 # --- API --------------------------------------------------------------------------------------
 

@@ -27,6 +27,7 @@ urlpatterns = [
     path("", include("tickets.urls")),
     path("", include("routing.urls")),
     path("", include("queues.urls")),
+    path("", include("conversations.urls")),
     # The admin's pages of models that moved from routing to an app of their own, for bookmarks.
     re_path(
         r"^admin/routing/(?P<model>notification|followuptask)/(?P<rest>.*)$",

@@ -20,8 +20,9 @@ LAYERS = {
     "tickets": 1,
     "routing": 2,
     "deliveries": 3,
-    "queues": 4,
-    "demo": 5,
+    "conversations": 4,
+    "queues": 5,
+    "demo": 6,
 }
 HELPDESK_WIRING = {"urls", "api_urls", "views", "celery", "settings", "wsgi", "asgi"}
 

@@ -13,6 +13,10 @@ PINNED_TASK_NAMES = {
     "routing.tasks.sweep_deliveries",
     "routing.tasks.sweep_timers",
     "routing.tasks.sweep_queues",
+    "conversations.tasks.process_inbound",
+    "conversations.tasks.sweep_inbound",
+    "conversations.tasks.poll_mailboxes",
+    "conversations.tasks.poll_mailbox",
 }
 
 

@@ -1,4 +1,6 @@
-// Keyboard shortcuts on every page: "n" opens Log a call (unless the user is typing), and
+// Keyboard shortcuts on every page: "n" opens Log a call, "r" on a ticket goes to the reply
+// (unless the user is typing: an element with data-shortcut is followed if it is a link,
+// focused otherwise), and
 // Ctrl+Enter (or Cmd+Enter) submits the form that has the focus when it allows it.
 "use strict";
 
@@ -23,9 +25,13 @@
       return;
     }
     const link = document.querySelector('[data-shortcut="' + event.key + '"]');
-    if (link) {
+    if (link && link.href) {
       event.preventDefault();
       window.location.assign(link.href);
+    } else if (link) {
+      event.preventDefault();
+      link.scrollIntoView({ block: "center" });
+      link.focus();
     }
   });
 

@@ -1,0 +1,109 @@
+from django import forms
+from django.contrib import admin
+
+from conversations.models import (
+    InboundMessage,
+    Mailbox,
+    Message,
+    ReplyTemplate,
+    SenderAddress,
+)
+from helpdesk.read_only_admin import ReadOnlyAdmin
+
+
+class MailboxForm(forms.ModelForm):
+    # The password is never shown again; left empty, the stored one is kept.
+    imap_password = forms.CharField(
+        required=False,
+        widget=forms.PasswordInput(render_value=False),
+        help_text="Leave empty to keep the current password.",
+    )
+
+    class Meta:
+        model = Mailbox
+        fields = [
+            "name",
+            "address",
+            "is_active",
+            "imap_host",
+            "imap_port",
+            "imap_security",
+            "imap_auth",
+            "imap_user",
+            "imap_password",
+            "imap_token_file",
+            "imap_folder",
+            "imap_move_to",
+        ]
+
+    def clean_imap_password(self):
+        typed = self.cleaned_data.get("imap_password")
+        return typed or (self.instance.imap_password if self.instance.pk else "")
+
+
+@admin.register(Mailbox)
+class MailboxAdmin(admin.ModelAdmin):
+    """Addresses customers write to; with an IMAP server, fetched by the poller. A mailbox whose
+    polls fail shows the error and when it last worked, and is retried with backoff."""
+
+    form = MailboxForm
+    list_display = [
+        "name",
+        "address",
+        "is_active",
+        "imap_host",
+        "last_success_at",
+        "failures",
+        "last_error_short",
+    ]
+    list_filter = ["is_active"]
+    readonly_fields = [
+        "imap_uidvalidity",
+        "imap_last_uid",
+        "last_polled_at",
+        "last_success_at",
+        "last_error",
+        "failures",
+        "next_poll_at",
+    ]
+
+    @admin.display(description="Last error")
+    def last_error_short(self, mailbox: Mailbox) -> str:
+        return mailbox.last_error[:120]
+
+
+@admin.register(InboundMessage)
+class InboundMessageAdmin(ReadOnlyAdmin):
+    """Mail as received and what became of it; reps work the waiting ones at /mail/."""
+
+    list_display = ["id", "received_at", "source", "mailbox", "sender", "subject", "status"]
+    list_filter = ["status", "source", "mailbox"]
+    search_fields = ["sender", "subject", "dedupe_key"]
+    list_select_related = ["mailbox"]
+
+
+@admin.register(Message)
+class MessageAdmin(ReadOnlyAdmin):
+    list_display = ["id", "ticket", "direction", "channel", "sender", "subject", "created_at"]
+    list_filter = ["direction", "channel", "is_automatic"]
+    search_fields = ["sender", "subject", "message_id"]
+    list_select_related = ["ticket"]
+
+
+@admin.register(ReplyTemplate)
+class ReplyTemplateAdmin(admin.ModelAdmin):
+    """Canned responses reps start a reply from (placeholders: contact.name, customer.name,
+    ticket.reference, ticket.subject, rep.name, each as {{ name }})."""
+
+    list_display = ["name", "is_active", "updated_at"]
+    list_filter = ["is_active"]
+    search_fields = ["name", "body"]
+
+
+@admin.register(SenderAddress)
+class SenderAddressAdmin(admin.ModelAdmin):
+    """Addresses reps said belong to a contact (remembered from triage)."""
+
+    list_display = ["email", "contact", "created_at"]
+    search_fields = ["email", "contact__name"]
+    autocomplete_fields = ["contact"]

@@ -1,0 +1,57 @@
+"""Forms of the conversation pages: they validate at the edge; the services write."""
+
+from django import forms
+from django.conf import settings
+
+from tickets.forms import PlainLabelsForm, long_text
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files at once (Django's documented recipe): a list, possibly empty."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput())
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        single = super().clean
+        if isinstance(data, list | tuple):
+            return [single(item, initial) for item in data]
+        return [single(data, initial)] if data else []
+
+
+class ReplyForm(PlainLabelsForm):
+    body = long_text("Reply", rows=6)
+    attachments = MultipleFileField(label="Attach files", required=False)
+
+    def clean_attachments(self):
+        files = self.cleaned_data["attachments"]
+        limit = settings.EMAIL_ATTACHMENT_MAX_BYTES
+        too_big = [upload.name for upload in files if upload.size > limit]
+        if too_big:
+            raise forms.ValidationError(
+                f"Over the limit of {limit:,} bytes per file: {', '.join(too_big)}."
+            )
+        return files
+
+
+class AssignForm(PlainLabelsForm):
+    """Who sent a waiting message: a contact, or a new contact of a customer."""
+
+    contact = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    customer = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    contact_name = forms.CharField(label="New contact's name", max_length=200, required=False)
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("contact") and not data.get("customer"):
+            raise forms.ValidationError("Choose a contact, or a customer to add the sender to.")
+        return data
+
+
+class AttachForm(PlainLabelsForm):
+    reference = forms.CharField(label="Ticket reference", max_length=20)

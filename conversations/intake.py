@@ -1,0 +1,108 @@
+"""The one way a message comes in: its bytes stored, once, before anything else.
+
+The pipe command, the IMAP poller and the provider webhooks all call ``inbound_store`` and
+acknowledge only after it returned (the mail server, the IMAP server and the provider keep the
+message until then, and try again on an error). Understanding the message is a task enqueued on
+commit: a message that cannot be understood is still stored, and waits for a person.
+"""
+
+import hashlib
+import logging
+from email import policy
+from email.parser import BytesHeaderParser
+
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import IntegrityError, transaction
+
+from conversations.mime import header_text, message_ids
+from conversations.models import InboundMessage, Mailbox
+from helpdesk.queue import enqueue_on_commit
+
+logger = logging.getLogger(__name__)
+
+
+def dedupe_key(raw: bytes) -> tuple[str, str]:
+    """(the key a message is known by, the SHA-256 of its bytes): its Message-ID, or the
+    digest for a message without one."""
+    digest = hashlib.sha256(raw).hexdigest()
+    try:
+        headers = BytesHeaderParser(policy=policy.default).parsebytes(raw[:1_000_000])
+        message_id = next(iter(message_ids(header_text(headers, "Message-ID"))), "")
+    except Exception:  # headers too broken to read: the bytes still identify the message
+        message_id = ""
+    return (f"id:{message_id}"[:255] if message_id else f"sha256:{digest}"), digest
+
+
+def _raw_name(digest: str) -> str:
+    # Content-addressed: the same bytes stored twice (a retry after a lost answer) are one file.
+    return f"mail/raw/{digest[:2]}/{digest}.eml"
+
+
+def inbound_store(
+    *,
+    raw: bytes,
+    source: str,
+    mailbox: Mailbox | None = None,
+    provider_id: str = "",
+    imap_uid: int | None = None,
+) -> tuple[InboundMessage, bool]:
+    """Keep a message as received, once: (its row, whether it is new). A new one is processed
+    by a task after commit. Raises only when it could not be stored (storage or database
+    unreachable): the caller must then not acknowledge it."""
+    from conversations.tasks import process_inbound
+
+    key, digest = dedupe_key(raw)
+    existing = InboundMessage.objects.filter(dedupe_key=key).first()
+    if existing is not None:
+        return existing, False
+    name = _raw_name(digest)
+    if not default_storage.exists(name):
+        name = default_storage.save(name, ContentFile(raw))
+    try:
+        with transaction.atomic():
+            inbound = InboundMessage.objects.create(
+                mailbox=mailbox,
+                source=source,
+                dedupe_key=key,
+                sha256=digest,
+                raw=name,
+                size=len(raw),
+                provider_id=provider_id[:255],
+                imap_uid=imap_uid,
+            )
+            enqueue_on_commit(process_inbound, inbound.pk)
+    except IntegrityError:
+        # Another process stored the same message a moment ago.
+        return InboundMessage.objects.get(dedupe_key=key), False
+    return inbound, True
+
+
+def mailbox_for_raw(raw: bytes, *, name: str = "") -> Mailbox | None:
+    """The mailbox a message came to: the one named, else the one its recipients reach."""
+    if name:
+        return Mailbox.objects.filter(name=name).first()
+    from conversations.mime import addresses
+
+    try:
+        headers = BytesHeaderParser(policy=policy.default).parsebytes(raw[:1_000_000])
+    except Exception:
+        return None
+    recipients = [
+        address
+        for header in ("Delivered-To", "X-Original-To", "To", "Cc")
+        for _, address in addresses(headers, header)
+    ]
+    return mailbox_for(recipients)
+
+
+def mailbox_for(recipients: list[str]) -> Mailbox | None:
+    """The active mailbox one of these addresses reaches (``support+anything@`` reaches
+    ``support@``), or None."""
+    from conversations.addressing import base_address
+
+    bases = [base_address(address) for address in recipients]
+    mailboxes = {
+        mailbox.address.lower(): mailbox for mailbox in Mailbox.objects.filter(is_active=True)
+    }
+    return next((mailboxes[base] for base in bases if base in mailboxes), None)

@@ -1,0 +1,263 @@
+"""What we write to the customer: a rep's public reply, a note made visible to the customer, and
+the acknowledgement of a new emailed request.
+
+Each is a ``Message`` out on the ticket (with its timeline entry) and an ``EmailDelivery`` sent by
+the delivery task after commit, retried, once. Every one carries our own Message-ID, answers the
+customer's latest message (In-Reply-To, References), names the ticket in its subject
+(``[T-123]``) and has the signed Reply-To, so the customer's answer finds the ticket again
+whatever their mail client or provider does to it. A rep's reply carries no Auto-Submitted (it
+is a person writing); the acknowledgement says ``auto-replied``, so autoresponders keep quiet.
+"""
+
+import hashlib
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from accounts.models import Contact, User
+from conversations.addressing import new_message_id, reply_address, subject_for
+from conversations.bodies import REPLY_SEPARATOR
+from conversations.models import Attachment, Mailbox, Message
+from conversations.selectors import latest_inbound_message
+from deliveries.models import EmailDelivery
+from deliveries.tasks import send_email_delivery
+from helpdesk.queue import enqueue_on_commit
+from tickets.messages import message_entry_record
+from tickets.models import MessageDirection, Ticket, TimelineEntry
+
+
+def mailbox_for_ticket(ticket: Ticket) -> Mailbox | None:
+    """The mailbox the ticket's conversation goes through: the one its first email came to,
+    else the default one (``EMAIL_DEFAULT_MAILBOX``, or the first active)."""
+    first = (
+        Message.objects.filter(ticket=ticket, inbound__mailbox__isnull=False)
+        .select_related("inbound__mailbox")
+        .order_by("created_at", "id")
+        .first()
+    )
+    if first is not None and first.inbound and first.inbound.mailbox:
+        return first.inbound.mailbox
+    mailboxes = Mailbox.objects.filter(is_active=True)
+    if settings.EMAIL_DEFAULT_MAILBOX:
+        chosen = mailboxes.filter(name=settings.EMAIL_DEFAULT_MAILBOX).first()
+        if chosen is not None:
+            return chosen
+    return mailboxes.order_by("pk").first()
+
+
+def _from_address(mailbox: Mailbox | None) -> tuple[str, str]:
+    """(From header, the bare address replies are built on)."""
+    from email.utils import formataddr, parseaddr
+
+    if mailbox is not None:
+        return formataddr((settings.EMAIL_FROM_NAME, mailbox.address)), mailbox.address
+    name, address = parseaddr(settings.DEFAULT_FROM_EMAIL)
+    return settings.DEFAULT_FROM_EMAIL, address or "support@localhost"
+
+
+def _recipient(ticket: Ticket) -> Contact:
+    # Read afresh: whether the address bounces may have changed since the ticket was loaded.
+    contact = Contact.objects.filter(pk=ticket.contact_id).first() if ticket.contact_id else None
+    if contact is None or not contact.email:
+        raise ValidationError(
+            {"body": "This ticket's contact has no email address: there is nobody to send it to."}
+        )
+    return contact
+
+
+def _threading_headers(ticket: Ticket, message_id: str) -> dict[str, str]:
+    answered = latest_inbound_message(ticket)
+    headers = {"Message-ID": f"<{message_id}>"}
+    if answered is not None:
+        chain = [*answered.references.split(), answered.message_id][-20:]
+        headers["In-Reply-To"] = f"<{answered.message_id}>"
+        headers["References"] = " ".join(f"<{mid}>" for mid in chain)
+    return headers
+
+
+def _store_files(message: Message, files) -> list[dict]:
+    stored = []
+    for upload in files:
+        data = upload.read()
+        if len(data) > settings.EMAIL_ATTACHMENT_MAX_BYTES:
+            raise ValidationError(
+                {
+                    "attachments": f"{upload.name} is over the limit of "
+                    f"{settings.EMAIL_ATTACHMENT_MAX_BYTES:,} bytes."
+                }
+            )
+        digest = hashlib.sha256(data).hexdigest()
+        path = f"mail/attachments/{digest[:2]}/{digest}"
+        if not default_storage.exists(path):
+            path = default_storage.save(path, ContentFile(data))
+        from conversations.mime import safe_filename
+
+        content_type = getattr(upload, "content_type", None) or "application/octet-stream"
+        name = safe_filename(upload.name, content_type=content_type, index=len(stored) + 1)
+        Attachment.objects.create(
+            message=message,
+            file=path,
+            filename=name,
+            content_type=content_type,
+            size=len(data),
+            sha256=digest,
+        )
+        stored.append({"path": path, "filename": name, "content_type": content_type})
+    return stored
+
+
+def _outgoing(
+    *,
+    ticket: Ticket,
+    contact: Contact,
+    entry: TimelineEntry,
+    author: User | None,
+    text: str,
+    kind: str,
+    files=(),
+    automatic: bool = False,
+) -> Message:
+    mailbox = mailbox_for_ticket(ticket)
+    from_header, base = _from_address(mailbox)
+    message_id = new_message_id(ticket_id=ticket.pk)
+    headers = _threading_headers(ticket, message_id)
+    headers["Reply-To"] = reply_address(
+        mailbox_address=base, ticket_id=ticket.pk, contact_id=contact.pk
+    )
+    headers["X-Switchboard-Ticket"] = ticket.reference
+    if automatic:
+        headers["Auto-Submitted"] = "auto-replied"
+        headers["X-Auto-Response-Suppress"] = "All"
+    subject = subject_for(ticket_reference=ticket.reference, subject=ticket.subject)
+    message = Message.objects.create(
+        ticket=ticket,
+        direction=MessageDirection.OUT,
+        channel=Ticket.Channel.EMAIL,
+        contact=contact,
+        author=author,
+        entry=entry,
+        sender=base,
+        to=[contact.email],
+        subject=subject,
+        text=text,
+        text_new=text,
+        headers={name: value for name, value in headers.items() if name != "X-Switchboard-Ticket"},
+        message_id=message_id,
+        in_reply_to=headers.get("In-Reply-To", "").strip("<>"),
+        references=" ".join(mid.strip("<>") for mid in headers.get("References", "").split()),
+        is_automatic=automatic,
+    )
+    attachments = _store_files(message, files)
+    context = {
+        "ticket": ticket,
+        "contact": contact,
+        "author": author,
+        "text": text,
+        "separator": REPLY_SEPARATOR,
+        "site_url": settings.SITE_URL,
+    }
+    delivery = EmailDelivery.objects.create(
+        key=f"{'ack' if kind == 'acknowledgement' else 'message'}:{message.pk}",
+        ticket=ticket,
+        recipient=contact.email,
+        subject=subject,
+        body=render_to_string("email/customer_message.txt", context),
+        html_body=render_to_string("email/customer_message.html", context),
+        from_email=from_header,
+        headers=headers,
+        attachments=attachments,
+    )
+    if contact.email_bouncing_since is not None:
+        delivery.status = EmailDelivery.Status.SUPPRESSED
+        delivery.reason = f"The address bounces: {contact.email_bounce_reason}"[:300]
+        delivery.save(update_fields=["status", "reason"])
+    else:
+        enqueue_on_commit(send_email_delivery, delivery.pk)
+    message.delivery_id = delivery.pk
+    message.save(update_fields=["delivery_id"])
+    return message
+
+
+@transaction.atomic
+def reply_send(*, ticket: Ticket, author: User, body: str, files=()) -> Message:
+    """A rep's public reply: a message to the customer on the timeline, sent by email."""
+    if not body.strip():
+        raise ValidationError({"body": "A reply cannot be empty."})
+    contact = _recipient(ticket)
+    entry = message_entry_record(
+        ticket=ticket,
+        direction=MessageDirection.OUT,
+        body=body,
+        channel=Ticket.Channel.EMAIL,
+        author=author,
+    )
+    return _outgoing(
+        ticket=ticket,
+        contact=contact,
+        entry=entry,
+        author=author,
+        text=body,
+        kind="reply",
+        files=files,
+    )
+
+
+@transaction.atomic
+def public_note_send(*, entry: TimelineEntry) -> Message | None:
+    """Send a note a rep made visible to the customer, once (None if it was, or cannot be: no
+    contact with an email address)."""
+    if entry.is_internal or entry.kind != TimelineEntry.Kind.NOTE:
+        return None
+    if Message.objects.filter(entry=entry).exists():
+        return None
+    ticket = Ticket.objects.select_related("contact").get(pk=entry.ticket_id)
+    if ticket.contact is None or not ticket.contact.email:
+        return None
+    return _outgoing(
+        ticket=ticket,
+        contact=ticket.contact,
+        entry=entry,
+        author=entry.author,
+        text=entry.body,
+        kind="reply",
+    )
+
+
+def acknowledgement_send(*, message: Message) -> Message | None:
+    """Tell the sender of a new emailed request its ticket number and what happens next; at
+    most one per sender within EMAIL_ACKNOWLEDGE_INTERVAL_MINUTES (None when held back)."""
+    contact = message.contact
+    if contact is None or not contact.email:
+        return None
+    since = timezone.now() - timedelta(minutes=settings.EMAIL_ACKNOWLEDGE_INTERVAL_MINUTES)
+    recent = EmailDelivery.objects.filter(
+        key__startswith="ack:", recipient__iexact=contact.email, created_at__gte=since
+    )
+    if recent.exists():
+        return None
+    ticket = message.ticket
+    text = render_to_string(
+        "email/customer_acknowledgement.txt", {"ticket": ticket, "contact": contact}
+    ).strip()
+    entry = message_entry_record(
+        ticket=ticket,
+        direction=MessageDirection.OUT,
+        body=text,
+        channel=Ticket.Channel.EMAIL,
+        author=None,
+    )
+    return _outgoing(
+        ticket=ticket,
+        contact=contact,
+        entry=entry,
+        author=None,
+        text=text,
+        kind="acknowledgement",
+        automatic=True,
+    )

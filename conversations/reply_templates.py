@@ -1,0 +1,29 @@
+"""Filling a reply template's placeholders for one ticket: plain substitution, nothing else
+(the text is the rep's to edit before sending; no template language runs)."""
+
+import re
+
+from accounts.models import User
+from tickets.models import Ticket
+
+_PLACEHOLDER = re.compile(r"\{\{\s*([a-z_.]+)\s*\}\}")
+PLACEHOLDERS = ("contact.name", "customer.name", "ticket.reference", "ticket.subject", "rep.name")
+
+
+def unknown_placeholders(body: str) -> list[str]:
+    return sorted({name for name in _PLACEHOLDER.findall(body) if name not in PLACEHOLDERS})
+
+
+def values_for(*, ticket: Ticket, rep: User) -> dict[str, str]:
+    contact = ticket.contact
+    return {
+        "contact.name": (contact.name if contact else "") or "there",
+        "customer.name": ticket.customer.name,
+        "ticket.reference": ticket.reference,
+        "ticket.subject": ticket.subject,
+        "rep.name": rep.get_full_name() or rep.username,
+    }
+
+
+def render(body: str, values: dict[str, str]) -> str:
+    return _PLACEHOLDER.sub(lambda match: values.get(match[1], match[0]), body)

@@ -1,0 +1,145 @@
+"""Reads of the conversation: who a sender is, which ticket a message answers, what waits."""
+
+from dataclasses import dataclass
+
+from django.db.models import Prefetch, QuerySet
+
+from accounts.models import Contact, User
+from conversations.addressing import reply_token, subject_ticket_id
+from conversations.mime import ParsedMail
+from conversations.models import Attachment, InboundMessage, Message, SenderAddress
+from deliveries.models import EmailDelivery
+from tickets.models import Ticket
+
+
+def contacts_for_address(address: str) -> list[Contact]:
+    """The contacts who write from this address: by their email (case-insensitive, exact) and
+    by the addresses reps told us are theirs."""
+    if not address:
+        return []
+    found = {
+        contact.pk: contact
+        for contact in Contact.objects.filter(email__iexact=address).select_related("customer")
+    }
+    for remembered in SenderAddress.objects.filter(email=address.lower()).select_related(
+        "contact__customer"
+    ):
+        found.setdefault(remembered.contact_id, remembered.contact)
+    return sorted(found.values(), key=lambda contact: contact.pk)
+
+
+def staff_for_address(address: str) -> User | None:
+    if not address:
+        return None
+    return User.objects.filter(email__iexact=address, is_active=True).order_by("pk").first()
+
+
+@dataclass(frozen=True)
+class Thread:
+    ticket: Ticket
+    how: str  # "reply address", "headers" or "subject"
+    contact_id: int | None = None  # the contact a reply address names
+
+
+def thread_for(mail: ParsedMail) -> tuple[Thread | None, int | None]:
+    """The ticket a message belongs to, first sign that holds: a signed reply address, a
+    Message-ID it answers, the ``[T-123]`` subject tag. Also the ticket a subject tag names
+    (for the caller to refuse it from a stranger)."""
+    for recipient in mail.recipients:
+        token = reply_token(recipient)
+        if token is not None:
+            ticket = Ticket.objects.filter(pk=token[0]).select_related("customer").first()
+            if ticket is not None:
+                return Thread(ticket, "reply address", token[1]), None
+    answered = [*mail.in_reply_to, *reversed(mail.references)]
+    if answered:
+        # Our own Message-IDs and those of messages received, and the ids a provider gave the
+        # emails it sent for us (Amazon SES replaces ours with its own).
+        by_id: dict[str, int] = {}
+        for ticket_id, message_id in Message.objects.filter(message_id__in=answered).values_list(
+            "ticket_id", "message_id"
+        ):
+            by_id.setdefault(message_id, ticket_id)
+        for ticket_id, provider_id in EmailDelivery.objects.filter(
+            provider_message_id__in=answered, ticket__isnull=False
+        ).values_list("ticket_id", "provider_message_id"):
+            by_id.setdefault(provider_id, ticket_id)
+        for message_id in answered:
+            if message_id in by_id:
+                ticket = Ticket.objects.select_related("customer").get(pk=by_id[message_id])
+                return Thread(ticket, "headers"), None
+    tagged = subject_ticket_id(mail.subject)
+    if tagged is not None:
+        ticket = Ticket.objects.filter(pk=tagged).select_related("customer").first()
+        if ticket is not None:
+            return Thread(ticket, "subject"), tagged
+    return None, None
+
+
+def inbound_waiting() -> QuerySet[InboundMessage]:
+    """Mail waiting for a person: unknown senders (triage) and quarantined messages, newest
+    first."""
+    return InboundMessage.objects.filter(status__in=InboundMessage.WAITING).select_related(
+        "mailbox"
+    )
+
+
+def inbound_get(*, inbound_id: int) -> InboundMessage:
+    return InboundMessage.objects.select_related("mailbox", "ticket").get(pk=inbound_id)
+
+
+def messages_for_entries(entry_ids: list[int]) -> dict[int, Message]:
+    """The messages behind these timeline entries, with their attachments (two queries)."""
+    messages = Message.objects.filter(entry_id__in=entry_ids).prefetch_related(
+        Prefetch("attachments", queryset=Attachment.objects.order_by("id"))
+    )
+    return {message.entry_id: message for message in messages if message.entry_id}
+
+
+def message_get(*, message_id: int) -> Message:
+    return Message.objects.select_related("ticket", "inbound").get(pk=message_id)
+
+
+def attachment_get(*, attachment_id: int) -> Attachment:
+    return Attachment.objects.select_related("message").get(pk=attachment_id)
+
+
+def latest_inbound_message(ticket: Ticket) -> Message | None:
+    """The newest message the customer sent on the ticket (a reply answers it)."""
+    return (
+        Message.objects.filter(ticket=ticket, direction=Message.Direction.IN)
+        .exclude(message_id="")
+        .order_by("-created_at", "-id")
+        .first()
+    )
+
+
+def inbound_preview(inbound: InboundMessage) -> dict:
+    """What a rep reads of a stored message before deciding about it: its headers, text and
+    attachments' names, or why it cannot be read."""
+    from django.conf import settings
+
+    from conversations.bodies import html_to_text, sanitise_html
+    from conversations.mime import parse
+
+    try:
+        with inbound.raw.open("rb") as handle:
+            mail = parse(
+                handle.read(),
+                attachment_max_bytes=0,
+                message_max_bytes=settings.EMAIL_MESSAGE_MAX_BYTES,
+            )
+    except Exception as exc:  # shown to the rep: the reason is what they need
+        return {"error": f"{type(exc).__name__}: {exc}"}
+    text = mail.text or html_to_text(sanitise_html(mail.html))
+    return {
+        "from": mail.header("From") or mail.sender,
+        "to": mail.header("To"),
+        "cc": mail.header("Cc"),
+        "subject": mail.subject,
+        "date": mail.header("Date"),
+        "text": text[:20_000],
+        "truncated": len(text) > 20_000,
+        "attachments": [(part.filename, part.size) for part in mail.attachments],
+        "defects": mail.defects,
+    }

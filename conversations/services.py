@@ -1,0 +1,489 @@
+"""Understanding a message received, and what a rep does with one that waits for them.
+
+``inbound_process`` reads a stored message and decides, in one transaction, what it is:
+our own mail come back (dropped), a bounce (recorded against the contact and the ticket it
+answers), a message of an existing ticket (threaded by reply address, headers or subject tag),
+a new ticket, or something a person must look at: an unknown or ambiguous sender (triage), a
+stranger quoting another customer's ticket number, a flood from one sender, or a message that
+cannot be read at all (quarantine). Every outcome is written on the inbound row with its reason.
+"""
+
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.db import DatabaseError, transaction
+from django.utils import timezone
+
+from accounts.models import Contact, Customer, User
+from accounts.services import contact_create, contacts_mark_bouncing
+from conversations import bodies, robots
+from conversations.addressing import base_address, is_ours
+from conversations.mime import ParsedMail, parse
+from conversations.models import Attachment, InboundMessage, Mailbox, Message, SenderAddress
+from conversations.selectors import contacts_for_address, staff_for_address, thread_for
+from tickets.messages import message_entry_record
+from tickets.models import MessageDirection, MessageSender, Ticket, TimelineEntry
+from tickets.services import ticket_create, ticket_link, ticket_update, timeline_record
+
+logger = logging.getLogger(__name__)
+
+Status = InboundMessage.Status
+NO_TEXT = "(no text; see the attachments)"
+
+
+class Held(Exception):
+    """The message waits for a person; the text says why."""
+
+    def __init__(self, status: str, reason: str):
+        super().__init__(reason)
+        self.status, self.reason = status, reason
+
+
+def _read(inbound: InboundMessage) -> ParsedMail:
+    with inbound.raw.open("rb") as handle:
+        raw = handle.read()
+    return parse(
+        raw,
+        attachment_max_bytes=settings.EMAIL_ATTACHMENT_MAX_BYTES,
+        message_max_bytes=settings.EMAIL_MESSAGE_MAX_BYTES,
+    )
+
+
+def inbound_process(*, inbound_id: int, contact: Contact | None = None) -> str:
+    """Make of a stored message what it is (see the module), once: a message already processed
+    is left as it is. ``contact``: who sent it, as a rep said (triage). Its status after."""
+    with transaction.atomic():
+        inbound = (
+            InboundMessage.objects.select_for_update(of=("self",))
+            .select_related("mailbox")
+            .get(pk=inbound_id)
+        )
+        if inbound.status != Status.PENDING:
+            return inbound.status
+        inbound.attempts += 1
+        try:
+            mail = _read(inbound)
+        except Exception as exc:  # the parser's bugs included: the message must not be lost
+            logger.exception("Inbound message %s cannot be read", inbound.pk)
+            _finish(inbound, Status.QUARANTINED, f"It cannot be read: {_error(exc)}")
+            return inbound.status
+        inbound.sender, inbound.subject = mail.sender, mail.subject[:300]
+        inbound.defects = mail.defects[:50]
+        try:
+            # A savepoint: what a refused or failed decision wrote is undone, the row stays.
+            with transaction.atomic():
+                status, reason, ticket = _decide(inbound, mail, contact)
+        except Held as held:
+            _finish(inbound, held.status, held.reason)
+            return inbound.status
+        except DatabaseError:
+            raise  # the database is unwell: the task is retried, the message stays pending
+        except Exception as exc:  # a message we cannot make sense of waits for a person
+            logger.exception("Inbound message %s could not be processed", inbound.pk)
+            _finish(inbound, Status.QUARANTINED, f"It could not be processed: {_error(exc)}")
+            return inbound.status
+        inbound.ticket = ticket
+        _finish(inbound, status, reason)
+        return inbound.status
+
+
+def _error(exc: Exception) -> str:
+    if isinstance(exc, ValidationError):
+        if hasattr(exc, "error_dict"):
+            return "; ".join(f"{name}: {' '.join(said)}" for name, said in exc.message_dict.items())
+        return " ".join(exc.messages)
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _finish(inbound: InboundMessage, status: str, reason: str) -> None:
+    inbound.status, inbound.reason = status, reason[:2000]
+    inbound.processed_at = timezone.now()
+    inbound.save()
+
+
+def _decide(inbound: InboundMessage, mail: ParsedMail, contact: Contact | None):
+    if mail.message_id and is_ours(mail.message_id):
+        return Status.LOOP, "Our own message came back (its Message-ID is ours).", None
+    if base_address(mail.sender) in _our_addresses():
+        return Status.LOOP, f"Sent from our own address {mail.sender}.", None
+    verdict = robots.classify(mail, list_mail_is_automatic=settings.EMAIL_LIST_MAIL_IS_AUTOMATIC)
+    if verdict.kind == robots.BOUNCE:
+        return _bounce(mail, verdict)
+    if not mail.sender:
+        raise Held(Status.QUARANTINED, "No sender address (From, Reply-To, Sender, Return-Path).")
+    thread, tagged = thread_for(mail)
+    if thread is not None and thread.how == "subject" and not _may_use_tag(mail, thread, contact):
+        raise Held(
+            Status.TRIAGE,
+            f"The subject names {thread.ticket.reference}, but {mail.sender} is not a contact "
+            f"of {thread.ticket.customer}: a rep decides where it belongs.",
+        )
+    if thread is not None:
+        return _append(inbound, mail, verdict, thread, contact)
+    if verdict.kind == robots.AUTO:
+        return Status.AUTO, f"An automatic reply ({verdict.reason}) to no ticket of ours.", None
+    return _open(inbound, mail, verdict, contact)
+
+
+def _our_addresses() -> set[str]:
+    return {address.lower() for address in Mailbox.objects.values_list("address", flat=True)}
+
+
+def _may_use_tag(mail: ParsedMail, thread, contact: Contact | None) -> bool:
+    customer_id = thread.ticket.customer_id
+    if contact is not None:
+        return contact.customer_id == customer_id
+    senders = contacts_for_address(mail.sender)
+    return any(known.customer_id == customer_id for known in senders) or (
+        staff_for_address(mail.sender) is not None
+    )
+
+
+def _languages() -> list[str]:
+    return list(settings.EMAIL_REPLY_LANGUAGES)
+
+
+def _texts(mail: ParsedMail) -> tuple[str, str, str]:
+    """(whole text, what it adds, sanitised HTML)."""
+    html = bodies.sanitise_html(mail.html) if mail.html else ""
+    text = mail.text or bodies.html_to_text(html)
+    if mail.text:
+        new = bodies.new_text(mail.text, languages=_languages())
+    elif html:
+        new = bodies.new_text(bodies.html_new_text(html), languages=_languages())
+    else:
+        new = ""
+    return text, new, html
+
+
+def _message(*, inbound, mail, ticket, contact, entry, is_automatic, texts) -> Message:
+    text, new, html = texts
+    message = Message.objects.create(
+        ticket=ticket,
+        direction=MessageDirection.IN,
+        channel=Ticket.Channel.EMAIL,
+        contact=contact,
+        inbound=inbound,
+        entry=entry,
+        sender=mail.sender,
+        sender_name=mail.sender_name[:200],
+        to=mail.to[:50],
+        cc=mail.cc[:50],
+        subject=mail.subject[:300],
+        text=text,
+        text_new=new,
+        html=html,
+        headers=_kept_headers(mail),
+        message_id=mail.message_id,
+        in_reply_to=(mail.in_reply_to or [""])[0],
+        references=" ".join(mail.references)[:10_000],
+        is_automatic=is_automatic,
+    )
+    _store_attachments(message, mail)
+    return message
+
+
+def _kept_headers(mail: ParsedMail) -> dict:
+    names = ("From", "To", "Cc", "Reply-To", "Date", "Subject", "Message-ID", "In-Reply-To")
+    kept = {name: mail.header(name)[:1000] for name in names if mail.header(name)}
+    if mail.omitted_bytes:
+        kept["X-Switchboard-Omitted"] = (
+            f"{mail.omitted_bytes:,} bytes of attachments were over the limits and are only in "
+            "the original message"
+        )
+    return kept
+
+
+def _store_attachments(message: Message, mail: ParsedMail) -> None:
+    from django.core.files.storage import default_storage
+
+    rows = []
+    for part in mail.attachments:
+        row = Attachment(
+            message=message,
+            filename=part.filename,
+            content_type=part.content_type,
+            size=part.size,
+            content_id=part.content_id,
+        )
+        if part.data is None:
+            row.omitted = (
+                f"Not kept: {part.size:,} bytes, over the limit "
+                f"({settings.EMAIL_ATTACHMENT_MAX_BYTES:,} per attachment, "
+                f"{settings.EMAIL_MESSAGE_MAX_BYTES:,} per message). It is in the original."
+            )
+        else:
+            import hashlib
+
+            row.sha256 = hashlib.sha256(part.data).hexdigest()
+            name = f"mail/attachments/{row.sha256[:2]}/{row.sha256}"
+            if not default_storage.exists(name):
+                name = default_storage.save(name, ContentFile(part.data))
+            row.file.name = name
+            part.data = None  # let the bytes go before the next one is written
+        rows.append(row)
+    Attachment.objects.bulk_create(rows)
+
+
+def _sender_kind(mail: ParsedMail, ticket: Ticket, contact: Contact | None) -> str:
+    if contact is not None and contact.customer_id == ticket.customer_id:
+        return MessageSender.CONTACT
+    if staff_for_address(mail.sender) is not None:
+        return MessageSender.STAFF
+    return MessageSender.UNKNOWN
+
+
+def _append(inbound, mail, verdict, thread, contact):
+    ticket = thread.ticket
+    if contact is None:
+        candidates = [
+            known
+            for known in contacts_for_address(mail.sender)
+            if known.customer_id == ticket.customer_id
+        ]
+        contact = candidates[0] if candidates else None
+    sender = _sender_kind(mail, ticket, contact)
+    is_automatic = verdict.is_robot
+    texts = _texts(mail)
+    ticket = _reopened_or_new(ticket, sender=sender, is_automatic=is_automatic, mail=mail)
+    if ticket.pk != thread.ticket.pk:
+        message = _new_ticket_message(inbound, mail, ticket, contact, texts)
+        reason = (
+            f"A reply to {thread.ticket.reference}, closed too long ago to reopen: opened "
+            f"{ticket.reference}, linked to it."
+        )
+        return Status.TICKET, reason, ticket
+    entry = message_entry_record(
+        ticket=ticket,
+        direction=MessageDirection.IN,
+        body=texts[1] or texts[0] or NO_TEXT,
+        channel=Ticket.Channel.EMAIL,
+        sender=sender,
+        is_automatic=is_automatic,
+    )
+    message = _message(
+        inbound=inbound,
+        mail=mail,
+        ticket=ticket,
+        contact=contact,
+        entry=entry,
+        is_automatic=is_automatic,
+        texts=texts,
+    )
+    what = "An automatic reply" if is_automatic else "A reply"
+    return (
+        Status.APPENDED,
+        f"{what} on {ticket.reference} (by {thread.how}); message {message.pk}.",
+        ticket,
+    )
+
+
+def _reopened_or_new(ticket: Ticket, *, sender: str, is_automatic: bool, mail) -> Ticket:
+    """A customer writing on a resolved or closed ticket: reopened within EMAIL_REOPEN_DAYS of
+    its resolution, else a new ticket linked to it. Automatic replies and staff reopen nothing."""
+    if ticket.status not in Ticket.DONE_STATUSES or is_automatic or sender == MessageSender.STAFF:
+        return ticket
+    done_at = ticket.resolved_at or ticket.status_changed_at or ticket.updated_at
+    if done_at and timezone.now() - done_at <= timedelta(days=settings.EMAIL_REOPEN_DAYS):
+        ticket_update(
+            ticket=ticket,
+            actor=None,
+            status=Ticket.Status.OPEN,
+            reason="The customer wrote again by email.",
+        )
+        ticket.refresh_from_db()
+        return ticket
+    new = ticket_create(
+        customer=ticket.customer,
+        contact=ticket.contact,
+        kind=Ticket.Kind.CALL,
+        channel=Ticket.Channel.EMAIL,
+        subject=(mail.subject or ticket.subject)[:200],
+        description=bodies.new_text(mail.text, languages=_languages()) if mail.text else "",
+    )
+    ticket_link(ticket=new, other=ticket, actor=None)
+    return new
+
+
+def _new_ticket_message(inbound, mail, ticket, contact, texts) -> Message:
+    created = ticket.timeline.filter(kind=TimelineEntry.Kind.CREATED).first()
+    return _message(
+        inbound=inbound,
+        mail=mail,
+        ticket=ticket,
+        contact=contact,
+        entry=created,
+        is_automatic=False,
+        texts=texts,
+    )
+
+
+def _open(inbound, mail, verdict, contact):
+    if contact is None:
+        contacts = contacts_for_address(mail.sender)
+        if not contacts:
+            raise Held(Status.TRIAGE, f"Nobody we know writes from {mail.sender}.")
+        if len({known.pk for known in contacts}) > 1:
+            names = ", ".join(f"{known.name} ({known.customer})" for known in contacts[:5])
+            raise Held(Status.TRIAGE, f"{mail.sender} is the address of several contacts: {names}.")
+        contact = contacts[0]
+    _check_flood(inbound, mail)
+    texts = _texts(mail)
+    description = texts[1] or texts[0] or NO_TEXT
+    ticket = ticket_create(
+        customer=contact.customer,
+        contact=contact,
+        kind=Ticket.Kind.CALL,
+        channel=Ticket.Channel.EMAIL,
+        subject=(mail.subject or "(no subject)")[:200],
+        description=description[:100_000],
+    )
+    message = _new_ticket_message(inbound, mail, ticket, contact, texts)
+    if verdict.kind == robots.HUMAN and settings.EMAIL_ACKNOWLEDGE:
+        from conversations.replies import acknowledgement_send
+
+        acknowledgement_send(message=message)
+    return (
+        Status.TICKET,
+        f"Opened {ticket.reference} for {contact.name} ({contact.customer}).",
+        ticket,
+    )
+
+
+def _check_flood(inbound: InboundMessage, mail: ParsedMail) -> None:
+    """Hold a sender's mail for review once they opened EMAIL_SENDER_HOURLY_LIMIT tickets
+    within the hour: a script or a loop, not a customer, sends hundreds."""
+    since = timezone.now() - timedelta(hours=1)
+    opened = (
+        InboundMessage.objects.filter(
+            sender=mail.sender, status=Status.TICKET, received_at__gte=since
+        )
+        .exclude(pk=inbound.pk)
+        .count()
+    )
+    if opened >= settings.EMAIL_SENDER_HOURLY_LIMIT:
+        raise Held(
+            Status.QUARANTINED,
+            f"{mail.sender} opened {opened} tickets within the hour (limit "
+            f"{settings.EMAIL_SENDER_HOURLY_LIMIT}): held for review.",
+        )
+
+
+def _bounce(mail: ParsedMail, verdict):
+    """Mark each address reported as failed for good as bouncing, and say so on the ticket whose
+    email bounced (found by the Message-ID the report encloses)."""
+    failed = [
+        report
+        for report in mail.reports
+        if report.action == "failed" or report.status.startswith("5")
+    ]
+    marked = []
+    for report in failed:
+        reason = f"{report.status} {report.diagnostic}".strip() or "delivery failed"
+        if contacts_mark_bouncing(email=report.recipient, reason=reason):
+            marked.append(report.recipient)
+    ticket = None
+    if mail.reported_message_id:
+        found = (
+            Message.objects.filter(message_id=mail.reported_message_id)
+            .select_related("ticket")
+            .first()
+        )
+        ticket = found.ticket if found else None
+    if ticket is not None:
+        recipients = ", ".join(report.recipient for report in failed) or "the customer"
+        timeline_record(
+            ticket=ticket,
+            kind=TimelineEntry.Kind.MESSAGE,
+            body=f"Our email to {recipients} could not be delivered ({verdict.reason}).",
+            changes={"bounce": ", ".join(report.status for report in failed) or "unknown"},
+        )
+    said = f"A bounce ({verdict.reason})"
+    if marked:
+        said += f"; marked as bouncing: {', '.join(marked)}"
+    if ticket is not None:
+        said += f"; recorded on {ticket.reference}"
+    return Status.BOUNCE, said + ".", ticket
+
+
+# --- what a rep does with mail that waits ------------------------------------------------------
+
+
+def _reopen_for_processing(inbound: InboundMessage) -> None:
+    InboundMessage.objects.filter(pk=inbound.pk).update(status=Status.PENDING)
+
+
+def inbound_retry(*, inbound: InboundMessage) -> str:
+    """Process a waiting message again (after a fix, or once a contact was added)."""
+    if inbound.status not in InboundMessage.WAITING:
+        raise ValidationError({"inbound": "Only a message waiting for a rep can be retried."})
+    _reopen_for_processing(inbound)
+    return inbound_process(inbound_id=inbound.pk)
+
+
+@transaction.atomic
+def inbound_assign(
+    *,
+    inbound: InboundMessage,
+    actor: User,
+    contact: Contact | None = None,
+    customer: Customer | None = None,
+    contact_name: str = "",
+) -> str:
+    """Say who sent a waiting message: one of the customer's contacts, or a new contact of the
+    customer (with the sender's address). The sender is remembered, so their next message
+    finds them; the message is then processed (a ticket opened, or added to the one it
+    answers)."""
+    if inbound.status not in InboundMessage.WAITING:
+        raise ValidationError({"inbound": "This message no longer waits for a rep."})
+    if contact is None:
+        if customer is None:
+            raise ValidationError({"contact": "Choose a contact, or a customer to add one to."})
+        name = contact_name.strip() or inbound.sender.split("@")[0] or "Unknown"
+        contact = contact_create(customer=customer, name=name[:200], email=inbound.sender)
+    elif inbound.sender and contact.email.lower() != inbound.sender.lower():
+        SenderAddress.objects.get_or_create(
+            email=inbound.sender.lower(), defaults={"contact": contact}
+        )
+    _reopen_for_processing(inbound)
+    return inbound_process(inbound_id=inbound.pk, contact=contact)
+
+
+@transaction.atomic
+def inbound_attach(*, inbound: InboundMessage, ticket: Ticket, actor: User) -> Message:
+    """Put a waiting message on a ticket a rep chose, as a message received."""
+    locked = InboundMessage.objects.select_for_update().get(pk=inbound.pk)
+    if locked.status not in InboundMessage.WAITING:
+        raise ValidationError({"inbound": "This message no longer waits for a rep."})
+    mail = _read(locked)
+    contacts = [
+        known
+        for known in contacts_for_address(mail.sender)
+        if known.customer_id == ticket.customer_id
+    ]
+    contact = contacts[0] if contacts else None
+    texts = _texts(mail)
+    entry = message_entry_record(
+        ticket=ticket,
+        direction=MessageDirection.IN,
+        body=texts[1] or texts[0] or NO_TEXT,
+        channel=Ticket.Channel.EMAIL,
+        sender=_sender_kind(mail, ticket, contact),
+        is_automatic=robots.classify(mail).is_robot,
+    )
+    message = _message(
+        inbound=locked,
+        mail=mail,
+        ticket=ticket,
+        contact=contact,
+        entry=entry,
+        is_automatic=False,
+        texts=texts,
+    )
+    locked.ticket = ticket
+    who = actor.get_full_name() or actor.username
+    _finish(locked, Status.APPENDED, f"Put on {ticket.reference} by {who}; message {message.pk}.")
+    return message

@@ -1,0 +1,74 @@
+"""The reply composer on the ticket page: a public reply to the customer, from a template."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404, JsonResponse
+from django.shortcuts import redirect
+from django.views.decorators.http import require_GET
+
+from conversations import reply_templates
+from conversations.forms import ReplyForm
+from conversations.models import ReplyTemplate
+from conversations.replies import reply_send
+from tickets.models import Ticket
+from tickets.selectors import ticket_for_page
+from tickets.views.ticket_pages import form_target, ticket_page
+
+
+def _ticket_or_404(pk: int) -> Ticket:
+    try:
+        return ticket_for_page(ticket_id=pk)
+    except Ticket.DoesNotExist:
+        raise Http404("No such ticket") from None
+
+
+def reply_section(*, request, ticket: Ticket, form=None) -> dict:
+    """The composer's context on the ticket page."""
+    contact = ticket.contact
+    return {
+        "script": "js/reply.js",
+        "reply_form": form or ReplyForm(),
+        "reply_to": contact.email if contact else "",
+        "reply_bouncing": bool(contact and contact.email_bouncing_since),
+        "reply_bounce_reason": contact.email_bounce_reason if contact else "",
+    }
+
+
+@login_required
+@form_target
+def reply_add(request, pk: int):
+    ticket = _ticket_or_404(pk)
+    form = ReplyForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            reply_send(
+                ticket=ticket,
+                author=request.user,
+                body=form.cleaned_data["body"],
+                files=form.cleaned_data["attachments"],
+            )
+        except ValidationError as exc:
+            form.add_service_errors(exc)
+        else:
+            messages.success(request, f"Reply sent to {ticket.contact.email}.")
+            return redirect("ticket-page", pk=pk)
+    return ticket_page(request, ticket, status=400, sections={"reply": form})
+
+
+@login_required
+@require_GET
+def reply_templates_for(request, pk: int):
+    """The active reply templates, filled in for this ticket and this rep (the composer's
+    picker filters them as the rep types)."""
+    ticket = _ticket_or_404(pk)
+    values = reply_templates.values_for(ticket=ticket, rep=request.user)
+    templates = [
+        {
+            "id": template.pk,
+            "name": template.name,
+            "body": reply_templates.render(template.body, values),
+        }
+        for template in ReplyTemplate.objects.filter(is_active=True)
+    ]
+    return JsonResponse({"templates": templates})

@@ -1,0 +1,31 @@
+import pytest
+
+from conversations.intake import inbound_store
+from conversations.models import InboundMessage, Mailbox
+from conversations.services import inbound_process
+from tests.factories import ContactFactory
+
+
+@pytest.fixture
+def mailbox(db):
+    return Mailbox.objects.create(name="support", address="support@example.com")
+
+
+@pytest.fixture
+def contact(customer):
+    return ContactFactory(customer=customer, name="Ada Customer", email="ada@customer.example")
+
+
+@pytest.fixture
+def ingest(mailbox):
+    """Store a message as the pipe would, then process it as the worker would; its row."""
+
+    def ingest(raw: bytes | str, *, source=InboundMessage.Source.PIPE) -> InboundMessage:
+        if isinstance(raw, str):
+            raw = raw.encode()
+        inbound, _ = inbound_store(raw=raw, source=source, mailbox=mailbox)
+        inbound_process(inbound_id=inbound.pk)
+        inbound.refresh_from_db()
+        return inbound
+
+    return ingest

@@ -1,0 +1,299 @@
+"""Mail as it really arrives: wrong and missing charsets, broken MIME, HTML only, forwarded
+messages, oversized parts, robots of several kinds. Each is stored and made sense of, with the
+text a person would read and no replacement characters where the bytes could be decoded."""
+
+from email.message import EmailMessage
+
+import pytest
+
+from accounts.models import Contact
+from conversations.models import Attachment, InboundMessage, Message
+from deliveries.models import EmailDelivery
+from tickets.models import Ticket
+
+
+@pytest.fixture(autouse=True)
+def _media(settings, tmp_path):
+    settings.MEDIA_ROOT = str(tmp_path)
+
+
+def raw_mail(body: bytes, *, headers: str = "", content_type="text/plain; charset=utf-8") -> bytes:
+    head = (
+        "From: Ada Customer <ada@customer.example>\r\n"
+        "To: support@example.com\r\n"
+        "Subject: Help\r\n"
+        f"Content-Type: {content_type}\r\n"
+        f"{headers}"
+    )
+    if "Message-ID" not in headers:
+        head += f"Message-ID: <{abs(hash(body))}@customer.example>\r\n"
+    return head.encode() + b"\r\n" + body
+
+
+def text_of(inbound: InboundMessage) -> str:
+    return Message.objects.get(inbound=inbound).text
+
+
+@pytest.mark.parametrize(
+    ("charset", "body", "expected"),
+    [
+        ("windows-874", "สวัสดีครับ".encode("cp874"), "สวัสดีครับ"),
+        ("iso-8859-8-i", "שלום עולם".encode("iso-8859-8"), "שלום עולם"),
+        ("x-user-defined", "Grüße".encode("cp1252"), "Grüße"),
+        # Says UTF-8, is Latin-1: decoded as cp1252, not as replacement characters.
+        ("utf-8", "Café crème".encode("latin-1"), "Café crème"),
+        # A charset nobody knows: the bytes are UTF-8, and read as such.
+        ("x-unknown-cs", "naïve".encode(), "naïve"),
+        ("koi8-r", "Привет".encode("koi8-r"), "Привет"),
+    ],
+)
+def test_text_in_any_charset_is_read(ingest, contact, charset, body, expected):
+    inbound = ingest(raw_mail(body, content_type=f"text/plain; charset={charset}"))
+    assert inbound.status == "ticket", inbound.reason
+    text = text_of(inbound)
+    assert expected in text
+    assert "\ufffd" not in text
+
+
+def test_encoded_subject_and_filename_are_decoded(ingest, contact):
+    mail = EmailMessage()
+    mail["From"] = "ada@customer.example"
+    mail["To"] = "support@example.com"
+    mail["Subject"] = "=?utf-8?q?Rechnung_=C3=BC_bitte?="
+    mail["Message-ID"] = "<enc@c.example>"
+    mail.set_content("See the invoice.")
+    mail.add_attachment(
+        b"%PDF-1.4", maintype="application", subtype="pdf", filename="Rechnung ü.pdf"
+    )
+    inbound = ingest(bytes(mail))
+    assert Ticket.objects.get().subject == "Rechnung ü bitte"
+    assert Attachment.objects.get().filename == "Rechnung ü.pdf"
+    assert inbound.status == "ticket"
+
+
+def test_a_missing_closing_boundary_and_nul_bytes_are_repaired(ingest, contact):
+    body = (
+        b"--XYZ\r\nContent-Type: text/plain\r\n\r\nfirst\x00 line\r\n"
+        b"--XYZ\r\nContent-Type: text/plain\r\n\r\nsecond part, never closed\r\n"
+    )
+    inbound = ingest(raw_mail(body, content_type='multipart/mixed; boundary="XYZ"'))
+    assert inbound.status == "ticket"
+    text = text_of(inbound)
+    assert "first line" in text
+    assert "second part" in text
+    assert "CloseBoundaryNotFoundDefect" in inbound.defects
+
+
+def test_a_forwarded_message_is_kept_as_a_named_eml(ingest, contact):
+    inner = EmailMessage()
+    inner["From"] = "someone@else.example"
+    inner["Subject"] = "Original"
+    inner.set_content("The original text.")
+    mail = EmailMessage()
+    mail["From"] = "ada@customer.example"
+    mail["To"] = "support@example.com"
+    mail["Subject"] = "Fwd: Original"
+    mail["Message-ID"] = "<fwd@c.example>"
+    mail.set_content("See below.")
+    mail.add_attachment(inner)
+    ingest(bytes(mail))
+    attachment = Attachment.objects.get()
+    assert attachment.filename.startswith("forwarded-")
+    assert attachment.filename.endswith(".eml")
+    assert b"The original text." in attachment.file.read()
+
+
+def test_html_only_mail_is_sanitised_and_its_text_derived(ingest, contact):
+    html = (
+        b"<html><body><p>Hello <b>team</b></p><script>alert(1)</script>"
+        b'<img src="https://tracker.example/pixel.gif" onerror="alert(2)">'
+        b'<a href="javascript:alert(3)">click</a><table><tr><td>Serial</td><td>42</td></tr></table>'
+        b"</body></html>"
+    )
+    inbound = ingest(raw_mail(html, content_type="text/html; charset=utf-8"))
+    message = Message.objects.get(inbound=inbound)
+    assert "<script" not in message.html
+    assert "onerror" not in message.html
+    assert "javascript:" not in message.html
+    assert "<b>team</b>" in message.html
+    assert "Hello team" in message.text
+    assert "Serial" in message.text
+    assert "42" in message.text
+    assert "Hello team" in Ticket.objects.get().description
+
+
+def test_a_huge_header_is_stored_and_cut(ingest, contact):
+    subject = "word " * 20_000
+    inbound = ingest(
+        raw_mail(b"body", headers=f"X-Junk: {'x' * 200_000}\r\n").replace(
+            b"Subject: Help", f"Subject: {subject}".encode()
+        )
+    )
+    assert inbound.status == "ticket"
+    assert len(Ticket.objects.get().subject) <= 200
+
+
+def test_attachments_over_the_limits_are_kept_as_notices(ingest, contact, settings):
+    settings.EMAIL_ATTACHMENT_MAX_BYTES = 1000
+    mail = EmailMessage()
+    mail["From"] = "ada@customer.example"
+    mail["To"] = "support@example.com"
+    mail["Subject"] = "Logs"
+    mail["Message-ID"] = "<big@c.example>"
+    mail.set_content("Logs attached.")
+    mail.add_attachment(b"x" * 5000, maintype="text", subtype="plain", filename="big.log")
+    mail.add_attachment(b"small", maintype="text", subtype="plain", filename="small.log")
+    inbound = ingest(bytes(mail))
+    big, small = Attachment.objects.order_by("id")
+    assert big.omitted
+    assert not big.file
+    assert big.size == 5000
+    assert small.file
+    assert not small.omitted
+    assert inbound.raw.size > 5000, "the original keeps everything"
+
+
+def test_a_message_over_the_message_limit_keeps_its_text_but_no_attachments(
+    ingest, contact, settings
+):
+    settings.EMAIL_MESSAGE_MAX_BYTES = 2000
+    mail = EmailMessage()
+    mail["From"] = "ada@customer.example"
+    mail["To"] = "support@example.com"
+    mail["Subject"] = "Huge"
+    mail["Message-ID"] = "<huge@c.example>"
+    mail.set_content("Photo attached.")
+    mail.add_attachment(b"y" * 3000, maintype="image", subtype="jpeg", filename="photo.jpg")
+    inbound = ingest(bytes(mail))
+    assert inbound.status == "ticket"
+    assert Attachment.objects.get().omitted
+    assert "Photo attached." in text_of(inbound)
+
+
+def test_a_broken_from_falls_back_to_reply_to(ingest, contact):
+    raw = raw_mail(b"hello").replace(
+        b"From: Ada Customer <ada@customer.example>",
+        b"From: Ada <\r\nReply-To: ada@customer.example",
+    )
+    inbound = ingest(raw)
+    assert inbound.sender == "ada@customer.example"
+    assert inbound.status == "ticket"
+
+
+def test_filenames_cannot_name_a_path(ingest, contact):
+    mail = EmailMessage()
+    mail["From"] = "ada@customer.example"
+    mail["To"] = "support@example.com"
+    mail["Subject"] = "x"
+    mail["Message-ID"] = "<path@c.example>"
+    mail.set_content("x")
+    mail.add_attachment(b"x", maintype="text", subtype="plain", filename="../../etc/passwd")
+    ingest(bytes(mail))
+    assert "/" not in Attachment.objects.get().filename
+
+
+@pytest.mark.parametrize(
+    ("headers", "subject"),
+    [
+        ("Auto-Submitted: auto-replied\r\n", "Abwesenheitsnotiz: Help"),
+        ("Precedence: auto_reply\r\n", "Réponse automatique : Help"),
+        ("X-Autoreply: yes\r\n", "Out of office"),
+        ("", "Automatic reply: Help"),
+    ],
+)
+def test_out_of_office_replies_open_nothing_and_are_never_answered(
+    ingest, contact, headers, subject
+):
+    raw = raw_mail(b"I am away.", headers=headers).replace(
+        b"Subject: Help", f"Subject: {subject}".encode()
+    )
+    inbound = ingest(raw)
+    assert inbound.status == "auto", inbound.reason
+    assert not Ticket.objects.exists()
+    assert not EmailDelivery.objects.exists()
+
+
+def test_list_mail_opens_a_ticket_but_is_not_acknowledged(ingest, contact):
+    inbound = ingest(raw_mail(b"Newsletter", headers="List-Id: <news.customer.example>\r\n"))
+    assert inbound.status == "ticket"
+    assert not EmailDelivery.objects.exists()
+
+
+def test_a_sender_flooding_us_is_held_for_review(ingest, contact, settings):
+    settings.EMAIL_SENDER_HOURLY_LIMIT = 3
+    statuses = [
+        ingest(
+            raw_mail(f"message {n}".encode(), headers=f"Message-ID: <flood{n}@c.example>\r\n")
+        ).status
+        for n in range(5)
+    ]
+    assert statuses == ["ticket", "ticket", "ticket", "quarantined", "quarantined"]
+    assert "held for review" in InboundMessage.objects.filter(status="quarantined").first().reason
+
+
+def test_our_own_mail_coming_back_is_dropped(ingest, contact):
+    inbound = ingest(raw_mail(b"echo", headers="Message-ID: <t1.abcdef@localhost>\r\n"))
+    assert inbound.status == "loop"
+    assert not Ticket.objects.exists()
+
+
+def _dsn(*, recipient: str, status: str, original_id: str, style: str) -> bytes:
+    if style == "exim":
+        return (
+            "From: Mail Delivery System <Mailer-Daemon@mx.customer.example>\r\n"
+            "To: support@example.com\r\n"
+            "Subject: Mail delivery failed: returning message to sender\r\n"
+            f"X-Failed-Recipients: {recipient}\r\nAuto-Submitted: auto-replied\r\n"
+            "Message-ID: <exim-bounce@mx.customer.example>\r\n\r\n"
+            f"This message was created automatically by mail delivery software.\r\n\r\n"
+            f"  {recipient}\r\n    Unrouteable address\r\n\r\n"
+            f"------ This is a copy of the message, including all the headers. ------\r\n"
+            f"Message-ID: <{original_id}>\r\n"
+        ).encode()
+    return (
+        "From: MAILER-DAEMON@mx.customer.example (Mail Delivery System)\r\n"
+        "To: support@example.com\r\nSubject: Undelivered Mail Returned to Sender\r\n"
+        "Message-ID: <postfix-bounce@mx.customer.example>\r\nMIME-Version: 1.0\r\n"
+        'Content-Type: multipart/report; report-type=delivery-status; boundary="B"\r\n\r\n'
+        "--B\r\nContent-Type: text/plain\r\n\r\nI'm sorry to have to inform you...\r\n"
+        "--B\r\nContent-Type: message/delivery-status\r\n\r\n"
+        "Reporting-MTA: dns; mx.customer.example\r\n\r\n"
+        f"Final-Recipient: rfc822; {recipient}\r\nAction: failed\r\nStatus: {status}\r\n"
+        "Diagnostic-Code: smtp; 550 5.1.1 User unknown\r\n\r\n"
+        f"--B\r\nContent-Type: text/rfc822-headers\r\n\r\nMessage-ID: <{original_id}>\r\n"
+        "Subject: Re: Help\r\n\r\n--B--\r\n"
+    ).encode()
+
+
+def test_a_bounce_marks_the_address_and_is_recorded_on_its_ticket(ingest, contact, rep):
+    from conversations.replies import reply_send
+
+    first = ingest(raw_mail(b"help me"))
+    reply = reply_send(ticket=first.ticket, author=rep, body="Answer")
+    bounce = ingest(
+        _dsn(recipient=contact.email, status="5.1.1", original_id=reply.message_id, style="postfix")
+    )
+    assert bounce.status == "bounce"
+    assert bounce.ticket_id == first.ticket_id
+    contact.refresh_from_db()
+    assert contact.email_bouncing_since is not None
+    assert "5.1.1" in contact.email_bounce_reason
+    assert first.ticket.timeline.filter(body__contains="could not be delivered").exists()
+    # The next reply is not sent to an address known to bounce.
+    suppressed = reply_send(ticket=first.ticket, author=rep, body="Again")
+    assert EmailDelivery.objects.get(pk=suppressed.delivery_id).status == "suppressed"
+    assert Ticket.objects.count() == 1
+
+
+@pytest.mark.parametrize("style", ["postfix", "exim"])
+def test_bounces_of_several_mail_servers_open_no_ticket(ingest, contact, style):
+    inbound = ingest(
+        _dsn(recipient="gone@customer.example", status="5.0.0", original_id="x@y", style=style)
+    )
+    assert inbound.status == "bounce", inbound.reason
+    assert not Ticket.objects.exists()
+    assert (
+        not Contact.objects.filter(email_bouncing_since__isnull=False)
+        .exclude(email="gone@customer.example")
+        .exists()
+    )

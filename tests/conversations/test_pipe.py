@@ -1,0 +1,84 @@
+"""``manage.py ingest_email`` as a mail server runs it: a separate process, the message on
+stdin, the answer in the exit status (0 stored, 75 try again later)."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.db import connection
+
+from conversations.models import InboundMessage
+
+ROOT = Path(__file__).resolve().parents[2]
+MAIL = (
+    b"From: ada@customer.example\r\nTo: support@example.com\r\nSubject: Piped\r\n"
+    b"Message-ID: <piped@customer.example>\r\n\r\nHello through the pipe.\r\n"
+)
+
+
+def _run(stdin: bytes, *, database_url: str, media: Path) -> subprocess.CompletedProcess:
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "MEDIA_ROOT": str(media),
+        "DJANGO_SECRET_KEY": "test-only-secret-key",
+        # The task is enqueued on commit; with no broker it is simply not sent (the sweep
+        # would send it), which is all the pipe needs.
+        "REDIS_URL": "redis://127.0.0.1:1/0",
+        "LOG_LEVEL": "ERROR",
+    }
+    return subprocess.run(  # noqa: S603 - our own command, fixed arguments
+        [sys.executable, "manage.py", "ingest_email", "--mailbox", "support"],
+        input=stdin,
+        capture_output=True,
+        cwd=ROOT,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+
+
+def _database_url() -> str:
+    settings = connection.settings_dict
+    return (
+        f"postgres://{settings['USER']}@{settings['HOST'] or '127.0.0.1'}:"
+        f"{settings['PORT'] or 5432}/{settings['NAME']}"
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_piped_message_is_stored_and_exits_0(tmp_path):
+    if connection.vendor != "postgresql":
+        pytest.skip("the subprocess reaches the test database over PostgreSQL")
+    done = _run(MAIL, database_url=_database_url(), media=tmp_path)
+    assert done.returncode == 0, done.stderr
+    inbound = InboundMessage.objects.get()
+    assert inbound.source == "pipe"
+    assert inbound.status == "pending"  # processed by the worker, once it hears of it
+    assert (tmp_path / inbound.raw.name).read_bytes() == MAIL
+    again = _run(MAIL, database_url=_database_url(), media=tmp_path)
+    assert again.returncode == 0
+    assert b"already stored" in again.stdout
+    assert InboundMessage.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_junk_is_stored_not_bounced(tmp_path):
+    if connection.vendor != "postgresql":
+        pytest.skip("the subprocess reaches the test database over PostgreSQL")
+    done = _run(b"\x00\xff not an email at all \xfe", database_url=_database_url(), media=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert InboundMessage.objects.get().dedupe_key.startswith("sha256:")
+
+
+def test_empty_input_exits_0(tmp_path):
+    done = _run(b"", database_url="postgres://nobody@127.0.0.1:1/none", media=tmp_path)
+    assert done.returncode == 0, done.stderr
+
+
+def test_an_unreachable_database_exits_75_so_the_mail_server_retries(tmp_path):
+    done = _run(MAIL, database_url="postgres://nobody@127.0.0.1:1/none", media=tmp_path)
+    assert done.returncode == 75, done.stderr
+    assert b"retry" in done.stderr
