@@ -1,0 +1,205 @@
+"""Polling a real IMAP server: Dovecot, Debian's, started for the test on a free port with its
+mail in a temporary folder. What is appended there becomes tickets, once; mail someone else
+already read is fetched all the same; a rebuilt folder (new UIDVALIDITY) stores nothing twice."""
+
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from email.message import EmailMessage
+from pathlib import Path
+
+import pytest
+from imap_tools import MailBoxUnencrypted, MailMessageFlags
+
+from conversations.imap import mailbox_poll
+from conversations.models import InboundMessage, Mailbox
+from conversations.services import inbound_process
+from tickets.models import Ticket
+
+DOVECOT = shutil.which("dovecot") or "/usr/sbin/dovecot"
+FOLDER = "Support"
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def dovecot():
+    """A Dovecot serving one user (agent/secret) on a free port of 127.0.0.1, without TLS."""
+    if not Path(DOVECOT).exists():
+        pytest.fail("Dovecot is missing: apt-get install dovecot-imapd (.ci/run installs it)")
+    root = Path(tempfile.mkdtemp(prefix="switchboard-imap-"))
+    root.chmod(0o755)
+    for name in ("run", "state", "home"):
+        (root / name).mkdir()
+    shutil.chown(root / "home", "dovecot", "dovecot")
+    (root / "passwd").write_text("agent:{PLAIN}secret\n")
+    port = _free_port()
+    (root / "dovecot.conf").write_text(
+        f"""protocols = imap
+listen = 127.0.0.1
+base_dir = {root}/run
+state_dir = {root}/state
+log_path = {root}/log
+ssl = no
+disable_plaintext_auth = no
+auth_mechanisms = plain
+passdb {{
+  driver = passwd-file
+  args = scheme=PLAIN username_format=%u {root}/passwd
+}}
+userdb {{
+  driver = static
+  args = uid=dovecot gid=dovecot home={root}/home/%u
+}}
+mail_location = maildir:~/Maildir
+first_valid_uid = 1
+service imap-login {{
+  inet_listener imap {{
+    port = {port}
+  }}
+  inet_listener imaps {{
+    port = 0
+  }}
+}}
+service pop3-login {{
+  inet_listener pop3 {{
+    port = 0
+  }}
+}}
+"""
+    )
+    subprocess.run([DOVECOT, "-c", str(root / "dovecot.conf")], check=True)  # noqa: S603
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            time.sleep(0.1)
+    yield port
+    subprocess.run([DOVECOT, "-c", str(root / "dovecot.conf"), "stop"], check=False)  # noqa: S603
+    shutil.rmtree(root, ignore_errors=True)
+
+
+def _box(port):
+    return MailBoxUnencrypted("127.0.0.1", port).login("agent", "secret", initial_folder=None)
+
+
+@pytest.fixture
+def folder(dovecot):
+    """An empty folder to poll, made afresh for each test."""
+    with _box(dovecot) as box:
+        if box.folder.exists(FOLDER):
+            box.folder.delete(FOLDER)
+        box.folder.create(FOLDER)
+    return dovecot
+
+
+def _append(port, number: int, *, seen: bool = False) -> None:
+    mail = EmailMessage()
+    mail["From"] = "ada@customer.example"
+    mail["To"] = "support@example.com"
+    mail["Subject"] = f"Question {number}"
+    mail["Message-ID"] = f"<imap-{number}@customer.example>"
+    mail.set_content(f"Question number {number}.")
+    with _box(port) as box:
+        flags = [MailMessageFlags.SEEN] if seen else []
+        box.append(bytes(mail), FOLDER, flag_set=flags)
+
+
+@pytest.fixture
+def imap_mailbox(db, folder, settings, tmp_path):
+    settings.MEDIA_ROOT = str(tmp_path)
+    return Mailbox.objects.create(
+        name="support",
+        address="support@example.com",
+        imap_host="127.0.0.1",
+        imap_port=folder,
+        imap_security=Mailbox.Security.PLAIN,
+        imap_user="agent",
+        imap_password="secret",  # noqa: S106 - the test server's
+        imap_folder=FOLDER,
+    )
+
+
+def _process_all():
+    for inbound_id in InboundMessage.objects.filter(status="pending").values_list("id", flat=True):
+        inbound_process(inbound_id=inbound_id)
+
+
+def test_mail_appended_becomes_tickets_once(imap_mailbox, contact):
+    for number in range(3):
+        _append(imap_mailbox.imap_port, number)
+    assert mailbox_poll(mailbox_id=imap_mailbox.pk, force=True) == 3
+    _process_all()
+    assert Ticket.objects.count() == 3
+    assert mailbox_poll(mailbox_id=imap_mailbox.pk, force=True) == 0
+    imap_mailbox.refresh_from_db()
+    assert imap_mailbox.imap_last_uid == 3
+    assert imap_mailbox.last_success_at is not None
+    # Nothing was marked read: the people reading the box see it as they left it.
+    with _box(imap_mailbox.imap_port) as box:
+        box.folder.set(FOLDER)
+        assert all(MailMessageFlags.SEEN not in m.flags for m in box.fetch(mark_seen=False))
+
+
+def test_mail_another_client_already_read_is_fetched(imap_mailbox, contact):
+    _append(imap_mailbox.imap_port, 1, seen=True)
+    assert mailbox_poll(mailbox_id=imap_mailbox.pk, force=True) == 1
+
+
+def test_the_highest_uid_is_not_fetched_again(imap_mailbox, contact):
+    """``last+1:*`` names the highest UID even when it is not above ``last`` (RFC 3501)."""
+    _append(imap_mailbox.imap_port, 1)
+    mailbox_poll(mailbox_id=imap_mailbox.pk, force=True)
+    InboundMessage.objects.all().delete()  # were it fetched again, it would be stored again
+    assert mailbox_poll(mailbox_id=imap_mailbox.pk, force=True) == 0
+    assert not InboundMessage.objects.exists()
+
+
+def test_a_rebuilt_folder_is_looked_at_again_without_duplicates(imap_mailbox, contact):
+    for number in range(2):
+        _append(imap_mailbox.imap_port, number)
+    mailbox_poll(mailbox_id=imap_mailbox.pk, force=True)
+    before = Mailbox.objects.get(pk=imap_mailbox.pk).imap_uidvalidity
+    with _box(imap_mailbox.imap_port) as box:  # the folder deleted and made again
+        box.folder.delete(FOLDER)
+        box.folder.create(FOLDER)
+    time.sleep(1)  # Dovecot's UIDVALIDITY is a time in seconds
+    for number in range(3):  # the two known, and one new
+        _append(imap_mailbox.imap_port, number)
+    assert mailbox_poll(mailbox_id=imap_mailbox.pk, force=True) == 1
+    imap_mailbox.refresh_from_db()
+    assert imap_mailbox.imap_uidvalidity != before
+    assert InboundMessage.objects.count() == 3
+
+
+def test_processed_mail_can_be_moved_to_a_folder(imap_mailbox, contact):
+    with _box(imap_mailbox.imap_port) as box:
+        if not box.folder.exists("Done"):
+            box.folder.create("Done")
+    Mailbox.objects.filter(pk=imap_mailbox.pk).update(imap_move_to="Done")
+    _append(imap_mailbox.imap_port, 7)
+    assert mailbox_poll(mailbox_id=imap_mailbox.pk, force=True) == 1
+    with _box(imap_mailbox.imap_port) as box:
+        assert box.folder.status(FOLDER)["MESSAGES"] == 0
+        assert box.folder.status("Done")["MESSAGES"] >= 1
+
+
+def test_a_mailbox_that_cannot_log_in_says_why_and_backs_off(imap_mailbox):
+    Mailbox.objects.filter(pk=imap_mailbox.pk).update(imap_password="wrong")
+    with pytest.raises(Exception, match="(?i)auth"):
+        mailbox_poll(mailbox_id=imap_mailbox.pk, force=True)
+    imap_mailbox.refresh_from_db()
+    assert imap_mailbox.failures == 1
+    assert "auth" in imap_mailbox.last_error.lower()
+    assert imap_mailbox.last_success_at is None
+    assert imap_mailbox.next_poll_at is not None
+    # Not due again before the backoff has passed.
+    assert mailbox_poll(mailbox_id=imap_mailbox.pk) == 0
