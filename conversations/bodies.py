@@ -60,6 +60,27 @@ def sanitise_html(html: str) -> str:
     )
 
 
+def _no_remote_images(tag: str, attribute: str, value: str) -> str | None:
+    if tag == "img" and attribute == "src" and value.lower().startswith(("http:", "https:", "//")):
+        return None
+    return value
+
+
+def html_without_remote_images(html: str) -> str:
+    """Sanitised HTML with every image that would be fetched from elsewhere (a tracker's pixel,
+    say) left without its source, for reading before the reader asks for them."""
+    if not html.strip():
+        return ""
+    return nh3.clean(
+        html,
+        tags=_TAGS,
+        attributes=_ATTRIBUTES,
+        url_schemes=_SCHEMES,
+        link_rel="noopener noreferrer nofollow",
+        attribute_filter=_no_remote_images,
+    )
+
+
 def html_to_text(html: str) -> str:
     if not html.strip():
         return ""

@@ -199,6 +199,15 @@ class Message(models.Model):
     def __str__(self) -> str:
         return f"{self.get_direction_display()} on T-{self.ticket_id}"
 
+    @property
+    def quoted_text(self) -> str:
+        """What the display leaves out (quoted history, signature): the rest of the text."""
+        if not self.text_new or self.text.strip() == self.text_new.strip():
+            return ""
+        if self.text.startswith(self.text_new):
+            return self.text[len(self.text_new) :].strip()
+        return self.text
+
 
 class Attachment(models.Model):
     """A file that came with a message or went with one, kept through Django's storage."""

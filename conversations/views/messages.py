@@ -5,6 +5,7 @@ from django.http import FileResponse, Http404, HttpResponse
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET
 
+from conversations.bodies import html_without_remote_images
 from conversations.models import Attachment, InboundMessage, Message
 from conversations.selectors import attachment_get, inbound_get, message_get
 
@@ -38,7 +39,8 @@ def message_html(request, pk: int):
     except Message.DoesNotExist:
         raise Http404("No such message") from None
     images = request.GET.get("images") == "1"
-    html = message.html.replace('src="cid:', f'src="/messages/{message.pk}/cid/')
+    html = message.html if images else html_without_remote_images(message.html)
+    html = html.replace('src="cid:', f'src="/messages/{message.pk}/cid/')
     page = (
         '<!doctype html><html><head><meta charset="utf-8">'
         '<meta name="referrer" content="no-referrer"></head>'

@@ -190,6 +190,9 @@ def test_processed_mail_can_be_moved_to_a_folder(imap_mailbox, contact):
     with _box(imap_mailbox.imap_port) as box:
         assert box.folder.status(FOLDER)["MESSAGES"] == 0
         assert box.folder.status("Done")["MESSAGES"] >= 1
+        # Moved as it was: still unread for the people who read the box.
+        box.folder.set("Done")
+        assert all(MailMessageFlags.SEEN not in m.flags for m in box.fetch(mark_seen=False))
 
 
 def test_a_mailbox_that_cannot_log_in_says_why_and_backs_off(imap_mailbox):

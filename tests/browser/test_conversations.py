@@ -1,0 +1,131 @@
+"""End to end in headless Chromium: the conversation with the customer. A rep triages mail from
+an unknown sender, reads a reply with its quoted history folded away, looks at the sender's
+HTML (scripts inert, remote images blocked), and answers from a reply template by keyboard."""
+
+from email.message import EmailMessage
+
+import pytest
+from playwright.sync_api import expect
+
+from conversations.intake import inbound_store
+from conversations.models import Mailbox, ReplyTemplate
+from conversations.services import inbound_process
+from deliveries.models import EmailDelivery
+from tests.browser.conftest import log_in, screenshot
+from tests.factories import ContactFactory, CustomerFactory
+
+pytestmark = [pytest.mark.django_db(transaction=True)]
+
+PASSWORD = "pw-for-tests-only"
+HTML = (
+    "<p>Hello, the <b>export</b> fails.</p>"
+    "<script>window.parent.pwned = 1; alert('script')</script>"
+    '<img src="x" onerror="window.parent.pwned = 2; alert(\'onerror\')">'
+    '<img src="https://tracker.example/pixel.gif" alt="tracker">'
+)
+
+
+@pytest.fixture(autouse=True)
+def _media(settings, tmp_path):
+    settings.MEDIA_ROOT = str(tmp_path)
+
+
+def _ingest(sender: str, subject: str, *, html: str | None = None) -> int:
+    mailbox, _ = Mailbox.objects.get_or_create(name="support", address="support@example.com")
+    mail = EmailMessage()
+    mail["From"] = sender
+    mail["To"] = "support@example.com"
+    mail["Subject"] = subject
+    mail["Message-ID"] = f"<{subject.replace(' ', '.')}@customer.example>"
+    mail.set_content(
+        "The export fails with error 42.\n\n"
+        "On Monday, Support wrote:\n> Which version do you run?\n> We need it to help.\n"
+    )
+    if html:
+        mail.add_alternative(html, subtype="html")
+    inbound, _ = inbound_store(raw=bytes(mail), source="pipe", mailbox=mailbox)
+    inbound_process(inbound_id=inbound.pk)
+    inbound.refresh_from_db()
+    return inbound
+
+
+def test_a_rep_triages_mail_from_an_unknown_sender(page, rep):
+    customer = CustomerFactory(name="Globex Corporation")
+    ContactFactory(customer=customer, name="Hank Scorpio", email="hank@globex.example")
+    inbound = _ingest("newhire@globex.example", "Export fails")
+    assert inbound.status == "triage"
+    log_in(page, "rep", PASSWORD)
+    page.get_by_role("link", name="Mail").click()
+    expect(page.get_by_role("cell", name="newhire@globex.example", exact=True)).to_be_visible()
+    screenshot(page, "mail-waiting")
+    page.get_by_role("link", name="Export fails").click()
+    page.get_by_label("Customer").fill("globex")
+    page.get_by_role("button", name="Find").click()
+    expect(page.get_by_text("Globex Corporation")).to_be_visible()
+    page.get_by_label("A new contact, writing from newhire@globex.example:").check()
+    page.get_by_label("New contact's name for Globex Corporation").fill("Nina Newhire")
+    screenshot(page, "mail-triage")
+    page.get_by_role("button", name="This is who wrote").click()
+    expect(page.locator("h1")).to_contain_text("Export fails")
+    expect(page.locator(".facts")).to_contain_text("Nina Newhire")
+    expect(page.locator(".facts")).to_contain_text("Email")
+
+
+def test_a_rep_reads_the_reply_and_its_html_safely(page, rep):
+    customer = CustomerFactory(name="Initech")
+    ContactFactory(customer=customer, name="Peter Gibbons", email="peter@initech.example")
+    inbound = _ingest("peter@initech.example", "TPS export", html=HTML)
+    dialogs = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    requests = []
+    page.on("request", lambda request: requests.append(request.url))
+    log_in(page, "rep", PASSWORD)
+    page.goto(f"/tickets/{inbound.ticket_id}/")
+    timeline = page.locator("#timeline")
+    expect(timeline).to_contain_text("The export fails with error 42.")
+    quoted = timeline.get_by_text("Which version do you run?")
+    expect(quoted).to_be_hidden()
+    timeline.get_by_text("Show quoted text").click()
+    expect(quoted).to_be_visible()
+    timeline.get_by_text("Show the formatted message").click()
+    frame = page.frame_locator("iframe.message-html")
+    expect(frame.locator("b")).to_have_text("export")
+    page.wait_for_timeout(500)
+    screenshot(page, "ticket-email-message")
+    assert page.evaluate("window.pwned") is None
+    assert dialogs == []
+    assert not [url for url in requests if "tracker.example" in url]
+
+
+def test_a_rep_answers_with_a_reply_template_by_keyboard(page, rep):
+    customer = CustomerFactory(name="Umbrella")
+    ContactFactory(customer=customer, name="Alice Abernathy", email="alice@umbrella.example")
+    ReplyTemplate.objects.create(
+        name="Ask for the version",
+        body="Hello {{ contact.name }}, which version of the product do you run? "
+        "({{ ticket.reference }})",
+    )
+    ReplyTemplate.objects.create(name="Closing", body="Glad it works, {{ contact.name }}.")
+    inbound = _ingest("alice@umbrella.example", "Export broken")
+    log_in(page, "rep", PASSWORD)
+    page.goto(f"/tickets/{inbound.ticket_id}/")
+    page.locator("body").click()
+    page.keyboard.press("r")
+    reply = page.locator("#id_reply_body")
+    expect(reply).to_be_focused()
+    picker = page.get_by_label("Start from a template")
+    picker.focus()
+    picker.press_sequentially("Ask for the version")
+    expect(reply).to_have_value(
+        f"Hello Alice Abernathy, which version of the product do you run? (T-{inbound.ticket_id})"
+    )
+    expect(reply).to_be_focused()
+    reply.press("End")
+    reply.type(" Thanks!")
+    screenshot(page, "ticket-reply-composer")
+    reply.press("Control+Enter")
+    expect(page.get_by_text("Reply sent to alice@umbrella.example")).to_be_visible()
+    expect(page.locator("#timeline")).to_contain_text("Reply to the customer")
+    delivery = EmailDelivery.objects.get(key__startswith="message:")
+    assert "which version of the product do you run?" in delivery.body
+    assert "Thanks!" in delivery.body

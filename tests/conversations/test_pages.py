@@ -1,0 +1,219 @@
+"""The conversation as reps see and work it: messages on the ticket page, their HTML in a
+sandboxed frame, downloads, the reply composer, and mail waiting for a rep at /mail/."""
+
+from email.message import EmailMessage
+
+import pytest
+
+from conversations.models import InboundMessage, Message, ReplyTemplate
+from deliveries.models import EmailDelivery
+from tests.factories import ContactFactory, CustomerFactory
+from tickets.models import Ticket
+
+
+@pytest.fixture(autouse=True)
+def _media(settings, tmp_path):
+    settings.MEDIA_ROOT = str(tmp_path)
+
+
+@pytest.fixture
+def browser(client, rep):
+    client.force_login(rep)
+    return client
+
+
+def _mail(*, sender="ada@customer.example", subject="Broken", html=None, quoted=True, attach=False):
+    mail = EmailMessage()
+    mail["From"] = sender
+    mail["To"] = "support@example.com"
+    mail["Subject"] = subject
+    mail["Message-ID"] = f"<{subject.replace(' ', '-')}-{sender}>"
+    text = "The screen stays black."
+    if quoted:
+        text += "\n\nOn Tuesday, Support wrote:\n> Did you try turning it off and on?\n"
+    mail.set_content(text)
+    if html:
+        mail.add_alternative(html, subtype="html")
+    if attach:
+        mail.add_attachment(
+            b"<svg onload=alert(1)>", maintype="image", subtype="svg+xml", filename="x.svg"
+        )
+    return bytes(mail)
+
+
+def test_the_ticket_page_shows_what_the_customer_added_and_the_quoted_rest_on_demand(
+    browser, ingest, contact
+):
+    inbound = ingest(_mail())
+    page = browser.get(f"/tickets/{inbound.ticket_id}/").content.decode()
+    assert "The screen stays black." in page
+    assert "<summary>Show quoted text</summary>" in page
+    assert page.index("The screen stays black.") < page.index("Show quoted text")
+    assert "Did you try turning it off" in page.split("Show quoted text")[1]
+    assert f"/mail/{inbound.pk}/original.eml" in page
+    assert 'id="reply"' in page
+    assert f"To {contact.email}" in page
+    assert 'name="body"' in page.split('id="reply"')[1].split("</section>")[0]
+
+
+def test_the_html_is_served_inert_in_a_sandboxed_frame(browser, ingest, contact):
+    html = '<p>Hi</p><script>alert(1)</script><img src="https://tracker.example/p.gif">'
+    inbound = ingest(_mail(html=html))
+    message = Message.objects.get(inbound=inbound)
+    response = browser.get(f"/messages/{message.pk}/html/")
+    assert response.status_code == 200
+    policy = response["Content-Security-Policy"]
+    assert "sandbox" in policy
+    assert "default-src 'none'" in policy
+    assert "img-src 'self' data:" in policy  # remote images blocked
+    assert response["X-Frame-Options"] == "SAMEORIGIN"
+    assert b"<script" not in response.content
+    assert b"tracker.example" not in response.content  # not even asked for
+    with_images = browser.get(f"/messages/{message.pk}/html/?images=1")
+    assert "img-src * data:" in with_images["Content-Security-Policy"]
+    assert b"https://tracker.example/p.gif" in with_images.content
+    page = browser.get(f"/tickets/{inbound.ticket_id}/").content.decode()
+    assert f'src="/messages/{message.pk}/html/"' in page
+    assert '<iframe class="message-html" sandbox ' in page
+
+
+def test_attachments_and_originals_are_downloads_never_rendered(browser, ingest, contact):
+    inbound = ingest(_mail(attach=True))
+    attachment = Message.objects.get(inbound=inbound).attachments.get()
+    response = browser.get(f"/attachments/{attachment.pk}/")
+    assert response.status_code == 200
+    assert response["Content-Disposition"].startswith("attachment")
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["Content-Type"] == "application/octet-stream"  # an SVG would run script
+    original = browser.get(f"/mail/{inbound.pk}/original.eml")
+    assert original["Content-Disposition"].startswith("attachment")
+    assert b"The screen stays black." in b"".join(original.streaming_content)
+
+
+def test_downloads_are_for_staff_only(client, ingest, contact):
+    inbound = ingest(_mail(attach=True))
+    attachment = Message.objects.get(inbound=inbound).attachments.get()
+    for path in (f"/attachments/{attachment.pk}/", f"/mail/{inbound.pk}/original.eml"):
+        assert client.get(path).status_code == 302  # to the login page
+
+
+def test_a_reply_from_the_page_is_sent_and_shown(browser, ingest, contact):
+    inbound = ingest(_mail())
+    response = browser.post(
+        f"/tickets/{inbound.ticket_id}/reply/", {"body": "Hold the power button."}
+    )
+    assert response.status_code == 302
+    delivery = EmailDelivery.objects.get(key__startswith="message:")
+    assert delivery.recipient == contact.email
+    assert "Hold the power button." in delivery.body
+    page = browser.get(f"/tickets/{inbound.ticket_id}/").content.decode()
+    assert "Reply to the customer" in page
+    assert "Hold the power button." in page
+
+
+def test_an_empty_reply_is_refused_with_the_text_kept(browser, ingest, contact):
+    inbound = ingest(_mail())
+    response = browser.post(f"/tickets/{inbound.ticket_id}/reply/", {"body": "  "})
+    assert response.status_code == 400
+    assert not EmailDelivery.objects.filter(key__startswith="message:").exists()
+
+
+def test_a_reply_to_a_contact_without_an_address_is_a_400_not_a_500(browser, customer):
+    contact = ContactFactory(customer=customer, email="")
+    from tickets.services import ticket_create
+
+    ticket = ticket_create(
+        customer=customer, contact=contact, kind="call", channel="phone", subject="x"
+    )
+    response = browser.post(f"/tickets/{ticket.pk}/reply/", {"body": "Hello"})
+    assert response.status_code == 400
+    assert "no email address" in response.content.decode()
+
+
+def test_reply_templates_are_filled_in_for_the_ticket(browser, ingest, contact, rep):
+    ReplyTemplate.objects.create(
+        name="Thanks", body="Hello {{ contact.name }}, about {{ ticket.reference }}: {{ rep.name }}"
+    )
+    ReplyTemplate.objects.create(name="Old", body="x", is_active=False)
+    inbound = ingest(_mail())
+    data = browser.get(f"/tickets/{inbound.ticket_id}/reply-templates/").json()
+    assert [template["name"] for template in data["templates"]] == ["Thanks"]
+    assert data["templates"][0]["body"] == (
+        f"Hello Ada Customer, about T-{inbound.ticket_id}: {rep.get_full_name() or rep.username}"
+    )
+
+
+def test_a_template_with_an_unknown_placeholder_is_refused():
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError, match="contact.nmae"):
+        ReplyTemplate(name="Typo", body="Hi {{ contact.nmae }}").clean()
+
+
+def test_a_public_note_reaches_the_customer_once(browser, ingest, contact):
+    from tests.conftest import dispatch_pending
+
+    inbound = ingest(_mail())
+    browser.post(
+        f"/tickets/{inbound.ticket_id}/notes/", {"body": "We are on it.", "is_public": "on"}
+    )
+    browser.post(f"/tickets/{inbound.ticket_id}/notes/", {"body": "Internal only."})
+    dispatch_pending()
+    dispatch_pending()
+    sent = EmailDelivery.objects.filter(key__startswith="message:")
+    assert [delivery.body.count("We are on it.") for delivery in sent] == [1]
+
+
+def test_triage_of_an_unknown_sender_opens_the_ticket_and_remembers_them(browser, ingest):
+    inbound = ingest(_mail(sender="newcomer@prospect.example", subject="Interested"))
+    assert inbound.status == "triage"
+    listing = browser.get("/mail/").content.decode()
+    assert "newcomer@prospect.example" in listing
+    customer = CustomerFactory(name="Prospect Inc")
+    found = browser.get(f"/mail/{inbound.pk}/?customer=prospect").content.decode()
+    assert "Prospect Inc" in found
+    response = browser.post(
+        f"/mail/{inbound.pk}/assign/", {"customer": customer.pk, "contact_name": "Nora Newcomer"}
+    )
+    inbound.refresh_from_db()
+    assert inbound.status == "ticket"
+    assert response.status_code == 302
+    assert response["Location"] == f"/tickets/{inbound.ticket_id}/"
+    ticket = Ticket.objects.get(pk=inbound.ticket_id)
+    assert ticket.contact.name == "Nora Newcomer"
+    assert ticket.contact.email == "newcomer@prospect.example"
+    # The next message from them is theirs at once.
+    assert ingest(_mail(sender="newcomer@prospect.example", subject="Again")).status == "ticket"
+
+
+def test_a_sender_assigned_to_an_existing_contact_is_remembered(browser, ingest, contact):
+    inbound = ingest(_mail(sender="ada.private@home.example", subject="From home"))
+    assert inbound.status == "triage"
+    browser.post(f"/mail/{inbound.pk}/assign/", {"contact": contact.pk})
+    assert InboundMessage.objects.get(pk=inbound.pk).ticket.contact == contact
+    again = ingest(_mail(sender="ada.private@home.example", subject="Again from home"))
+    assert again.status == "ticket"
+    assert again.ticket.contact == contact
+
+
+def test_a_waiting_message_can_be_put_on_a_ticket(browser, ingest, contact):
+    first = ingest(_mail())
+    stranger = ingest(_mail(sender="colleague@partner.example", subject="About the screen"))
+    response = browser.post(f"/mail/{stranger.pk}/attach/", {"reference": first.ticket.reference})
+    assert response.status_code == 302
+    stranger.refresh_from_db()
+    assert stranger.status == "appended"
+    assert Message.objects.filter(inbound=stranger, ticket=first.ticket).exists()
+    refused = browser.post(f"/mail/{stranger.pk}/attach/", {"reference": "T-999999"})
+    assert refused.status_code == 400
+
+
+def test_a_quarantined_message_can_be_retried(browser, ingest, contact):
+    raw = _mail().replace(b"From: ada@customer.example\n", b"")
+    inbound = ingest(raw)
+    assert inbound.status == "quarantined"
+    detail = browser.get(f"/mail/{inbound.pk}/").content.decode()
+    assert "No sender address" in detail
+    response = browser.post(f"/mail/{inbound.pk}/retry/")
+    assert response.status_code == 302
+    assert InboundMessage.objects.get(pk=inbound.pk).status == "quarantined"
