@@ -14,8 +14,15 @@ class ConversationsConfig(AppConfig):
 
     def ready(self) -> None:
         from anymail.signals import inbound
+        from django.db.models.signals import post_delete, post_save
 
         from conversations import timeline, webhooks
+        from conversations.models import Mailbox
+        from conversations.services import our_addresses_forget
 
         timeline.register()
+        for signal in (post_save, post_delete):
+            signal.connect(
+                our_addresses_forget, sender=Mailbox, dispatch_uid=f"addresses-{id(signal)}"
+            )
         inbound.connect(webhooks.on_inbound, dispatch_uid="conversations.webhooks.on_inbound")

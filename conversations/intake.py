@@ -13,11 +13,11 @@ from email.parser import BytesHeaderParser
 
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import IntegrityError, transaction
 
 from conversations.mime import header_text, message_ids
 from conversations.models import InboundMessage, Mailbox
 from helpdesk.queue import enqueue_on_commit
+from routing.engine.rows import insert_or_get
 
 logger = logging.getLogger(__name__)
 
@@ -54,28 +54,26 @@ def inbound_store(
 
     key, digest = dedupe_key(raw)
     existing = InboundMessage.objects.filter(dedupe_key=key).first()
-    if existing is not None:
+    if existing is not None:  # a retry, a second fetch: no file written, nothing enqueued
         return existing, False
     name = _raw_name(digest)
     if not default_storage.exists(name):
         name = default_storage.save(name, ContentFile(raw))
-    try:
-        with transaction.atomic():
-            inbound = InboundMessage.objects.create(
-                mailbox=mailbox,
-                source=source,
-                dedupe_key=key,
-                sha256=digest,
-                raw=name,
-                size=len(raw),
-                provider_id=provider_id[:255],
-                imap_uid=imap_uid,
-            )
-            enqueue_on_commit(process_inbound, inbound.pk)
-    except IntegrityError:
-        # Another process stored the same message a moment ago.
-        return InboundMessage.objects.get(dedupe_key=key), False
-    return inbound, True
+    row = InboundMessage(
+        mailbox=mailbox,
+        source=source,
+        dedupe_key=key,
+        sha256=digest,
+        raw=name,
+        size=len(raw),
+        provider_id=provider_id[:255],
+        imap_uid=imap_uid,
+    )
+    # One statement, no savepoint: of two processes storing it at once, one inserts it.
+    [(inbound, created)] = insert_or_get([row], unique=("dedupe_key",))
+    if created:
+        enqueue_on_commit(process_inbound, inbound.pk)
+    return inbound, created
 
 
 def mailbox_for_raw(raw: bytes, *, name: str = "") -> Mailbox | None:

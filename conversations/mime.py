@@ -1,21 +1,27 @@
 """Reading an RFC 822 message, whatever state it arrives in.
 
-The standard library's parser (``policy.default``) does the MIME work and records what it had to
+The standard library's parser does the MIME work and records what it had to
 repair as defects; what it leaves to us is decoding text whose charset is missing, misnamed or
 wrong, headers it cannot parse, parts without names, and a message that is not MIME at all.
 Nothing here raises on bad mail: every oddity ends as a defect, a fallback or an empty value.
 """
 
+import binascii
 import codecs
 import contextlib
+import hashlib
+import io
 import mimetypes
 import re
+import tempfile
 import unicodedata
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
-from email.header import decode_header, make_header
+from email.feedparser import BytesFeedParser
+from email.header import decode_header
 from email.message import Message
 from email.utils import getaddresses, parsedate_to_datetime
+from typing import BinaryIO
 
 # Charset names mail clients use that Python does not know, or knows under another name.
 CHARSET_ALIASES = {
@@ -46,13 +52,55 @@ _FILENAME_UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f]+')
 
 @dataclass
 class Part:
-    """An attachment: its bytes (None when left out for its size) and what describes it."""
+    """An attachment: what describes it, and (unless it was left out for its size) its content,
+    decoded only when read, one attachment at a time."""
 
     filename: str
     content_type: str
-    data: bytes | None
     size: int
     content_id: str = ""
+    kept: bool = True
+    source: Message | None = field(default=None, repr=False)
+
+    def spool(self) -> tuple[BinaryIO, str, int]:
+        """The attachment's bytes in a temporary file (in memory while small), with their
+        SHA-256 and size. Base64, the encoding of nearly every attachment, is decoded a chunk
+        at a time, so a large attachment is never held whole in memory beside its encoded
+        form; the parsed part then lets go of that form."""
+        if self.source is None:
+            raise ValueError("this attachment was not kept")
+        spool = tempfile.SpooledTemporaryFile(max_size=_CHUNK)  # noqa: SIM115 - returned open
+        digest = hashlib.sha256()
+        for chunk in _decoded_chunks(self.source):
+            digest.update(chunk)
+            spool.write(chunk)
+        size = spool.tell()
+        spool.seek(0)
+        self.source.set_payload("")
+        self.source = None
+        return spool, digest.hexdigest(), size
+
+
+def _decoded_chunks(part: Message):
+    payload = part.get_payload()
+    encoding = str(part.get("Content-Transfer-Encoding", "")).strip().lower()
+    if encoding != "base64" or not isinstance(payload, str):
+        yield _part_bytes(part)
+        return
+    carry = ""
+    for start in range(0, len(payload), _CHUNK):
+        text = carry + "".join(payload[start : start + _CHUNK].split())
+        usable = len(text) - len(text) % 4
+        carry = text[usable:]
+        if usable:
+            try:
+                yield binascii.a2b_base64(text[:usable])
+            except binascii.Error:  # broken base64: what Python's own lenient decoding makes
+                yield _part_bytes(part)
+                return
+    if carry.strip("="):
+        with contextlib.suppress(binascii.Error):
+            yield binascii.a2b_base64(carry + "=" * (-len(carry) % 4))
 
 
 @dataclass
@@ -87,9 +135,12 @@ class ParsedMail:
     reported_message_id: str = ""
     defects: list[str] = field(default_factory=list)
     omitted_bytes: int = 0  # attachment bytes left out for the limits
+    _headers: dict[str, str] = field(default_factory=dict, repr=False)
 
     def header(self, name: str) -> str:
-        return header_text(self.message, name)
+        if name not in self._headers:
+            self._headers[name] = header_text(self.message, name)
+        return self._headers[name]
 
 
 def clean_text(text: str) -> str:
@@ -124,23 +175,35 @@ def decode_bytes(data: bytes, charset: str | None) -> tuple[str, bool]:
     return data.decode("cp1252", "replace"), True
 
 
-def header_text(message: Message, name: str) -> str:
-    """A header's value as text ("" when absent or unreadable), RFC 2047 words decoded."""
+def _raw_header(message: Message, name: str) -> str:
+    """The header as it came (encoded words left as they are), or ""."""
+    # raw_items: as stored, raw 8-bit bytes kept as surrogates (clean_text decodes them).
+    wanted = name.lower()
+    for key, value in message.raw_items():
+        if key.lower() == wanted:
+            return value if isinstance(value, str) else str(value)
+    return ""
+
+
+def decode_words(value: str) -> str:
+    """RFC 2047 encoded words decoded, each in its charset (or the fallbacks of decode_bytes)."""
+    if "=?" not in value:
+        return value
     try:
-        values = message.get_all(name)
-    except Exception:  # a header the registry cannot parse at all
-        values = None
-    if not values:
-        return ""
-    try:
-        value = str(values[0])
+        parts = decode_header(value)
     except Exception:
-        value = ""
-    if "=?" in value:
-        # policy.default decodes encoded words; a header it kept raw is tried once more here.
-        with contextlib.suppress(Exception):
-            value = str(make_header(decode_header(value)))
-    return clean_text(" ".join(value.split()))
+        return value
+    decoded = []
+    for part, charset in parts:
+        if isinstance(part, bytes):
+            part = decode_bytes(part, None if charset == "unknown-8bit" else charset)[0]
+        decoded.append(part)
+    return "".join(decoded)
+
+
+def header_text(message: Message, name: str) -> str:
+    """A header's value as text ("" when absent), RFC 2047 words decoded, unfolded."""
+    return clean_text(" ".join(decode_words(_raw_header(message, name)).split()))
 
 
 def message_ids(value: str) -> list[str]:
@@ -159,7 +222,8 @@ def normalise_message_id(value: str) -> str:
 def addresses(message: Message, name: str) -> list[tuple[str, str]]:
     """(name, address) of each address in a header, addresses lower-cased; those without an
     ``@`` are dropped."""
-    raw = header_text(message, name)
+    # Split before decoding: a comma inside an encoded display name is not a separator.
+    raw = clean_text(" ".join(_raw_header(message, name).split()))
     if not raw:
         return []
     try:
@@ -170,7 +234,7 @@ def addresses(message: Message, name: str) -> list[tuple[str, str]]:
     for display, address in pairs:
         address = address.strip().strip("<>").lower()
         if "@" in address and " " not in address and len(address) <= 320:
-            found.append((display.strip(), address))
+            found.append((clean_text(decode_words(display)).strip(), address))
     return found
 
 
@@ -281,14 +345,35 @@ def _reported_message_id(part: Message) -> str:
         if isinstance(payload, list) and payload:
             return next(iter(message_ids(header_text(payload[0], "Message-ID"))), "")
     data = _part_bytes(part)
-    inner = message_from_bytes(data, policy=policy.default)
+    inner = message_from_bytes(data)
     return next(iter(message_ids(header_text(inner, "Message-ID"))), "")
 
 
-def parse(raw: bytes, *, attachment_max_bytes: int, message_max_bytes: int) -> ParsedMail:
-    """Everything we read from a message. Attachments over ``attachment_max_bytes``, and all of
-    them in a message over ``message_max_bytes``, are kept as names and sizes only."""
-    message = message_from_bytes(raw.replace(b"\x00", b""), policy=policy.default)
+_CHUNK = 1024 * 1024
+
+
+def _message_from(source: bytes | BinaryIO) -> tuple[Message, int]:
+    """The parsed message and its size in bytes, read a chunk at a time (a 25 MB message is
+    never held twice), NUL bytes dropped. compat32, the parser's own policy: the same MIME
+    structure and defects as policy.default, with headers kept as strings and decoded here only
+    when read (the header registry parses every header asked for, and costs more than all the
+    rest of the parse)."""
+    parser = BytesFeedParser()
+    size = 0
+    stream = io.BytesIO(source) if isinstance(source, bytes | bytearray) else source
+    while chunk := stream.read(_CHUNK):
+        size += len(chunk)
+        parser.feed(chunk.replace(b"\x00", b"") if b"\x00" in chunk else chunk)
+    return parser.close(), size
+
+
+def parse(
+    source: bytes | BinaryIO, *, attachment_max_bytes: int, message_max_bytes: int
+) -> ParsedMail:
+    """Everything we read from a message (its bytes, or a file to read them from).
+    Attachments over ``attachment_max_bytes``, and all of them in a message over
+    ``message_max_bytes``, are kept as names and sizes only."""
+    message, size = _message_from(source)
     mail = ParsedMail(message=message)
     mail.message_id = next(iter(message_ids(header_text(message, "Message-ID"))), "")
     mail.in_reply_to = message_ids(header_text(message, "In-Reply-To"))
@@ -304,7 +389,7 @@ def parse(raw: bytes, *, attachment_max_bytes: int, message_max_bytes: int) -> P
     ]
     mail.recipients = list(dict.fromkeys(mail.to + mail.cc + extra))
     mail.date = _date(message)
-    keep_attachments = len(raw) <= message_max_bytes
+    keep_attachments = size <= message_max_bytes
     texts: list[str] = []
     htmls: list[str] = []
     for index, part in enumerate(_leaves(message), start=1):
@@ -337,21 +422,38 @@ def _add_attachment(mail, part, index, attachment_max_bytes, keep) -> None:
         filename = part.get_filename()
     except Exception:
         filename = None
-    data = _part_bytes(part)
-    size = len(data)
-    if not keep or size > attachment_max_bytes:
+    if filename and "=?" in filename:  # an encoded word where RFC 2231 was due (Outlook)
+        filename = decode_words(filename)
+    size = _decoded_size(part)
+    kept = keep and size <= attachment_max_bytes
+    if not kept:
         mail.omitted_bytes += size
-        data = None
     content_id = header_text(part, "Content-ID").strip("<> ")[:250]
     mail.attachments.append(
         Part(
             filename=safe_filename(filename, content_type=content_type, index=index),
             content_type=content_type[:255],
-            data=data,
             size=size,
             content_id=content_id,
+            kept=kept,
+            source=part if kept else None,
         )
     )
+
+
+def _decoded_size(part: Message) -> int:
+    """The size of the part once decoded, told from its encoded form without decoding it
+    (base64 makes four characters of three bytes, and breaks lines)."""
+    payload = part.get_payload()
+    if not isinstance(payload, str):
+        return len(_part_bytes(part))
+    encoding = str(part.get("Content-Transfer-Encoding", "")).strip().lower()
+    if encoding == "base64":
+        characters = len(payload) - payload.count("\n") - payload.count("\r")
+        return characters * 3 // 4 - payload.rstrip().count("=")
+    if encoding == "quoted-printable":
+        return len(_part_bytes(part))
+    return len(payload)
 
 
 def _date(message: Message) -> str:

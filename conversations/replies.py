@@ -71,8 +71,7 @@ def _recipient(ticket: Ticket) -> Contact:
     return contact
 
 
-def _threading_headers(ticket: Ticket, message_id: str) -> dict[str, str]:
-    answered = latest_inbound_message(ticket)
+def _threading_headers(answered: Message | None, message_id: str) -> dict[str, str]:
     headers = {"Message-ID": f"<{message_id}>"}
     if answered is not None:
         chain = [*answered.references.split(), answered.message_id][-20:]
@@ -119,14 +118,18 @@ def _outgoing(
     entry: TimelineEntry,
     author: User | None,
     text: str,
-    kind: str,
     files=(),
     automatic: bool = False,
+    answered: Message | None = None,
+    mailbox: Mailbox | None = None,
 ) -> Message:
-    mailbox = mailbox_for_ticket(ticket)
+    """The message and its delivery. ``answered`` and ``mailbox``, when the caller has them
+    (the message just received), spare looking them up."""
+    mailbox = mailbox or mailbox_for_ticket(ticket)
     from_header, base = _from_address(mailbox)
     message_id = new_message_id(ticket_id=ticket.pk)
-    headers = _threading_headers(ticket, message_id)
+    answered = answered or latest_inbound_message(ticket)
+    headers = _threading_headers(answered, message_id)
     headers["Reply-To"] = reply_address(
         mailbox_address=base, ticket_id=ticket.pk, contact_id=contact.pk
     )
@@ -135,6 +138,29 @@ def _outgoing(
         headers["Auto-Submitted"] = "auto-replied"
         headers["X-Auto-Response-Suppress"] = "All"
     subject = subject_for(ticket_reference=ticket.reference, subject=ticket.subject)
+    context = {
+        "ticket": ticket,
+        "contact": contact,
+        "author": author,
+        "text": text,
+        "separator": REPLY_SEPARATOR,
+        "site_url": settings.SITE_URL,
+    }
+    delivery = EmailDelivery(
+        # Keyed by our Message-ID: stored once, whatever retries the caller makes.
+        key=f"{'ack' if automatic else 'message'}:{message_id}"[:120],
+        ticket=ticket,
+        recipient=contact.email,
+        subject=subject,
+        body=render_to_string("email/customer_message.txt", context),
+        html_body=render_to_string("email/customer_message.html", context),
+        from_email=from_header,
+        headers=headers,
+    )
+    if contact.email_bouncing_since is not None:
+        delivery.status = EmailDelivery.Status.SUPPRESSED
+        delivery.reason = f"The address bounces: {contact.email_bounce_reason}"[:300]
+    delivery.save()
     message = Message.objects.create(
         ticket=ticket,
         direction=MessageDirection.OUT,
@@ -152,35 +178,13 @@ def _outgoing(
         in_reply_to=headers.get("In-Reply-To", "").strip("<>"),
         references=" ".join(mid.strip("<>") for mid in headers.get("References", "").split()),
         is_automatic=automatic,
+        delivery_id=delivery.pk,
     )
-    attachments = _store_files(message, files)
-    context = {
-        "ticket": ticket,
-        "contact": contact,
-        "author": author,
-        "text": text,
-        "separator": REPLY_SEPARATOR,
-        "site_url": settings.SITE_URL,
-    }
-    delivery = EmailDelivery.objects.create(
-        key=f"{'ack' if kind == 'acknowledgement' else 'message'}:{message.pk}",
-        ticket=ticket,
-        recipient=contact.email,
-        subject=subject,
-        body=render_to_string("email/customer_message.txt", context),
-        html_body=render_to_string("email/customer_message.html", context),
-        from_email=from_header,
-        headers=headers,
-        attachments=attachments,
-    )
-    if contact.email_bouncing_since is not None:
-        delivery.status = EmailDelivery.Status.SUPPRESSED
-        delivery.reason = f"The address bounces: {contact.email_bounce_reason}"[:300]
-        delivery.save(update_fields=["status", "reason"])
-    else:
+    if files:
+        delivery.attachments = _store_files(message, files)
+        delivery.save(update_fields=["attachments"])
+    if delivery.status != EmailDelivery.Status.SUPPRESSED:
         enqueue_on_commit(send_email_delivery, delivery.pk)
-    message.delivery_id = delivery.pk
-    message.save(update_fields=["delivery_id"])
     return message
 
 
@@ -203,7 +207,6 @@ def reply_send(*, ticket: Ticket, author: User, body: str, files=()) -> Message:
         entry=entry,
         author=author,
         text=body,
-        kind="reply",
         files=files,
     )
 
@@ -225,7 +228,6 @@ def public_note_send(*, entry: TimelineEntry) -> Message | None:
         entry=entry,
         author=entry.author,
         text=entry.body,
-        kind="reply",
     )
 
 
@@ -252,12 +254,14 @@ def acknowledgement_send(*, message: Message) -> Message | None:
         channel=Ticket.Channel.EMAIL,
         author=None,
     )
+    inbound = message.inbound
     return _outgoing(
         ticket=ticket,
         contact=contact,
         entry=entry,
         author=None,
         text=text,
-        kind="acknowledgement",
         automatic=True,
+        answered=message if message.message_id else None,
+        mailbox=inbound.mailbox if inbound is not None else None,
     )

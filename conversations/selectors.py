@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 
 from accounts.models import Contact, User
 from conversations.addressing import reply_token, subject_ticket_id
@@ -17,15 +17,12 @@ def contacts_for_address(address: str) -> list[Contact]:
     by the addresses reps told us are theirs."""
     if not address:
         return []
-    found = {
-        contact.pk: contact
-        for contact in Contact.objects.filter(email__iexact=address).select_related("customer")
-    }
-    for remembered in SenderAddress.objects.filter(email=address.lower()).select_related(
-        "contact__customer"
-    ):
-        found.setdefault(remembered.contact_id, remembered.contact)
-    return sorted(found.values(), key=lambda contact: contact.pk)
+    remembered = SenderAddress.objects.filter(email=address.lower()).values("contact_id")
+    return list(
+        Contact.objects.filter(Q(email__iexact=address) | Q(pk__in=remembered))
+        .select_related("customer")
+        .order_by("pk")
+    )
 
 
 def staff_for_address(address: str) -> User | None:

@@ -12,9 +12,12 @@ import logging
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.core.files.base import ContentFile
-from django.db import DatabaseError, transaction
+from django.core.files.base import File
+from django.core.files.storage import default_storage
+from django.db import DatabaseError, connection, transaction
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from accounts.models import Contact, Customer, User
@@ -44,49 +47,70 @@ class Held(Exception):
 
 def _read(inbound: InboundMessage) -> ParsedMail:
     with inbound.raw.open("rb") as handle:
-        raw = handle.read()
-    return parse(
-        raw,
-        attachment_max_bytes=settings.EMAIL_ATTACHMENT_MAX_BYTES,
-        message_max_bytes=settings.EMAIL_MESSAGE_MAX_BYTES,
-    )
+        return parse(
+            handle,
+            attachment_max_bytes=settings.EMAIL_ATTACHMENT_MAX_BYTES,
+            message_max_bytes=settings.EMAIL_MESSAGE_MAX_BYTES,
+        )
 
 
 def inbound_process(*, inbound_id: int, contact: Contact | None = None) -> str:
     """Make of a stored message what it is (see the module), once: a message already processed
-    is left as it is. ``contact``: who sent it, as a rep said (triage). Its status after."""
+    is left as it is. ``contact``: who sent it, as a rep said (triage). Its status after.
+
+    A message that cannot be read or made sense of (a parser's bug included) is quarantined
+    with the error: what its processing wrote is rolled back, the message itself stays. Only
+    a database error is raised, for the task to retry with the message still pending.
+    """
+    try:
+        return _process(inbound_id, contact)
+    except DatabaseError:
+        raise
+    except Exception as exc:
+        logger.exception("Inbound message %s could not be processed", inbound_id)
+        return _quarantine(inbound_id, f"It could not be processed: {_error(exc)}")
+
+
+def _locked(inbound_id: int) -> InboundMessage:
+    rows = InboundMessage.objects.select_for_update(of=("self",)).select_related("mailbox")
+    outermost = len(connection.atomic_blocks) == 1
+    if settings.EMAIL_ASYNCHRONOUS_COMMIT and outermost and connection.vendor == "postgresql":
+        # This transaction's COMMIT then returns without waiting for the disk (set in the
+        # statement that locks the row, not one more). Nothing can be lost: the message was
+        # stored by a synchronous commit; what processing makes of it is durable before anything
+        # leaves (sending an email starts with its claim, a synchronous commit, which flushes
+        # the log up to itself, this commit with it); a crash before that leaves the message
+        # pending, and the sweep processes it again.
+        rows = rows.annotate(_commit=RawSQL("set_config('synchronous_commit', 'off', true)", ()))
+    return rows.get(pk=inbound_id)
+
+
+def _process(inbound_id: int, contact: Contact | None) -> str:
+    # One transaction and no savepoint on the normal path; an exception rolls it all back.
     with transaction.atomic():
-        inbound = (
-            InboundMessage.objects.select_for_update(of=("self",))
-            .select_related("mailbox")
-            .get(pk=inbound_id)
-        )
+        inbound = _locked(inbound_id)
         if inbound.status != Status.PENDING:
             return inbound.status
         inbound.attempts += 1
-        try:
-            mail = _read(inbound)
-        except Exception as exc:  # the parser's bugs included: the message must not be lost
-            logger.exception("Inbound message %s cannot be read", inbound.pk)
-            _finish(inbound, Status.QUARANTINED, f"It cannot be read: {_error(exc)}")
-            return inbound.status
+        mail = _read(inbound)
         inbound.sender, inbound.subject = mail.sender, mail.subject[:300]
         inbound.defects = mail.defects[:50]
         try:
-            # A savepoint: what a refused or failed decision wrote is undone, the row stays.
-            with transaction.atomic():
-                status, reason, ticket = _decide(inbound, mail, contact)
-        except Held as held:
+            status, reason, ticket = _decide(inbound, mail, contact)
+        except Held as held:  # raised before anything was written
             _finish(inbound, held.status, held.reason)
-            return inbound.status
-        except DatabaseError:
-            raise  # the database is unwell: the task is retried, the message stays pending
-        except Exception as exc:  # a message we cannot make sense of waits for a person
-            logger.exception("Inbound message %s could not be processed", inbound.pk)
-            _finish(inbound, Status.QUARANTINED, f"It could not be processed: {_error(exc)}")
             return inbound.status
         inbound.ticket = ticket
         _finish(inbound, status, reason)
+        return inbound.status
+
+
+def _quarantine(inbound_id: int, reason: str) -> str:
+    with transaction.atomic():
+        inbound = _locked(inbound_id)
+        if inbound.status == Status.PENDING:
+            inbound.attempts += 1
+            _finish(inbound, Status.QUARANTINED, reason)
         return inbound.status
 
 
@@ -128,8 +152,21 @@ def _decide(inbound: InboundMessage, mail: ParsedMail, contact: Contact | None):
     return _open(inbound, mail, verdict, contact)
 
 
+def our_addresses_forget(**kwargs) -> None:
+    """A mailbox was saved or deleted: our addresses are read again."""
+    cache.delete("conversations:our-addresses")
+
+
 def _our_addresses() -> set[str]:
-    return {address.lower() for address in Mailbox.objects.values_list("address", flat=True)}
+    """Our mailboxes' addresses, read at most every minute per process: they change rarely,
+    and every message is checked against them."""
+    addresses = cache.get("conversations:our-addresses")
+    if addresses is None:
+        addresses = {
+            address.lower() for address in Mailbox.objects.values_list("address", flat=True)
+        }
+        cache.set("conversations:our-addresses", addresses, 60)
+    return addresses
 
 
 def _may_use_tag(mail: ParsedMail, thread, contact: Contact | None) -> bool:
@@ -198,8 +235,6 @@ def _kept_headers(mail: ParsedMail) -> dict:
 
 
 def _store_attachments(message: Message, mail: ParsedMail) -> None:
-    from django.core.files.storage import default_storage
-
     rows = []
     for part in mail.attachments:
         row = Attachment(
@@ -209,21 +244,19 @@ def _store_attachments(message: Message, mail: ParsedMail) -> None:
             size=part.size,
             content_id=part.content_id,
         )
-        if part.data is None:
+        if not part.kept:
             row.omitted = (
                 f"Not kept: {part.size:,} bytes, over the limit "
                 f"({settings.EMAIL_ATTACHMENT_MAX_BYTES:,} per attachment, "
                 f"{settings.EMAIL_MESSAGE_MAX_BYTES:,} per message). It is in the original."
             )
         else:
-            import hashlib
-
-            row.sha256 = hashlib.sha256(part.data).hexdigest()
-            name = f"mail/attachments/{row.sha256[:2]}/{row.sha256}"
-            if not default_storage.exists(name):
-                name = default_storage.save(name, ContentFile(part.data))
+            spool, row.sha256, row.size = part.spool()  # decoded now, one at a time
+            with spool:
+                name = f"mail/attachments/{row.sha256[:2]}/{row.sha256}"
+                if not default_storage.exists(name):
+                    name = default_storage.save(name, File(spool, name=name))
             row.file.name = name
-            part.data = None  # let the bytes go before the next one is written
         rows.append(row)
     Attachment.objects.bulk_create(rows)
 

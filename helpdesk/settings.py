@@ -429,6 +429,9 @@ EMAIL_LIST_MAIL_IS_AUTOMATIC = env_bool("EMAIL_LIST_MAIL_IS_AUTOMATIC", default=
 # A customer writing on a ticket resolved at most this many days ago reopens it; later, a new
 # ticket is opened and linked to it.
 EMAIL_REOPEN_DAYS = env_int("EMAIL_REOPEN_DAYS", 14, minimum=0)
+# Processing a stored message commits without waiting for the disk (conversations.services
+# says why that loses nothing).
+EMAIL_ASYNCHRONOUS_COMMIT = env_bool("EMAIL_ASYNCHRONOUS_COMMIT", default=True)
 # IMAP mailboxes: polled this often (a failing one backs off up to an hour), each network
 # operation bounded, at most this many messages fetched per poll (the rest next time).
 EMAIL_IMAP_POLL_SECONDS = env_int("EMAIL_IMAP_POLL_SECONDS", 60, minimum=5)

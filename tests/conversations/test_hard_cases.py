@@ -297,3 +297,37 @@ def test_bounces_of_several_mail_servers_open_no_ticket(ingest, contact, style):
         .exclude(email="gone@customer.example")
         .exists()
     )
+
+
+def test_raw_utf8_headers_and_encoded_names_with_commas_are_read(ingest, contact):
+    raw = (
+        raw_mail(b"hi")
+        .replace(b"Subject: Help", "Subject: Grüße aus Köln".encode())
+        .replace(
+            b"From: Ada Customer <ada@customer.example>",
+            b"From: =?utf-8?q?Customer=2C_Ada?= <ada@customer.example>",
+        )
+    )
+    inbound = ingest(raw)
+    assert inbound.status == "ticket"
+    assert Ticket.objects.get().subject == "Grüße aus Köln"
+    assert Message.objects.get(inbound=inbound).sender_name == "Customer, Ada"
+
+
+def test_a_large_attachment_is_decoded_exactly(ingest, contact, settings):
+    """Base64 is decoded a chunk at a time: across chunk boundaries the bytes come out whole."""
+    import os
+
+    settings.EMAIL_ATTACHMENT_MAX_BYTES = 8 * 1024 * 1024
+    content = os.urandom(3 * 1024 * 1024 + 17)
+    mail = EmailMessage()
+    mail["From"] = "ada@customer.example"
+    mail["To"] = "support@example.com"
+    mail["Subject"] = "Dump"
+    mail["Message-ID"] = "<dump@c.example>"
+    mail.set_content("Attached.")
+    mail.add_attachment(content, maintype="application", subtype="octet-stream", filename="d.bin")
+    ingest(bytes(mail))
+    attachment = Attachment.objects.get()
+    assert attachment.size == len(content)
+    assert attachment.file.read() == content
