@@ -14,7 +14,7 @@ COPY . .
 # collectstatic needs settings to load; the key is a build-time placeholder, never used to sign.
 RUN DJANGO_SECRET_KEY=collectstatic-only python manage.py collectstatic --noinput
 
-RUN useradd --system --uid 1000 switchboard
+RUN useradd --system --uid 1000 switchboard && mkdir -p /srv/media && chown switchboard /srv/media
 USER switchboard
 EXPOSE 8000
 CMD ["gunicorn", "helpdesk.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3"]

@@ -1,5 +1,5 @@
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 
 from conversations.models import (
     InboundMessage,
@@ -66,6 +66,27 @@ class MailboxAdmin(admin.ModelAdmin):
         "failures",
         "next_poll_at",
     ]
+
+    actions = ["poll_now"]
+
+    @admin.action(description="Test: fetch new mail now")
+    def poll_now(self, request, queryset):
+        """Poll the chosen IMAP mailboxes at once and say what came of it: how many messages
+        were new, or the error (also kept on the mailbox)."""
+        from conversations.imap import mailbox_poll
+
+        for mailbox in queryset:
+            if not mailbox.polls_imap:
+                self.message_user(request, f"{mailbox}: no IMAP server set.", messages.WARNING)
+                continue
+            try:
+                stored = mailbox_poll(mailbox_id=mailbox.pk, force=True)
+            except Exception as exc:  # shown to the admin, who is testing exactly this
+                self.message_user(
+                    request, f"{mailbox}: {type(exc).__name__}: {exc}", messages.ERROR
+                )
+            else:
+                self.message_user(request, f"{mailbox}: connected; {stored} new message(s).")
 
     @admin.display(description="Last error")
     def last_error_short(self, mailbox: Mailbox) -> str:

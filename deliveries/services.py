@@ -314,7 +314,8 @@ def _email_message(delivery: EmailDelivery, connection) -> EmailMessage:
 def _provider_message_id(message: EmailMessage) -> str:
     """The id a provider's backend (django-anymail) reports for a message it sent, if any."""
     status = getattr(message, "anymail_status", None)
-    return str(getattr(status, "message_id", None) or "")[:255]
+    message_id = getattr(status, "message_id", None)
+    return "" if message_id is None else str(message_id)[:255]
 
 
 def _close_quietly(connection) -> None:

@@ -146,6 +146,57 @@ def _tickets(customers: list[Customer], rep: User) -> int:
     return len(created)
 
 
+REPLY_TEMPLATES = [
+    (
+        "Ask for the version",
+        "Hello {{ contact.name }},\n\nthank you for writing. Which version of "
+        "the product do you run? You find it under Help > About.\n\n{{ rep.name }}",
+    ),
+    (
+        "Solved, anything else?",
+        "Hello {{ contact.name }},\n\nwe believe {{ ticket.reference }} "
+        "is solved. If anything is left, just reply to this email.\n\n{{ rep.name }}",
+    ),
+]
+
+
+def _mail(customers: list[Customer]) -> None:
+    """The email channel: a support mailbox, reply templates, and two emails received, one from
+    a contact (a ticket) and one from a stranger (waiting at /mail/ for a rep to say who)."""
+    from conversations.intake import inbound_store
+    from conversations.models import Mailbox, ReplyTemplate
+    from conversations.services import inbound_process
+
+    mailbox, _ = Mailbox.objects.get_or_create(
+        name="support", defaults={"address": "support@switchboard.example"}
+    )
+    for name, body in REPLY_TEMPLATES:
+        ReplyTemplate.objects.get_or_create(name=name, defaults={"body": body})
+    contact = customers[0].contacts.exclude(email="").first()
+    emails = [
+        ("Pat Prospect", "pat@newcomer.example", "Do you ship to Norway?", "We'd order 40 units."),
+    ]
+    if contact is not None:
+        emails.insert(
+            0,
+            (
+                contact.name,
+                contact.email,
+                "Export to PDF cuts the last page",
+                "When I export the monthly report to PDF, the last page is missing.",
+            ),
+        )
+    for number, (name, address, subject, text) in enumerate(emails):
+        raw = (
+            f"From: {name} <{address}>\r\nTo: {mailbox.address}\r\nSubject: {subject}\r\n"
+            f"Message-ID: <demo-{number}@switchboard.example>\r\n\r\n"
+            f"Hello,\n\n{text}\n\nThanks,\n{name}\n"
+        ).encode()
+        inbound, created = inbound_store(raw=raw, source="pipe", mailbox=mailbox)
+        if created:
+            inbound_process(inbound_id=inbound.pk)
+
+
 @transaction.atomic
 def demo_seed() -> DemoResult:
     """Create the demo data that is missing; safe to run more than once."""
@@ -168,5 +219,6 @@ def demo_seed() -> DemoResult:
     customers = _customers(today, by_name["sally"], by_name["steve"])
     rules = starter_rules_install()
     tickets = _tickets(customers, by_name["rita"])
+    _mail(customers)
     logins = [(u.username, role, Token.objects.get_or_create(user=u)[0].key) for u, role in users]
     return DemoResult(users=logins, customers=len(customers), rules=len(rules), tickets=tickets)

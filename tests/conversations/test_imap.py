@@ -206,3 +206,20 @@ def test_a_mailbox_that_cannot_log_in_says_why_and_backs_off(imap_mailbox):
     assert imap_mailbox.next_poll_at is not None
     # Not due again before the backoff has passed.
     assert mailbox_poll(mailbox_id=imap_mailbox.pk) == 0
+
+
+def test_the_admin_tests_a_mailbox_and_says_what_came_of_it(imap_mailbox, contact, admin_client):
+    _append(imap_mailbox.imap_port, 9)
+    url = "/admin/conversations/mailbox/"
+    response = admin_client.post(
+        url, {"action": "poll_now", "_selected_action": [imap_mailbox.pk]}, follow=True
+    )
+    assert "connected; 1 new message(s)" in response.content.decode()
+    Mailbox.objects.filter(pk=imap_mailbox.pk).update(imap_password="wrong")
+    response = admin_client.post(
+        url, {"action": "poll_now", "_selected_action": [imap_mailbox.pk]}, follow=True
+    )
+    page = response.content.decode()
+    assert "AUTHENTICATIONFAILED" in page or "authentication failed" in page.lower()
+    listing = admin_client.get(url).content.decode()
+    assert "Last error" in listing

@@ -82,3 +82,31 @@ def test_an_unreachable_database_exits_75_so_the_mail_server_retries(tmp_path):
     done = _run(MAIL, database_url="postgres://nobody@127.0.0.1:1/none", media=tmp_path)
     assert done.returncode == 75, done.stderr
     assert b"retry" in done.stderr
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_readmes_pipe_command_stores_the_message(tmp_path):
+    """The README's own command line, run by a shell as written."""
+    if connection.vendor != "postgresql":
+        pytest.skip("the subprocess reaches the test database over PostgreSQL")
+    from conversations.models import Mailbox
+
+    Mailbox.objects.create(name="support", address="support@switchboard.example")
+    readme = (ROOT / "README.md").read_text()
+    start = readme.index("    printf 'From: pat@newcomer.example")
+    command = readme[start : readme.index("\n\n", start)].replace("\\\n", "").strip()
+    env = {
+        **os.environ,
+        "DATABASE_URL": _database_url(),
+        "MEDIA_ROOT": str(tmp_path),
+        "DJANGO_SECRET_KEY": "test-only-secret-key",
+        "REDIS_URL": "redis://127.0.0.1:1/0",
+        "LOG_LEVEL": "ERROR",
+    }
+    done = subprocess.run(  # noqa: S603, S607 - the README's command, by the shell a reader uses
+        ["bash", "-c", command], cwd=ROOT, env=env, capture_output=True, timeout=60, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    inbound = InboundMessage.objects.get()
+    assert inbound.mailbox.name == "support"
+    assert b"And to Sweden?" in (tmp_path / inbound.raw.name).read_bytes()

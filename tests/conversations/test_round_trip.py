@@ -186,3 +186,23 @@ def test_only_one_acknowledgement_per_sender_per_hour(
     send_pending()
     assert Ticket.objects.count() == 3
     assert len(smtp_server.messages) == 1
+
+
+def test_a_reply_quoting_the_id_a_provider_gave_our_email_threads(conversation, ingest):
+    """Amazon SES replaces our Message-ID with its own and reports it; a reply that answers
+    that id (and carries no other sign) still finds the ticket."""
+    ticket, _ = conversation
+    delivery = EmailDelivery.objects.filter(key__startswith="message:").get()
+    EmailDelivery.objects.filter(pk=delivery.pk).update(
+        provider_message_id="0100018c-ses-replaced@email.amazonses.com"
+    )
+    mail = EmailMessage()
+    mail["From"] = "ada@customer.example"
+    mail["To"] = "support@example.com"
+    mail["Subject"] = "no tag here"
+    mail["Message-ID"] = "<after-ses@customer.example>"
+    mail["In-Reply-To"] = "<0100018c-ses-replaced@email.amazonses.com>"
+    mail.set_content("Done.")
+    inbound = ingest(bytes(mail))
+    assert inbound.status == "appended"
+    assert inbound.ticket_id == ticket.pk

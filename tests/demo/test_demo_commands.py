@@ -64,6 +64,19 @@ class TestSeedDemo:
             membership = Membership.objects.get(user__username=username)
             assert (membership.department.slug, membership.is_lead) == (slug, is_lead)
 
+    def test_the_email_channel_has_a_ticket_and_a_sender_waiting_for_a_rep(self):
+        from conversations.models import InboundMessage, Mailbox, ReplyTemplate
+
+        run("seed_demo")
+        run("seed_demo")  # nothing twice
+        assert Mailbox.objects.count() == 1
+        assert ReplyTemplate.objects.count() == 2
+        statuses = sorted(InboundMessage.objects.values_list("status", flat=True))
+        assert statuses == ["ticket", "triage"]
+        emailed = Ticket.objects.filter(messages__isnull=False).distinct().get()
+        assert emailed.channel == "email"
+        assert emailed.subject == "Export to PDF cuts the last page"
+
     def test_customers_cover_every_financial_situation(self):
         run("seed_demo")
         today = timezone.localdate()
@@ -88,7 +101,7 @@ class TestSeedDemo:
     def test_the_six_tickets_are_routed_as_the_readme_says(self):
         run("seed_demo")
         dispatch_pending()
-        assert Ticket.objects.count() == 6
+        assert Ticket.objects.filter(messages__isnull=True).count() == 6
         assert RoutingRun.objects.count() == TicketEvent.objects.count()
         cobalt_bug = Ticket.objects.get(customer__name__startswith="Cobalt", kind="bug")
         assert set(
