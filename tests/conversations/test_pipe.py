@@ -2,6 +2,7 @@
 stdin, the answer in the exit status (0 stored, 75 try again later)."""
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -103,8 +104,9 @@ def test_the_readmes_pipe_command_stores_the_message(tmp_path):
         "REDIS_URL": "redis://127.0.0.1:1/0",
         "LOG_LEVEL": "ERROR",
     }
-    done = subprocess.run(  # noqa: S603, S607 - the README's command, by the shell a reader uses
-        ["bash", "-c", command], cwd=ROOT, env=env, capture_output=True, timeout=60, check=False
+    bash = shutil.which("bash") or "/bin/bash"
+    done = subprocess.run(  # noqa: S603 - the README's command, by the shell a reader uses
+        [bash, "-c", command], cwd=ROOT, env=env, capture_output=True, timeout=60, check=False
     )
     assert done.returncode == 0, done.stderr
     inbound = InboundMessage.objects.get()
