@@ -15,6 +15,7 @@ from django.utils.crypto import constant_time_compare, salted_hmac
 
 _SALT = "conversations.reply-address"
 _TOKEN = re.compile(r"^[^+@]+\+t(\d{1,12})\.c(\d{1,12})\.([0-9a-f]{16})@", re.IGNORECASE)
+_OURS = re.compile(r"^t\d{1,12}\.[0-9a-f]{16}$")
 SUBJECT_TAG = re.compile(r"\[T-(\d{1,12})\]", re.IGNORECASE)
 
 
@@ -70,4 +71,8 @@ def new_message_id(*, ticket_id: int) -> str:
 
 
 def is_ours(message_id: str) -> bool:
-    return message_id.lower().endswith("@" + settings.EMAIL_MESSAGE_ID_DOMAIN.lower())
+    """Whether a Message-ID is one we made (``new_message_id``): our format on our domain, so
+    that mail others write from the same domain (a colleague's client, our own mail server's
+    bounces) is not taken for ours."""
+    local, _, domain = message_id.lower().partition("@")
+    return domain == settings.EMAIL_MESSAGE_ID_DOMAIN.lower() and bool(_OURS.match(local))

@@ -45,9 +45,21 @@ def _client(mailbox: Mailbox):
 
 def _login(client, mailbox: Mailbox):
     if mailbox.imap_auth == Mailbox.Auth.XOAUTH2:
-        token = Path(mailbox.imap_token_file).read_text().strip()
+        token = _token_file(mailbox).read_text().strip()
         return client.xoauth2(mailbox.imap_user, token, initial_folder=None)
     return client.login(mailbox.imap_user, mailbox.imap_password, initial_folder=None)
+
+
+def _token_file(mailbox: Mailbox) -> Path:
+    """The mailbox's token file, which must lie in EMAIL_IMAP_TOKEN_DIR: whoever may edit a
+    mailbox must not make the poller send them any file the worker can read."""
+    allowed = settings.EMAIL_IMAP_TOKEN_DIR
+    if not allowed:
+        raise PermissionError("XOAUTH2 needs EMAIL_IMAP_TOKEN_DIR, the folder token files are in")
+    path = Path(mailbox.imap_token_file).resolve()
+    if not path.is_relative_to(Path(allowed).resolve()):
+        raise PermissionError(f"The token file must be in EMAIL_IMAP_TOKEN_DIR ({allowed})")
+    return path
 
 
 def _backoff(failures: int) -> timedelta:

@@ -8,7 +8,6 @@ commit: a message that cannot be understood is still stored, and waits for a per
 
 import hashlib
 import logging
-from email import policy
 from email.parser import BytesHeaderParser
 
 from django.core.files.base import ContentFile
@@ -27,7 +26,7 @@ def dedupe_key(raw: bytes) -> tuple[str, str]:
     digest for a message without one."""
     digest = hashlib.sha256(raw).hexdigest()
     try:
-        headers = BytesHeaderParser(policy=policy.default).parsebytes(raw[:1_000_000])
+        headers = BytesHeaderParser().parsebytes(raw[:1_000_000])
         message_id = next(iter(message_ids(header_text(headers, "Message-ID"))), "")
     except Exception:  # headers too broken to read: the bytes still identify the message
         message_id = ""
@@ -83,14 +82,14 @@ def mailbox_for_raw(raw: bytes, *, name: str = "") -> Mailbox | None:
     from conversations.mime import addresses
 
     try:
-        headers = BytesHeaderParser(policy=policy.default).parsebytes(raw[:1_000_000])
-    except Exception:
+        headers = BytesHeaderParser().parsebytes(raw[:1_000_000])
+        recipients = [
+            address
+            for header in ("Delivered-To", "X-Original-To", "To", "Cc")
+            for _, address in addresses(headers, header)
+        ]
+    except Exception:  # headers nothing can read: stored all the same, without a mailbox
         return None
-    recipients = [
-        address
-        for header in ("Delivered-To", "X-Original-To", "To", "Cc")
-        for _, address in addresses(headers, header)
-    ]
     return mailbox_for(recipients)
 
 

@@ -46,6 +46,8 @@ CHARSET_ALIASES = {
 }
 
 _MESSAGE_ID = re.compile(r"<([^<>\s]+)>")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_NOT_ESCAPED = re.compile("[\ud800-\udc7f\udd00-\udfff]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _FILENAME_UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f]+')
 
@@ -71,9 +73,18 @@ class Part:
             raise ValueError("this attachment was not kept")
         spool = tempfile.SpooledTemporaryFile(max_size=_CHUNK)  # noqa: SIM115 - returned open
         digest = hashlib.sha256()
-        for chunk in _decoded_chunks(self.source):
-            digest.update(chunk)
-            spool.write(chunk)
+        try:
+            for chunk in _decoded_chunks(self.source):
+                digest.update(chunk)
+                spool.write(chunk)
+        except binascii.Error:
+            # Broken base64 somewhere: start again with Python's own lenient decoding of the
+            # whole part (what a mail client would show).
+            spool.seek(0)
+            spool.truncate()
+            data = _part_bytes(self.source)
+            digest = hashlib.sha256(data)
+            spool.write(data)
         size = spool.tell()
         spool.seek(0)
         self.source.set_payload("")
@@ -93,14 +104,11 @@ def _decoded_chunks(part: Message):
         usable = len(text) - len(text) % 4
         carry = text[usable:]
         if usable:
-            try:
-                yield binascii.a2b_base64(text[:usable])
-            except binascii.Error:  # broken base64: what Python's own lenient decoding makes
-                yield _part_bytes(part)
-                return
+            # strict_mode: a character outside the alphabet raises (binascii.Error), and the
+            # caller starts again; it is never skipped silently mid-stream.
+            yield binascii.a2b_base64(text[:usable], strict_mode=True)
     if carry.strip("="):
-        with contextlib.suppress(binascii.Error):
-            yield binascii.a2b_base64(carry + "=" * (-len(carry) % 4))
+        yield binascii.a2b_base64(carry + "=" * (-len(carry) % 4))
 
 
 @dataclass
@@ -146,8 +154,12 @@ class ParsedMail:
 def clean_text(text: str) -> str:
     """Text fit to store: undecodable bytes replaced, NUL and other control characters (which
     PostgreSQL's ``text`` refuses, or which only confuse) removed, newlines kept."""
-    if any("\udc80" <= ch <= "\udcff" for ch in text):
+    if _SURROGATE.search(text):
+        # Lone surrogates other than undecoded bytes (a UTF-7 or escape decoder can make
+        # them) are no text: PostgreSQL and the page's encoder refuse them.
+        text = _NOT_ESCAPED.sub("\ufffd", text)
         text = text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+        text = _SURROGATE.sub("\ufffd", text)
     return _CONTROL.sub("", text.replace("\r\n", "\n"))
 
 
@@ -158,7 +170,7 @@ def _codec(charset: str | None) -> str | None:
     name = CHARSET_ALIASES.get(name, name)
     try:
         return codecs.lookup(name).name
-    except LookupError:
+    except (LookupError, ValueError):  # unknown, or not a name at all (a NUL in it)
         return None
 
 
@@ -170,7 +182,7 @@ def decode_bytes(data: bytes, charset: str | None) -> tuple[str, bool]:
         if codec:
             try:
                 return data.decode(codec), codec != declared
-            except (UnicodeDecodeError, LookupError):
+            except (UnicodeError, LookupError, ValueError):  # "undefined" raises UnicodeError
                 continue
     return data.decode("cp1252", "replace"), True
 

@@ -45,8 +45,8 @@ class Mailbox(models.Model):
         max_length=500,
         blank=True,
         help_text=(
-            "For XOAUTH2: a file holding a current access token, kept fresh by the identity "
-            "provider's helper (msal, google-auth); read at every poll."
+            "For XOAUTH2: a file in EMAIL_IMAP_TOKEN_DIR holding a current access token, kept "
+            "fresh by the identity provider's helper (msal, google-auth); read at every poll."
         ),
     )
     imap_folder = models.CharField(max_length=255, default="INBOX")

@@ -21,7 +21,8 @@ _BOUNCE_SUBJECTS = re.compile(
     re.IGNORECASE,
 )
 _AUTO_SUBJECTS = re.compile(
-    r"^(auto(matic)?[ -]?(reply|response|antwort)|out of (the )?office|abwesenheitsnotiz|"
+    r"^(auto(matic)?[ -]?(reply|response|antwort)|automatische antwort|out of (the )?office|"
+    r"abwesenheitsnotiz|"
     r"absence|r[ée]ponse automatique|respuesta autom[áa]tica|risposta automatica|"
     r"automatisch antwoord|fuera de la oficina|hors du bureau)",
     re.IGNORECASE,

@@ -57,10 +57,12 @@ def thread_for(mail: ParsedMail) -> tuple[Thread | None, int | None]:
             "ticket_id", "message_id"
         ):
             by_id.setdefault(message_id, ticket_id)
+        # Amazon SES reports its id bare and writes it as <id@region.amazonses.com>.
+        local_parts = {mid.split("@")[0]: mid for mid in answered}
         for ticket_id, provider_id in EmailDelivery.objects.filter(
-            provider_message_id__in=answered, ticket__isnull=False
+            provider_message_id__in=[*answered, *local_parts], ticket__isnull=False
         ).values_list("ticket_id", "provider_message_id"):
-            by_id.setdefault(provider_id, ticket_id)
+            by_id.setdefault(local_parts.get(provider_id, provider_id), ticket_id)
         for message_id in answered:
             if message_id in by_id:
                 ticket = Ticket.objects.select_related("customer").get(pk=by_id[message_id])

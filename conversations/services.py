@@ -27,6 +27,7 @@ from conversations.addressing import base_address, is_ours
 from conversations.mime import ParsedMail, parse
 from conversations.models import Attachment, InboundMessage, Mailbox, Message, SenderAddress
 from conversations.selectors import contacts_for_address, staff_for_address, thread_for
+from deliveries.models import EmailDelivery
 from tickets.messages import message_entry_record
 from tickets.models import MessageDirection, MessageSender, Ticket, TimelineEntry
 from tickets.services import ticket_create, ticket_link, ticket_update, timeline_record
@@ -281,8 +282,8 @@ def _append(inbound, mail, verdict, thread, contact):
     sender = _sender_kind(mail, ticket, contact)
     is_automatic = verdict.is_robot
     texts = _texts(mail)
-    ticket = _reopened_or_new(ticket, sender=sender, is_automatic=is_automatic, mail=mail)
-    if ticket.pk != thread.ticket.pk:
+    ticket, opened = _reopened_or_new(ticket, sender=sender, is_automatic=is_automatic, mail=mail)
+    if opened:
         message = _new_ticket_message(inbound, mail, ticket, contact, texts)
         reason = (
             f"A reply to {thread.ticket.reference}, closed too long ago to reopen: opened "
@@ -314,11 +315,17 @@ def _append(inbound, mail, verdict, thread, contact):
     )
 
 
-def _reopened_or_new(ticket: Ticket, *, sender: str, is_automatic: bool, mail) -> Ticket:
-    """A customer writing on a resolved or closed ticket: reopened within EMAIL_REOPEN_DAYS of
-    its resolution, else a new ticket linked to it. Automatic replies and staff reopen nothing."""
-    if ticket.status not in Ticket.DONE_STATUSES or is_automatic or sender == MessageSender.STAFF:
-        return ticket
+def _reopened_or_new(
+    ticket: Ticket, *, sender: str, is_automatic: bool, mail
+) -> tuple[Ticket, bool]:
+    """The ticket a message on ``ticket`` goes to, and whether it was opened for it. A contact
+    writing on a resolved or closed ticket reopens it within EMAIL_REOPEN_DAYS of its
+    resolution; later, the message goes to the open ticket already opened from it (a second
+    reply on the same old thread), else to a new ticket linked to it. Automatic replies, staff
+    and strangers reopen nothing."""
+    unchanged = (ticket, False)
+    if ticket.status not in Ticket.DONE_STATUSES or is_automatic or sender != MessageSender.CONTACT:
+        return unchanged
     done_at = ticket.resolved_at or ticket.status_changed_at or ticket.updated_at
     if done_at and timezone.now() - done_at <= timedelta(days=settings.EMAIL_REOPEN_DAYS):
         ticket_update(
@@ -328,7 +335,18 @@ def _reopened_or_new(ticket: Ticket, *, sender: str, is_automatic: bool, mail) -
             reason="The customer wrote again by email.",
         )
         ticket.refresh_from_db()
-        return ticket
+        return unchanged
+    follow_up = (
+        ticket.related.filter(
+            channel=Ticket.Channel.EMAIL,
+            status__in=Ticket.OPEN_STATUSES,
+            created_at__gte=done_at or ticket.created_at,
+        )
+        .order_by("-created_at")
+        .first()
+    )
+    if follow_up is not None:
+        return follow_up, False
     new = ticket_create(
         customer=ticket.customer,
         contact=ticket.contact,
@@ -338,7 +356,7 @@ def _reopened_or_new(ticket: Ticket, *, sender: str, is_automatic: bool, mail) -
         description=bodies.new_text(mail.text, languages=_languages()) if mail.text else "",
     )
     ticket_link(ticket=new, other=ticket, actor=None)
-    return new
+    return new, True
 
 
 def _new_ticket_message(inbound, mail, ticket, contact, texts) -> Message:
@@ -405,27 +423,48 @@ def _check_flood(inbound: InboundMessage, mail: ParsedMail) -> None:
         )
 
 
+def _bounced_email(mail: ParsedMail) -> tuple[Ticket | None, set[str]]:
+    """The ticket whose email a bounce reports on, and the addresses that email went to: found
+    by the Message-ID the report encloses (ours, or the one the provider gave it)."""
+    reported = mail.reported_message_id
+    if not reported:
+        return None, set()
+    sent = (
+        Message.objects.filter(direction=MessageDirection.OUT, message_id=reported)
+        .select_related("ticket")
+        .first()
+    )
+    if sent is not None:
+        return sent.ticket, {address.lower() for address in sent.to}
+    delivery = (
+        EmailDelivery.objects.filter(
+            provider_message_id__in=[reported, reported.split("@")[0]], ticket__isnull=False
+        )
+        .select_related("ticket")
+        .first()
+    )
+    if delivery is not None:
+        return delivery.ticket, {delivery.recipient.lower()}
+    return None, set()
+
+
 def _bounce(mail: ParsedMail, verdict):
     """Mark each address reported as failed for good as bouncing, and say so on the ticket whose
-    email bounced (found by the Message-ID the report encloses)."""
+    email bounced. Only an address that email went to is marked: a report anyone can write
+    about any address (a forged bounce) must not silence mail to a customer."""
     failed = [
         report
         for report in mail.reports
         if report.action == "failed" or report.status.startswith("5")
     ]
+    ticket, sent_to = _bounced_email(mail)
     marked = []
     for report in failed:
+        if report.recipient not in sent_to:
+            continue
         reason = f"{report.status} {report.diagnostic}".strip() or "delivery failed"
         if contacts_mark_bouncing(email=report.recipient, reason=reason):
             marked.append(report.recipient)
-    ticket = None
-    if mail.reported_message_id:
-        found = (
-            Message.objects.filter(message_id=mail.reported_message_id)
-            .select_related("ticket")
-            .first()
-        )
-        ticket = found.ticket if found else None
     if ticket is not None:
         recipients = ", ".join(report.recipient for report in failed) or "the customer"
         timeline_record(
@@ -446,13 +485,16 @@ def _bounce(mail: ParsedMail, verdict):
 
 
 def _reopen_for_processing(inbound: InboundMessage) -> None:
-    InboundMessage.objects.filter(pk=inbound.pk).update(status=Status.PENDING)
+    """Make a waiting message pending again, in one conditional UPDATE: of two reps (or one
+    double click) acting on it at once, the second is refused rather than processing it
+    twice."""
+    waiting = InboundMessage.objects.filter(pk=inbound.pk, status__in=InboundMessage.WAITING)
+    if not waiting.update(status=Status.PENDING):
+        raise ValidationError({"inbound": "This message no longer waits for a rep."})
 
 
 def inbound_retry(*, inbound: InboundMessage) -> str:
     """Process a waiting message again (after a fix, or once a contact was added)."""
-    if inbound.status not in InboundMessage.WAITING:
-        raise ValidationError({"inbound": "Only a message waiting for a rep can be retried."})
     _reopen_for_processing(inbound)
     return inbound_process(inbound_id=inbound.pk)
 
@@ -470,18 +512,16 @@ def inbound_assign(
     customer (with the sender's address). The sender is remembered, so their next message
     finds them; the message is then processed (a ticket opened, or added to the one it
     answers)."""
-    if inbound.status not in InboundMessage.WAITING:
-        raise ValidationError({"inbound": "This message no longer waits for a rep."})
+    if contact is None and customer is None:
+        raise ValidationError({"contact": "Choose a contact, or a customer to add one to."})
+    _reopen_for_processing(inbound)  # first: refused, nothing below is written
     if contact is None:
-        if customer is None:
-            raise ValidationError({"contact": "Choose a contact, or a customer to add one to."})
         name = contact_name.strip() or inbound.sender.split("@")[0] or "Unknown"
         contact = contact_create(customer=customer, name=name[:200], email=inbound.sender)
     elif inbound.sender and contact.email.lower() != inbound.sender.lower():
         SenderAddress.objects.get_or_create(
             email=inbound.sender.lower(), defaults={"contact": contact}
         )
-    _reopen_for_processing(inbound)
     return inbound_process(inbound_id=inbound.pk, contact=contact)
 
 

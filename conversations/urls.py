@@ -11,7 +11,6 @@ urlpatterns = [
         name="ticket-reply-templates",
     ),
     path("messages/<int:pk>/html/", messages.message_html, name="message-html"),
-    path("messages/<int:pk>/cid/<path:content_id>", messages.message_cid, name="message-cid"),
     path("attachments/<int:pk>/", messages.attachment_download, name="attachment-download"),
     path("mail/", inbox.inbox, name="mail-inbox"),
     path("mail/<int:pk>/", inbox.inbound_detail, name="inbound-detail"),

@@ -11,15 +11,18 @@ here within that limit, and a form post is parsed by the standard library's MIME
 Django's global limit keeps guarding every other page.
 """
 
+import base64
 import logging
 from email import policy
 from email.parser import BytesParser
 from functools import wraps
 
 from django.conf import settings
+from django.core.exceptions import SuspiciousOperation
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.http import Http404, HttpResponse, QueryDict
 from django.urls import re_path
+from django.utils.crypto import constant_time_compare
 from django.utils.datastructures import MultiValueDict
 
 from conversations.intake import inbound_store, mailbox_for
@@ -48,13 +51,33 @@ def on_inbound(sender, event, esp_name, **kwargs) -> None:
     )
 
 
+def _basic_auth_ok(request) -> bool:
+    secrets = settings.ANYMAIL.get("WEBHOOK_SECRET") or []
+    if isinstance(secrets, str):
+        secrets = [secrets]
+    header = request.META.get("HTTP_AUTHORIZATION", "")
+    scheme, _, encoded = header.partition(" ")
+    if scheme.lower() != "basic":
+        return False
+    try:
+        given = base64.b64decode(encoded.strip(), validate=True).decode()
+    except (ValueError, UnicodeDecodeError):
+        return False
+    return any(constant_time_compare(given, secret) for secret in secrets)
+
+
 def _form(content_type: str, body: bytes) -> tuple[QueryDict, MultiValueDict]:
     post = QueryDict(mutable=True)
     files = MultiValueDict()
     if content_type.startswith("multipart/form-data"):
         header = f"Content-Type: {content_type}\r\n\r\n".encode()
         form = BytesParser(policy=policy.HTTP).parsebytes(header + body)
-        for part in form.iter_parts():
+        limit = (settings.DATA_UPLOAD_MAX_NUMBER_FIELDS or 1000) + (
+            settings.DATA_UPLOAD_MAX_NUMBER_FILES or 100
+        )
+        for count, part in enumerate(form.iter_parts()):
+            if count >= limit:
+                raise SuspiciousOperation("Too many parts in a webhook's form")
             name = part.get_param("name", header="content-disposition")
             if not name:
                 continue
@@ -77,6 +100,10 @@ def larger_requests(view):
     def answer(request, *args, **kwargs):
         if not settings.EMAIL_WEBHOOKS:
             raise Http404("Inbound webhooks are off (ANYMAIL_WEBHOOK_SECRET is not set)")
+        if not _basic_auth_ok(request):
+            # Refused before a byte of the body is read: a stranger cannot make us read and
+            # parse 40 MB. (anymail checks again, and the provider's signature besides.)
+            return HttpResponse("Basic authentication required", status=400)
         limit = settings.EMAIL_WEBHOOK_MAX_BYTES
         try:
             length = int(request.META.get("CONTENT_LENGTH") or 0)

@@ -437,6 +437,9 @@ EMAIL_ASYNCHRONOUS_COMMIT = env_bool("EMAIL_ASYNCHRONOUS_COMMIT", default=True)
 EMAIL_IMAP_POLL_SECONDS = env_int("EMAIL_IMAP_POLL_SECONDS", 60, minimum=5)
 EMAIL_IMAP_TIMEOUT_SECONDS = env_int("EMAIL_IMAP_TIMEOUT_SECONDS", 30, minimum=1)
 EMAIL_IMAP_BATCH = env_int("EMAIL_IMAP_BATCH", 200, minimum=1)
+# The folder XOAUTH2 mailboxes' token files must be in (kept fresh by the identity provider's
+# helper); none: XOAUTH2 is off.
+EMAIL_IMAP_TOKEN_DIR = env_str("EMAIL_IMAP_TOKEN_DIR", "")
 # Providers' inbound webhooks (django-anymail), served at /email/webhooks/<provider>/inbound/
 # once ANYMAIL_WEBHOOK_SECRET ("user:password", the basic auth the provider is given) is set;
 # every ANYMAIL_<NAME> variable becomes anymail's <NAME> setting (ANYMAIL_MAILGUN_WEBHOOK_

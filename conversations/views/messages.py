@@ -1,5 +1,7 @@
 """A message's parts, for staff: its HTML in a sandboxed frame, its attachments, its original."""
 
+import base64
+
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpResponse
 from django.views.decorators.clickjacking import xframe_options_sameorigin
@@ -18,6 +20,29 @@ _NEVER_INLINE = (
     "text/xml",
     "application/xml",
 )
+
+
+_INLINE_MAX_BYTES = 5 * 1024 * 1024
+
+
+def _inline_images(message: Message, html: str) -> str:
+    """The message's own images (``cid:``) written into the page as data: URIs. The frame is
+    sandboxed into an origin of its own, so its requests carry no session cookie: an image
+    fetched from our address would meet the login page."""
+    if "cid:" not in html:
+        return html
+    budget = _INLINE_MAX_BYTES
+    for attachment in message.attachments.exclude(content_id="").exclude(file=""):
+        kind = attachment.content_type.lower()
+        if not kind.startswith("image/") or kind in _NEVER_INLINE or attachment.size > budget:
+            continue
+        with attachment.file.open("rb") as handle:
+            data = base64.b64encode(handle.read()).decode()
+        budget -= attachment.size
+        html = html.replace(
+            f'src="cid:{attachment.content_id}"', f'src="data:{kind};base64,{data}"'
+        )
+    return html
 
 
 def _frame_policy(images: bool) -> str:
@@ -40,7 +65,7 @@ def message_html(request, pk: int):
         raise Http404("No such message") from None
     images = request.GET.get("images") == "1"
     html = message.html if images else html_without_remote_images(message.html)
-    html = html.replace('src="cid:', f'src="/messages/{message.pk}/cid/')
+    html = _inline_images(message, html)
     page = (
         '<!doctype html><html><head><meta charset="utf-8">'
         '<meta name="referrer" content="no-referrer"></head>'
@@ -75,24 +100,6 @@ def attachment_download(request, pk: int):
     return _download(
         attachment.file, filename=attachment.filename, content_type=attachment.content_type
     )
-
-
-@login_required
-@require_GET
-def message_cid(request, pk: int, content_id: str):
-    """An image the message's HTML shows from its own parts (``cid:``)."""
-    attachment = Attachment.objects.filter(message_id=pk, content_id=content_id).first()
-    if (
-        attachment is None
-        or not attachment.file
-        or not attachment.content_type.startswith("image/")
-    ):
-        raise Http404("No such image")
-    if attachment.content_type in _NEVER_INLINE:
-        raise Http404("No such image")
-    response = FileResponse(attachment.file.open("rb"), content_type=attachment.content_type)
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
 
 
 @login_required

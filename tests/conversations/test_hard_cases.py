@@ -232,9 +232,15 @@ def test_a_sender_flooding_us_is_held_for_review(ingest, contact, settings):
 
 
 def test_our_own_mail_coming_back_is_dropped(ingest, contact):
-    inbound = ingest(raw_mail(b"echo", headers="Message-ID: <t1.abcdef@localhost>\r\n"))
+    inbound = ingest(raw_mail(b"echo", headers="Message-ID: <t1.0123456789abcdef@localhost>\r\n"))
     assert inbound.status == "loop"
     assert not Ticket.objects.exists()
+
+
+def test_mail_others_write_from_our_domain_is_not_taken_for_ours(ingest, contact):
+    """A colleague's mail client, or our own mail server, makes Message-IDs on our domain too."""
+    inbound = ingest(raw_mail(b"hi", headers="Message-ID: <5F3A.2@localhost>\r\n"))
+    assert inbound.status == "ticket"
 
 
 def _dsn(*, recipient: str, status: str, original_id: str, style: str) -> bytes:
@@ -283,6 +289,82 @@ def test_a_bounce_marks_the_address_and_is_recorded_on_its_ticket(ingest, contac
     suppressed = reply_send(ticket=first.ticket, author=rep, body="Again")
     assert EmailDelivery.objects.get(pk=suppressed.delivery_id).status == "suppressed"
     assert Ticket.objects.count() == 1
+
+
+def test_a_forged_bounce_silences_nobody(ingest, contact):
+    """A report about an address we never wrote to (or not from that email) marks nothing."""
+    ingest(_dsn(recipient=contact.email, status="5.1.1", original_id="made-up@x", style="postfix"))
+    contact.refresh_from_db()
+    assert contact.email_bouncing_since is None
+
+
+def test_a_bounce_of_an_email_sent_through_amazon_ses_is_recorded(ingest, contact, rep):
+    from conversations.replies import reply_send
+
+    first = ingest(raw_mail(b"help me"))
+    reply = reply_send(ticket=first.ticket, author=rep, body="Answer")
+    EmailDelivery.objects.filter(pk=reply.delivery_id).update(provider_message_id="0100018c-ses")
+    bounce = ingest(
+        _dsn(
+            recipient=contact.email,
+            status="5.1.1",
+            original_id="0100018c-ses@email.amazonses.com",
+            style="postfix",
+        )
+    )
+    assert bounce.ticket_id == first.ticket_id
+    contact.refresh_from_db()
+    assert contact.email_bouncing_since is not None
+
+
+def test_broken_base64_past_the_first_chunk_is_decoded_as_python_would(ingest, contact, settings):
+    import base64
+    import os
+    from email import message_from_bytes
+
+    settings.EMAIL_ATTACHMENT_MAX_BYTES = 8 * 1024 * 1024
+    content = os.urandom(1_500_000)
+    encoded = base64.encodebytes(content).decode()
+    broken = encoded[:1_200_000] + "!" + encoded[1_200_000:]
+    raw = (
+        "From: ada@customer.example\r\nTo: support@example.com\r\nSubject: Dump\r\n"
+        "Message-ID: <broken64@c.example>\r\nMIME-Version: 1.0\r\n"
+        'Content-Type: multipart/mixed; boundary="B"\r\n\r\n'
+        "--B\r\nContent-Type: text/plain\r\n\r\nSee attached.\r\n"
+        "--B\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n"
+        'Content-Disposition: attachment; filename="d.bin"\r\n\r\n' + broken + "\r\n--B--\r\n"
+    ).encode()
+    expected = message_from_bytes(raw).get_payload()[1].get_payload(decode=True)
+    ingest(raw)
+    assert Attachment.objects.get().file.read() == expected
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "To: =?undefined?q?x?= <support@example.com>",
+        "Subject: =?utf-7?q?+2AA-?=",
+        "Subject: =?unicode-escape?q?=5Cud800?=",
+    ],
+)
+def test_undecodable_words_and_lone_surrogates_neither_crash_nor_lose_the_message(
+    ingest, contact, header, browser_client
+):
+    name = header.split(":")[0]
+    raw = raw_mail(b"hi", headers="X-Case: 1\r\n").replace(
+        f"{name}: ".encode() + (b"support@example.com" if name == "To" else b"Help"),
+        header.encode(),
+    )
+    inbound = ingest(raw)
+    assert inbound.status == "ticket", inbound.reason
+    assert browser_client.get(f"/mail/{inbound.pk}/").status_code == 200
+    assert browser_client.get(f"/tickets/{inbound.ticket_id}/").status_code == 200
+
+
+@pytest.fixture
+def browser_client(client, rep):
+    client.force_login(rep)
+    return client
 
 
 @pytest.mark.parametrize("style", ["postfix", "exim"])

@@ -223,3 +223,14 @@ def test_the_admin_tests_a_mailbox_and_says_what_came_of_it(imap_mailbox, contac
     assert "AUTHENTICATIONFAILED" in page or "authentication failed" in page.lower()
     listing = admin_client.get(url).content.decode()
     assert "Last error" in listing
+
+
+def test_an_xoauth2_token_file_outside_its_folder_is_never_read(imap_mailbox, settings, tmp_path):
+    secret = tmp_path / "secret.env"
+    secret.write_text("DJANGO_SECRET_KEY=do-not-send")
+    settings.EMAIL_IMAP_TOKEN_DIR = str(tmp_path / "tokens")
+    Mailbox.objects.filter(pk=imap_mailbox.pk).update(
+        imap_auth=Mailbox.Auth.XOAUTH2, imap_token_file=str(secret)
+    )
+    with pytest.raises(PermissionError, match="EMAIL_IMAP_TOKEN_DIR"):
+        mailbox_poll(mailbox_id=imap_mailbox.pk, force=True)

@@ -101,3 +101,44 @@ def test_an_automatic_reply_reopens_nothing(ingest, contact, rep):
         _mail(2, subject=f"Out of office: Re: Help [{first.ticket.reference}]", X_Autoreply="yes")
     )
     assert Ticket.objects.get(pk=first.ticket_id).status == "resolved"
+
+
+def test_a_second_reply_on_a_long_closed_thread_joins_the_ticket_the_first_opened(
+    ingest, contact, rep, settings
+):
+    first = ingest(_mail(1, subject="Help"))
+    ticket_update(
+        ticket=first.ticket,
+        actor=rep,
+        status="resolved",
+        root_cause="product_defect",
+        resolution="ok",
+    )
+    long_ago = timezone.now() - timedelta(days=settings.EMAIL_REOPEN_DAYS + 1)
+    Ticket.objects.filter(pk=first.ticket_id).update(resolved_at=long_ago)
+    tag = f"Re: Help [{first.ticket.reference}]"
+    opened = ingest(_mail(2, subject=tag))
+    again = ingest(_mail(3, subject=tag))
+    assert again.status == "appended"
+    assert again.ticket_id == opened.ticket_id
+    assert Ticket.objects.count() == 2
+
+
+def test_a_stranger_on_the_thread_reopens_nothing(ingest, contact, rep):
+    first = ingest(_mail(1, subject="Help"))
+    ticket_update(
+        ticket=first.ticket,
+        actor=rep,
+        status="resolved",
+        root_cause="product_defect",
+        resolution="ok",
+    )
+    mail = EmailMessage()
+    mail["From"] = "someone@elsewhere.example"
+    mail["To"] = "support@example.com"
+    mail["Subject"] = "Re: Help"
+    mail["Message-ID"] = "<stranger-reply@elsewhere.example>"
+    mail["In-Reply-To"] = "<event-1@customer.example>"
+    mail.set_content("Me too.")
+    assert ingest(bytes(mail)).status == "appended"
+    assert Ticket.objects.get(pk=first.ticket_id).status == "resolved"

@@ -217,3 +217,35 @@ def test_a_quarantined_message_can_be_retried(browser, ingest, contact):
     response = browser.post(f"/mail/{inbound.pk}/retry/")
     assert response.status_code == 302
     assert InboundMessage.objects.get(pk=inbound.pk).status == "quarantined"
+
+
+def test_a_double_click_on_retry_processes_the_message_once(browser, ingest, contact):
+    raw = _mail(sender="later@customer.example", subject="Who am I")
+    inbound = ingest(raw)
+    assert inbound.status == "triage"
+    ContactFactory(customer=contact.customer, email="later@customer.example")
+    assert browser.post(f"/mail/{inbound.pk}/retry/").status_code == 302
+    second = browser.post(f"/mail/{inbound.pk}/retry/", follow=True)
+    assert second.status_code == 200
+    assert "no longer waits" in second.content.decode()
+    assert InboundMessage.objects.get(pk=inbound.pk).status == "ticket"
+    assert Ticket.objects.count() == 1
+
+
+def test_the_messages_own_images_show_in_the_frame(browser, ingest, contact):
+    from email.message import EmailMessage as Mail
+
+    mail = Mail()
+    mail["From"] = "ada@customer.example"
+    mail["To"] = "support@example.com"
+    mail["Subject"] = "Screenshot"
+    mail["Message-ID"] = "<cid-image@customer.example>"
+    mail.set_content("See the screenshot.")
+    mail.add_alternative('<p>Here:</p><img src="cid:shot1" alt="screenshot">', subtype="html")
+    html_part = mail.get_payload()[1]
+    html_part.add_related(b"\x89PNG fake", maintype="image", subtype="png", cid="<shot1>")
+    inbound = ingest(bytes(mail))
+    message = Message.objects.get(inbound=inbound)
+    frame = browser.get(f"/messages/{message.pk}/html/").content.decode()
+    assert 'src="data:image/png;base64,' in frame
+    assert "cid:" not in frame

@@ -131,3 +131,14 @@ def test_the_rest_of_the_site_keeps_djangos_limit(admin_client):
         "/api/v1/tickets/", "x" * (3 * 1024 * 1024), content_type="application/json"
     )
     assert response.status_code in (400, 413)
+
+
+def test_without_the_basic_auth_the_body_is_not_even_read(client, monkeypatch):
+    from conversations import webhooks
+
+    def never(*args, **kwargs):  # pragma: no cover - fails the test if reached
+        raise AssertionError("the body was parsed before the caller was authenticated")
+
+    monkeypatch.setattr(webhooks, "_form", never)
+    response = _mailgun_post(client, auth=False)
+    assert response.status_code == 400
