@@ -511,7 +511,7 @@ def inbound_assign(
     """Say who sent a waiting message: one of the customer's contacts, or a new contact of the
     customer (with the sender's address). The sender is remembered, so their next message
     finds them; the message is then processed (a ticket opened, or added to the one it
-    answers)."""
+    answers), and so is every other message of theirs waiting in triage."""
     if contact is None and customer is None:
         raise ValidationError({"contact": "Choose a contact, or a customer to add one to."})
     _reopen_for_processing(inbound)  # first: refused, nothing below is written
@@ -522,7 +522,13 @@ def inbound_assign(
         SenderAddress.objects.get_or_create(
             email=inbound.sender.lower(), defaults={"contact": contact}
         )
-    return inbound_process(inbound_id=inbound.pk, contact=contact)
+    status = inbound_process(inbound_id=inbound.pk, contact=contact)
+    # What else the same sender wrote meanwhile waits no longer: they are known now.
+    others = InboundMessage.objects.filter(status=Status.TRIAGE, sender=inbound.sender)
+    for other in others.exclude(pk=inbound.pk).order_by("received_at", "pk"):
+        _reopen_for_processing(other)
+        inbound_process(inbound_id=other.pk)
+    return status
 
 
 @transaction.atomic

@@ -285,6 +285,7 @@ def test_a_bounce_marks_the_address_and_is_recorded_on_its_ticket(ingest, contac
     assert contact.email_bouncing_since is not None
     assert "5.1.1" in contact.email_bounce_reason
     assert first.ticket.timeline.filter(body__contains="could not be delivered").exists()
+    assert "5.1.1" in contact.email_bounce_reason
     # The next reply is not sent to an address known to bounce.
     suppressed = reply_send(ticket=first.ticket, author=rep, body="Again")
     assert EmailDelivery.objects.get(pk=suppressed.delivery_id).status == "suppressed"

@@ -186,6 +186,16 @@ def test_triage_of_an_unknown_sender_opens_the_ticket_and_remembers_them(browser
     assert ingest(_mail(sender="newcomer@prospect.example", subject="Again")).status == "ticket"
 
 
+def test_saying_who_a_sender_is_settles_all_their_waiting_mail(browser, ingest):
+    first = ingest(_mail(sender="pat@prospect.example", subject="Question one"))
+    second = ingest(_mail(sender="pat@prospect.example", subject="Question two"))
+    customer = CustomerFactory(name="Prospect Inc")
+    browser.post(f"/mail/{first.pk}/assign/", {"customer": customer.pk, "contact_name": "Pat"})
+    second.refresh_from_db()
+    assert second.status == "ticket"
+    assert second.ticket.contact.name == "Pat"
+
+
 def test_a_sender_assigned_to_an_existing_contact_is_remembered(browser, ingest, contact):
     inbound = ingest(_mail(sender="ada.private@home.example", subject="From home"))
     assert inbound.status == "triage"
@@ -249,3 +259,15 @@ def test_the_messages_own_images_show_in_the_frame(browser, ingest, contact):
     frame = browser.get(f"/messages/{message.pk}/html/").content.decode()
     assert 'src="data:image/png;base64,' in frame
     assert "cid:" not in frame
+
+
+def test_a_bouncing_address_is_shown_to_the_rep(browser, ingest, contact):
+    from django.utils import timezone
+
+    inbound = ingest(_mail())
+    contact.email_bouncing_since = timezone.now()
+    contact.email_bounce_reason = "5.1.1 User unknown"
+    contact.save()
+    page = browser.get(f"/tickets/{inbound.ticket_id}/").content.decode()
+    assert "(mail to it bounces)" in page
+    assert "it will not be sent" in page
