@@ -1,3 +1,5 @@
+from email.message import EmailMessage
+
 import pytest
 
 from conversations.intake import inbound_store
@@ -29,3 +31,17 @@ def ingest(mailbox):
         return inbound
 
     return ingest
+
+
+def customer_email(
+    *, subject: str, message_id: str, text: str = "", sender: str = "ada@customer.example"
+) -> EmailMessage:
+    """A plain email from a customer to the support mailbox, to add parts and headers to."""
+    mail = EmailMessage()
+    mail["From"] = sender
+    mail["To"] = "support@example.com"
+    mail["Subject"] = subject
+    mail["Message-ID"] = message_id
+    if text:
+        mail.set_content(text)
+    return mail

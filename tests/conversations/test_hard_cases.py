@@ -9,6 +9,7 @@ import pytest
 from accounts.models import Contact
 from conversations.models import Attachment, InboundMessage, Message
 from deliveries.models import EmailDelivery
+from tests.conversations.conftest import customer_email
 from tickets.models import Ticket
 
 
@@ -56,12 +57,11 @@ def test_text_in_any_charset_is_read(ingest, contact, charset, body, expected):
 
 
 def test_encoded_subject_and_filename_are_decoded(ingest, contact):
-    mail = EmailMessage()
-    mail["From"] = "ada@customer.example"
-    mail["To"] = "support@example.com"
-    mail["Subject"] = "=?utf-8?q?Rechnung_=C3=BC_bitte?="
-    mail["Message-ID"] = "<enc@c.example>"
-    mail.set_content("See the invoice.")
+    mail = customer_email(
+        subject="=?utf-8?q?Rechnung_=C3=BC_bitte?=",
+        message_id="<enc@c.example>",
+        text="See the invoice.",
+    )
     mail.add_attachment(
         b"%PDF-1.4", maintype="application", subtype="pdf", filename="Rechnung ü.pdf"
     )
@@ -89,12 +89,7 @@ def test_a_forwarded_message_is_kept_as_a_named_eml(ingest, contact):
     inner["From"] = "someone@else.example"
     inner["Subject"] = "Original"
     inner.set_content("The original text.")
-    mail = EmailMessage()
-    mail["From"] = "ada@customer.example"
-    mail["To"] = "support@example.com"
-    mail["Subject"] = "Fwd: Original"
-    mail["Message-ID"] = "<fwd@c.example>"
-    mail.set_content("See below.")
+    mail = customer_email(subject="Fwd: Original", message_id="<fwd@c.example>", text="See below.")
     mail.add_attachment(inner)
     ingest(bytes(mail))
     attachment = Attachment.objects.get()
@@ -135,12 +130,7 @@ def test_a_huge_header_is_stored_and_cut(ingest, contact):
 
 def test_attachments_over_the_limits_are_kept_as_notices(ingest, contact, settings):
     settings.EMAIL_ATTACHMENT_MAX_BYTES = 1000
-    mail = EmailMessage()
-    mail["From"] = "ada@customer.example"
-    mail["To"] = "support@example.com"
-    mail["Subject"] = "Logs"
-    mail["Message-ID"] = "<big@c.example>"
-    mail.set_content("Logs attached.")
+    mail = customer_email(subject="Logs", message_id="<big@c.example>", text="Logs attached.")
     mail.add_attachment(b"x" * 5000, maintype="text", subtype="plain", filename="big.log")
     mail.add_attachment(b"small", maintype="text", subtype="plain", filename="small.log")
     inbound = ingest(bytes(mail))
@@ -157,12 +147,7 @@ def test_a_message_over_the_message_limit_keeps_its_text_but_no_attachments(
     ingest, contact, settings
 ):
     settings.EMAIL_MESSAGE_MAX_BYTES = 2000
-    mail = EmailMessage()
-    mail["From"] = "ada@customer.example"
-    mail["To"] = "support@example.com"
-    mail["Subject"] = "Huge"
-    mail["Message-ID"] = "<huge@c.example>"
-    mail.set_content("Photo attached.")
+    mail = customer_email(subject="Huge", message_id="<huge@c.example>", text="Photo attached.")
     mail.add_attachment(b"y" * 3000, maintype="image", subtype="jpeg", filename="photo.jpg")
     inbound = ingest(bytes(mail))
     assert inbound.status == "ticket"
@@ -181,12 +166,7 @@ def test_a_broken_from_falls_back_to_reply_to(ingest, contact):
 
 
 def test_filenames_cannot_name_a_path(ingest, contact):
-    mail = EmailMessage()
-    mail["From"] = "ada@customer.example"
-    mail["To"] = "support@example.com"
-    mail["Subject"] = "x"
-    mail["Message-ID"] = "<path@c.example>"
-    mail.set_content("x")
+    mail = customer_email(subject="x", message_id="<path@c.example>", text="x")
     mail.add_attachment(b"x", maintype="text", subtype="plain", filename="../../etc/passwd")
     ingest(bytes(mail))
     assert "/" not in Attachment.objects.get().filename
@@ -403,12 +383,7 @@ def test_a_large_attachment_is_decoded_exactly(ingest, contact, settings):
 
     settings.EMAIL_ATTACHMENT_MAX_BYTES = 8 * 1024 * 1024
     content = os.urandom(3 * 1024 * 1024 + 17)
-    mail = EmailMessage()
-    mail["From"] = "ada@customer.example"
-    mail["To"] = "support@example.com"
-    mail["Subject"] = "Dump"
-    mail["Message-ID"] = "<dump@c.example>"
-    mail.set_content("Attached.")
+    mail = customer_email(subject="Dump", message_id="<dump@c.example>", text="Attached.")
     mail.add_attachment(content, maintype="application", subtype="octet-stream", filename="d.bin")
     ingest(bytes(mail))
     attachment = Attachment.objects.get()

@@ -32,6 +32,12 @@ def _mail(number: int, *, subject: str, **headers) -> bytes:
     return bytes(mail)
 
 
+def _resolve(ticket, rep) -> None:
+    ticket_update(
+        ticket=ticket, actor=rep, status="resolved", root_cause="product_defect", resolution="ok"
+    )
+
+
 def test_a_rule_reacts_to_a_customers_reply_but_not_to_an_automatic_one(ingest, contact):
     rule_create(
         name="Customer replied",
@@ -56,13 +62,7 @@ def test_a_rule_reacts_to_a_customers_reply_but_not_to_an_automatic_one(ingest, 
 
 def test_a_reply_reopens_a_recently_resolved_ticket(ingest, contact, rep):
     first = ingest(_mail(1, subject="Help"))
-    ticket_update(
-        ticket=first.ticket,
-        actor=rep,
-        status="resolved",
-        root_cause="product_defect",
-        resolution="ok",
-    )
+    _resolve(first.ticket, rep)
     again = ingest(_mail(2, subject=f"Re: Help [{first.ticket.reference}]"))
     assert again.status == "appended"
     assert Ticket.objects.get(pk=first.ticket_id).status == "open"
@@ -70,13 +70,7 @@ def test_a_reply_reopens_a_recently_resolved_ticket(ingest, contact, rep):
 
 def test_a_reply_to_a_long_closed_ticket_opens_a_new_linked_one(ingest, contact, rep, settings):
     first = ingest(_mail(1, subject="Help"))
-    ticket_update(
-        ticket=first.ticket,
-        actor=rep,
-        status="resolved",
-        root_cause="product_defect",
-        resolution="ok",
-    )
+    _resolve(first.ticket, rep)
     long_ago = timezone.now() - timedelta(days=settings.EMAIL_REOPEN_DAYS + 1)
     Ticket.objects.filter(pk=first.ticket_id).update(resolved_at=long_ago)
     again = ingest(_mail(2, subject=f"Re: Help [{first.ticket.reference}]"))
@@ -90,13 +84,7 @@ def test_a_reply_to_a_long_closed_ticket_opens_a_new_linked_one(ingest, contact,
 
 def test_an_automatic_reply_reopens_nothing(ingest, contact, rep):
     first = ingest(_mail(1, subject="Help"))
-    ticket_update(
-        ticket=first.ticket,
-        actor=rep,
-        status="resolved",
-        root_cause="product_defect",
-        resolution="ok",
-    )
+    _resolve(first.ticket, rep)
     ingest(
         _mail(2, subject=f"Out of office: Re: Help [{first.ticket.reference}]", X_Autoreply="yes")
     )
@@ -107,13 +95,7 @@ def test_a_second_reply_on_a_long_closed_thread_joins_the_ticket_the_first_opene
     ingest, contact, rep, settings
 ):
     first = ingest(_mail(1, subject="Help"))
-    ticket_update(
-        ticket=first.ticket,
-        actor=rep,
-        status="resolved",
-        root_cause="product_defect",
-        resolution="ok",
-    )
+    _resolve(first.ticket, rep)
     long_ago = timezone.now() - timedelta(days=settings.EMAIL_REOPEN_DAYS + 1)
     Ticket.objects.filter(pk=first.ticket_id).update(resolved_at=long_ago)
     tag = f"Re: Help [{first.ticket.reference}]"
@@ -126,13 +108,7 @@ def test_a_second_reply_on_a_long_closed_thread_joins_the_ticket_the_first_opene
 
 def test_a_stranger_on_the_thread_reopens_nothing(ingest, contact, rep):
     first = ingest(_mail(1, subject="Help"))
-    ticket_update(
-        ticket=first.ticket,
-        actor=rep,
-        status="resolved",
-        root_cause="product_defect",
-        resolution="ok",
-    )
+    _resolve(first.ticket, rep)
     mail = EmailMessage()
     mail["From"] = "someone@elsewhere.example"
     mail["To"] = "support@example.com"
