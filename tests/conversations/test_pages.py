@@ -271,3 +271,18 @@ def test_a_bouncing_address_is_shown_to_the_rep(browser, ingest, contact):
     page = browser.get(f"/tickets/{inbound.ticket_id}/").content.decode()
     assert "(mail to it bounces)" in page
     assert "it will not be sent" in page
+
+
+def test_a_public_note_posted_through_the_api_is_emailed_too(api, ingest, contact):
+    from tests.conftest import dispatch_pending
+
+    inbound = ingest(_mail())
+    response = api.post(
+        f"/api/v1/tickets/{inbound.ticket_id}/timeline/",
+        {"body": "Fixed in 4.2.", "is_internal": False},
+        format="json",
+    )
+    assert response.status_code == 201, response.content
+    dispatch_pending()
+    sent = EmailDelivery.objects.get(key__startswith="message:")
+    assert "Fixed in 4.2." in sent.body
