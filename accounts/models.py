@@ -2,6 +2,7 @@
 
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.db.models.functions import Upper
 
 
 class User(AbstractUser):
@@ -109,7 +110,11 @@ class Contact(models.Model):
 
     class Meta:
         ordering = ["name"]
-        indexes = [models.Index(fields=["email"], name="contact_email_idx")]
+        indexes = [
+            models.Index(fields=["email"], name="contact_email_idx"),
+            # Incoming mail finds its sender by a case-insensitive match (email__iexact).
+            models.Index(Upper("email"), name="contact_email_upper_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.customer})"

@@ -123,10 +123,22 @@ def _error(exc: Exception) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
+_FINISHED_FIELDS = [
+    "status",
+    "reason",
+    "processed_at",
+    "attempts",
+    "sender",
+    "subject",
+    "defects",
+    "ticket",
+]
+
+
 def _finish(inbound: InboundMessage, status: str, reason: str) -> None:
     inbound.status, inbound.reason = status, reason[:2000]
     inbound.processed_at = timezone.now()
-    inbound.save()
+    inbound.save(update_fields=_FINISHED_FIELDS)
 
 
 def _decide(inbound: InboundMessage, mail: ParsedMail, contact: Contact | None):
