@@ -121,6 +121,10 @@ def customer_has_service_contract(customer: Customer, *, today: date) -> bool:
     return customer.contract_starts_on is None or customer.contract_starts_on <= today
 
 
+def customers_list() -> QuerySet[Customer]:
+    return Customer.objects.select_related("salesperson")
+
+
 def contacts_list() -> QuerySet[Contact]:
     return Contact.objects.select_related("customer")
 

@@ -136,7 +136,7 @@ def _big_message_memory() -> dict:
     from django.conf import settings
 
     from conversations.intake import inbound_store
-    from conversations.services import inbound_process
+    from conversations.processing import inbound_process
 
     settings.EMAIL_ATTACHMENT_MAX_BYTES = BIG
     settings.EMAIL_MESSAGE_MAX_BYTES = BIG + 1024 * 1024
@@ -177,7 +177,7 @@ def main() -> None:
     from accounts.models import Contact, Customer
     from conversations.intake import inbound_store
     from conversations.models import InboundMessage, Mailbox, Message
-    from conversations.services import inbound_process
+    from conversations.processing import inbound_process
 
     Mailbox.objects.create(name="support", address="support@example.com")
     customers = Customer.objects.bulk_create(

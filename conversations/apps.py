@@ -18,7 +18,7 @@ class ConversationsConfig(AppConfig):
 
         from conversations import timeline, webhooks
         from conversations.models import Mailbox
-        from conversations.services import our_addresses_forget
+        from conversations.processing import our_addresses_forget
 
         timeline.register()
         for signal in (post_save, post_delete):

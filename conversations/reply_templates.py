@@ -4,6 +4,7 @@
 import re
 
 from accounts.models import User
+from conversations.models import ReplyTemplate
 from tickets.models import Ticket
 
 _PLACEHOLDER = re.compile(r"\{\{\s*([a-z_.]+)\s*\}\}")
@@ -27,3 +28,12 @@ def values_for(*, ticket: Ticket, rep: User) -> dict[str, str]:
 
 def render(body: str, values: dict[str, str]) -> str:
     return _PLACEHOLDER.sub(lambda match: values.get(match[1], match[0]), body)
+
+
+def templates_filled_in(*, ticket: Ticket, rep: User) -> list[dict]:
+    """The active reply templates, each with its text filled in for this ticket and rep."""
+    values = values_for(ticket=ticket, rep=rep)
+    return [
+        {"id": template.pk, "name": template.name, "body": render(template.body, values)}
+        for template in ReplyTemplate.objects.filter(is_active=True)
+    ]

@@ -4,7 +4,8 @@ from dataclasses import dataclass
 
 from django.db.models import Prefetch, Q, QuerySet
 
-from accounts.models import Contact, User
+from accounts.models import Contact, Customer, User
+from accounts.selectors import customer_matches
 from conversations.addressing import reply_token, subject_ticket_id
 from conversations.mime import ParsedMail
 from conversations.models import Attachment, InboundMessage, Message, SenderAddress
@@ -35,19 +36,18 @@ def staff_for_address(address: str) -> User | None:
 class Thread:
     ticket: Ticket
     how: str  # "reply address", "headers" or "subject"
-    contact_id: int | None = None  # the contact a reply address names
 
 
-def thread_for(mail: ParsedMail) -> tuple[Thread | None, int | None]:
+def thread_for(mail: ParsedMail) -> Thread | None:
     """The ticket a message belongs to, first sign that holds: a signed reply address, a
-    Message-ID it answers, the ``[T-123]`` subject tag. Also the ticket a subject tag names
-    (for the caller to refuse it from a stranger)."""
+    Message-ID it answers, the ``[T-123]`` subject tag (``how`` says which, so that the caller
+    can refuse a tag from a stranger)."""
     for recipient in mail.recipients:
         token = reply_token(recipient)
         if token is not None:
             ticket = Ticket.objects.filter(pk=token[0]).select_related("customer").first()
             if ticket is not None:
-                return Thread(ticket, "reply address", token[1]), None
+                return Thread(ticket, "reply address")
     answered = [*mail.in_reply_to, *reversed(mail.references)]
     if answered:
         # Our own Message-IDs and those of messages received, and the ids a provider gave the
@@ -66,21 +66,29 @@ def thread_for(mail: ParsedMail) -> tuple[Thread | None, int | None]:
         for message_id in answered:
             if message_id in by_id:
                 ticket = Ticket.objects.select_related("customer").get(pk=by_id[message_id])
-                return Thread(ticket, "headers"), None
+                return Thread(ticket, "headers")
     tagged = subject_ticket_id(mail.subject)
     if tagged is not None:
         ticket = Ticket.objects.filter(pk=tagged).select_related("customer").first()
         if ticket is not None:
-            return Thread(ticket, "subject"), tagged
-    return None, None
+            return Thread(ticket, "subject")
+    return None
 
 
-def inbound_waiting() -> QuerySet[InboundMessage]:
-    """Mail waiting for a person: unknown senders (triage) and quarantined messages, newest
-    first."""
-    return InboundMessage.objects.filter(status__in=InboundMessage.WAITING).select_related(
-        "mailbox"
+def inbound_list(*, statuses=None) -> QuerySet[InboundMessage]:
+    """Mail received, newest first: of these statuses, or all of it."""
+    rows = InboundMessage.objects.select_related("mailbox").order_by("-received_at", "-id")
+    return rows if statuses is None else rows.filter(status__in=statuses)
+
+
+def triage_customers(*, query: str, limit: int = 10) -> list[Customer]:
+    """The customers a rep may be looking for when saying who sent a message: found as the call
+    log finds them (name, or a contact's name, email or phone), each with its contacts."""
+    ids = list(
+        dict.fromkeys(customer.pk for customer, _ in customer_matches(query=query, limit=limit))
     )
+    customers = Customer.objects.filter(pk__in=ids).prefetch_related("contacts").in_bulk()
+    return [customers[pk] for pk in ids if pk in customers]
 
 
 def inbound_get(*, inbound_id: int) -> InboundMessage:

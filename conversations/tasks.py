@@ -3,7 +3,7 @@
 from celery import shared_task
 from django.db import DatabaseError
 
-from conversations import services, sweeps
+from conversations import processing, sweeps
 
 
 @shared_task(
@@ -14,7 +14,7 @@ from conversations import services, sweeps
     max_retries=8,
 )
 def process_inbound(inbound_id: int) -> str:
-    return services.inbound_process(inbound_id=inbound_id)
+    return processing.inbound_process(inbound_id=inbound_id)
 
 
 @shared_task(name="conversations.tasks.sweep_inbound", acks_late=True)

@@ -165,7 +165,7 @@ def _mail(customers: list[Customer]) -> None:
     a contact (a ticket) and one from a stranger (waiting at /mail/ for a rep to say who)."""
     from conversations.intake import inbound_store
     from conversations.models import Mailbox, ReplyTemplate
-    from conversations.services import inbound_process
+    from conversations.processing import inbound_process
 
     mailbox, _ = Mailbox.objects.get_or_create(
         name="support", defaults={"address": "support@switchboard.example"}

@@ -33,11 +33,10 @@ def message_entry_record(
     author: User | None = None,
     sender: str = MessageSender.UNKNOWN,
     is_automatic: bool = False,
-    emit: bool = True,
 ) -> TimelineEntry:
     """Put a message on the ticket's timeline; a reply by staff is the first response if there
-    was none; a message received emits ``ticket.message_received`` (unless ``emit`` is off:
-    the message that opened the ticket is told by ``ticket.created``)."""
+    was none; a message received emits ``ticket.message_received``. (The message that opens a
+    ticket is told by ``ticket.created``, on its first entry.)"""
     body = _entry_body(body)
     entry = TimelineEntry.objects.create(
         ticket=ticket,
@@ -57,7 +56,7 @@ def message_entry_record(
         Ticket.objects.filter(pk=ticket.pk, first_response_at__isnull=True).update(
             first_response_at=now
         )
-    if direction == MessageDirection.IN and emit:
+    if direction == MessageDirection.IN:
         ticket.refresh_from_db()
         event_record(
             ticket=ticket,

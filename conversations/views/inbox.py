@@ -9,13 +9,12 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts.models import Contact, Customer
+from accounts.selectors import contacts_list, customers_list
 from conversations import services
 from conversations.forms import AssignForm, AttachForm
 from conversations.models import InboundMessage
-from conversations.selectors import inbound_get, inbound_preview, inbound_waiting
-from tickets.models import Ticket
-from tickets.selectors import ticket_id_from_reference
+from conversations.selectors import inbound_get, inbound_list, inbound_preview, triage_customers
+from tickets.selectors import ticket_id_from_reference, tickets_brief
 
 _VIEWS = {
     "waiting": ("Waiting for a rep", InboundMessage.WAITING),
@@ -30,10 +29,7 @@ _VIEWS = {
 def inbox(request):
     view = request.GET.get("view", "waiting")
     title, statuses = _VIEWS.get(view, _VIEWS["waiting"])
-    rows = inbound_waiting() if statuses is None else inbound_waiting().filter(status__in=statuses)
-    if statuses is None:
-        rows = InboundMessage.objects.select_related("mailbox", "ticket")
-    page = Paginator(rows.order_by("-received_at", "-id"), 50).get_page(request.GET.get("page"))
+    page = Paginator(inbound_list(statuses=statuses), 50).get_page(request.GET.get("page"))
     return render(
         request,
         "conversations/inbox.html",
@@ -50,11 +46,7 @@ def _inbound_or_404(pk: int) -> InboundMessage:
 
 def _detail(request, inbound, *, status=200, assign_form=None, attach_form=None):
     query = request.GET.get("customer", "").strip()
-    customers = []
-    if query:
-        customers = list(
-            Customer.objects.filter(name__icontains=query).prefetch_related("contacts")[:10]
-        )
+    customers = triage_customers(query=query) if query else []
     context = {
         "inbound": inbound,
         "preview": inbound_preview(inbound),
@@ -92,9 +84,9 @@ def inbound_assign(request, pk: int):
     if form.is_valid():
         contact = customer = None
         if form.cleaned_data.get("contact"):
-            contact = Contact.objects.filter(pk=form.cleaned_data["contact"]).first()
+            contact = contacts_list().filter(pk=form.cleaned_data["contact"]).first()
         elif form.cleaned_data.get("customer"):
-            customer = Customer.objects.filter(pk=form.cleaned_data["customer"]).first()
+            customer = customers_list().filter(pk=form.cleaned_data["customer"]).first()
         if contact is None and customer is None:
             form.add_error(None, "That contact or customer no longer exists.")
         else:
@@ -120,7 +112,7 @@ def inbound_attach(request, pk: int):
     form = AttachForm(request.POST)
     if form.is_valid():
         ticket_id = ticket_id_from_reference(form.cleaned_data["reference"])
-        ticket = Ticket.objects.filter(pk=ticket_id).first() if ticket_id else None
+        ticket = tickets_brief().filter(pk=ticket_id).first() if ticket_id else None
         if ticket is None:
             form.add_error("reference", "No ticket has this reference.")
         else:

@@ -7,10 +7,9 @@ from django.http import Http404, JsonResponse
 from django.shortcuts import redirect
 from django.views.decorators.http import require_GET
 
-from conversations import reply_templates
 from conversations.forms import ReplyForm
-from conversations.models import ReplyTemplate
 from conversations.replies import reply_send
+from conversations.reply_templates import templates_filled_in
 from tickets.models import Ticket
 from tickets.selectors import ticket_for_page
 from tickets.views.ticket_pages import form_target, ticket_page
@@ -62,13 +61,4 @@ def reply_templates_for(request, pk: int):
     """The active reply templates, filled in for this ticket and this rep (the composer's
     picker filters them as the rep types)."""
     ticket = _ticket_or_404(pk)
-    values = reply_templates.values_for(ticket=ticket, rep=request.user)
-    templates = [
-        {
-            "id": template.pk,
-            "name": template.name,
-            "body": reply_templates.render(template.body, values),
-        }
-        for template in ReplyTemplate.objects.filter(is_active=True)
-    ]
-    return JsonResponse({"templates": templates})
+    return JsonResponse({"templates": templates_filled_in(ticket=ticket, rep=request.user)})

@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 
 from conversations.intake import inbound_store
 from conversations.models import Mailbox, ReplyTemplate
-from conversations.services import inbound_process
+from conversations.processing import inbound_process
 from deliveries.models import EmailDelivery
 from tests.browser.conftest import log_in, screenshot
 from tests.factories import ContactFactory, CustomerFactory

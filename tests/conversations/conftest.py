@@ -4,7 +4,7 @@ import pytest
 
 from conversations.intake import inbound_store
 from conversations.models import InboundMessage, Mailbox
-from conversations.services import inbound_process
+from conversations.processing import inbound_process
 from tests.factories import ContactFactory
 
 

@@ -10,7 +10,8 @@ import pytest
 from django.core.management import call_command
 
 from conversations.models import InboundMessage, Message
-from conversations.services import inbound_process, inbound_retry
+from conversations.processing import inbound_process
+from conversations.services import inbound_retry
 from tests.factories import ContactFactory, CustomerFactory
 from tickets.models import Ticket
 

@@ -15,7 +15,7 @@ from imap_tools import MailBoxUnencrypted, MailMessageFlags
 
 from conversations.imap import mailbox_poll
 from conversations.models import InboundMessage, Mailbox
-from conversations.services import inbound_process
+from conversations.processing import inbound_process
 from tickets.models import Ticket
 
 DOVECOT = shutil.which("dovecot") or "/usr/sbin/dovecot"

@@ -1,0 +1,464 @@
+"""Understanding a message received: what the processing task makes of a stored message.
+
+``inbound_process`` reads a stored message and decides, in one transaction, what it is:
+our own mail come back (dropped), a bounce (recorded against the contact and the ticket it
+answers), a message of an existing ticket (threaded by reply address, headers or subject tag),
+a new ticket, or something a person must look at: an unknown or ambiguous sender (triage), a
+stranger quoting another customer's ticket number, a flood from one sender, or a message that
+cannot be read at all (quarantine). Every outcome is written on the inbound row with its reason.
+"""
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+from functools import cached_property
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.core.files.base import File
+from django.core.files.storage import default_storage
+from django.db import DatabaseError, connection, transaction
+from django.db.models.expressions import RawSQL
+from django.utils import timezone
+
+from accounts.models import Contact
+from conversations import bodies, robots
+from conversations.addressing import base_address, is_ours
+from conversations.bounces import bounce_record
+from conversations.mime import ParsedMail, parse
+from conversations.models import Attachment, InboundMessage, Mailbox, Message
+from conversations.selectors import contacts_for_address, staff_for_address, thread_for
+from tickets.limits import TEXT_MAX_LENGTH
+from tickets.messages import message_entry_record
+from tickets.models import MessageDirection, MessageSender, Ticket, TimelineEntry
+from tickets.services import ticket_create, ticket_link, ticket_update
+
+logger = logging.getLogger(__name__)
+
+Status = InboundMessage.Status
+NO_TEXT = "(no text; see the attachments)"
+
+
+@dataclass
+class Sender:
+    """Who wrote, looked up once per message: their contacts (or the one a rep named) and,
+    only if asked, whether they are a member of staff."""
+
+    address: str
+    contacts: list[Contact]
+
+    @cached_property
+    def is_staff(self) -> bool:
+        return staff_for_address(self.address) is not None
+
+    def contact_of(self, customer_id: int) -> Contact | None:
+        return next((known for known in self.contacts if known.customer_id == customer_id), None)
+
+
+class Held(Exception):
+    """The message waits for a person; the text says why."""
+
+    def __init__(self, status: str, reason: str):
+        super().__init__(reason)
+        self.status, self.reason = status, reason
+
+
+def read_stored(inbound: InboundMessage) -> ParsedMail:
+    """The stored message, parsed within the attachment limits."""
+    with inbound.raw.open("rb") as handle:
+        return parse(
+            handle,
+            attachment_max_bytes=settings.EMAIL_ATTACHMENT_MAX_BYTES,
+            message_max_bytes=settings.EMAIL_MESSAGE_MAX_BYTES,
+        )
+
+
+def inbound_process(*, inbound_id: int, contact: Contact | None = None) -> str:
+    """Make of a stored message what it is (see the module), once: a message already processed
+    is left as it is. ``contact``: who sent it, as a rep said (triage). Its status after.
+
+    A message that cannot be read or made sense of (a parser's bug included) is quarantined
+    with the error: what its processing wrote is rolled back, the message itself stays. Only
+    a database error is raised, for the task to retry with the message still pending.
+    """
+    try:
+        return _process(inbound_id, contact)
+    except DatabaseError:
+        raise
+    except Exception as exc:
+        logger.exception("Inbound message %s could not be processed", inbound_id)
+        return _quarantine(inbound_id, f"It could not be processed: {_error(exc)}")
+
+
+def locked(inbound_id: int) -> InboundMessage:
+    rows = InboundMessage.objects.select_for_update(of=("self",)).select_related("mailbox")
+    outermost = len(connection.atomic_blocks) == 1
+    if settings.EMAIL_ASYNCHRONOUS_COMMIT and outermost and connection.vendor == "postgresql":
+        # This transaction's COMMIT then returns without waiting for the disk (set in the
+        # statement that locks the row, not one more). Nothing can be lost: the message was
+        # stored by a synchronous commit; what processing makes of it is durable before anything
+        # leaves (sending an email starts with its claim, a synchronous commit, which flushes
+        # the log up to itself, this commit with it); a crash before that leaves the message
+        # pending, and the sweep processes it again.
+        rows = rows.annotate(_commit=RawSQL("set_config('synchronous_commit', 'off', true)", ()))
+    return rows.get(pk=inbound_id)
+
+
+def _process(inbound_id: int, contact: Contact | None) -> str:
+    # One transaction and no savepoint on the normal path; an exception rolls it all back.
+    with transaction.atomic():
+        inbound = locked(inbound_id)
+        if inbound.status != Status.PENDING:
+            return inbound.status
+        inbound.attempts += 1
+        mail = read_stored(inbound)
+        inbound.sender, inbound.subject = mail.sender, mail.subject[:300]
+        inbound.defects = mail.defects[:50]
+        try:
+            status, reason, ticket = _decide(inbound, mail, contact)
+        except Held as held:  # raised before anything was written
+            finish(inbound, held.status, held.reason)
+            return inbound.status
+        inbound.ticket = ticket
+        finish(inbound, status, reason)
+        return inbound.status
+
+
+def _quarantine(inbound_id: int, reason: str) -> str:
+    with transaction.atomic():
+        inbound = locked(inbound_id)
+        if inbound.status == Status.PENDING:
+            inbound.attempts += 1
+            finish(inbound, Status.QUARANTINED, reason)
+        return inbound.status
+
+
+def _error(exc: Exception) -> str:
+    if isinstance(exc, ValidationError):
+        if hasattr(exc, "error_dict"):
+            return "; ".join(f"{name}: {' '.join(said)}" for name, said in exc.message_dict.items())
+        return " ".join(exc.messages)
+    return f"{type(exc).__name__}: {exc}"
+
+
+_FINISHED_FIELDS = [
+    "status",
+    "reason",
+    "processed_at",
+    "attempts",
+    "sender",
+    "subject",
+    "defects",
+    "ticket",
+]
+
+
+def finish(inbound: InboundMessage, status: str, reason: str) -> None:
+    """Record what became of the message (its row is locked by the caller)."""
+    inbound.status, inbound.reason = status, reason[:2000]
+    inbound.processed_at = timezone.now()
+    inbound.save(update_fields=_FINISHED_FIELDS)
+
+
+def _decide(inbound: InboundMessage, mail: ParsedMail, contact: Contact | None):
+    if mail.message_id and is_ours(mail.message_id):
+        return Status.LOOP, "Our own message came back (its Message-ID is ours).", None
+    if base_address(mail.sender) in _our_addresses():
+        return Status.LOOP, f"Sent from our own address {mail.sender}.", None
+    verdict = robots.classify(mail, list_mail_is_automatic=settings.EMAIL_LIST_MAIL_IS_AUTOMATIC)
+    if verdict.kind == robots.BOUNCE:
+        return bounce_record(mail, verdict)
+    if not mail.sender:
+        raise Held(Status.QUARANTINED, "No sender address (From, Reply-To, Sender, Return-Path).")
+    sender = Sender(mail.sender, [contact] if contact else contacts_for_address(mail.sender))
+    thread = thread_for(mail)
+    if thread is not None and thread.how == "subject" and not _may_use_tag(sender, thread):
+        raise Held(
+            Status.TRIAGE,
+            f"The subject names {thread.ticket.reference}, but {mail.sender} is not a contact "
+            f"of {thread.ticket.customer}: a rep decides where it belongs.",
+        )
+    if thread is not None:
+        return _append(inbound, mail, verdict, thread, sender)
+    if verdict.kind == robots.AUTO:
+        return Status.AUTO, f"An automatic reply ({verdict.reason}) to no ticket of ours.", None
+    return _open(inbound, mail, verdict, sender)
+
+
+def our_addresses_forget(**kwargs) -> None:
+    """A mailbox was saved or deleted: our addresses are read again."""
+    cache.delete("conversations:our-addresses")
+
+
+def _our_addresses() -> set[str]:
+    """Our mailboxes' addresses, read at most every minute per process: they change rarely,
+    and every message is checked against them."""
+    addresses = cache.get("conversations:our-addresses")
+    if addresses is None:
+        addresses = {
+            address.lower() for address in Mailbox.objects.values_list("address", flat=True)
+        }
+        cache.set("conversations:our-addresses", addresses, 60)
+    return addresses
+
+
+def _may_use_tag(sender: Sender, thread) -> bool:
+    """A subject tag is taken only from the ticket's customer's contacts, or staff."""
+    return sender.contact_of(thread.ticket.customer_id) is not None or sender.is_staff
+
+
+def _languages() -> list[str]:
+    return list(settings.EMAIL_REPLY_LANGUAGES)
+
+
+def texts_of(mail: ParsedMail) -> tuple[str, str, str]:
+    """(whole text, what it adds, sanitised HTML)."""
+    html = bodies.sanitise_html(mail.html) if mail.html else ""
+    text = mail.text or bodies.html_to_text(html)
+    if mail.text:
+        new = bodies.new_text(mail.text, languages=_languages())
+    elif html:
+        new = bodies.new_text(bodies.html_new_text(html), languages=_languages())
+    else:
+        new = ""
+    return text, new, html
+
+
+def _message(*, inbound, mail, ticket, contact, entry, is_automatic, texts) -> Message:
+    text, new, html = texts
+    message = Message.objects.create(
+        ticket=ticket,
+        direction=MessageDirection.IN,
+        channel=Ticket.Channel.EMAIL,
+        contact=contact,
+        inbound=inbound,
+        entry=entry,
+        sender=mail.sender,
+        sender_name=mail.sender_name[:200],
+        to=mail.to[:50],
+        cc=mail.cc[:50],
+        subject=mail.subject[:300],
+        text=text,
+        text_new=new,
+        html=html,
+        headers=_kept_headers(mail),
+        message_id=mail.message_id,
+        in_reply_to=(mail.in_reply_to or [""])[0],
+        references=" ".join(mail.references)[:10_000],
+        is_automatic=is_automatic,
+    )
+    _store_attachments(message, mail)
+    return message
+
+
+def _kept_headers(mail: ParsedMail) -> dict:
+    names = ("From", "To", "Cc", "Reply-To", "Date", "Subject", "Message-ID", "In-Reply-To")
+    kept = {name: mail.header(name)[:1000] for name in names if mail.header(name)}
+    if mail.omitted_bytes:
+        kept["X-Switchboard-Omitted"] = (
+            f"{mail.omitted_bytes:,} bytes of attachments were over the limits and are only in "
+            "the original message"
+        )
+    return kept
+
+
+def _store_attachments(message: Message, mail: ParsedMail) -> None:
+    rows = []
+    for part in mail.attachments:
+        row = Attachment(
+            message=message,
+            filename=part.filename,
+            content_type=part.content_type,
+            size=part.size,
+            content_id=part.content_id,
+        )
+        if not part.kept:
+            row.omitted = (
+                f"Not kept: {part.size:,} bytes, over the limit "
+                f"({settings.EMAIL_ATTACHMENT_MAX_BYTES:,} per attachment, "
+                f"{settings.EMAIL_MESSAGE_MAX_BYTES:,} per message). It is in the original."
+            )
+        else:
+            spool, row.sha256, row.size = part.spool()  # decoded now, one at a time
+            with spool:
+                name = f"mail/attachments/{row.sha256[:2]}/{row.sha256}"
+                if not default_storage.exists(name):
+                    name = default_storage.save(name, File(spool, name=name))
+            row.file.name = name
+        rows.append(row)
+    Attachment.objects.bulk_create(rows)
+
+
+def _sender_kind(sender: Sender, contact: Contact | None) -> str:
+    if contact is not None:
+        return MessageSender.CONTACT
+    return MessageSender.STAFF if sender.is_staff else MessageSender.UNKNOWN
+
+
+def _append(inbound, mail, verdict, thread, sender: Sender):
+    ticket = thread.ticket
+    contact = sender.contact_of(ticket.customer_id)
+    kind = _sender_kind(sender, contact)
+    is_automatic = verdict.is_robot
+    texts = texts_of(mail)
+    ticket, opened = _reopened_or_new(
+        ticket, sender=kind, is_automatic=is_automatic, mail=mail, texts=texts
+    )
+    if opened:
+        message = _new_ticket_message(inbound, mail, ticket, contact, texts)
+        reason = (
+            f"A reply to {thread.ticket.reference}, closed too long ago to reopen: opened "
+            f"{ticket.reference}, linked to it."
+        )
+        return Status.TICKET, reason, ticket
+    message = message_add(
+        inbound=inbound,
+        mail=mail,
+        ticket=ticket,
+        sender=sender,
+        is_automatic=is_automatic,
+        texts=texts,
+    )
+    what = "An automatic reply" if is_automatic else "A reply"
+    return (
+        Status.APPENDED,
+        f"{what} on {ticket.reference} (by {thread.how}); message {message.pk}.",
+        ticket,
+    )
+
+
+def message_add(
+    *, inbound, mail: ParsedMail, ticket: Ticket, sender: Sender, is_automatic: bool, texts
+) -> Message:
+    """A message received on an existing ticket: its timeline entry and event, and the message."""
+    contact = sender.contact_of(ticket.customer_id)
+    entry = message_entry_record(
+        ticket=ticket,
+        direction=MessageDirection.IN,
+        body=texts[1] or texts[0] or NO_TEXT,
+        channel=Ticket.Channel.EMAIL,
+        sender=_sender_kind(sender, contact),
+        is_automatic=is_automatic,
+    )
+    return _message(
+        inbound=inbound,
+        mail=mail,
+        ticket=ticket,
+        contact=contact,
+        entry=entry,
+        is_automatic=is_automatic,
+        texts=texts,
+    )
+
+
+def _reopened_or_new(
+    ticket: Ticket, *, sender: str, is_automatic: bool, mail: ParsedMail, texts
+) -> tuple[Ticket, bool]:
+    """The ticket a message on ``ticket`` goes to, and whether it was opened for it. A contact
+    writing on a resolved or closed ticket reopens it within EMAIL_REOPEN_DAYS of its
+    resolution; later, the message goes to the open ticket already opened from it (a second
+    reply on the same old thread), else to a new ticket linked to it. Automatic replies, staff
+    and strangers reopen nothing."""
+    unchanged = (ticket, False)
+    if ticket.status not in Ticket.DONE_STATUSES or is_automatic or sender != MessageSender.CONTACT:
+        return unchanged
+    done_at = ticket.resolved_at or ticket.status_changed_at or ticket.updated_at
+    if done_at and timezone.now() - done_at <= timedelta(days=settings.EMAIL_REOPEN_DAYS):
+        ticket_update(
+            ticket=ticket,
+            actor=None,
+            status=Ticket.Status.OPEN,
+            reason="The customer wrote again by email.",
+        )
+        ticket.refresh_from_db()
+        return unchanged
+    follow_up = (
+        ticket.related.filter(
+            channel=Ticket.Channel.EMAIL,
+            status__in=Ticket.OPEN_STATUSES,
+            created_at__gte=done_at or ticket.created_at,
+        )
+        .order_by("-created_at")
+        .first()
+    )
+    if follow_up is not None:
+        return follow_up, False
+    new = ticket_create(
+        customer=ticket.customer,
+        contact=ticket.contact,
+        kind=Ticket.Kind.CALL,
+        channel=Ticket.Channel.EMAIL,
+        subject=(mail.subject or ticket.subject)[:200],
+        description=_description(texts),
+    )
+    ticket_link(ticket=new, other=ticket, actor=None)
+    return new, True
+
+
+def _new_ticket_message(inbound, mail, ticket, contact, texts) -> Message:
+    created = ticket.timeline.filter(kind=TimelineEntry.Kind.CREATED).first()
+    return _message(
+        inbound=inbound,
+        mail=mail,
+        ticket=ticket,
+        contact=contact,
+        entry=created,
+        is_automatic=False,
+        texts=texts,
+    )
+
+
+def _description(texts) -> str:
+    """What a ticket opened by a message says: what the message adds, within the limit."""
+    text = texts[1] or texts[0] or NO_TEXT
+    return text if len(text) <= TEXT_MAX_LENGTH else text[: TEXT_MAX_LENGTH - 1] + "…"
+
+
+def _open(inbound, mail, verdict, sender: Sender):
+    contacts = sender.contacts
+    if not contacts:
+        raise Held(Status.TRIAGE, f"Nobody we know writes from {mail.sender}.")
+    if len(contacts) > 1:
+        names = ", ".join(f"{known.name} ({known.customer})" for known in contacts[:5])
+        raise Held(Status.TRIAGE, f"{mail.sender} is the address of several contacts: {names}.")
+    [contact] = contacts
+    _check_flood(inbound, mail)
+    texts = texts_of(mail)
+    ticket = ticket_create(
+        customer=contact.customer,
+        contact=contact,
+        kind=Ticket.Kind.CALL,
+        channel=Ticket.Channel.EMAIL,
+        subject=(mail.subject or "(no subject)")[:200],
+        description=_description(texts),
+    )
+    message = _new_ticket_message(inbound, mail, ticket, contact, texts)
+    if verdict.kind == robots.HUMAN and settings.EMAIL_ACKNOWLEDGE:
+        from conversations.replies import acknowledgement_send
+
+        acknowledgement_send(message=message)
+    return (
+        Status.TICKET,
+        f"Opened {ticket.reference} for {contact.name} ({contact.customer}).",
+        ticket,
+    )
+
+
+def _check_flood(inbound: InboundMessage, mail: ParsedMail) -> None:
+    """Hold a sender's mail for review once they opened EMAIL_SENDER_HOURLY_LIMIT tickets
+    within the hour: a script or a loop, not a customer, sends hundreds."""
+    since = timezone.now() - timedelta(hours=1)
+    opened = (
+        InboundMessage.objects.filter(
+            sender=mail.sender, status=Status.TICKET, received_at__gte=since
+        )
+        .exclude(pk=inbound.pk)
+        .count()
+    )
+    if opened >= settings.EMAIL_SENDER_HOURLY_LIMIT:
+        raise Held(
+            Status.QUARANTINED,
+            f"{mail.sender} opened {opened} tickets within the hour (limit "
+            f"{settings.EMAIL_SENDER_HOURLY_LIMIT}): held for review.",
+        )
