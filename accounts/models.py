@@ -86,6 +86,17 @@ class Customer(models.Model):
     pay_for_bug = models.BooleanField(
         default=False, help_text="The customer is paid (or credited) for bugs it reports."
     )
+    colleagues_see_tickets = models.BooleanField(
+        "colleagues see each other's tickets",
+        default=False,
+        help_text="On the portal, each contact sees every ticket of the customer, not only "
+        "their own.",
+    )
+    is_internal = models.BooleanField(
+        "internal or partner",
+        default=False,
+        help_text="A part of the company or a partner: its contacts get no satisfaction surveys.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -107,6 +118,8 @@ class Contact(models.Model):
     # is sent there until the address is corrected.
     email_bouncing_since = models.DateTimeField(null=True, blank=True)
     email_bounce_reason = models.CharField(max_length=300, blank=True)
+    # Part of every portal link signed for the contact: raising it revokes every link sent.
+    portal_token_version = models.PositiveIntegerField(default=1, editable=False)
 
     class Meta:
         ordering = ["name"]

@@ -11,7 +11,15 @@ from accounts.roles import customer_fields_closed_to
 from accounts.selectors import api_token_has_expired
 
 CUSTOMER_FIELDS = frozenset(
-    {"name", "salesperson", "contract_starts_on", "contract_ends_on", "pay_for_bug"}
+    {
+        "name",
+        "salesperson",
+        "contract_starts_on",
+        "contract_ends_on",
+        "pay_for_bug",
+        "colleagues_see_tickets",
+        "is_internal",
+    }
 )
 CONTACT_FIELDS = frozenset({"name", "email", "phone", "title"})
 INVOICE_FIELDS = frozenset({"number", "amount", "issued_on", "due_on", "paid_on"})

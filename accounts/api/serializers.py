@@ -29,6 +29,8 @@ class CustomerSerializer(serializers.ModelSerializer):
             "contract_ends_on",
             "has_service_contract",
             "pay_for_bug",
+            "colleagues_see_tickets",
+            "is_internal",
             "unpaid_invoice_count",
             "unpaid_amount",
             "overdue_invoice_count",
