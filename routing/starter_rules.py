@@ -3,14 +3,16 @@
 Every bug goes to engineering; RFEs to engineering and marketing; finance hears of customers
 with a service contract, unpaid invoices or a pay-for-bug agreement; shipping gets RMAs and
 damaged or missing deliveries; the owning salesperson follows up two working days after a bug is
-resolved.
+resolved; a detractor's survey answer becomes the salesperson's follow-up within two working
+days and is shown to the support leads, and a promoter with no open problem is worth asking for a
+reference.
 """
 
 from django.db import transaction
 
 from routing.models import Rule
 from routing.services import rule_create
-from tickets.models import Ticket, TicketEvent
+from tickets.models import SurveyCategory, Ticket, TicketEvent
 
 CREATED = TicketEvent.Type.CREATED
 
@@ -90,6 +92,51 @@ STARTER_RULES = [
                 "type": "create_followup",
                 "due_in_working_days": 2,
                 "reason": "Confirm the customer is satisfied with the fix.",
+            }
+        ],
+    },
+    {
+        # The closed loop: the customer's own words reach the people who can act, quickly.
+        "name": "Detractors: the salesperson calls within two working days",
+        "order": 60,
+        "trigger": TicketEvent.Type.SURVEY_ANSWERED,
+        "conditions": {
+            "all": [
+                {"field": "survey.category", "operator": "is", "value": SurveyCategory.DETRACTOR}
+            ]
+        },
+        "actions": [
+            {
+                "type": "create_followup",
+                "due_in_working_days": 2,
+                "reason": 'Detractor, {{ survey.score }}/10: {{ survey.reason|default:"no reason '
+                'given"|truncatechars:150 }}',
+            },
+            {
+                "type": "notify_department",
+                "department": "support",
+                "message": '{{ contact.name|default:"The customer" }} scored us '
+                "{{ survey.score }}/10 on {{ ticket.reference }}: "
+                '{{ survey.reason|default:"no reason given" }}',
+            },
+        ],
+    },
+    {
+        "name": "Promoters with no open problem: ask for a reference",
+        "order": 70,
+        "trigger": TicketEvent.Type.SURVEY_ANSWERED,
+        "conditions": {
+            "all": [
+                {"field": "survey.category", "operator": "is", "value": SurveyCategory.PROMOTER},
+                {"field": "survey.customer_open_problems", "operator": "is", "value": 0},
+            ]
+        },
+        "actions": [
+            {
+                "type": "create_followup",
+                "due_in_working_days": 5,
+                "reason": "Optional: a promoter ({{ survey.score }}/10), worth asking for a "
+                "reference.",
             }
         ],
     },

@@ -184,6 +184,20 @@ class MessageSender(models.TextChoices):
     UNKNOWN = "unknown", "Someone else"
 
 
+class SurveyCategory(models.TextChoices):
+    """Where a 0-10 "would you recommend us" score puts the customer (Net Promoter)."""
+
+    PROMOTER = "promoter", "Promoter (9-10)"
+    PASSIVE = "passive", "Passive (7-8)"
+    DETRACTOR = "detractor", "Detractor (0-6)"
+
+    @classmethod
+    def of(cls, score: int) -> "SurveyCategory":
+        if score >= 9:
+            return cls.PROMOTER
+        return cls.PASSIVE if score >= 7 else cls.DETRACTOR
+
+
 class TimelineEntry(models.Model):
     """One recorded interaction or change on a ticket, shown in order on its timeline."""
 
@@ -200,6 +214,7 @@ class TimelineEntry(models.Model):
         RMA = "rma", "Return"
         FOLLOWUP = "followup", "Follow-up"
         MESSAGE = "message", "Message"
+        SURVEY = "survey", "Satisfaction survey"
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="timeline")
     kind = models.CharField(max_length=16, choices=Kind.choices)
@@ -240,6 +255,7 @@ class TicketEvent(models.Model):
         NOTE_ADDED = "ticket.note_added", "Note added"
         TIMER = "ticket.timer", "Time-based rule due"
         MESSAGE_RECEIVED = "ticket.message_received", "Message received"
+        SURVEY_ANSWERED = "survey.answered", "Satisfaction survey answered"
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
     type = models.CharField(max_length=32, choices=Type.choices)

@@ -93,7 +93,10 @@ class ActionContext:
     def template_context(self) -> dict:
         if self._template_context is None:
             self._template_context = template_context(
-                ticket=self.ticket, rule_name=self.rule_name, event_type=self.event.type
+                ticket=self.ticket,
+                rule_name=self.rule_name,
+                event_type=self.event.type,
+                survey=(self.event.changes or {}).get("survey"),
             )
         return {**self._template_context, "rule": {"name": self.rule_name}}
 

@@ -110,6 +110,10 @@ def build_facts(
     message = changes.get("message") or {}
     for name in ("channel", "direction", "sender", "is_automatic"):
         facts[f"message.{name}"] = message.get(name)
+    survey = changes.get("survey") or {}
+    for name in ("score", "category", "customer_open_problems", "is_change"):
+        facts[f"survey.{name}"] = survey.get(name)
+    facts["survey.reason"] = survey.get("reason") or ""
     facts["changes"] = relevant
     return facts
 

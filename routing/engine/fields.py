@@ -17,7 +17,7 @@ from routing.engine.operators import (
     TEXT,
     USER,
 )
-from tickets.models import MessageDirection, MessageSender, Ticket, TicketEvent
+from tickets.models import MessageDirection, MessageSender, SurveyCategory, Ticket, TicketEvent
 
 
 @dataclass(frozen=True)
@@ -114,6 +114,24 @@ _FIELDS = [
         "event",
         help="An out-of-office or other auto-reply: recorded on the ticket, never answered.",
     ),
+    # The answer a "survey answered" event is about (not set on other events).
+    Field(
+        "survey.score",
+        NUMBER,
+        "Survey score (0-10)",
+        "event",
+        help='"How likely are you to recommend us to a friend or colleague?"',
+    ),
+    _choice("survey.category", "Survey answer is a", "event", SurveyCategory),
+    Field("survey.reason", TEXT, "Reason given for the score", "event"),
+    Field(
+        "survey.customer_open_problems",
+        NUMBER,
+        "Customer's open problems when the survey was answered",
+        "event",
+        help="Open bugs and returns of the customer, this ticket included if it is open.",
+    ),
+    Field("survey.is_change", BOOL, "Survey answer changes an earlier one", "event"),
 ]
 
 FIELDS: dict[str, Field] = {field.name: field for field in _FIELDS}

@@ -47,6 +47,9 @@ PLACEHOLDERS = [
     "salesperson.name",
     "rule.name",
     "event.type",
+    "survey.score",
+    "survey.category",
+    "survey.reason",
 ]
 _PLACEHOLDER_SET = frozenset(PLACEHOLDERS)
 
@@ -251,7 +254,9 @@ def render(text: str, context: dict) -> str:
     return _cap("".join(out).strip(), budget < 0)
 
 
-def template_context(*, ticket, rule_name: str, event_type: str) -> dict:
+def template_context(
+    *, ticket, rule_name: str, event_type: str, survey: dict | None = None
+) -> dict:
     """What placeholders say of a ticket. The contact is read only by a template that names
     it (most messages do not): a query saved on every routed event."""
     customer = ticket.customer
@@ -277,4 +282,12 @@ def template_context(*, ticket, rule_name: str, event_type: str) -> dict:
         "salesperson": {"name": str(salesperson)} if salesperson else {},
         "rule": {"name": rule_name},
         "event": {"type": event_type},
+        # Set on a "survey answered" event only.
+        "survey": {
+            "score": str(survey["score"]),
+            "category": survey.get("category", ""),
+            "reason": survey.get("reason", ""),
+        }
+        if survey
+        else {},
     }

@@ -22,6 +22,7 @@ class Rule(models.Model):
         STATUS_CHANGED = "ticket.status_changed", "Status changed"
         NOTE_ADDED = "ticket.note_added", "Note added"
         MESSAGE_RECEIVED = "ticket.message_received", "Message received from the customer"
+        SURVEY_ANSWERED = "survey.answered", "Satisfaction survey answered"
         TIME = "time", "Time-based (checked periodically)"
 
     name = models.CharField(max_length=200)

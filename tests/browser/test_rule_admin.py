@@ -272,9 +272,10 @@ def test_import_asks_first_and_its_outcome_stays_visible(page, admin, starter_ru
     expect(page.locator("#import-result")).to_have_text("Import cancelled: nothing was changed.")
     expect(page.locator("#import-result")).to_have_class("import-result status-line message-info")
     assert asked == [
-        "Replace all 5 current rules with the 4 in rules.json? Rules not in the file are archived."
+        f"Replace all {len(starter_rules)} current rules with the 4 in rules.json? Rules not in "
+        "the file are archived."
     ]
-    assert Rule.objects.filter(archived_at__isnull=True).count() == 5
+    assert Rule.objects.filter(archived_at__isnull=True).count() == len(starter_rules)
 
     page.once("dialog", lambda dialog: dialog.accept())
     page.get_by_role("button", name="Import", exact=True).click()

@@ -3,6 +3,7 @@
 import pytest
 
 from routing.models import Rule
+from routing.starter_rules import STARTER_RULES
 from tests.conftest import dispatch_pending
 from tests.factories import CustomerFactory
 from tickets.models import Ticket
@@ -28,7 +29,7 @@ class TestRules:
         assert Rule.objects.get(pk=rule_id).is_active is False
 
     def test_non_admin_reads_but_cannot_write(self, api, starter_rules):
-        assert api.get("/api/v1/rules/").json()["count"] == 5
+        assert api.get("/api/v1/rules/").json()["count"] == len(STARTER_RULES)
         assert api.post("/api/v1/rules/", RULE, format="json").status_code == 403
         rule = starter_rules[0]
         assert api.patch(f"/api/v1/rules/{rule.pk}/", {"is_active": False}).status_code == 403

@@ -43,6 +43,11 @@ FACTS = {
     "message.direction": "in",
     "message.sender": "contact",
     "message.is_automatic": False,
+    "survey.score": 3,
+    "survey.category": "detractor",
+    "survey.reason": "The replacement part came late",
+    "survey.customer_open_problems": 0,
+    "survey.is_change": False,
     "changes": {
         "status": ["open", "pending"],
         "priority": ["normal", "high"],
@@ -137,6 +142,11 @@ CASES = [
     (cond("message.sender", "in", ["staff", "unknown"]), False),
     (cond("message.sender", "is_not", "unknown"), True),
     (cond("message.is_automatic", "is", True), False),
+    (cond("survey.score", "lte", 6), True),
+    (cond("survey.category", "is", "promoter"), False),
+    (cond("survey.reason", "contains", "late"), True),
+    (cond("survey.customer_open_problems", "is", 0), True),
+    (cond("survey.is_change", "is", True), False),
     # changes
     (cond("status", "changed"), True),
     (cond("kind", "changed"), False),

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 
 RENEWAL = {
     "name": "RFE from a customer whose contract ends soon",
-    "order": 60,
+    "order": 900,
     "trigger": "ticket.created",
     "conditions": {
         "all": [
@@ -67,7 +67,7 @@ class TestVersions:
         entries = [(e.action, e.detail, e.author) for e in rule.audit_entries.order_by("id")]
         assert entries == [
             # Worded as a move in the list is, whichever way the order was changed.
-            ("reordered", "Position 2 → 1 (order 60 → 5)", admin_user),
+            ("reordered", "Position 2 → 1 (order 900 → 5)", admin_user),
             ("deactivated", "", admin_user),
             ("activated", "", admin_user),
         ]
@@ -176,11 +176,12 @@ class TestVersions:
         # The order is not what a rule does: no new versions, an audit entry per rule moved.
         assert not Rule.objects.filter(pk__in=ids, version__gt=1).exists()
         moved = RuleAuditEntry.objects.filter(action="reordered").order_by("rule__order")
+        # Reversed: the rule at position p of n moves to n + 1 - p (the middle one stays).
+        n = len(ids)
         assert [(e.rule_id, e.detail) for e in moved] == [
-            (ids[0], "Position 5 → 1 (order 50 → 10)"),
-            (ids[1], "Position 4 → 2 (order 40 → 20)"),
-            (ids[3], "Position 2 → 4 (order 20 → 40)"),
-            (ids[4], "Position 1 → 5 (order 10 → 50)"),
+            (ids[i], f"Position {n - i} → {i + 1} (order {(n - i) * 10} → {(i + 1) * 10})")
+            for i in range(n)
+            if n - i != i + 1
         ]
         response = admin_api.post("/api/v1/rules/reorder/", {"rules": ids[:2]}, format="json")
         assert response.json() == {"rules": ["List the id of every current rule exactly once."]}
@@ -333,7 +334,7 @@ class TestExportImport:
         )
         assert response.status_code == 400
         body = response.json()
-        assert set(body) == {"rules[3].actions[0].type", "rules[5].name"}
+        assert set(body) == {"rules[3].actions[0].type", f"rules[{len(rules) - 1}].name"}
         assert admin_api.get("/api/v1/rules/export/").json() == exported
         response = admin_api.post("/api/v1/rules/import/", {"rules": []}, format="json")
         assert response.json() == {"format": ['Must be "switchboard.rules".']}

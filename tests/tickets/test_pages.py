@@ -21,7 +21,7 @@ from tests.factories import (
 from tickets.messages import message_entry_record
 from tickets.models import Ticket, TimelineEntry
 from tickets.returns import rma_advance
-from tickets.services import note_add, ticket_create, ticket_link, ticket_update
+from tickets.services import note_add, ticket_create, ticket_link, ticket_update, timeline_record
 
 pytestmark = pytest.mark.django_db
 
@@ -258,6 +258,13 @@ class TestWorkingATicket:
         message_entry_record(
             ticket=ticket, direction="in", body="Is it shipped?", channel="email", sender="contact"
         )
+        # As surveys.services records an answer (the survey itself is that app's).
+        timeline_record(
+            ticket=ticket,
+            kind=TimelineEntry.Kind.SURVEY,
+            body="Ada answered 3/10 (Detractor (0-6)).\nThe part came late",
+            changes={"survey": 1, "score": 3},
+        )
         kinds = set(ticket.timeline.values_list("kind", flat=True))
         assert kinds == set(TimelineEntry.Kind.values), "every kind of entry is tried here"
 
@@ -267,6 +274,8 @@ class TestWorkingATicket:
         assert "call 12m 34s" in timeline
         assert "Message from the customer" in timeline
         assert "Is it shipped?" in timeline
+        assert "Satisfaction survey" in timeline
+        assert "The part came late" in timeline
         lines = [" ".join(line.split()) for line in re.findall(
             r'<p class="changes">(.*?)</p>', timeline, re.S
         )]  # fmt: skip
