@@ -45,6 +45,7 @@ def inbound_store(
     mailbox: Mailbox | None = None,
     provider_id: str = "",
     imap_uid: int | None = None,
+    form: dict | None = None,
 ) -> tuple[InboundMessage, bool]:
     """Keep a message as received, once: (its row, whether it is new). A new one is processed
     by a task after commit. Raises only when it could not be stored (storage or database
@@ -67,6 +68,7 @@ def inbound_store(
         size=len(raw),
         provider_id=provider_id[:255],
         imap_uid=imap_uid,
+        form=form or {},
     )
     # One statement, no savepoint: of two processes storing it at once, one inserts it.
     [(inbound, created)] = insert_or_get([row], unique=("dedupe_key",))

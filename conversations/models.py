@@ -87,6 +87,7 @@ class InboundMessage(models.Model):
         IMAP = "imap", "IMAP"
         WEBHOOK = "webhook", "Provider webhook"
         STAFF = "staff", "Uploaded by staff"
+        WEB = "web", "Web request form"
 
     class Status(models.TextChoices):
         PENDING = "pending", "Waiting to be processed"
@@ -114,6 +115,9 @@ class InboundMessage(models.Model):
         max_length=255, blank=True, help_text="The provider's id for it (webhooks), if any."
     )
     imap_uid = models.BigIntegerField(null=True, blank=True)
+    # What the web request form asked besides the message itself (kind, product, organisation,
+    # return details); empty for mail.
+    form = models.JSONField(default=dict, blank=True)
     # What the parser read, kept for the lists and the search; empty until processed.
     sender = models.CharField(max_length=320, blank=True)
     subject = models.CharField(max_length=300, blank=True)

@@ -162,6 +162,8 @@ def finish(inbound: InboundMessage, status: str, reason: str) -> None:
 
 
 def _decide(inbound: InboundMessage, mail: ParsedMail, contact: Contact | None):
+    if inbound.source == InboundMessage.Source.WEB:
+        return _web_request(inbound, mail, contact)
     if mail.message_id and is_ours(mail.message_id):
         return Status.LOOP, "Our own message came back (its Message-ID is ours).", None
     if base_address(mail.sender) in _our_addresses():
@@ -225,12 +227,18 @@ def texts_of(mail: ParsedMail) -> tuple[str, str, str]:
     return text, new, html
 
 
+def _channel(inbound: InboundMessage) -> str:
+    return (
+        Ticket.Channel.WEB if inbound.source == InboundMessage.Source.WEB else Ticket.Channel.EMAIL
+    )
+
+
 def _message(*, inbound, mail, ticket, contact, entry, is_automatic, texts) -> Message:
     text, new, html = texts
     message = Message.objects.create(
         ticket=ticket,
         direction=MessageDirection.IN,
-        channel=Ticket.Channel.EMAIL,
+        channel=_channel(inbound),
         contact=contact,
         inbound=inbound,
         entry=entry,
@@ -441,6 +449,43 @@ def _open(inbound, mail, verdict, sender: Sender):
     return (
         Status.TICKET,
         f"Opened {ticket.reference} for {contact.name} ({contact.customer}).",
+        ticket,
+    )
+
+
+# What of the web form's answers a ticket takes, and the ticket fields they go to.
+WEB_FORM_FIELDS = ("kind", "product", "rma_serial_number", "rma_order_number", "rma_reason")
+
+
+def _web_request(inbound: InboundMessage, mail: ParsedMail, contact: Contact | None):
+    """A request made on the web form: a person typed it (no robot, no thread to find), and it
+    asked what kind of request it is. An unknown sender waits for a rep, as mail does."""
+    contacts = [contact] if contact else contacts_for_address(mail.sender)
+    if not contacts:
+        raise Held(Status.TRIAGE, f"A web request from {mail.sender}, whom nobody knows yet.")
+    if len(contacts) > 1:
+        names = ", ".join(f"{known.name} ({known.customer})" for known in contacts[:5])
+        raise Held(Status.TRIAGE, f"{mail.sender} is the address of several contacts: {names}.")
+    [contact] = contacts
+    form = {name: str(inbound.form.get(name) or "") for name in WEB_FORM_FIELDS}
+    if form["kind"] not in Ticket.Kind.values:
+        form["kind"] = Ticket.Kind.CALL
+    texts = texts_of(mail)
+    ticket = ticket_create(
+        customer=contact.customer,
+        contact=contact,
+        channel=Ticket.Channel.WEB,
+        subject=(mail.subject or "(no subject)")[:200],
+        description=_description(texts),
+        **form,
+    )
+    message = _new_ticket_message(inbound, mail, ticket, contact, texts)
+    from conversations.replies import confirmation_send
+
+    confirmation_send(message=message)
+    return (
+        Status.TICKET,
+        f"Opened {ticket.reference} for {contact.name} ({contact.customer}) from the web form.",
         ticket,
     )
 

@@ -21,6 +21,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from accounts.models import Contact, User
+from accounts.portal_links import portal_url
 from conversations.addressing import new_message_id, reply_address, subject_for
 from conversations.bodies import REPLY_SEPARATOR
 from conversations.models import Attachment, Mailbox, Message
@@ -51,7 +52,7 @@ def mailbox_for_ticket(ticket: Ticket) -> Mailbox | None:
     return mailboxes.order_by("pk").first()
 
 
-def _from_address(mailbox: Mailbox | None) -> tuple[str, str]:
+def from_address(mailbox: Mailbox | None) -> tuple[str, str]:
     """(From header, the bare address replies are built on)."""
     from email.utils import formataddr, parseaddr
 
@@ -80,7 +81,9 @@ def _threading_headers(answered: Message | None, message_id: str) -> dict[str, s
     return headers
 
 
-def _store_files(message: Message, files) -> list[dict]:
+def files_store(message: Message, files) -> list[dict]:
+    """Keep uploaded files as the message's attachments (by content, once); what a delivery
+    attaches of them."""
     stored = []
     for upload in files:
         data = upload.read()
@@ -126,7 +129,7 @@ def _outgoing(
     """The message and its delivery. ``answered`` and ``mailbox``, when the caller has them
     (the message just received), spare looking them up."""
     mailbox = mailbox or mailbox_for_ticket(ticket)
-    from_header, base = _from_address(mailbox)
+    from_header, base = from_address(mailbox)
     message_id = new_message_id(ticket_id=ticket.pk)
     answered = answered or latest_inbound_message(ticket)
     headers = _threading_headers(answered, message_id)
@@ -145,6 +148,8 @@ def _outgoing(
         "text": text,
         "separator": REPLY_SEPARATOR,
         "site_url": settings.SITE_URL,
+        # Every email to a contact carries their way to the request on the web.
+        "portal_url": portal_url(contact, ticket_id=ticket.pk),
     }
     delivery = EmailDelivery(
         # Keyed by our Message-ID: stored once, whatever retries the caller makes.
@@ -181,7 +186,7 @@ def _outgoing(
         delivery_id=delivery.pk,
     )
     if files:
-        delivery.attachments = _store_files(message, files)
+        delivery.attachments = files_store(message, files)
         delivery.save(update_fields=["attachments"])
     if delivery.status != EmailDelivery.Status.SUPPRESSED:
         enqueue_on_commit(send_email_delivery, delivery.pk)
@@ -264,4 +269,26 @@ def acknowledgement_send(*, message: Message) -> Message | None:
         automatic=True,
         answered=message if message.message_id else None,
         mailbox=inbound.mailbox if inbound is not None else None,
+    )
+
+
+def confirmation_send(*, message: Message) -> Message | None:
+    """Confirm a request made on the web form: its ticket number and the link to follow it. Always
+    sent (the form's own limits bound how often), unlike the acknowledgement of mail."""
+    contact = message.contact
+    if contact is None or not contact.email:
+        return None
+    ticket = message.ticket
+    text = render_to_string(
+        "email/customer_confirmation.txt", {"ticket": ticket, "contact": contact}
+    ).strip()
+    entry = message_entry_record(
+        ticket=ticket,
+        direction=MessageDirection.OUT,
+        body=text,
+        channel=Ticket.Channel.EMAIL,
+        author=None,
+    )
+    return _outgoing(
+        ticket=ticket, contact=contact, entry=entry, author=None, text=text, automatic=True
     )
