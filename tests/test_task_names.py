@@ -17,6 +17,7 @@ PINNED_TASK_NAMES = {
     "conversations.tasks.sweep_inbound",
     "conversations.tasks.poll_mailboxes",
     "conversations.tasks.poll_mailbox",
+    "surveys.tasks.send_due_surveys",
 }
 
 

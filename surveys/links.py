@@ -1,0 +1,35 @@
+"""The signed link of each survey: the recipient's own, never shown to staff.
+
+A link names its survey, signed and timestamped (``django.core.signing``, compared in constant
+time). It works for SURVEY_ANSWER_DAYS after the survey was sent, plus SURVEY_CHANGE_DAYS in
+which an answer may still be changed; the survey's own dates decide what the link may still do.
+"""
+
+from django.conf import settings
+from django.core import signing
+from django.urls import reverse
+
+from surveys.models import Survey
+
+SALT = "switchboard.survey"
+
+
+def survey_token(survey: Survey) -> str:
+    return signing.dumps({"s": survey.pk}, salt=SALT)
+
+
+def survey_for_token(token: str) -> Survey | None:
+    """The survey a link is for; None for a link that is not ours or too old."""
+    max_age = (settings.SURVEY_ANSWER_DAYS + settings.SURVEY_CHANGE_DAYS) * 86400
+    try:
+        data = signing.loads(token, salt=SALT, max_age=max_age)
+    except signing.BadSignature:  # SignatureExpired included
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("s"), int):
+        return None
+    return Survey.objects.select_related("ticket", "contact__customer").filter(pk=data["s"]).first()
+
+
+def survey_url(survey: Survey, *, score: int | None = None) -> str:
+    url = settings.SITE_URL.rstrip("/") + reverse("portal-survey", args=[survey_token(survey)])
+    return url if score is None else f"{url}?score={score}"
