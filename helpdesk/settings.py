@@ -54,6 +54,10 @@ INSTALLED_APPS = [
     "anymail",
     "conversations",
     "queues",
+    "surveys",
+    "django_altcha",
+    "portal",
+    "customers",
     "demo",
 ]
 
@@ -455,6 +459,43 @@ CELERY_BEAT_SCHEDULE["imap-poll"] = {
     "schedule": float(EMAIL_IMAP_POLL_SECONDS),
 }
 
+# --- The customer portal and satisfaction surveys (docs/portal.md) -----------------------------
+
+# Days a link to a contact's requests works (every email to a contact carries one; "email me a
+# link" sends a new one). A contact's links are revoked together from the customer's page.
+PORTAL_LINK_MAX_AGE_DAYS = env_int("PORTAL_LINK_MAX_AGE_DAYS", 30, minimum=1)
+# Requests the form accepts per client address in an hour and in a day, and from everyone in a
+# day; "email me a link" is limited per address too. Over a limit: a 429 page saying so.
+PORTAL_REQUESTS_PER_HOUR = env_int("PORTAL_REQUESTS_PER_HOUR", 20, minimum=1)
+PORTAL_REQUESTS_PER_DAY = env_int("PORTAL_REQUESTS_PER_DAY", 240, minimum=1)
+PORTAL_REQUESTS_TOTAL_PER_DAY = env_int("PORTAL_REQUESTS_TOTAL_PER_DAY", 5000, minimum=1)
+PORTAL_LINKS_PER_ADDRESS_PER_HOUR = env_int("PORTAL_LINKS_PER_ADDRESS_PER_HOUR", 3, minimum=1)
+# Files a customer may attach to a request or a reply, and the most each may weigh.
+PORTAL_ATTACHMENTS_MAX = env_int("PORTAL_ATTACHMENTS_MAX", 5, minimum=0)
+PORTAL_ATTACHMENT_MAX_BYTES = env_int("PORTAL_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024, minimum=1)
+# Sites that may show the request form in a frame (CSP frame-ancestors), space-separated: the
+# company's own site, say "https://www.example.com". Other portal pages are never framed.
+PORTAL_FRAME_ANCESTORS = (env_str("PORTAL_FRAME_ANCESTORS") or "'self'").split()
+# The proof-of-work challenge of the form (ALTCHA, self-hosted): the browser searches up to this
+# many numbers (half on average; well under a second on a phone at the default).
+ALTCHA_MAX_NUMBER = env_int("ALTCHA_MAX_NUMBER", 100_000, minimum=1)
+ALTCHA_CHALLENGE_EXPIRE_MINUTES = env_int("ALTCHA_CHALLENGE_EXPIRE_MINUTES", 20, minimum=1)
+ALTCHA_HMAC_KEY = env_str("ALTCHA_HMAC_KEY") or f"altcha:{SECRET_KEY}"
+
+# A survey goes this many working hours (company calendar) after a ticket is resolved; a ticket
+# reopened before then gets none.
+SURVEY_DELAY_WORKING_HOURS = env_int("SURVEY_DELAY_WORKING_HOURS", 24, minimum=0)
+# At most one survey per contact within this many days.
+SURVEY_CONTACT_INTERVAL_DAYS = env_int("SURVEY_CONTACT_INTERVAL_DAYS", 30, minimum=0)
+# Days a survey may be answered after it was sent, and an answer changed after it was given.
+SURVEY_ANSWER_DAYS = env_int("SURVEY_ANSWER_DAYS", 30, minimum=1)
+SURVEY_CHANGE_DAYS = env_int("SURVEY_CHANGE_DAYS", 14, minimum=0)
+SURVEY_SWEEP_SECONDS = env_int("SURVEY_SWEEP_SECONDS", 300, minimum=5)
+CELERY_BEAT_SCHEDULE["surveys-send"] = {
+    "task": "surveys.tasks.send_due_surveys",
+    "schedule": float(SURVEY_SWEEP_SECONDS),
+}
+
 # --- API --------------------------------------------------------------------------------------
 
 # Days an API token is valid from when it was issued; POST /api/v1/auth/token/ then issues a
@@ -496,6 +537,9 @@ CACHES = {
     # Shared, so a revocation reaches every process; unreachable, the token is read from the
     # database, and the process leaves the cache alone for a few seconds (accounts.token_cache).
     "api-token": _shared_cache("api-token", timeout=0.25),
+    # The portal's counts (requests per address, links per address) and the proof-of-work
+    # challenges already used; unreachable, the limits are skipped (portal.limits).
+    "portal": _shared_cache("portal", timeout=0.5),
 }
 
 REST_FRAMEWORK = {

@@ -28,6 +28,8 @@ urlpatterns = [
     path("", include("routing.urls")),
     path("", include("queues.urls")),
     path("", include("conversations.urls")),
+    path("", include("portal.urls")),
+    path("", include("customers.urls")),
     # The admin's pages of models that moved from routing to an app of their own, for bookmarks.
     re_path(
         r"^admin/routing/(?P<model>notification|followuptask)/(?P<rest>.*)$",

@@ -22,7 +22,10 @@ LAYERS = {
     "deliveries": 3,
     "conversations": 4,
     "queues": 5,
-    "demo": 6,
+    "surveys": 6,
+    "portal": 7,
+    "customers": 8,
+    "demo": 9,
 }
 HELPDESK_WIRING = {"urls", "api_urls", "views", "celery", "settings", "wsgi", "asgi"}
 

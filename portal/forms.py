@@ -1,0 +1,121 @@
+"""The portal's forms: what a customer may send, checked at the edge with field errors."""
+
+from django import forms
+from django.conf import settings
+
+from tickets.limits import TEXT_MAX_LENGTH
+from tickets.models import Ticket
+
+KINDS = [
+    (Ticket.Kind.CALL, "A question"),
+    (Ticket.Kind.BUG, "A problem with a product"),
+    (Ticket.Kind.RFE, "A feature request"),
+    (Ticket.Kind.RMA, "A return (a faulty or damaged product)"),
+]
+RETURN_FIELDS = ("rma_serial_number", "rma_order_number", "rma_reason")
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class AttachmentsField(forms.FileField):
+    """Several files, each within PORTAL_ATTACHMENT_MAX_BYTES, at most PORTAL_ATTACHMENTS_MAX."""
+
+    widget = MultipleFileInput
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("required", False)
+        super().__init__(**kwargs)
+
+    def clean(self, data, initial=None):
+        files = data if isinstance(data, list | tuple) else [data] if data else []
+        if len(files) > settings.PORTAL_ATTACHMENTS_MAX:
+            raise forms.ValidationError(f"Attach at most {settings.PORTAL_ATTACHMENTS_MAX} files.")
+        cleaned = [super(AttachmentsField, self).clean(upload, initial) for upload in files]
+        for upload in cleaned:
+            if upload.size > settings.PORTAL_ATTACHMENT_MAX_BYTES:
+                limit = settings.PORTAL_ATTACHMENT_MAX_BYTES // (1024 * 1024)
+                raise forms.ValidationError(f"{upload.name} is over the limit of {limit} MB.")
+        return cleaned
+
+
+class RequestForm(forms.Form):
+    name = forms.CharField(label="Your name", max_length=200)
+    email = forms.EmailField(label="Your email address", max_length=254)
+    organisation = forms.CharField(label="Organisation", max_length=200, required=False)
+    product = forms.CharField(label="Product", max_length=100, required=False)
+    kind = forms.ChoiceField(
+        label="What is it about?", choices=KINDS, widget=forms.RadioSelect, initial="call"
+    )
+    rma_serial_number = forms.CharField(label="Serial number", max_length=100, required=False)
+    rma_order_number = forms.CharField(label="Order number", max_length=100, required=False)
+    rma_reason = forms.CharField(label="Why are you returning it?", max_length=500, required=False)
+    subject = forms.CharField(label="Subject", max_length=200)
+    description = forms.CharField(
+        label="Tell us more", max_length=TEXT_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 7})
+    )
+    attachments = AttachmentsField(label="Attachments")
+    # A field people never see (hidden by the stylesheet, skipped by the keyboard): only a bot
+    # fills it in.
+    website = forms.CharField(
+        label="Leave this empty",
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}),
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("kind") == Ticket.Kind.RMA:
+            for name in RETURN_FIELDS:
+                if not cleaned.get(name, "").strip():
+                    self.add_error(name, "A return needs this.")
+        else:
+            for name in RETURN_FIELDS:
+                cleaned[name] = ""
+        return cleaned
+
+
+class LinkRequestForm(forms.Form):
+    email = forms.EmailField(label="Your email address", max_length=254)
+
+
+class ReplyForm(forms.Form):
+    body = forms.CharField(
+        label="Your message",
+        max_length=TEXT_MAX_LENGTH,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 5}),
+    )
+    attachments = AttachmentsField(label="Attachments")
+
+    def clean(self):
+        cleaned = super().clean()
+        if not (cleaned.get("body") or "").strip() and not cleaned.get("attachments"):
+            self.add_error("body", "Write a message or attach a file.")
+        return cleaned
+
+
+class NotSolvedForm(forms.Form):
+    body = forms.CharField(
+        label="What is still wrong?",
+        max_length=TEXT_MAX_LENGTH,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+class SurveyForm(forms.Form):
+    score = forms.TypedChoiceField(
+        label="How likely are you to recommend us to a friend or colleague?",
+        choices=[(score, str(score)) for score in range(11)],
+        coerce=int,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose a score from 0 to 10."},
+    )
+    comment = forms.CharField(
+        label="What is the main reason for your score?",
+        max_length=2000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
