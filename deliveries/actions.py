@@ -12,6 +12,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from accounts.models import Department
+from accounts.portal_links import portal_url
 from deliveries.models import EmailDelivery, Webhook, WebhookDelivery
 from helpdesk.queue import enqueue_on_commit
 from routing.engine.actions import (
@@ -105,6 +106,10 @@ def _perform_email(action: dict, ctx: ActionContext) -> dict:
     context = ctx.template_context()
     subject = render(action["subject"], context).replace("\n", " ")[:250]
     body = render(action["body"], context)
+    if action["to"] == "contact" and ctx.ticket.contact is not None:
+        # Every email to a contact carries their way to the request on the web.
+        link = portal_url(ctx.ticket.contact, ticket_id=ctx.ticket.pk)
+        body = f"{body}\n\n--\nYour request and its whole conversation: {link}"
     outcomes = []
     for recipient in recipients:
         status, reason = EmailDelivery.Status.PENDING, ""

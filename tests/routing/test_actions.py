@@ -192,7 +192,12 @@ class TestEmail:
         assert message["Subject"] == f"About {ticket.reference}"
         assert message["Auto-Submitted"] == "auto-generated"
         assert message["Message-ID"] == delivery.message_id
-        assert message.get_payload().splitlines() == ["Dear Ann,", "we are on it."]
+        lines = message.get_payload().splitlines()
+        assert lines[:2] == ["Dear Ann,", "we are on it."]
+        # Every email to a contact carries their way to the request on the web.
+        assert lines[-2] == "--"
+        assert lines[-1].startswith("Your request and its whole conversation: http")
+        assert lines[-1].endswith(f"/{ticket.pk}/")
         # A repeated task does not send twice.
         assert deliveries.email_deliver(delivery_id=delivery.pk) == "not due"
         assert len(smtp_server.messages) == 1
