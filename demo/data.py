@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
@@ -44,6 +45,8 @@ class DemoResult:
     customers: int
     rules: int
     tickets: int
+    # What the customer's side shows: (what, address).
+    portal: list[tuple[str, str]]
 
 
 def _user(username, first, last, *, is_superuser=False) -> User:
@@ -197,6 +200,43 @@ def _mail(customers: list[Customer]) -> None:
             inbound_process(inbound_id=inbound.pk)
 
 
+def _survey(ticket: Ticket | None) -> None:
+    """The fixed bug's satisfaction survey, due at once rather than in 24 working hours, so the
+    demo can answer it (``demo_surveys_send`` sends it once this transaction has committed)."""
+    from surveys.models import Survey
+    from surveys.services import survey_schedule
+    from tickets.models import TicketEvent
+
+    if ticket is None:
+        return
+    resolved = ticket.events.filter(type=TicketEvent.Type.STATUS_CHANGED).order_by("-id").first()
+    survey = survey_schedule(event=resolved) if resolved else None
+    if survey is not None and survey.status == Survey.Status.SCHEDULED:
+        Survey.objects.filter(pk=survey.pk).update(send_after=timezone.now())
+
+
+def demo_surveys_send() -> list[tuple[str, str]]:
+    """Send the demo's survey; the customer's side to try: (what, address)."""
+    from accounts.portal_links import portal_url
+    from surveys.links import survey_url
+    from surveys.models import Survey
+    from surveys.services import surveys_send_due
+
+    surveys_send_due()
+    shown = [("Request form", f"{settings.SITE_URL}/support/")]
+    survey = (
+        Survey.objects.filter(status__in=[Survey.Status.SENT, Survey.Status.ANSWERED])
+        .select_related("contact", "ticket")
+        .order_by("id")
+        .first()
+    )
+    if survey is not None and survey.contact is not None:
+        name = survey.contact.name
+        shown.append((f"{name}'s requests", portal_url(survey.contact)))
+        shown.append((f"{name}'s survey on {survey.ticket.reference}", survey_url(survey)))
+    return shown
+
+
 @transaction.atomic
 def demo_seed() -> DemoResult:
     """Create the demo data that is missing; safe to run more than once."""
@@ -219,6 +259,9 @@ def demo_seed() -> DemoResult:
     customers = _customers(today, by_name["sally"], by_name["steve"])
     rules = starter_rules_install()
     tickets = _tickets(customers, by_name["rita"])
+    _survey(Ticket.objects.filter(status=Ticket.Status.RESOLVED, contact__isnull=False).first())
     _mail(customers)
     logins = [(u.username, role, Token.objects.get_or_create(user=u)[0].key) for u, role in users]
-    return DemoResult(users=logins, customers=len(customers), rules=len(rules), tickets=tickets)
+    return DemoResult(
+        users=logins, customers=len(customers), rules=len(rules), tickets=tickets, portal=[]
+    )

@@ -127,3 +127,52 @@ def test_the_readme_demo_as_rita_erin_sam_and_sally(new_page, live_worker):
     )
     task.refresh_from_db()
     assert task.outcome == "satisfied"
+
+
+def test_the_readme_customer_side_as_alice_and_sally(new_page, live_worker, live_server, settings):
+    """The README's customer side, on seed_demo's data and the addresses it prints."""
+    settings.SITE_URL = live_server.url
+    settings.ALTCHA_MAX_NUMBER = 20_000
+    printed = StringIO()
+    call_command("seed_demo", stdout=printed)
+    wait_for(all_routed)
+    shown = dict(re.findall(r"^  (.+?): (http\S+)$", printed.getvalue(), re.M))
+    assert shown["Request form"] == f"{live_server.url}/support/"
+
+    alice = new_page()
+    alice.goto(shown["Request form"])
+    alice.get_by_label("Your name").fill("Alice Archer")
+    alice.get_by_label("Your email address").fill("alice@acme.example")
+    alice.get_by_label("A question").check()
+    alice.get_by_label("Subject").fill("Can we add a third warehouse?")
+    alice.get_by_label("Tell us more").fill("We open a site in Lyon next month.")
+    expect(alice.locator(".altcha")).to_have_attribute("data-state", "verified", timeout=20_000)
+    alice.get_by_role("button", name="Send request").click()
+    asked = Ticket.objects.get(subject="Can we add a third warehouse?")
+    expect(alice.locator(".reference")).to_have_text(asked.reference)
+
+    alice.goto(shown["Alice Archer's requests"])
+    expect(alice.get_by_role("link", name=f"{asked.reference} Can we add")).to_be_visible()
+    expect(alice.get_by_text("Export to CSV stops at 1,000 rows")).to_be_visible()
+    screenshot(alice, "demo-portal-requests")
+
+    [survey_link] = [url for what, url in shown.items() if what.startswith("Alice Archer's survey")]
+    alice.goto(survey_link)
+    alice.get_by_label("4", exact=True).check()
+    alice.get_by_label("What is the main reason for your score?").fill("The fix took two weeks")
+    alice.get_by_role("button", name="Send").click()
+    expect(alice.get_by_role("status")).to_contain_text("Thank you for your answer")
+
+    sally = new_page()
+    log_in(sally, "sally", DEMO_PASSWORD)
+    sally.goto("/followups/")
+    card = sally.locator(".followup", has_text="Detractor, 4/10: The fix took two weeks")
+    expect(card).to_be_visible(timeout=15_000)
+    acme = card.get_by_role("link", name="Acme Manufacturing").get_attribute("href")
+    card.get_by_label("Reached and satisfied").check()
+    card.get_by_role("button", name="Record outcome").click()
+    expect(sally.locator(".messages")).to_be_visible()
+    sally.goto(acme)
+    expect(sally.locator("#surveys")).to_contain_text("Reached and satisfied")
+    expect(sally.locator(".nps")).to_contain_text("NPS -100 ± 0, 1 answer")
+    screenshot(sally, "demo-customer-page")

@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from demo.data import DEMO_PASSWORD, demo_seed
+from demo.data import DEMO_PASSWORD, demo_seed, demo_surveys_send
 
 
 class Command(BaseCommand):
@@ -9,6 +9,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options) -> None:
         result = demo_seed()
+        result.portal = demo_surveys_send()
         self.stdout.write(
             f"Demo data ready: {result.customers} customers, {result.rules} new rules, "
             f"{result.tickets} new tickets."
@@ -20,3 +21,6 @@ class Command(BaseCommand):
         self.stdout.write(
             f"\nSwitchboard: {settings.SITE_URL}/  (API docs: /api/docs/, admin: /admin/)"
         )
+        self.stdout.write("\nThe customer's side (no login):")
+        for what, address in result.portal:
+            self.stdout.write(f"  {what}: {address}")
