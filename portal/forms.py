@@ -2,6 +2,7 @@
 
 from django import forms
 from django.conf import settings
+from django.template.defaultfilters import filesizeformat
 
 from tickets.limits import TEXT_MAX_LENGTH
 from tickets.models import Ticket
@@ -35,8 +36,8 @@ class AttachmentsField(forms.FileField):
         cleaned = [super(AttachmentsField, self).clean(upload, initial) for upload in files]
         for upload in cleaned:
             if upload.size > settings.PORTAL_ATTACHMENT_MAX_BYTES:
-                limit = settings.PORTAL_ATTACHMENT_MAX_BYTES // (1024 * 1024)
-                raise forms.ValidationError(f"{upload.name} is over the limit of {limit} MB.")
+                limit = filesizeformat(settings.PORTAL_ATTACHMENT_MAX_BYTES)
+                raise forms.ValidationError(f"{upload.name} is over the limit of {limit}.")
         return cleaned
 
 

@@ -18,7 +18,7 @@ from portal.challenge import challenge_error, challenge_new
 from portal.forms import LinkRequestForm, RequestForm
 from portal.limits import limit_reached, link_limits, request_limits
 from portal.services import links_send
-from portal.views.pages import portal_page
+from portal.views.pages import portal_page, too_large
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +45,9 @@ def challenge(request: HttpRequest) -> JsonResponse:
 def request_form(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":
         return render(request, "portal/request_form.html", {"form": RequestForm()})
+    refused = too_large(request)
+    if refused is not None:
+        return refused
     address = client_address(request)
     reached = limit_reached(request_limits(address))
     if reached is not None:

@@ -186,3 +186,45 @@ def test_portal_pages_are_never_cached_and_run_no_inline_script(client):
         assert "script-src 'self';" in policy + ";"
         assert "unsafe-inline" not in policy
         assert "<script>" not in response.content.decode()
+
+
+def test_the_triage_page_shows_what_the_form_asked_and_searches_the_organisation(
+    client, customer, rep, proof
+):
+    client.post(
+        URL,
+        form_data(
+            proof,
+            email="new@plain.example",
+            organisation="Plain",
+            kind="rma",
+            rma_serial_number="SN-77",
+            rma_order_number="PO-1",
+            rma_reason="Cracked",
+        ),
+    )
+    inbound = InboundMessage.objects.get()
+    client.force_login(rep)
+    body = client.get(f"/mail/{inbound.pk}/").content.decode()
+    assert "Return materials authorization" in body
+    assert "SN-77" in body
+    assert "Web request form" in body
+    assert 'value="Plain"' in body  # the search box, already searched
+    assert customer.name in body
+
+
+def test_a_post_larger_than_its_files_may_be_is_refused_before_it_is_read(
+    client, contact, proof, settings
+):
+    settings.PORTAL_ATTACHMENTS_MAX = 1
+    settings.PORTAL_ATTACHMENT_MAX_BYTES = 1024
+    big = SimpleUploadedFile("big.bin", b"x" * (1024 * 1024 + 2048))
+    response = client.post(URL, {**form_data(proof), "attachments": [big]})
+    assert response.status_code == 413
+    assert b"attach at most 1 files of 1.0\xc2\xa0KB each" in response.content
+    assert b"Too much at once" in response.content
+    assert not InboundMessage.objects.exists()
+    small = SimpleUploadedFile("small.txt", b"x" * 2000)
+    response = client.post(URL, {**form_data(proof), "attachments": [small]})
+    assert response.status_code == 400
+    assert b"small.txt is over the limit" in response.content
