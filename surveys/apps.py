@@ -14,8 +14,13 @@ class SurveysConfig(AppConfig):
 
     def ready(self) -> None:
         from surveys import services
+        from surveys.page_section import survey_section
         from tickets.outbox import subscribe
+        from tickets.page_sections import ticket_page_section_register
         from tickets.timeline_labels import timeline_keys_hide
 
         subscribe(services.surveys_on_event)
         timeline_keys_hide("survey")
+        ticket_page_section_register(
+            name="satisfaction", template="surveys/ticket_section.html", context=survey_section
+        )

@@ -30,6 +30,5 @@ def survey_for_token(token: str) -> Survey | None:
     return Survey.objects.select_related("ticket", "contact__customer").filter(pk=data["s"]).first()
 
 
-def survey_url(survey: Survey, *, score: int | None = None) -> str:
-    url = settings.SITE_URL.rstrip("/") + reverse("portal-survey", args=[survey_token(survey)])
-    return url if score is None else f"{url}?score={score}"
+def survey_url(survey: Survey) -> str:
+    return settings.SITE_URL.rstrip("/") + reverse("portal-survey", args=[survey_token(survey)])

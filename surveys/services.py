@@ -169,11 +169,12 @@ def _survey_email(survey: Survey, contact: Contact) -> EmailDelivery:
     ticket = survey.ticket
     from_header, base = from_address(mailbox_for_ticket(ticket))
     message_id = new_message_id(ticket_id=ticket.pk)
+    url = survey_url(survey)  # one link, signed once, for all eleven scores
     context = {
         "ticket": ticket,
         "contact": contact,
-        "scores": [(score, survey_url(survey, score=score)) for score in range(11)],
-        "survey_url": survey_url(survey),
+        "scores": [(score, f"{url}?score={score}") for score in range(11)],
+        "survey_url": url,
         "days": settings.SURVEY_ANSWER_DAYS,
     }
     return EmailDelivery.objects.create(

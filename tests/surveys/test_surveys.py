@@ -1,6 +1,7 @@
 """Satisfaction surveys: asked once a while after resolution, within the throttles; answered by
 POST only; each answer a ``survey.answered`` event that the starter rules close the loop on."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -10,7 +11,7 @@ from deliveries.models import EmailDelivery
 from helpdesk.calendar import add_working_days, add_working_hours
 from queues.followups import followup_record_outcome
 from queues.models import FollowUpTask, Notification
-from surveys.links import survey_token
+from surveys.links import survey_for_token, survey_token
 from surveys.models import Survey
 from surveys.selectors import customer_surveys, nps_of, survey_followups
 from surveys.services import survey_answer, surveys_send_due
@@ -63,13 +64,15 @@ def test_the_survey_goes_out_when_the_delay_has_passed_and_only_then(contact, re
     assert email.recipient == contact.email
     assert ticket.reference in email.subject
     assert "How likely are you to recommend us to a friend or colleague?" in email.body
-    token = survey_token(survey)
+    # The link (signed with the time it was made) is the survey's own.
+    [token] = set(re.findall(r"/support/survey/([^/\s]+)/\?score=\d+", email.body))
+    assert survey_for_token(token) == survey
     for score in range(11):
         assert f"/support/survey/{token}/?score={score}" in email.body
         assert f"/support/survey/{token}/?score={score}" in email.html_body
     entry = TimelineEntry.objects.get(ticket=ticket, kind="survey")
     assert "sent to Ada Customer" in entry.body
-    assert token not in entry.body
+    assert "/support/survey/" not in entry.body
 
 
 def test_a_ticket_reopened_before_the_delay_gets_no_survey(contact, rep):
@@ -260,3 +263,30 @@ def test_a_survey_of_another_customers_contact_is_theirs_alone(contact, rep):
     mine = Survey.objects.get()
     survey_answer(survey=mine, score=8)
     assert customer_surveys(customer_id=other.customer_id) == []
+
+
+def test_the_ticket_page_shows_the_survey_and_what_became_of_it(
+    client, contact, rep, salesperson, starter_rules
+):
+    survey = _sent(contact, rep, kind="call")
+    client.force_login(rep)
+    page = client.get(f"/tickets/{survey.ticket_id}/").content.decode()
+    assert "Survey sent to Ada Customer" in page
+    survey_answer(survey=survey, score=2, comment="Nobody called back")
+    dispatch_pending()
+    task = FollowUpTask.objects.get(event__type="survey.answered")
+    followup_record_outcome(task=task, user=salesperson, outcome="no_answer")
+    section = client.get(f"/tickets/{survey.ticket_id}/").content.decode()
+    section = section[section.index('id="satisfaction"') :]
+    assert "2/10" in section
+    assert "Nobody called back" in section
+    assert "Follow-up by" in section
+    assert "open, due" in section
+    # Staff never see the customer's link: it would let them answer in the customer's name.
+    assert "/support/survey/" not in client.get(f"/tickets/{survey.ticket_id}/").content.decode()
+
+
+def test_the_ticket_page_has_no_satisfaction_section_without_a_survey(client, contact, rep):
+    ticket = ticket_create(customer=contact.customer, kind="call", channel="web", subject="Hi")
+    client.force_login(rep)
+    assert 'id="satisfaction"' not in client.get(f"/tickets/{ticket.pk}/").content.decode()
