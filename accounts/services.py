@@ -102,9 +102,11 @@ def contact_create(*, customer: Customer, **fields) -> Contact:
 
 @transaction.atomic
 def contact_update(*, contact: Contact, **fields) -> Contact:
-    """Changes the contact; a new email address is no longer known to bounce."""
+    """Changes the contact; a new email address is no longer known to bounce, and the portal
+    links sent to the old one stop working (whoever reads that mailbox now is not the contact)."""
     if "email" in fields and fields["email"].lower() != contact.email.lower():
         contact.email_bouncing_since, contact.email_bounce_reason = None, ""
+        contact.portal_token_version += 1
     return _save(contact, fields, CONTACT_FIELDS, fixed=("customer",))
 
 

@@ -9,6 +9,7 @@ cannot be read at all (quarantine). Every outcome is written on the inbound row 
 """
 
 import logging
+import re
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import cached_property
@@ -214,8 +215,17 @@ def _languages() -> list[str]:
     return list(settings.EMAIL_REPLY_LANGUAGES)
 
 
+# A contact's signed links (their requests, their survey) in what they quote back: staff must not
+# be able to follow them and act in the customer's name. The original keeps them.
+_SIGNED_LINK = re.compile(r"(/support/(?:my|survey)/)[A-Za-z0-9_\-:]+")
+
+
+def _without_links(text: str) -> str:
+    return _SIGNED_LINK.sub(r"\1[link removed]", text)
+
+
 def texts_of(mail: ParsedMail) -> tuple[str, str, str]:
-    """(whole text, what it adds, sanitised HTML)."""
+    """(whole text, what it adds, sanitised HTML), the contact's signed links removed."""
     html = bodies.sanitise_html(mail.html) if mail.html else ""
     text = mail.text or bodies.html_to_text(html)
     if mail.text:
@@ -224,7 +234,7 @@ def texts_of(mail: ParsedMail) -> tuple[str, str, str]:
         new = bodies.new_text(bodies.html_new_text(html), languages=_languages())
     else:
         new = ""
-    return text, new, html
+    return _without_links(text), _without_links(new), _without_links(html)
 
 
 def _channel(inbound: InboundMessage) -> str:
@@ -467,6 +477,7 @@ def _web_request(inbound: InboundMessage, mail: ParsedMail, contact: Contact | N
         names = ", ".join(f"{known.name} ({known.customer})" for known in contacts[:5])
         raise Held(Status.TRIAGE, f"{mail.sender} is the address of several contacts: {names}.")
     [contact] = contacts
+    _check_flood(inbound, mail)
     form = {name: str(inbound.form.get(name) or "") for name in WEB_FORM_FIELDS}
     if form["kind"] not in Ticket.Kind.values:
         form["kind"] = Ticket.Kind.CALL

@@ -97,8 +97,10 @@ def inbound_get(*, inbound_id: int) -> InboundMessage:
 
 def messages_for_entries(entry_ids: list[int]) -> dict[int, Message]:
     """The messages behind these timeline entries, with their attachments (two queries)."""
-    messages = Message.objects.filter(entry_id__in=entry_ids).prefetch_related(
-        Prefetch("attachments", queryset=Attachment.objects.order_by("id"))
+    messages = (
+        Message.objects.filter(entry_id__in=entry_ids)
+        .select_related("contact")
+        .prefetch_related(Prefetch("attachments", queryset=Attachment.objects.order_by("id")))
     )
     return {message.entry_id: message for message in messages if message.entry_id}
 

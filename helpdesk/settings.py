@@ -63,16 +63,19 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Early, so that every answer has the policy, those of the middleware below included.
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # Before the CSRF check reads the form: an oversized portal post is refused unread.
+    "portal.middleware.PortalBodyLimitMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Turns a login refused for too many failures into the lockout answer (accounts.auth).
     "axes.middleware.AxesMiddleware",
-    "csp.middleware.CSPMiddleware",
     "helpdesk.middleware.PrivateCacheMiddleware",
 ]
 
@@ -473,6 +476,12 @@ PORTAL_LINKS_PER_ADDRESS_PER_HOUR = env_int("PORTAL_LINKS_PER_ADDRESS_PER_HOUR",
 # Files a customer may attach to a request or a reply, and the most each may weigh.
 PORTAL_ATTACHMENTS_MAX = env_int("PORTAL_ATTACHMENTS_MAX", 5, minimum=0)
 PORTAL_ATTACHMENT_MAX_BYTES = env_int("PORTAL_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024, minimum=1)
+# ... and together: a request is kept as an email, whose attachments (base64, a third larger)
+# must stay within EMAIL_MESSAGE_MAX_BYTES, or they would be kept only in the original.
+PORTAL_ATTACHMENTS_TOTAL_MAX_BYTES = min(
+    env_int("PORTAL_ATTACHMENTS_TOTAL_MAX_BYTES", 18 * 1024 * 1024, minimum=1),
+    EMAIL_MESSAGE_MAX_BYTES * 7 // 10,
+)
 # Sites that may show the request form in a frame (CSP frame-ancestors), space-separated: the
 # company's own site, say "https://www.example.com". Other portal pages are never framed.
 PORTAL_FRAME_ANCESTORS = (env_str("PORTAL_FRAME_ANCESTORS") or "'self'").split()

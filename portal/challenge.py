@@ -9,9 +9,9 @@ in the "portal" cache until it expires). A bot must spend the work for every req
 import base64
 import json
 import logging
+import re
 import time
 from datetime import datetime, timedelta
-from urllib.parse import parse_qs
 
 import altcha
 from django.conf import settings
@@ -41,17 +41,25 @@ def challenge_new() -> dict:
     }
 
 
+# What challenge_new signs: a random hex salt and one expiry. Anything else (a second
+# "expires=", another "?", a digit that is not ASCII) is not ours.
+_SALT = re.compile(r"\A[0-9a-f]{1,64}\?expires=([0-9]{1,12})&\Z")
+
+
 def _decoded(payload: str) -> dict | None:
     try:
         data = json.loads(base64.b64decode(payload, validate=True).decode())
     except (ValueError, TypeError):
         return None
-    fields = ("algorithm", "challenge", "number", "salt", "signature")
-    if not isinstance(data, dict) or not all(
-        isinstance(data.get(name), str | int) for name in fields
-    ):
+    if not isinstance(data, dict):
         return None
-    if data["algorithm"] not in ("SHA-256", "SHA-512") or not isinstance(data["number"], int):
+    fields = ("algorithm", "challenge", "salt", "signature")
+    if not all(isinstance(data.get(name), str) for name in fields):
+        return None
+    number = data.get("number")
+    if not isinstance(number, int) or isinstance(number, bool) or not 0 <= number <= 10**9:
+        return None
+    if data["algorithm"] not in ("SHA-256", "SHA-512"):
         return None
     return data
 
@@ -59,22 +67,27 @@ def _decoded(payload: str) -> dict | None:
 def challenge_error(payload: str) -> str:
     """Why the solution is refused ("" when it is good). Marks a good one as used."""
     data = _decoded(payload or "")
-    if data is None:
+    salt = _SALT.match(data["salt"]) if data is not None else None
+    if data is None or salt is None:
         return "The check that you are not a robot did not finish. Please try again."
-    expires = parse_qs(str(data["salt"]).partition("?")[2]).get("expires", ["0"])[0]
-    if not expires.isdigit() or int(expires) < time.time():
+    if int(salt[1]) < time.time():
         return "The check that you are not a robot expired. Please try again."
-    expected = altcha.create_challenge(
-        altcha.ChallengeOptions(
-            algorithm=data["algorithm"],
-            hmac_key=settings.ALTCHA_HMAC_KEY,
-            number=data["number"],
-            salt=str(data["salt"]),
+    try:
+        expected = altcha.create_challenge(
+            altcha.ChallengeOptions(
+                algorithm=data["algorithm"],
+                hmac_key=settings.ALTCHA_HMAC_KEY,
+                number=data["number"],
+                salt=data["salt"],
+            )
         )
-    )
+    except Exception:  # whatever the library makes of input it did not expect: a refusal
+        logger.warning("Proof-of-work payload refused by the altcha library", exc_info=True)
+        return "The check that you are not a robot failed. Please try again."
     if not (
-        constant_time_compare(expected.challenge, str(data["challenge"]))
-        and constant_time_compare(expected.signature, str(data["signature"]))
+        expected.salt == data["salt"]
+        and constant_time_compare(expected.challenge, data["challenge"])
+        and constant_time_compare(expected.signature, data["signature"])
     ):
         return "The check that you are not a robot failed. Please try again."
     try:

@@ -38,21 +38,33 @@ class AttachmentsField(forms.FileField):
             if upload.size > settings.PORTAL_ATTACHMENT_MAX_BYTES:
                 limit = filesizeformat(settings.PORTAL_ATTACHMENT_MAX_BYTES)
                 raise forms.ValidationError(f"{upload.name} is over the limit of {limit}.")
+        if sum(upload.size for upload in cleaned) > settings.PORTAL_ATTACHMENTS_TOTAL_MAX_BYTES:
+            limit = filesizeformat(settings.PORTAL_ATTACHMENTS_TOTAL_MAX_BYTES)
+            raise forms.ValidationError(f"Together the files may weigh at most {limit}.")
         return cleaned
 
 
+def one_line(value: str) -> None:
+    if any(ord(character) < 32 or ord(character) == 127 for character in value):
+        raise forms.ValidationError("Write this on one line.")
+
+
 class RequestForm(forms.Form):
-    name = forms.CharField(label="Your name", max_length=200)
+    name = forms.CharField(label="Your name", max_length=200, validators=[one_line])
     email = forms.EmailField(label="Your email address", max_length=254)
-    organisation = forms.CharField(label="Organisation", max_length=200, required=False)
-    product = forms.CharField(label="Product", max_length=100, required=False)
+    organisation = forms.CharField(
+        label="Organisation", max_length=200, required=False, validators=[one_line]
+    )
+    product = forms.CharField(
+        label="Product", max_length=100, required=False, validators=[one_line]
+    )
     kind = forms.ChoiceField(
         label="What is it about?", choices=KINDS, widget=forms.RadioSelect, initial="call"
     )
     rma_serial_number = forms.CharField(label="Serial number", max_length=100, required=False)
     rma_order_number = forms.CharField(label="Order number", max_length=100, required=False)
     rma_reason = forms.CharField(label="Why are you returning it?", max_length=500, required=False)
-    subject = forms.CharField(label="Subject", max_length=200)
+    subject = forms.CharField(label="Subject", max_length=200, validators=[one_line])
     description = forms.CharField(
         label="Tell us more", max_length=TEXT_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 7})
     )

@@ -69,6 +69,18 @@ def public_timeline(ticket: Ticket) -> list[PublicEntry]:
         incoming = entry.kind == TimelineEntry.Kind.CREATED or (
             message is not None and message.direction == MessageDirection.IN
         )
+        if (
+            entry.kind != TimelineEntry.Kind.CREATED
+            and incoming
+            and (
+                message is None
+                or message.contact is None
+                or message.contact.customer_id != ticket.customer_id
+            )
+        ):
+            # Mail from staff or a stranger threaded onto the ticket is not the customer's side
+            # of the conversation, and must not be shown as if they had written it.
+            continue
         if message is not None:
             text = message.text_new or message.text or entry.body
         else:

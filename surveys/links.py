@@ -15,11 +15,13 @@ SALT = "switchboard.survey"
 
 
 def survey_token(survey: Survey) -> str:
-    return signing.dumps({"s": survey.pk}, salt=SALT)
+    # With the contact's token version: revoking the contact's links revokes this one too.
+    version = survey.contact.portal_token_version if survey.contact else 0
+    return signing.dumps({"s": survey.pk, "v": version}, salt=SALT)
 
 
 def survey_for_token(token: str) -> Survey | None:
-    """The survey a link is for; None for a link that is not ours or too old."""
+    """The survey a link is for; None for a link that is not ours, too old, or revoked."""
     max_age = (settings.SURVEY_ANSWER_DAYS + settings.SURVEY_CHANGE_DAYS) * 86400
     try:
         data = signing.loads(token, salt=SALT, max_age=max_age)
@@ -27,7 +29,14 @@ def survey_for_token(token: str) -> Survey | None:
         return None
     if not isinstance(data, dict) or not isinstance(data.get("s"), int):
         return None
-    return Survey.objects.select_related("ticket", "contact__customer").filter(pk=data["s"]).first()
+    survey = (
+        Survey.objects.select_related("ticket", "contact__customer").filter(pk=data["s"]).first()
+    )
+    if survey is None or survey.contact is None:
+        return None
+    if survey.contact.portal_token_version != data.get("v"):
+        return None  # revoked with the contact's links
+    return survey
 
 
 def survey_url(survey: Survey) -> str:

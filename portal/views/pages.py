@@ -6,7 +6,6 @@ from functools import wraps
 from django.conf import settings
 from django.http import Http404, HttpRequest
 from django.shortcuts import render
-from django.template.defaultfilters import filesizeformat
 from django.views.decorators.cache import never_cache
 
 from accounts.models import Contact
@@ -33,29 +32,6 @@ def portal_page(*, framed: bool = False, challenge: bool = False):
         return never_cache(wrapped)
 
     return decorator
-
-
-def too_large(request: HttpRequest):
-    """A 413 page for a post bigger than the files it may carry (checked before a byte of it is
-    read: Django would otherwise spool any upload to disk before the form could refuse it)."""
-    limit = settings.PORTAL_ATTACHMENTS_MAX * settings.PORTAL_ATTACHMENT_MAX_BYTES + 1024 * 1024
-    try:
-        length = int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        length = 0
-    if length <= limit:
-        return None
-    size = filesizeformat(settings.PORTAL_ATTACHMENT_MAX_BYTES)
-    message = (
-        f"That is more than we can receive at once: attach at most "
-        f"{settings.PORTAL_ATTACHMENTS_MAX} files of {size} each, or send the rest by email."
-    )
-    return render(
-        request,
-        "portal/limited.html",
-        {"message": message, "title": "Too much at once"},
-        status=413,
-    )
 
 
 class ExpiredLink(Exception):

@@ -16,9 +16,9 @@ from conversations.processing import inbound_process
 from conversations.web import web_request_store
 from portal.challenge import challenge_error, challenge_new
 from portal.forms import LinkRequestForm, RequestForm
-from portal.limits import limit_reached, link_limits, request_limits
+from portal.limits import limit_reached, link_limits, request_limits, total_limit
 from portal.services import links_send
-from portal.views.pages import portal_page, too_large
+from portal.views.pages import portal_page
 
 logger = logging.getLogger(__name__)
 
@@ -45,9 +45,6 @@ def challenge(request: HttpRequest) -> JsonResponse:
 def request_form(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":
         return render(request, "portal/request_form.html", {"form": RequestForm()})
-    refused = too_large(request)
-    if refused is not None:
-        return refused
     address = client_address(request)
     reached = limit_reached(request_limits(address))
     if reached is not None:
@@ -59,11 +56,16 @@ def request_form(request: HttpRequest) -> HttpResponse:
         logger.info("Web request refused: the hidden field was filled in (from %s)", address)
         return render(request, "portal/request_received.html", {"email": request.POST.get("email")})
     valid = form.is_valid()
-    problem = challenge_error(request.POST.get("altcha", ""))
+    # Checked only for an otherwise valid request, so a valid solution is not used up by a
+    # form sent back for a missing field.
+    problem = challenge_error(request.POST.get("altcha", "")) if valid else ""
     if problem:
         form.add_error(None, problem)
     if not valid or problem:
         return render(request, "portal/request_form.html", {"form": form}, status=400)
+    reached = limit_reached(total_limit())
+    if reached is not None:
+        return _limited(request, reached.message)
     data = form.cleaned_data
     try:
         inbound = web_request_store(

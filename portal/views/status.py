@@ -19,7 +19,7 @@ from portal.selectors import (
     visible_tickets,
 )
 from portal.services import ticket_not_solved_say, ticket_solved_say
-from portal.views.pages import portal_page, too_large, with_contact
+from portal.views.pages import portal_page, with_contact
 from tickets.models import Ticket
 
 DONE_NOTICES = {
@@ -91,9 +91,6 @@ def ticket_page(request: HttpRequest, contact, token: str, ticket_id: int) -> Ht
 @with_contact
 def ticket_reply(request: HttpRequest, contact, token: str, ticket_id: int) -> HttpResponse:
     ticket = _ticket_or_404(contact, ticket_id)
-    refused = too_large(request)
-    if refused is not None:
-        return refused
     form = ReplyForm(request.POST, request.FILES)
     if form.is_valid():
         try:

@@ -12,6 +12,8 @@ from portal.views.pages import portal_page
 from surveys.links import survey_for_token
 from surveys.services import survey_answer, survey_may_answer
 
+SCORES = {str(score) for score in range(11)}
+
 
 @require_http_methods(["GET", "HEAD", "POST"])
 @portal_page()
@@ -38,7 +40,7 @@ def survey_page(request: HttpRequest, token: str) -> HttpResponse:
         return render(request, "portal/survey.html", {**context, "form": form}, status=400)
     initial = {"comment": survey.comment}
     chosen = request.GET.get("score", "")
-    if chosen.isdigit() and 0 <= int(chosen) <= 10:
+    if chosen in SCORES:
         initial["score"] = int(chosen)
     elif survey.score is not None:
         initial["score"] = survey.score

@@ -389,3 +389,24 @@ def test_a_large_attachment_is_decoded_exactly(ingest, contact, settings):
     attachment = Attachment.objects.get()
     assert attachment.size == len(content)
     assert attachment.file.read() == content
+
+
+def test_a_contacts_signed_links_quoted_in_a_reply_are_not_kept_for_staff(ingest, contact):
+    """A reply quoting our email quotes the contact's links; staff who read the message must not
+    be able to follow them and act in the customer's name. The original keeps them."""
+    from tests.conversations.conftest import customer_email
+
+    mail = customer_email(
+        subject="Re: How did we do?",
+        message_id="<quoted-links@customer.example>",
+        text=(
+            "I chose 3.\n\n> Your request: https://support.example/support/my/eyJjIjoxfQ:1x:abc/\n"
+            "> Score 3: https://support.example/support/survey/eyJzIjoxfQ:1x:def/?score=3\n"
+        ),
+    )
+    inbound = ingest(bytes(mail))
+    message = inbound.message
+    assert "eyJ" not in message.text
+    assert "/support/survey/[link removed]" in message.text
+    assert "/support/my/[link removed]" in message.text
+    assert b"eyJzIjoxfQ" in inbound.raw.open("rb").read()

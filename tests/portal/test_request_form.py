@@ -1,6 +1,8 @@
 """The request form: a known address opens its ticket at once, an unknown one waits in triage;
 the honeypot, the proof of work and the limits keep robots out, with clear answers."""
 
+from datetime import timedelta
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
@@ -213,18 +215,136 @@ def test_the_triage_page_shows_what_the_form_asked_and_searches_the_organisation
     assert customer.name in body
 
 
+@pytest.mark.parametrize("url", ["/support/", "/support/link/", "/support/my/made-up/1/reply/"])
 def test_a_post_larger_than_its_files_may_be_is_refused_before_it_is_read(
-    client, contact, proof, settings
+    client, contact, proof, settings, url
 ):
-    settings.PORTAL_ATTACHMENTS_MAX = 1
-    settings.PORTAL_ATTACHMENT_MAX_BYTES = 1024
+    """Before the CSRF check too, which would read (and spool to disk) a post with a made-up
+    cookie."""
+    settings.PORTAL_ATTACHMENTS_TOTAL_MAX_BYTES = 1024
+    client.cookies["csrftoken"] = "x" * 32
     big = SimpleUploadedFile("big.bin", b"x" * (1024 * 1024 + 2048))
-    response = client.post(URL, {**form_data(proof), "attachments": [big]})
+    response = client.post(url, {**form_data(proof), "attachments": [big]})
     assert response.status_code == 413
-    assert b"attach at most 1 files of 1.0\xc2\xa0KB each" in response.content
     assert b"Too much at once" in response.content
+    assert b"1.0\xc2\xa0KB together" in response.content
+    assert "no-store" in response["Cache-Control"]
+    assert "Content-Security-Policy" in response
     assert not InboundMessage.objects.exists()
+
+
+def test_files_over_their_limits_are_named(client, contact, proof, settings):
+    settings.PORTAL_ATTACHMENT_MAX_BYTES = 1024
     small = SimpleUploadedFile("small.txt", b"x" * 2000)
     response = client.post(URL, {**form_data(proof), "attachments": [small]})
     assert response.status_code == 400
     assert b"small.txt is over the limit" in response.content
+    settings.PORTAL_ATTACHMENT_MAX_BYTES = 4096
+    settings.PORTAL_ATTACHMENTS_TOTAL_MAX_BYTES = 3000
+    files = [SimpleUploadedFile(f"{n}.txt", b"x" * 2000) for n in range(2)]
+    response = client.post(URL, {**form_data(proof), "attachments": files})
+    assert response.status_code == 400
+    assert b"Together the files may weigh at most" in response.content
+
+
+@pytest.mark.parametrize("field", ["name", "subject", "organisation", "product"])
+def test_a_line_break_in_a_one_line_field_is_refused(client, contact, proof, field):
+    response = client.post(URL, form_data(proof, **{field: "Export\r\nBcc: all@example.com"}))
+    assert response.status_code == 400
+    assert b"Write this on one line." in response.content
+    assert not InboundMessage.objects.exists()
+
+
+def _payload(salt: str, number=1, **changes) -> str:
+    import base64
+    import json
+
+    data = {
+        "algorithm": "SHA-256",
+        "challenge": "0" * 64,
+        "number": number,
+        "salt": salt,
+        "signature": "0" * 64,
+        **changes,
+    }
+    return base64.b64encode(json.dumps(data).encode()).decode()
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        _payload("abc?expires=\u00b2&"),  # a digit that is not ASCII
+        _payload("abc?x=1?expires=99999999999&"),
+        _payload("abc?expires=99999999999&expires=1&"),
+        _payload("abc?expires=99999999999&", number="7"),
+        _payload("abc?expires=99999999999&", number=True),
+        _payload("abc?expires=99999999999&", algorithm="MD5"),
+        _payload("abc?expires=99999999999&", challenge=None),
+    ],
+)
+def test_a_malformed_proof_of_work_is_refused_not_a_500(client, contact, proof, payload):
+    response = client.post(URL, form_data(proof, altcha=payload))
+    assert response.status_code == 400
+    assert b"not a robot" in response.content
+
+
+def test_an_old_solution_cannot_be_given_a_new_expiry(client, contact, time_machine):
+    """The expiry is part of what is signed: a second "expires=" in front of the signed one
+    would otherwise make a stockpiled solution valid for ever."""
+    import base64
+    import json
+
+    from django.utils import timezone
+
+    from portal.challenge import challenge_new
+    from tests.portal.conftest import solve
+
+    time_machine.move_to(timezone.now() - timedelta(hours=2))
+    old = json.loads(base64.b64decode(solve(challenge_new())))
+    time_machine.move_to(timezone.now() + timedelta(hours=2))
+    random, _, expiry = old["salt"].partition("?")
+    old["salt"] = f"{random}?expires=99999999999&{expiry}"
+    forged = base64.b64encode(json.dumps(old).encode()).decode()
+    response = client.post(URL, form_data(lambda: forged))
+    assert response.status_code == 400
+    assert not InboundMessage.objects.exists()
+
+
+def test_junk_posts_do_not_use_up_everyones_daily_limit(client, contact, proof, settings):
+    settings.PORTAL_REQUESTS_TOTAL_PER_DAY = 2
+    for number in range(5):
+        junk = client.post(URL, form_data(proof, altcha="junk"), REMOTE_ADDR=f"203.0.113.{number}")
+        assert junk.status_code == 400
+    assert client.post(URL, form_data(proof)).status_code == 200
+
+
+def test_an_ipv6_subscriber_is_counted_by_its_network(client, contact, proof, settings):
+    settings.PORTAL_REQUESTS_PER_HOUR = 2
+    for host in ("1", "2"):
+        response = client.post(URL, form_data(proof), REMOTE_ADDR=f"2001:db8:1:1::{host}")
+        assert response.status_code == 200
+    response = client.post(URL, form_data(proof), REMOTE_ADDR="2001:db8:1:1:ffff::3")
+    assert response.status_code == 429
+
+
+def test_asking_for_links_does_not_use_up_the_forms_limit(client, contact, proof, settings):
+    settings.PORTAL_REQUESTS_PER_HOUR = 2
+    for _ in range(3):
+        client.post(reverse("portal-link"), {"email": "someone@example.com"})
+    assert client.post(URL, form_data(proof)).status_code == 200
+
+
+def test_a_flood_of_requests_in_one_contacts_name_is_held_for_review(
+    client, contact, proof, settings
+):
+    """Each request emails its confirmation to the address given: past the hourly limit of one
+    sender, requests wait for a rep instead, and nobody's inbox is filled in their name."""
+    settings.EMAIL_SENDER_HOURLY_LIMIT = 2
+    for number in range(3):
+        client.post(
+            URL, form_data(proof, subject=f"Request {number}"), REMOTE_ADDR=f"10.0.0.{number}"
+        )
+    assert Ticket.objects.count() == 2
+    held = InboundMessage.objects.get(status="quarantined")
+    assert "within the hour" in held.reason
+    assert EmailDelivery.objects.filter(recipient=contact.email).count() == 2

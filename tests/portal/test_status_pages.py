@@ -263,3 +263,34 @@ class TestEveryPortalUrlRefusesAWrongLink:
         ticket, _, _ = setting
         assert client.get(f"/support/my/{ticket.pk}/").status_code == 404
         assert client.get(f"/support/{ticket.pk}/").status_code == 404
+
+
+def test_mail_from_staff_or_a_stranger_on_the_ticket_is_not_shown_as_the_customers(client, contact):
+    ticket = _ticket(contact)
+    for who, sender in ((None, "stranger@elsewhere.example"), (contact, contact.email)):
+        entry = TimelineEntry.objects.create(
+            ticket=ticket, kind="message", body=f"from {sender}", is_internal=False
+        )
+        Message.objects.create(
+            ticket=ticket,
+            direction="in",
+            channel="email",
+            contact=who,
+            entry=entry,
+            sender=sender,
+            text=f"Written by {sender}",
+        )
+    body = client.get(_page(contact, ticket)).content.decode()
+    assert f"Written by {contact.email}" in body
+    assert "stranger@elsewhere.example" not in body
+
+
+def test_a_new_email_address_revokes_the_links_sent_to_the_old_one(client, contact):
+    from accounts.services import contact_update
+
+    old = reverse("portal-requests", args=[contact_token(contact)])
+    assert client.get(old).status_code == 200
+    contact_update(contact=contact, email="ada.new@customer.example")
+    assert client.get(old).status_code == 404
+    contact.refresh_from_db()
+    assert client.get(reverse("portal-requests", args=[contact_token(contact)])).status_code == 200

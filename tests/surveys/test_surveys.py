@@ -290,3 +290,22 @@ def test_the_ticket_page_has_no_satisfaction_section_without_a_survey(client, co
     ticket = ticket_create(customer=contact.customer, kind="call", channel="web", subject="Hi")
     client.force_login(rep)
     assert 'id="satisfaction"' not in client.get(f"/tickets/{ticket.pk}/").content.decode()
+
+
+@pytest.mark.parametrize("score", ["\u00b2", "9" * 5000, "-0", " 3"])
+def test_an_odd_score_in_the_link_preselects_nothing_and_is_no_error(client, contact, rep, score):
+    survey = _sent(contact, rep)
+    response = client.get(f"/support/survey/{survey_token(survey)}/", {"score": score})
+    assert response.status_code == 200
+    assert " checked" not in response.content.decode()
+
+
+def test_revoking_a_contacts_links_revokes_their_survey_link_too(client, contact, rep):
+    from accounts.portal_links import contact_links_revoke
+
+    survey = _sent(contact, rep)
+    url = f"/support/survey/{survey_token(survey)}/"
+    assert client.get(url).status_code == 200
+    contact_links_revoke(contact)
+    assert client.get(url).status_code == 404
+    assert client.post(url, {"score": "10"}).status_code == 404
