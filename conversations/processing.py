@@ -433,15 +433,22 @@ def _description(texts) -> str:
     return text if len(text) <= TEXT_MAX_LENGTH else text[: TEXT_MAX_LENGTH - 1] + "…"
 
 
-def _open(inbound, mail, verdict, sender: Sender):
-    contacts = sender.contacts
+def _the_contact(inbound, mail, contacts: list[Contact], *, unknown: str) -> Contact:
+    """The one contact a new request is from, within the hourly limit of one sender; else the
+    request waits for a rep (``unknown``: why, when nobody has the address)."""
     if not contacts:
-        raise Held(Status.TRIAGE, f"Nobody we know writes from {mail.sender}.")
+        raise Held(Status.TRIAGE, unknown)
     if len(contacts) > 1:
         names = ", ".join(f"{known.name} ({known.customer})" for known in contacts[:5])
         raise Held(Status.TRIAGE, f"{mail.sender} is the address of several contacts: {names}.")
-    [contact] = contacts
     _check_flood(inbound, mail)
+    return contacts[0]
+
+
+def _open(inbound, mail, verdict, sender: Sender):
+    contact = _the_contact(
+        inbound, mail, sender.contacts, unknown=f"Nobody we know writes from {mail.sender}."
+    )
     texts = texts_of(mail)
     ticket = ticket_create(
         customer=contact.customer,
@@ -470,14 +477,12 @@ WEB_FORM_FIELDS = ("kind", "product", "rma_serial_number", "rma_order_number", "
 def _web_request(inbound: InboundMessage, mail: ParsedMail, contact: Contact | None):
     """A request made on the web form: a person typed it (no robot, no thread to find), and it
     asked what kind of request it is. An unknown sender waits for a rep, as mail does."""
-    contacts = [contact] if contact else contacts_for_address(mail.sender)
-    if not contacts:
-        raise Held(Status.TRIAGE, f"A web request from {mail.sender}, whom nobody knows yet.")
-    if len(contacts) > 1:
-        names = ", ".join(f"{known.name} ({known.customer})" for known in contacts[:5])
-        raise Held(Status.TRIAGE, f"{mail.sender} is the address of several contacts: {names}.")
-    [contact] = contacts
-    _check_flood(inbound, mail)
+    contact = _the_contact(
+        inbound,
+        mail,
+        [contact] if contact else contacts_for_address(mail.sender),
+        unknown=f"A web request from {mail.sender}, whom nobody knows yet.",
+    )
     form = {name: str(inbound.form.get(name) or "") for name in WEB_FORM_FIELDS}
     if form["kind"] not in Ticket.Kind.values:
         form["kind"] = Ticket.Kind.CALL

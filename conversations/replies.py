@@ -248,10 +248,21 @@ def acknowledgement_send(*, message: Message) -> Message | None:
     )
     if recent.exists():
         return None
+    inbound = message.inbound
+    return _automatic_reply(
+        message,
+        contact,
+        "email/customer_acknowledgement.txt",
+        answered=message if message.message_id else None,
+        mailbox=inbound.mailbox if inbound is not None else None,
+    )
+
+
+def _automatic_reply(message: Message, contact: Contact, template: str, **outgoing) -> Message:
+    """An automatic message to the contact about the ticket ``message`` opened: on the
+    timeline, and sent."""
     ticket = message.ticket
-    text = render_to_string(
-        "email/customer_acknowledgement.txt", {"ticket": ticket, "contact": contact}
-    ).strip()
+    text = render_to_string(template, {"ticket": ticket, "contact": contact}).strip()
     entry = message_entry_record(
         ticket=ticket,
         direction=MessageDirection.OUT,
@@ -259,7 +270,6 @@ def acknowledgement_send(*, message: Message) -> Message | None:
         channel=Ticket.Channel.EMAIL,
         author=None,
     )
-    inbound = message.inbound
     return _outgoing(
         ticket=ticket,
         contact=contact,
@@ -267,8 +277,7 @@ def acknowledgement_send(*, message: Message) -> Message | None:
         author=None,
         text=text,
         automatic=True,
-        answered=message if message.message_id else None,
-        mailbox=inbound.mailbox if inbound is not None else None,
+        **outgoing,
     )
 
 
@@ -278,17 +287,4 @@ def confirmation_send(*, message: Message) -> Message | None:
     contact = message.contact
     if contact is None or not contact.email:
         return None
-    ticket = message.ticket
-    text = render_to_string(
-        "email/customer_confirmation.txt", {"ticket": ticket, "contact": contact}
-    ).strip()
-    entry = message_entry_record(
-        ticket=ticket,
-        direction=MessageDirection.OUT,
-        body=text,
-        channel=Ticket.Channel.EMAIL,
-        author=None,
-    )
-    return _outgoing(
-        ticket=ticket, contact=contact, entry=entry, author=None, text=text, automatic=True
-    )
+    return _automatic_reply(message, contact, "email/customer_confirmation.txt")
