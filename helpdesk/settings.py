@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "django_altcha",
     "portal",
     "customers",
+    "insights",
     "demo",
 ]
 

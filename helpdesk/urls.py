@@ -30,6 +30,7 @@ urlpatterns = [
     path("", include("conversations.urls")),
     path("", include("portal.urls")),
     path("", include("customers.urls")),
+    path("", include("insights.urls")),
     # The admin's pages of models that moved from routing to an app of their own, for bookmarks.
     re_path(
         r"^admin/routing/(?P<model>notification|followuptask)/(?P<rest>.*)$",

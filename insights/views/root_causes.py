@@ -1,0 +1,110 @@
+"""The root-cause report: why customers needed help, largest cause first, who causes it, and
+how it moved against the period before; each cause opens its tickets."""
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from insights.export import csv_response
+from insights.filters import ReportFilterForm
+from insights.selectors import resolved_in, root_cause_pareto
+from tickets.models import Ticket
+
+
+def _filters(request: HttpRequest) -> ReportFilterForm:
+    form = ReportFilterForm(request.GET or None)
+    if request.GET:
+        form.is_valid()
+    return form
+
+
+@login_required
+@require_GET
+def root_causes(request: HttpRequest) -> HttpResponse:
+    form = _filters(request)
+    if form.is_bound and form.errors:
+        return render(request, "insights/root_causes.html", {"form": form}, status=400)
+    period = form.chosen_period()
+    rows = root_cause_pareto(period, form.ticket_filter())
+    if request.GET.get("format") == "csv":
+        return csv_response(
+            f"root-causes-{period.first}-{period.last}.csv",
+            ["root cause", "owner", "resolved", "share %", "cumulative %", "previous", "change"],
+            (
+                [
+                    row.label,
+                    row.owner,
+                    row.count,
+                    f"{row.share * 100:.1f}",
+                    f"{row.cumulative * 100:.1f}",
+                    row.previous,
+                    row.change,
+                ]
+                for row in rows
+            ),
+        )
+    most = max((row.count for row in rows), default=0)
+    bars = [{"row": row, "width": round(100 * row.count / most, 1) if most else 0} for row in rows]
+    query = request.GET.copy()
+    query.pop("format", None)
+    return render(
+        request,
+        "insights/root_causes.html",
+        {
+            "form": form,
+            "period": period,
+            "previous": period.previous(),
+            "rows": rows,
+            "bars": bars,
+            "total": sum(row.count for row in rows),
+            "query": query.urlencode(),
+        },
+    )
+
+
+@login_required
+@require_GET
+def root_cause_tickets(request: HttpRequest, cause: str) -> HttpResponse:
+    if cause not in Ticket.RootCause.values:
+        raise Http404("No such root cause.")
+    form = _filters(request)
+    period = form.chosen_period()
+    tickets = (
+        resolved_in(period, form.ticket_filter())
+        .filter(root_cause=cause)
+        .select_related("customer")
+        .order_by("-resolved_at", "-id")
+    )
+    if request.GET.get("format") == "csv":
+        return csv_response(
+            f"root-cause-{cause}-{period.first}-{period.last}.csv",
+            ["ticket", "subject", "customer", "kind", "product", "resolved", "resolution"],
+            (
+                [
+                    t.reference,
+                    t.subject,
+                    t.customer.name,
+                    t.get_kind_display(),
+                    t.product,
+                    timezone.localdate(t.resolved_at).isoformat() if t.resolved_at else "",
+                    t.resolution,
+                ]
+                for t in tickets.iterator()
+            ),
+        )
+    query = request.GET.copy()
+    query.pop("format", None)
+    return render(
+        request,
+        "insights/root_cause_tickets.html",
+        {
+            "cause": Ticket.RootCause(cause).label,
+            "cause_value": cause,
+            "period": period,
+            "tickets": tickets[:500],
+            "count": tickets.count(),
+            "query": query.urlencode(),
+        },
+    )

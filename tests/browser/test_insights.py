@@ -1,0 +1,52 @@
+"""The root-cause report in headless Chromium: a rep changes the filters and downloads the CSV."""
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from tests.browser.conftest import log_in, screenshot
+from tests.factories import CustomerFactory
+from tickets.models import Ticket
+from tickets.services import ticket_create
+
+pytestmark = [pytest.mark.django_db(transaction=True)]
+PASSWORD = "pw-for-tests-only"
+
+
+def _resolved(customer, cause, kind, days_ago):
+    ticket = ticket_create(customer=customer, kind=kind, channel="phone", subject=cause)
+    Ticket.objects.filter(pk=ticket.pk).update(
+        status="resolved",
+        root_cause=cause,
+        resolution="Fixed",
+        resolved_at=timezone.now() - timedelta(days=days_ago),
+    )
+
+
+def test_a_rep_filters_the_root_causes_and_downloads_them(page, rep):
+    acme = CustomerFactory(name="Acme")
+    for days in (1, 2, 3):
+        _resolved(acme, "product_defect", "bug", days)
+    _resolved(acme, "documentation", "call", 4)
+    log_in(page, "rep", PASSWORD)
+    page.get_by_role("link", name="Insights").click()
+    expect(page.get_by_role("heading", name="4 tickets resolved")).to_be_visible()
+    rows = page.locator("table.report tbody tr")
+    expect(rows).to_have_count(2)
+    expect(rows.first).to_contain_text("Product defect")
+    screenshot(page, "insights-root-causes")
+    page.get_by_label("Kind").select_option("call")
+    page.get_by_role("button", name="Show").click()
+    expect(page).to_have_url(re.compile(r"kind=call"))
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text("Documentation")
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download CSV").click()
+    lines = open(download.value.path(), encoding="utf-8").read().splitlines()
+    assert lines[1].startswith("Documentation,Marketing,1,100.0")
+    page.get_by_role("link", name="Documentation").click()
+    expect(page.get_by_role("heading", name="Documentation")).to_be_visible()
+    expect(page.locator("table.list tbody tr")).to_have_count(1)
