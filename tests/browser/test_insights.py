@@ -18,11 +18,13 @@ PASSWORD = "pw-for-tests-only"
 
 def _resolved(customer, cause, kind, days_ago):
     ticket = ticket_create(customer=customer, kind=kind, channel="phone", subject=cause)
+    resolved = timezone.now() - timedelta(days=days_ago)
     Ticket.objects.filter(pk=ticket.pk).update(
         status="resolved",
         root_cause=cause,
         resolution="Fixed",
-        resolved_at=timezone.now() - timedelta(days=days_ago),
+        created_at=resolved - timedelta(hours=30),
+        resolved_at=resolved,
     )
 
 
@@ -50,3 +52,17 @@ def test_a_rep_filters_the_root_causes_and_downloads_them(page, rep):
     page.get_by_role("link", name="Documentation").click()
     expect(page.get_by_role("heading", name="Documentation")).to_be_visible()
     expect(page.locator("table.list tbody tr")).to_have_count(1)
+
+
+def test_time_to_fix_is_one_click_from_root_causes(page, rep):
+    _resolved(CustomerFactory(name="Acme"), "product_defect", "bug", 1)
+    log_in(page, "rep", PASSWORD)
+    page.goto("/insights/root-causes/")
+    page.get_by_role("link", name="Time to fix").click()
+    expect(page.get_by_role("heading", name="1 ticket resolved")).to_be_visible()
+    page.get_by_label("By").select_option("root_cause")
+    page.get_by_role("button", name="Show").click()
+    expect(page.locator("table.report tbody tr")).to_have_count(1)
+    expect(page.locator("table.report tbody tr").first).to_contain_text("Product defect")
+    expect(page.locator("table.report tbody tr").first).to_contain_text("30.0 / 30.0")
+    screenshot(page, "insights-time-to-fix")
