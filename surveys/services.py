@@ -18,6 +18,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from accounts.models import Contact
+from accounts.portal_links import portal_url
 from conversations.addressing import new_message_id, reply_address, subject_for
 from conversations.replies import from_address, mailbox_for_ticket
 from deliveries.models import EmailDelivery
@@ -175,6 +176,8 @@ def _survey_email(survey: Survey, contact: Contact) -> EmailDelivery:
         "contact": contact,
         "scores": [(score, f"{url}?score={score}") for score in range(11)],
         "survey_url": url,
+        # As every email to a contact, the way to their request on the web.
+        "portal_url": portal_url(contact, ticket_id=ticket.pk),
         "days": settings.SURVEY_ANSWER_DAYS,
     }
     return EmailDelivery.objects.create(

@@ -70,6 +70,8 @@ def test_the_survey_goes_out_when_the_delay_has_passed_and_only_then(contact, re
     for score in range(11):
         assert f"/support/survey/{token}/?score={score}" in email.body
         assert f"/support/survey/{token}/?score={score}" in email.html_body
+    assert f"/{ticket.pk}/" in email.body.splitlines()[-1]  # the request's page, as always
+    assert "/support/my/" in email.body.splitlines()[-1]
     entry = TimelineEntry.objects.get(ticket=ticket, kind="survey")
     assert "sent to Ada Customer" in entry.body
     assert "/support/survey/" not in entry.body
