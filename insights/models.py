@@ -6,6 +6,20 @@ from django.db import models
 from accounts.models import Department
 from tickets.models import Ticket
 
+# Which function creates problems of each root cause when no one has said otherwise (a row of
+# RootCauseOwner, edited in the admin, overrides it; migration 0002 writes these as rows).
+DEFAULT_OWNERS = {
+    "product_defect": "engineering",
+    "usability": "engineering",
+    "manufacturing": "engineering",
+    "documentation": "marketing",
+    "installation": "support",
+    "customer_training": "support",
+    "order_entry_error": "sales",
+    "shipping_damage": "shipping",
+    "other": "support",
+}
+
 
 class RootCauseOwner(models.Model):
     """The function that creates problems of a root cause (product defects: engineering)."""

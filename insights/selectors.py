@@ -7,9 +7,10 @@ from datetime import datetime, timedelta
 
 from django.db.models import Count, Q
 
+from accounts.models import Department
 from helpdesk.calendar import working_hours_between
 from insights.filters import Period
-from insights.models import RootCauseOwner
+from insights.models import DEFAULT_OWNERS, RootCauseOwner
 from tickets.models import Ticket, TimelineEntry
 
 
@@ -37,6 +38,16 @@ def resolved_in(period: Period, condition: Q):
     ).exclude(root_cause="")
 
 
+def root_cause_owners() -> dict[str, str]:
+    """Per root cause, the name of the department that creates such problems ("" for none):
+    as edited in the admin, else the default."""
+    names = dict(Department.objects.values_list("slug", "name"))
+    owners = {cause: names.get(slug, "") for cause, slug in DEFAULT_OWNERS.items()}
+    for owner in RootCauseOwner.objects.select_related("department"):
+        owners[owner.root_cause] = owner.department.name if owner.department else ""
+    return owners
+
+
 def _counts(period: Period, condition: Q) -> dict[str, int]:
     rows = resolved_in(period, condition).values("root_cause").annotate(n=Count("id"))
     return {row["root_cause"]: row["n"] for row in rows}
@@ -47,10 +58,7 @@ def root_cause_pareto(period: Period, condition: Q) -> list[RootCauseRow]:
     share, and the change against the period before. Causes with none in either period are
     left out."""
     now, before = _counts(period, condition), _counts(period.previous(), condition)
-    owners = {
-        owner.root_cause: owner.department.name if owner.department else ""
-        for owner in RootCauseOwner.objects.select_related("department")
-    }
+    owners = root_cause_owners()
     labels = dict(Ticket.RootCause.choices)
     total = sum(now.values())
     causes = sorted(

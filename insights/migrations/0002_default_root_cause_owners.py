@@ -1,6 +1,7 @@
 from django.db import migrations
 
-# Which function creates problems of each root cause, to start with (editable in the admin).
+# Which function creates problems of each root cause, to start with (editable in the admin). A
+# copy, as a migration must not change when the code does (insights.models.DEFAULT_OWNERS).
 DEFAULT_OWNERS = {
     "product_defect": "engineering",
     "usability": "engineering",

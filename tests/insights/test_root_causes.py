@@ -150,3 +150,12 @@ def test_bad_filters_are_refused_with_their_reason(staff, query):
 def test_the_reports_need_a_login(client):
     response = client.get("/insights/root-causes/")
     assert response.status_code == 302
+
+
+def test_a_cause_nobody_edited_keeps_its_default_owner(staff, tickets):
+    RootCauseOwner.objects.all().delete()
+    rows = _rows(staff.get(f"/insights/root-causes/?{MARCH}&format=csv").content.decode())
+    assert rows[1][:2] == ["Product defect", "Engineering"]
+    RootCauseOwner.objects.create(root_cause="product_defect", department=None)
+    rows = _rows(staff.get(f"/insights/root-causes/?{MARCH}&format=csv").content.decode())
+    assert rows[1][:2] == ["Product defect", ""]
