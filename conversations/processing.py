@@ -9,7 +9,6 @@ cannot be read at all (quarantine). Every outcome is written on the inbound row 
 """
 
 import logging
-import re
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import cached_property
@@ -24,13 +23,13 @@ from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from accounts.models import Contact
-from conversations import bodies, robots
+from conversations import robots
 from conversations.addressing import base_address, is_ours
 from conversations.bounces import bounce_record
 from conversations.mime import ParsedMail, parse
 from conversations.models import Attachment, InboundMessage, Mailbox, Message
 from conversations.selectors import contacts_for_address, staff_for_address, thread_for
-from tickets.limits import TEXT_MAX_LENGTH
+from conversations.texts import NO_TEXT, description_of, texts_of
 from tickets.messages import message_entry_record
 from tickets.models import MessageDirection, MessageSender, Ticket, TimelineEntry
 from tickets.services import ticket_create, ticket_link, ticket_update
@@ -38,7 +37,6 @@ from tickets.services import ticket_create, ticket_link, ticket_update
 logger = logging.getLogger(__name__)
 
 Status = InboundMessage.Status
-NO_TEXT = "(no text; see the attachments)"
 
 
 @dataclass
@@ -209,32 +207,6 @@ def _our_addresses() -> set[str]:
 def _may_use_tag(sender: Sender, thread) -> bool:
     """A subject tag is taken only from the ticket's customer's contacts, or staff."""
     return sender.contact_of(thread.ticket.customer_id) is not None or sender.is_staff
-
-
-def _languages() -> list[str]:
-    return list(settings.EMAIL_REPLY_LANGUAGES)
-
-
-# A contact's signed links (their requests, their survey) in what they quote back: staff must not
-# be able to follow them and act in the customer's name. The original keeps them.
-_SIGNED_LINK = re.compile(r"(/support/(?:my|survey)/)[A-Za-z0-9_\-:]+")
-
-
-def _without_links(text: str) -> str:
-    return _SIGNED_LINK.sub(r"\1[link removed]", text)
-
-
-def texts_of(mail: ParsedMail) -> tuple[str, str, str]:
-    """(whole text, what it adds, sanitised HTML), the contact's signed links removed."""
-    html = bodies.sanitise_html(mail.html) if mail.html else ""
-    text = mail.text or bodies.html_to_text(html)
-    if mail.text:
-        new = bodies.new_text(mail.text, languages=_languages())
-    elif html:
-        new = bodies.new_text(bodies.html_new_text(html), languages=_languages())
-    else:
-        new = ""
-    return _without_links(text), _without_links(new), _without_links(html)
 
 
 def _channel(inbound: InboundMessage) -> str:
@@ -408,7 +380,7 @@ def _reopened_or_new(
         kind=Ticket.Kind.CALL,
         channel=Ticket.Channel.EMAIL,
         subject=(mail.subject or ticket.subject)[:200],
-        description=_description(texts),
+        description=description_of(texts),
     )
     ticket_link(ticket=new, other=ticket, actor=None)
     return new, True
@@ -425,12 +397,6 @@ def _new_ticket_message(inbound, mail, ticket, contact, texts) -> Message:
         is_automatic=False,
         texts=texts,
     )
-
-
-def _description(texts) -> str:
-    """What a ticket opened by a message says: what the message adds, within the limit."""
-    text = texts[1] or texts[0] or NO_TEXT
-    return text if len(text) <= TEXT_MAX_LENGTH else text[: TEXT_MAX_LENGTH - 1] + "…"
 
 
 def _the_contact(inbound, mail, contacts: list[Contact], *, unknown: str) -> Contact:
@@ -456,7 +422,7 @@ def _open(inbound, mail, verdict, sender: Sender):
         kind=Ticket.Kind.CALL,
         channel=Ticket.Channel.EMAIL,
         subject=(mail.subject or "(no subject)")[:200],
-        description=_description(texts),
+        description=description_of(texts),
     )
     message = _new_ticket_message(inbound, mail, ticket, contact, texts)
     if verdict.kind == robots.HUMAN and settings.EMAIL_ACKNOWLEDGE:
@@ -492,7 +458,7 @@ def _web_request(inbound: InboundMessage, mail: ParsedMail, contact: Contact | N
         contact=contact,
         channel=Ticket.Channel.WEB,
         subject=(mail.subject or "(no subject)")[:200],
-        description=_description(texts),
+        description=description_of(texts),
         **form,
     )
     message = _new_ticket_message(inbound, mail, ticket, contact, texts)

@@ -152,3 +152,18 @@ def inbound_preview(inbound: InboundMessage) -> dict:
         "attachments": [(part.filename, part.size) for part in mail.attachments],
         "defects": mail.defects,
     }
+
+
+def web_form_answers(inbound: InboundMessage) -> list[tuple[str, str]]:
+    """What a request made on the web form asked besides its text, as (label, answer), for the
+    rep who decides who wrote it; empty for mail."""
+    form = inbound.form or {}
+    answers = (
+        ("Asked about", dict(Ticket.Kind.choices).get(form.get("kind", ""), "")),
+        ("Organisation", form.get("organisation", "")),
+        ("Product", form.get("product", "")),
+        ("Serial number", form.get("rma_serial_number", "")),
+        ("Order number", form.get("rma_order_number", "")),
+        ("Return reason", form.get("rma_reason", "")),
+    )
+    return [(label, answer) for label, answer in answers if answer]

@@ -16,9 +16,9 @@ from conversations.processing import (
     inbound_process,
     message_add,
     read_stored,
-    texts_of,
 )
 from conversations.selectors import contacts_for_address
+from conversations.texts import texts_of
 from tickets.models import Ticket
 
 Status = InboundMessage.Status

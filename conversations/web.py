@@ -20,12 +20,11 @@ from accounts.models import Contact
 from conversations.intake import inbound_store
 from conversations.models import InboundMessage, Message
 from conversations.replies import files_store
+from conversations.texts import NO_TEXT
 from tickets.limits import TEXT_MAX_LENGTH
 from tickets.messages import message_entry_record
 from tickets.models import MessageDirection, MessageSender, Ticket
 from tickets.services import ticket_update
-
-NO_TEXT = "(no text; see the attachments)"
 
 
 def web_request_store(

@@ -1,15 +1,16 @@
 from django import forms
 
 from accounts.models import Contact, Customer
+from tickets.forms import PlainLabelsForm
 
 
-class ContactForm(forms.ModelForm):
+class ContactForm(PlainLabelsForm, forms.ModelForm):
     class Meta:
         model = Contact
         fields = ["name", "email", "phone", "title"]
 
 
-class PortalSettingsForm(forms.ModelForm):
+class PortalSettingsForm(PlainLabelsForm, forms.ModelForm):
     class Meta:
         model = Customer
         fields = ["colleagues_see_tickets", "is_internal"]

@@ -91,6 +91,9 @@ GROUPS = {
     "root_cause": ("Root cause", dict(Ticket.RootCause.choices)),
 }
 REOPEN_WINDOW_DAYS = 30
+# The durations measured per ticket: to the first response, the first and the final resolution,
+# each in working and in calendar hours.
+SPANS = ("response", "response_calendar", "first", "first_calendar", "final", "final_calendar")
 
 
 @dataclass
@@ -195,13 +198,3 @@ def time_to_fix(period: Period, condition: Q, *, group: str = "kind") -> list[Fi
             )
         )
     return rows
-
-
-SPANS = (
-    "response",
-    "response_calendar",
-    "first",
-    "first_calendar",
-    "final",
-    "final_calendar",
-)

@@ -4,6 +4,7 @@ from django import forms
 from django.conf import settings
 from django.template.defaultfilters import filesizeformat
 
+from tickets.forms import PlainLabelsForm
 from tickets.limits import TEXT_MAX_LENGTH
 from tickets.models import Ticket
 
@@ -14,6 +15,8 @@ KINDS = [
     (Ticket.Kind.RMA, "A return (a faulty or damaged product)"),
 ]
 RETURN_FIELDS = ("rma_serial_number", "rma_order_number", "rma_reason")
+# What the request form asks besides the message itself, kept with the request.
+ANSWERS = ("kind", "product", "organisation", *RETURN_FIELDS)
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -49,7 +52,7 @@ def one_line(value: str) -> None:
         raise forms.ValidationError("Write this on one line.")
 
 
-class RequestForm(forms.Form):
+class RequestForm(PlainLabelsForm):
     name = forms.CharField(label="Your name", max_length=200, validators=[one_line])
     email = forms.EmailField(label="Your email address", max_length=254)
     organisation = forms.CharField(
@@ -89,11 +92,11 @@ class RequestForm(forms.Form):
         return cleaned
 
 
-class LinkRequestForm(forms.Form):
+class LinkRequestForm(PlainLabelsForm):
     email = forms.EmailField(label="Your email address", max_length=254)
 
 
-class ReplyForm(forms.Form):
+class ReplyForm(PlainLabelsForm):
     body = forms.CharField(
         label="Your message",
         max_length=TEXT_MAX_LENGTH,
@@ -109,7 +112,7 @@ class ReplyForm(forms.Form):
         return cleaned
 
 
-class NotSolvedForm(forms.Form):
+class NotSolvedForm(PlainLabelsForm):
     body = forms.CharField(
         label="What is still wrong?",
         max_length=TEXT_MAX_LENGTH,
@@ -118,7 +121,7 @@ class NotSolvedForm(forms.Form):
     )
 
 
-class SurveyForm(forms.Form):
+class SurveyForm(PlainLabelsForm):
     score = forms.TypedChoiceField(
         label="How likely are you to recommend us to a friend or colleague?",
         choices=[(score, str(score)) for score in range(11)],

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from django.db.models import Q, QuerySet
 
 from accounts.models import Contact
-from conversations.models import Attachment
+from conversations.models import Attachment, Message
 from conversations.selectors import messages_for_entries
 from tickets.models import MessageDirection, Ticket, TimelineEntry
 from tickets.returns import latest_tracking
@@ -52,13 +52,31 @@ def _staff_name(entry: TimelineEntry) -> str:
     return (author.first_name if author else "") or "Support team"
 
 
+# The entries a contact may read: the request itself, and messages and notes not internal.
+_PUBLIC_ENTRIES = Q(kind=TimelineEntry.Kind.CREATED) | Q(
+    kind__in=[TimelineEntry.Kind.MESSAGE, TimelineEntry.Kind.NOTE], is_internal=False
+)
+
+
+def _is_public(ticket: Ticket, entry: TimelineEntry | None, message: Message | None) -> bool:
+    """Whether the contact may read this entry (one of ``_PUBLIC_ENTRIES``) and what it carries.
+    Mail from staff or a stranger threaded onto the ticket is not the customer's side of the
+    conversation, and must not be shown as if they had written it."""
+    if entry is None:
+        return False
+    if entry.kind == TimelineEntry.Kind.CREATED:
+        return True
+    if entry.is_internal or entry.kind not in (TimelineEntry.Kind.MESSAGE, TimelineEntry.Kind.NOTE):
+        return False
+    if message is not None and message.direction == MessageDirection.IN:
+        return message.contact is not None and message.contact.customer_id == ticket.customer_id
+    return True
+
+
 def public_timeline(ticket: Ticket) -> list[PublicEntry]:
     entries = list(
         TimelineEntry.objects.filter(ticket=ticket)
-        .filter(
-            Q(kind=TimelineEntry.Kind.CREATED)
-            | Q(kind__in=[TimelineEntry.Kind.MESSAGE, TimelineEntry.Kind.NOTE], is_internal=False)
-        )
+        .filter(_PUBLIC_ENTRIES)
         .select_related("author")
         .order_by("created_at", "id")
     )
@@ -66,21 +84,11 @@ def public_timeline(ticket: Ticket) -> list[PublicEntry]:
     shown = []
     for entry in entries:
         message = messages.get(entry.pk)
+        if not _is_public(ticket, entry, message):
+            continue
         incoming = entry.kind == TimelineEntry.Kind.CREATED or (
             message is not None and message.direction == MessageDirection.IN
         )
-        if (
-            entry.kind != TimelineEntry.Kind.CREATED
-            and incoming
-            and (
-                message is None
-                or message.contact is None
-                or message.contact.customer_id != ticket.customer_id
-            )
-        ):
-            # Mail from staff or a stranger threaded onto the ticket is not the customer's side
-            # of the conversation, and must not be shown as if they had written it.
-            continue
         if message is not None:
             text = message.text_new or message.text or entry.body
         else:
@@ -105,17 +113,14 @@ def public_timeline(ticket: Ticket) -> list[PublicEntry]:
 def visible_attachment(ticket: Ticket, attachment_id: int) -> Attachment | None:
     """An attachment of the ticket's public conversation."""
     attachment = (
-        Attachment.objects.select_related("message__entry")
+        Attachment.objects.select_related("message__entry", "message__contact")
         .filter(pk=attachment_id, message__ticket=ticket)
         .first()
     )
     if attachment is None or not attachment.file:
         return None
-    entry = attachment.message.entry
-    public = entry is not None and (
-        entry.kind == TimelineEntry.Kind.CREATED or not entry.is_internal
-    )
-    return attachment if public else None
+    message = attachment.message
+    return attachment if _is_public(ticket, message.entry, message) else None
 
 
 @dataclass

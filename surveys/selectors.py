@@ -4,8 +4,6 @@ follow-ups they led to."""
 import math
 from dataclasses import dataclass
 
-from django.db.models import QuerySet
-
 from queues.models import FollowUpTask
 from surveys.models import Survey
 from tickets.models import TicketEvent
@@ -57,44 +55,50 @@ def nps_of(scores) -> Nps:
     )
 
 
-def answered_surveys() -> QuerySet[Survey]:
-    return Survey.objects.filter(status=Survey.Status.ANSWERED, score__isnull=False)
-
-
-def nps_for(surveys: QuerySet[Survey]) -> Nps:
-    return nps_of(surveys.filter(score__isnull=False).values_list("score", flat=True))
-
-
-def customer_surveys(*, customer_id: int) -> list[Survey]:
-    """The customer's answered surveys, newest first, each with ``followups``: what rules made
-    of its answers (the salesperson's follow-up and its outcome)."""
-    surveys = list(
-        answered_surveys()
-        .filter(ticket__customer_id=customer_id)
-        .select_related("ticket", "contact")
-        .order_by("-answered_at", "-id")
-    )
+def _with_followups(surveys: list[Survey]) -> list[Survey]:
+    """Give each survey ``followups``: what rules made of its answers (the salesperson's
+    follow-up and its outcome), oldest first. One query, however many surveys."""
     by_id = {survey.pk: survey for survey in surveys}
     for survey in surveys:
         survey.followups = []
     if by_id:
         tasks = FollowUpTask.objects.filter(
-            ticket__customer_id=customer_id, event__type=TicketEvent.Type.SURVEY_ANSWERED
+            ticket_id__in={survey.ticket_id for survey in surveys},
+            event__type=TicketEvent.Type.SURVEY_ANSWERED,
         ).select_related("event", "salesperson")
-        for task in tasks.order_by("created_at"):
+        for task in tasks.order_by("created_at", "id"):
             answered = by_id.get((task.event.changes.get("survey") or {}).get("id", 0))
             if answered is not None:
                 answered.followups.append(task)
     return surveys
 
 
+def customer_surveys(*, customer_id: int) -> list[Survey]:
+    """The customer's answered surveys, newest first, with their follow-ups."""
+    return _with_followups(
+        list(
+            Survey.objects.filter(
+                status=Survey.Status.ANSWERED,
+                score__isnull=False,
+                ticket__customer_id=customer_id,
+            )
+            .select_related("ticket", "contact")
+            .order_by("-answered_at", "-id")
+        )
+    )
+
+
+def ticket_surveys(*, ticket_id: int) -> list[Survey]:
+    """The ticket's surveys (sent or not), newest first, with their follow-ups."""
+    return _with_followups(
+        list(
+            Survey.objects.filter(ticket_id=ticket_id)
+            .select_related("contact")
+            .order_by("-created_at", "-id")
+        )
+    )
+
+
 def survey_followups(*, survey: Survey) -> list[FollowUpTask]:
     """The follow-ups rules made of the survey's answers, oldest first."""
-    tasks = FollowUpTask.objects.filter(
-        ticket_id=survey.ticket_id, event__type=TicketEvent.Type.SURVEY_ANSWERED
-    ).select_related("event", "salesperson")
-    return [
-        task
-        for task in tasks.order_by("created_at")
-        if (task.event.changes.get("survey") or {}).get("id") == survey.pk
-    ]
+    return _with_followups([survey])[0].followups

@@ -13,8 +13,13 @@ from accounts.selectors import contacts_list, customers_list
 from conversations import services
 from conversations.forms import AssignForm, AttachForm
 from conversations.models import InboundMessage
-from conversations.selectors import inbound_get, inbound_list, inbound_preview, triage_customers
-from tickets.models import Ticket
+from conversations.selectors import (
+    inbound_get,
+    inbound_list,
+    inbound_preview,
+    triage_customers,
+    web_form_answers,
+)
 from tickets.selectors import ticket_id_from_reference, tickets_brief
 
 _VIEWS = {
@@ -49,21 +54,9 @@ def _detail(request, inbound, *, status=200, assign_form=None, attach_form=None)
     # A request made on the web form names the organisation: the search starts from it.
     query = request.GET.get("customer", inbound.form.get("organisation", "")).strip()
     customers = triage_customers(query=query) if query else []
-    form = inbound.form
     context = {
         "inbound": inbound,
-        "web_form": [
-            (label, value)
-            for label, value in (
-                ("Asked about", dict(Ticket.Kind.choices).get(form.get("kind", ""), "")),
-                ("Organisation", form.get("organisation", "")),
-                ("Product", form.get("product", "")),
-                ("Serial number", form.get("rma_serial_number", "")),
-                ("Order number", form.get("rma_order_number", "")),
-                ("Return reason", form.get("rma_reason", "")),
-            )
-            if value
-        ],
+        "web_form": web_form_answers(inbound),
         "preview": inbound_preview(inbound),
         "query": query,
         "customers": customers,

@@ -53,8 +53,7 @@ def _apply(form, save) -> bool:
     try:
         save()
     except ValidationError as exc:
-        for name, said in exc.message_dict.items():
-            form.add_error(name if name in form.fields else None, said)
+        form.add_service_errors(exc)
         return False
     return True
 

@@ -70,6 +70,9 @@ def root_cause_tickets(request: HttpRequest, cause: str) -> HttpResponse:
     if cause not in Ticket.RootCause.values:
         raise Http404("No such root cause.")
     form = _filters(request)
+    if form.is_bound and form.errors:
+        # As the report itself: a filter that cannot be read is refused, not quietly dropped.
+        return render(request, "insights/root_causes.html", {"form": form}, status=400)
     period = form.chosen_period()
     tickets = (
         resolved_in(period, form.ticket_filter())

@@ -8,7 +8,6 @@ from django.http import Http404, HttpRequest
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 
-from accounts.models import Contact
 from accounts.portal_links import LinkExpired, contact_for_token
 from portal.forms import LinkRequestForm
 
@@ -34,22 +33,6 @@ def portal_page(*, framed: bool = False, challenge: bool = False):
     return decorator
 
 
-class ExpiredLink(Exception):
-    pass
-
-
-def link_contact(token: str) -> Contact:
-    """The contact the link is for; 404 for a link that is not ours or was revoked; an expired
-    one raises ``ExpiredLink`` (the page offers a new one)."""
-    try:
-        contact = contact_for_token(token)
-    except LinkExpired:
-        raise ExpiredLink from None
-    if contact is None:
-        raise Http404("No such link.")
-    return contact
-
-
 def expired(request: HttpRequest):
     return render(
         request,
@@ -64,10 +47,13 @@ def with_contact(view):
 
     @wraps(view)
     def wrapped(request, token: str, *args, **kwargs):
+        # 404 for a link that is not ours or was revoked; one too old offers a new one.
         try:
-            contact = link_contact(token)
-        except ExpiredLink:
+            contact = contact_for_token(token)
+        except LinkExpired:
             return expired(request)
+        if contact is None:
+            raise Http404("No such link.")
         return view(request, contact, token, *args, **kwargs)
 
     return wrapped

@@ -15,7 +15,7 @@ from conversations.models import InboundMessage
 from conversations.processing import inbound_process
 from conversations.web import web_request_store
 from portal.challenge import challenge_error, challenge_new
-from portal.forms import LinkRequestForm, RequestForm
+from portal.forms import ANSWERS, LinkRequestForm, RequestForm
 from portal.limits import limit_reached, link_limits, request_limits, total_limit
 from portal.services import links_send
 from portal.views.pages import portal_page
@@ -73,17 +73,7 @@ def request_form(request: HttpRequest) -> HttpResponse:
             email=data["email"],
             subject=data["subject"],
             description=data["description"],
-            form={
-                name: data[name]
-                for name in (
-                    "kind",
-                    "product",
-                    "organisation",
-                    "rma_serial_number",
-                    "rma_order_number",
-                    "rma_reason",
-                )
-            },
+            form={name: data[name] for name in ANSWERS},
             files=data["attachments"],
             client=address or "",
         )

@@ -101,8 +101,7 @@ def ticket_reply(request: HttpRequest, contact, token: str, ticket_id: int) -> H
                 files=form.cleaned_data["attachments"],
             )
         except ValidationError as exc:
-            for name, said in exc.message_dict.items():
-                form.add_error(name if name in form.fields else None, said)
+            form.add_service_errors(exc)
         else:
             return _back(token, ticket, "reply")
     return _page(request, contact, token, ticket, reply=form, status=400)

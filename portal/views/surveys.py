@@ -33,8 +33,7 @@ def survey_page(request: HttpRequest, token: str) -> HttpResponse:
                     comment=form.cleaned_data["comment"],
                 )
             except ValidationError as exc:
-                for name, said in exc.message_dict.items():
-                    form.add_error(name if name in form.fields else None, said)
+                form.add_service_errors(exc)
             else:
                 return redirect(reverse("portal-survey", args=[token]) + "?thanks=1")
         return render(request, "portal/survey.html", {**context, "form": form}, status=400)

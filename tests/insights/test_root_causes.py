@@ -142,9 +142,10 @@ def test_a_text_that_would_be_a_formula_is_exported_as_text(staff, settings):
     ],
 )
 def test_bad_filters_are_refused_with_their_reason(staff, query):
-    response = staff.get(f"/insights/root-causes/?{query}")
-    assert response.status_code == 400
-    assert b'class="errorlist' in response.content
+    for url in ("/insights/root-causes/", "/insights/root-causes/product_defect/"):
+        response = staff.get(f"{url}?{query}")
+        assert response.status_code == 400
+        assert b'class="errorlist' in response.content
 
 
 def test_the_reports_need_a_login(client):

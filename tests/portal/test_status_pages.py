@@ -283,6 +283,20 @@ def test_mail_from_staff_or_a_stranger_on_the_ticket_is_not_shown_as_the_custome
     body = client.get(_page(contact, ticket)).content.decode()
     assert f"Written by {contact.email}" in body
     assert "stranger@elsewhere.example" not in body
+    # Nor can its files be fetched by id.
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    from conversations.models import Attachment
+
+    stored = default_storage.save("mail/attachments/log.txt", ContentFile(b"log"))
+    for message in Message.objects.filter(ticket=ticket):
+        attachment = Attachment.objects.create(
+            message=message, file=stored, filename="a.txt", size=3
+        )
+        url = reverse("portal-attachment", args=[contact_token(contact), ticket.pk, attachment.pk])
+        expected = 404 if message.contact is None else 200
+        assert client.get(url).status_code == expected, message.sender
 
 
 def test_a_new_email_address_revokes_the_links_sent_to_the_old_one(client, contact):
