@@ -1,13 +1,8 @@
-from django.urls import path
+"""Each report's module names its own URLs; this puts them together."""
 
 from insights.views import root_causes, time_to_fix
 
 urlpatterns = [
-    path("insights/root-causes/", root_causes.root_causes, name="insights-root-causes"),
-    path("insights/time-to-fix/", time_to_fix.time_to_fix_page, name="insights-time-to-fix"),
-    path(
-        "insights/root-causes/<str:cause>/",
-        root_causes.root_cause_tickets,
-        name="insights-root-cause-tickets",
-    ),
+    *root_causes.urlpatterns,
+    *time_to_fix.urlpatterns,
 ]

@@ -4,26 +4,20 @@ how it moved against the period before; each cause opens its tickets."""
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import path
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from insights.export import csv_response
-from insights.filters import ReportFilterForm
-from insights.selectors import resolved_in, root_cause_pareto
+from insights.selectors.root_causes import resolved_in, root_cause_pareto
+from insights.views.common import filter_query, report_filters
 from tickets.models import Ticket
-
-
-def _filters(request: HttpRequest) -> ReportFilterForm:
-    form = ReportFilterForm(request.GET or None)
-    if request.GET:
-        form.is_valid()
-    return form
 
 
 @login_required
 @require_GET
 def root_causes(request: HttpRequest) -> HttpResponse:
-    form = _filters(request)
+    form = report_filters(request)
     if form.is_bound and form.errors:
         return render(request, "insights/root_causes.html", {"form": form}, status=400)
     period = form.chosen_period()
@@ -47,8 +41,6 @@ def root_causes(request: HttpRequest) -> HttpResponse:
         )
     most = max((row.count for row in rows), default=0)
     bars = [{"row": row, "width": round(100 * row.count / most, 1) if most else 0} for row in rows]
-    query = request.GET.copy()
-    query.pop("format", None)
     return render(
         request,
         "insights/root_causes.html",
@@ -59,7 +51,7 @@ def root_causes(request: HttpRequest) -> HttpResponse:
             "rows": rows,
             "bars": bars,
             "total": sum(row.count for row in rows),
-            "query": query.urlencode(),
+            "query": filter_query(request),
         },
     )
 
@@ -69,7 +61,7 @@ def root_causes(request: HttpRequest) -> HttpResponse:
 def root_cause_tickets(request: HttpRequest, cause: str) -> HttpResponse:
     if cause not in Ticket.RootCause.values:
         raise Http404("No such root cause.")
-    form = _filters(request)
+    form = report_filters(request)
     if form.is_bound and form.errors:
         # As the report itself: a filter that cannot be read is refused, not quietly dropped.
         return render(request, "insights/root_causes.html", {"form": form}, status=400)
@@ -97,8 +89,6 @@ def root_cause_tickets(request: HttpRequest, cause: str) -> HttpResponse:
                 for t in tickets.iterator()
             ),
         )
-    query = request.GET.copy()
-    query.pop("format", None)
     return render(
         request,
         "insights/root_cause_tickets.html",
@@ -108,6 +98,14 @@ def root_cause_tickets(request: HttpRequest, cause: str) -> HttpResponse:
             "period": period,
             "tickets": tickets[:500],
             "count": tickets.count(),
-            "query": query.urlencode(),
+            "query": filter_query(request),
         },
     )
+
+
+urlpatterns = [
+    path("insights/root-causes/", root_causes, name="insights-root-causes"),
+    path(
+        "insights/root-causes/<str:cause>/", root_cause_tickets, name="insights-root-cause-tickets"
+    ),
+]

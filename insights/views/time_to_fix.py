@@ -4,11 +4,13 @@ percentile, in working and calendar hours, and how often a fix did not hold."""
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import path
 from django.views.decorators.http import require_GET
 
 from insights.export import csv_response
 from insights.filters import ReportFilterForm
-from insights.selectors import GROUPS, REOPEN_WINDOW_DAYS, time_to_fix
+from insights.selectors.time_to_fix import GROUPS, REOPEN_WINDOW_DAYS, time_to_fix
+from insights.views.common import filter_query
 
 
 def _hours(value) -> str:
@@ -57,8 +59,6 @@ def time_to_fix_page(request: HttpRequest) -> HttpResponse:
                 for row in rows
             ),
         )
-    query = request.GET.copy()
-    query.pop("format", None)
     return render(
         request,
         "insights/time_to_fix.html",
@@ -68,6 +68,11 @@ def time_to_fix_page(request: HttpRequest) -> HttpResponse:
             "rows": rows,
             "total": sum(row.tickets for row in rows),
             "window": REOPEN_WINDOW_DAYS,
-            "query": query.urlencode(),
+            "query": filter_query(request),
         },
     )
+
+
+urlpatterns = [
+    path("insights/time-to-fix/", time_to_fix_page, name="insights-time-to-fix"),
+]

@@ -1,89 +1,16 @@
-"""Reads for the reports. Each report is a few aggregate queries, whatever the number of tickets."""
+"""Time to fix: how long until the first response, the first resolution and the final one."""
 
 import math
 import statistics
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import Count, Q
+from django.db.models import Q
 
-from accounts.models import Department
 from helpdesk.calendar import working_hours_between
 from insights.filters import Period
-from insights.models import DEFAULT_OWNERS, RootCauseOwner
+from insights.selectors.root_causes import resolved_in
 from tickets.models import Ticket, TimelineEntry
-
-
-@dataclass
-class RootCauseRow:
-    root_cause: str
-    label: str
-    owner: str  # the department that creates such problems ("" when none is set)
-    count: int
-    share: float  # of the period's resolved tickets, 0 to 1
-    cumulative: float  # the Pareto line: this cause and all larger ones
-    previous: int  # in the period before, of the same length
-    change: int  # count - previous
-
-
-def resolved_in(period: Period, condition: Q):
-    """Tickets resolved (or closed) within the period, by when they were resolved. A ticket
-    reopened and resolved again counts once, with the root cause it has now."""
-    start, end = period.bounds()
-    return Ticket.objects.filter(
-        condition,
-        status__in=Ticket.DONE_STATUSES,
-        resolved_at__gte=start,
-        resolved_at__lt=end,
-    ).exclude(root_cause="")
-
-
-def root_cause_owners() -> dict[str, str]:
-    """Per root cause, the name of the department that creates such problems ("" for none):
-    as edited in the admin, else the default."""
-    names = dict(Department.objects.values_list("slug", "name"))
-    owners = {cause: names.get(slug, "") for cause, slug in DEFAULT_OWNERS.items()}
-    for owner in RootCauseOwner.objects.select_related("department"):
-        owners[owner.root_cause] = owner.department.name if owner.department else ""
-    return owners
-
-
-def _counts(period: Period, condition: Q) -> dict[str, int]:
-    rows = resolved_in(period, condition).values("root_cause").annotate(n=Count("id"))
-    return {row["root_cause"]: row["n"] for row in rows}
-
-
-def root_cause_pareto(period: Period, condition: Q) -> list[RootCauseRow]:
-    """Resolved tickets by root cause, largest first, with each cause's share, the running
-    share, and the change against the period before. Causes with none in either period are
-    left out."""
-    now, before = _counts(period, condition), _counts(period.previous(), condition)
-    owners = root_cause_owners()
-    labels = dict(Ticket.RootCause.choices)
-    total = sum(now.values())
-    causes = sorted(
-        set(now) | set(before), key=lambda cause: (-now.get(cause, 0), labels.get(cause, cause))
-    )
-    rows, running = [], 0
-    for cause in causes:
-        count = now.get(cause, 0)
-        running += count
-        rows.append(
-            RootCauseRow(
-                root_cause=cause,
-                label=labels.get(cause, cause),
-                owner=owners.get(cause, ""),
-                count=count,
-                share=count / total if total else 0.0,
-                cumulative=running / total if total else 0.0,
-                previous=before.get(cause, 0),
-                change=count - before.get(cause, 0),
-            )
-        )
-    return rows
-
-
-# --- time to fix ---------------------------------------------------------------------------------
 
 GROUPS = {
     "kind": ("Kind", dict(Ticket.Kind.choices)),
