@@ -109,17 +109,23 @@ class ReportFilterForm(forms.Form):
             last=data.get("end"),
         )
 
-    def ticket_filter(self) -> Q:
-        """Which tickets count, as a condition on Ticket."""
+    def ticket_filter(self, prefix: str = "", *, department: bool = True) -> Q:
+        """Which tickets count, as a condition on Ticket, or on the rows that point at a
+        ticket through ``prefix`` (``"ticket__"`` for queue items). Without ``department``
+        the department filter is left to the caller (a queue's department is its own)."""
         data: dict = (self.cleaned_data if self.is_valid() else None) or {}
         condition = Q()
         for name in ("kind", "channel"):
             if data.get(name):
-                condition &= Q(**{name: data[name]})
+                condition &= Q(**{prefix + name: data[name]})
         if data.get("product"):
-            condition &= Q(product__iexact=data["product"].strip())
+            condition &= Q(**{prefix + "product__iexact": data["product"].strip()})
         if data.get("customer"):
-            condition &= Q(customer=data["customer"])
-        if data.get("department"):
-            condition &= Q(department=data["department"])
+            condition &= Q(**{prefix + "customer": data["customer"]})
+        if department and data.get("department"):
+            condition &= Q(**{prefix + "department": data["department"]})
         return condition
+
+    def chosen_department(self) -> Department | None:
+        data: dict = (self.cleaned_data if self.is_valid() else None) or {}
+        return data.get("department")
