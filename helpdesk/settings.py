@@ -151,6 +151,19 @@ else:
         }
     }
 
+# Reports (insights) may read from a streaming replica of that database, to keep long
+# aggregates off the primary; nothing else reads there (helpdesk/db_routers.py).
+_replica_url = env_str("DATABASE_REPLICA_URL")
+if _replica_url:
+    if not _database_url:
+        raise ImproperlyConfigured("DATABASE_REPLICA_URL needs DATABASE_URL (the primary)")
+    DATABASES["replica"] = dj_database_url.parse(
+        _replica_url, conn_max_age=CONN_MAX_AGE, conn_health_checks=True
+    )
+    # The test run has no replica of its own: it reads the primary's test database.
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["helpdesk.db_routers.ReportReplicaRouter"]
+
 # --- Static files -----------------------------------------------------------------------------
 
 STATIC_URL = "static/"

@@ -7,6 +7,7 @@ from django.shortcuts import render
 from django.urls import path
 from django.views.decorators.http import require_GET
 
+from helpdesk.db_routers import reads_from_replica
 from insights.charts import flow_chart
 from insights.export import csv_response
 from insights.selectors.flow import SPLITS, calls_logged, department_response, flow
@@ -19,6 +20,7 @@ def _hours(value) -> str:
 
 @login_required
 @require_GET
+@reads_from_replica
 def flow_page(request: HttpRequest) -> HttpResponse:
     form = report_filters(request)
     split = request.GET.get("group", "")

@@ -8,6 +8,7 @@ from django.urls import path
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from helpdesk.db_routers import reads_from_replica
 from insights.export import csv_response
 from insights.selectors.root_causes import resolved_in, root_cause_pareto
 from insights.views.common import filter_query, report_filters
@@ -16,6 +17,7 @@ from tickets.models import Ticket
 
 @login_required
 @require_GET
+@reads_from_replica
 def root_causes(request: HttpRequest) -> HttpResponse:
     form = report_filters(request)
     if form.is_bound and form.errors:
@@ -58,6 +60,7 @@ def root_causes(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
+@reads_from_replica
 def root_cause_tickets(request: HttpRequest, cause: str) -> HttpResponse:
     if cause not in Ticket.RootCause.values:
         raise Http404("No such root cause.")

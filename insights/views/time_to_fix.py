@@ -7,6 +7,7 @@ from django.shortcuts import render
 from django.urls import path
 from django.views.decorators.http import require_GET
 
+from helpdesk.db_routers import reads_from_replica
 from insights.export import csv_response
 from insights.filters import ReportFilterForm
 from insights.selectors.time_to_fix import GROUPS, REOPEN_WINDOW_DAYS, time_to_fix
@@ -19,6 +20,7 @@ def _hours(value) -> str:
 
 @login_required
 @require_GET
+@reads_from_replica
 def time_to_fix_page(request: HttpRequest) -> HttpResponse:
     form = ReportFilterForm(request.GET or None)
     group = request.GET.get("group", "kind")
