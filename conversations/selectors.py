@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 
 from accounts.models import Contact, Customer, User
 from accounts.selectors import customer_matches
@@ -167,3 +167,18 @@ def web_form_answers(inbound: InboundMessage) -> list[tuple[str, str]]:
         ("Return reason", form.get("rma_reason", "")),
     )
     return [(label, answer) for label, answer in answers if answer]
+
+
+def inbound_waiting_counts() -> dict[str, int]:
+    """How much mail waits for a rep, by the Mail page's tabs: ``triage`` (unknown senders) and
+    ``quarantined``, in one query."""
+    rows = dict(
+        InboundMessage.objects.filter(status__in=InboundMessage.WAITING)
+        .order_by()
+        .values_list("status")
+        .annotate(n=Count("id"))
+    )
+    return {
+        "triage": rows.get(InboundMessage.Status.TRIAGE, 0),
+        "quarantined": rows.get(InboundMessage.Status.QUARANTINED, 0),
+    }

@@ -1,7 +1,10 @@
 """Reads for the queues: who may see and work which items and follow-ups, and the pages' lists."""
 
+from datetime import datetime
+from decimal import Decimal
+
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, Min, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
 
 from accounts import roles
@@ -10,7 +13,7 @@ from accounts.selectors import StandingBook, contract_state
 from queues.models import FollowUpTask, Notification
 from tickets.models import Ticket
 from tickets.returns import rma_reachable_steps
-from tickets.selectors import timeline_entries_for
+from tickets.selectors import local_day_start, timeline_entries_for
 
 
 def notifications_list() -> QuerySet[Notification]:
@@ -279,3 +282,80 @@ def ticket_who_was_told(*, user, ticket_id: int) -> dict:
         .order_by("created_at", "id")
     )
     return {"notifications": notifications, "followups": list(followups)}
+
+
+# --- the start page ----------------------------------------------------------------------------
+
+
+def queue_health_for_member(user, *, now: datetime | None = None) -> list[dict]:
+    """The queue of each department ``user`` is a member of (an admin's access to every queue
+    is not membership), by name, in one query: ``new_count`` (not yet taken on),
+    ``past_target`` (new and past the response target, ``Notification.due_at``, as the queue's
+    "Past response target" filter finds them), ``oldest_new_at`` (when the longest-waiting new
+    item arrived, or None) and ``done_today`` (finished since the company's midnight)."""
+    now = now or timezone.now()
+    midnight = local_day_start(timezone.localdate(now))
+    new = Q(notifications__status=Notification.Status.NEW)
+    done_today = Q(
+        notifications__status=Notification.Status.DONE, notifications__done_at__gte=midnight
+    )
+    return list(
+        Department.objects.filter(memberships__user=user)
+        .annotate(
+            new_count=Count("notifications", filter=new),
+            past_target=Count("notifications", filter=new & Q(notifications__due_at__lte=now)),
+            oldest_new_at=Min("notifications__created_at", filter=new),
+            done_today=Count("notifications", filter=done_today),
+        )
+        .order_by("name")
+        .values("slug", "name", "new_count", "past_target", "oldest_new_at", "done_today")
+    )
+
+
+def is_salesperson(user) -> bool:
+    """Whether ``user`` sells: a member of sales, the salesperson of a customer, or someone
+    with follow-ups still open (a customer handed to a colleague leaves its open ones with
+    them). One query."""
+    open_tasks = FollowUpTask.objects.filter(salesperson=user, status=FollowUpTask.Status.OPEN)
+    return (
+        User.objects.filter(pk=user.pk)
+        .filter(
+            Q(memberships__department__slug=SALES)
+            | Q(owned_customers__isnull=False)
+            | Q(Exists(open_tasks))
+        )
+        .exists()
+    )
+
+
+def followups_summary_for_user(user, *, now: datetime | None = None, limit: int = 10) -> dict:
+    """What the follow-ups board shows ``user`` (``followups_for_user``: their own, a sales
+    lead's team's, an admin's all), counted: ``open``, ``overdue`` and ``due_today`` (as the
+    board's groups, in the company's time zone), ``scope`` ("own", "team" or "all"), and the
+    up-sells recorded on them since the first of this month: ``upsells`` (the latest
+    ``limit``), ``upsell_count`` and ``upsell_value`` (the estimated values added up). At
+    most five queries however many tasks."""
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    if roles.can_see_all_followups(user):
+        scope = "all"
+    else:
+        scope = "team" if roles.can_see_team_followups(user) else "own"
+    tasks = followups_for_user(user)
+    counts = tasks.filter(status=FollowUpTask.Status.OPEN).aggregate(
+        open=Count("id"),
+        overdue=Count("id", filter=Q(due_on__lt=today)),
+        due_today=Count("id", filter=Q(due_on=today)),
+    )
+    upsells = tasks.filter(
+        outcome=FollowUpTask.Outcome.UPSELL,
+        completed_at__gte=local_day_start(today.replace(day=1)),
+    )
+    totals = upsells.aggregate(upsell_count=Count("id"), upsell_value=Sum("upsell_value"))
+    return {
+        **counts,
+        "scope": scope,
+        "upsell_count": totals["upsell_count"],
+        "upsell_value": totals["upsell_value"] or Decimal("0"),
+        "upsells": list(upsells.order_by("-completed_at", "-id")[:limit]),
+    }

@@ -1,12 +1,15 @@
 """Reads about tickets, shaped so lists do not grow their query count with their rows."""
 
 import re
+from datetime import date, datetime, time, timedelta
 
 from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.db import connection
-from django.db.models import F, Prefetch, Q, QuerySet
+from django.db.models import Count, F, Min, Prefetch, Q, QuerySet
+from django.utils import timezone
 
-from tickets.models import Ticket, TimelineEntry
+from tickets.models import Ticket, TicketEvent, TimelineEntry
+from tickets.outbox import MAX_DISPATCH_FAILURES
 
 REFERENCE = re.compile(r"^\s*[Tt]-?(\d{1,10})\s*$")
 SEARCH_CONFIG = "english"  # the same as the trigger in migration 0009
@@ -120,3 +123,68 @@ def customer_tickets(*, customer_id: int, limit: int = 10) -> dict[str, list[Tic
         "open": list(base.filter(status__in=Ticket.OPEN_STATUSES)[:limit]),
         "recent": list(base.filter(status__in=Ticket.DONE_STATUSES)[:limit]),
     }
+
+
+# --- the start page ----------------------------------------------------------------------------
+
+
+def local_day_start(day: date) -> datetime:
+    """The first moment of ``day`` in the company's time zone (``TIME_ZONE``): "today" on the
+    start page is the company's day, whoever looks and wherever the server runs."""
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def tickets_open_for_assignee(*, user, limit: int = 10) -> dict:
+    """The open tickets assigned to ``user``, as their "My open tickets" list counts them:
+    ``count``, ``urgent`` (of those, how many are urgent) and ``first``, the ``limit`` that
+    need them most (most urgent first, then the longest open), with their customer. Two
+    queries however many there are."""
+    mine = Q(assignee=user, status__in=Ticket.OPEN_STATUSES)
+    counts = Ticket.objects.filter(mine).aggregate(
+        count=Count("id"), urgent=Count("id", filter=Q(priority=Ticket.Priority.URGENT))
+    )
+    first = (
+        tickets_brief()
+        .filter(mine)
+        .alias(rank=Ticket.priority_rank())
+        .order_by("rank", "created_at", "id")[:limit]
+    )
+    return {**counts, "first": list(first)}
+
+
+def calls_logged_by(*, user, since: datetime, limit: int = 20) -> dict:
+    """The calls ``user`` logged since ``since`` (a new call's first entry, or a further call on
+    a ticket: every timeline entry with a call's length), newest first: ``count`` and the
+    latest ``limit`` as ``calls``, each with its ticket and customer. Two queries."""
+    calls = TimelineEntry.objects.filter(
+        author=user, call_duration_seconds__isnull=False, created_at__gte=since
+    )
+    latest = (
+        calls.select_related("ticket__customer")
+        .defer("ticket__description", "ticket__search_text", "ticket__search_vector")
+        .order_by("-created_at", "-id")[:limit]
+    )
+    return {"count": calls.count(), "calls": list(latest)}
+
+
+# An event is dispatched on commit, and by default the outbox sweep enqueues it again 10 s later
+# and every 15 s after: one still waiting a minute later is not merely queued, the worker or the
+# broker is down, or its dispatch keeps failing.
+EVENT_DISPATCH_GRACE = timedelta(minutes=1)
+
+
+def events_undispatched_summary(*, now: datetime | None = None) -> dict:
+    """Ticket events still not dispatched a minute after they happened, in one query:
+    ``count``, ``given_up`` (of those, how many the sweep no longer retries after repeated
+    failures, ``max_failures`` of them), ``oldest_at`` and ``before``, the moment they are
+    older than (whole seconds, so a link can name the same ones)."""
+    now = now or timezone.now()
+    before = (now - EVENT_DISPATCH_GRACE).replace(microsecond=0)
+    summary = TicketEvent.objects.filter(
+        dispatched_at__isnull=True, created_at__lt=before
+    ).aggregate(
+        count=Count("id"),
+        given_up=Count("id", filter=Q(dispatch_failures__gte=MAX_DISPATCH_FAILURES)),
+        oldest_at=Min("created_at"),
+    )
+    return {**summary, "before": before, "max_failures": MAX_DISPATCH_FAILURES}
