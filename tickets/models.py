@@ -140,6 +140,12 @@ class Ticket(models.Model):
         blank=True,
         help_text="The first call logged or note written to the customer after creation.",
     )
+    # Kept when the ticket is reopened (resolved_at is cleared then): time to the first fix,
+    # and whether that fix held, are measured from these (insights).
+    first_resolved_at = models.DateTimeField(null=True, blank=True, editable=False)
+    first_reopened_at = models.DateTimeField(
+        null=True, blank=True, editable=False, help_text="When it was first reopened."
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -148,6 +154,19 @@ class Ticket(models.Model):
             models.Index(fields=["customer", "-created_at"], name="ticket_customer_created_idx"),
             models.Index(fields=["assignee", "status"], name="ticket_assignee_status_idx"),
             models.Index(fields=["-created_at", "-id"], name="ticket_created_idx"),
+            # Reports by when tickets were resolved. A B-tree, not BRIN: reopened tickets are
+            # resolved long after their neighbours on disk, which would widen every BRIN range.
+            models.Index(
+                fields=["resolved_at"],
+                condition=models.Q(resolved_at__isnull=False),
+                name="ticket_resolved_idx",
+            ),
+            # The backlog: tickets not resolved, by age (small: only the open ones).
+            models.Index(
+                fields=["created_at"],
+                condition=models.Q(resolved_at__isnull=True),
+                name="ticket_open_created_idx",
+            ),
         ]
 
     def __str__(self) -> str:

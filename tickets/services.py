@@ -327,7 +327,7 @@ def ticket_update(
         return locked
     if "status" in changes:
         _check_resolution(locked, was_done, changes)
-        _apply_status_side_effects(locked)
+        _apply_status_side_effects(locked, was_done)
     elif changes.keys() & set(RESOLUTION_FIELDS) and locked.status in Ticket.DONE_STATUSES:
         # A resolved ticket keeps a root cause and a summary: they can be corrected, not erased.
         _check_resolution(locked, False, changes)
@@ -394,12 +394,15 @@ def _record_changes(ticket, changes: dict, *, actor, reason: str, caused_by) -> 
         )
 
 
-def _apply_status_side_effects(ticket: Ticket) -> None:
+def _apply_status_side_effects(ticket: Ticket, was_done: bool) -> None:
     now = timezone.now()
     ticket.status_changed_at = now
     if ticket.status in Ticket.DONE_STATUSES:
         ticket.resolved_at = ticket.resolved_at or now
+        ticket.first_resolved_at = ticket.first_resolved_at or now
     else:
+        if was_done and ticket.first_reopened_at is None:
+            ticket.first_reopened_at = now
         ticket.resolved_at = None
 
 
