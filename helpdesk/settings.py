@@ -519,6 +519,25 @@ CELERY_BEAT_SCHEDULE["surveys-send"] = {
     "schedule": float(SURVEY_SWEEP_SECONDS),
 }
 
+# --- Insights (docs/insights.md) -------------------------------------------------------------
+
+# The monthly root-cause digest (each department hears of the problems its root causes made in
+# the last calendar month) is due from this day of the month at this local hour (company time
+# zone) until the month ends, so a day beat missed is made up. Day 28 at most: every month has it.
+INSIGHTS_DIGEST_DAY = env_int("INSIGHTS_DIGEST_DAY", 1, minimum=1)
+if INSIGHTS_DIGEST_DAY > 28:
+    raise ImproperlyConfigured("INSIGHTS_DIGEST_DAY must be a day from 1 to 28")
+INSIGHTS_DIGEST_HOUR = env_int("INSIGHTS_DIGEST_HOUR", 7, minimum=0)
+if INSIGHTS_DIGEST_HOUR > 23:
+    raise ImproperlyConfigured("INSIGHTS_DIGEST_HOUR must be an hour from 0 to 23")
+# How often beat looks whether the digest is due; each department's is keyed by month, so looking
+# often sends it once.
+INSIGHTS_DIGEST_SWEEP_SECONDS = env_int("INSIGHTS_DIGEST_SWEEP_SECONDS", 3600, minimum=60)
+CELERY_BEAT_SCHEDULE["insights-root-cause-digests"] = {
+    "task": "insights.tasks.send_root_cause_digests",
+    "schedule": float(INSIGHTS_DIGEST_SWEEP_SECONDS),
+}
+
 # --- API --------------------------------------------------------------------------------------
 
 # Days an API token is valid from when it was issued; POST /api/v1/auth/token/ then issues a

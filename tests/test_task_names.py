@@ -18,6 +18,7 @@ PINNED_TASK_NAMES = {
     "conversations.tasks.poll_mailboxes",
     "conversations.tasks.poll_mailbox",
     "surveys.tasks.send_due_surveys",
+    "insights.tasks.send_root_cause_digests",
 }
 
 

@@ -34,14 +34,22 @@ def resolved_in(period: Period, condition: Q):
     ).exclude(root_cause="")
 
 
-def root_cause_owners() -> dict[str, str]:
-    """Per root cause, the name of the department that creates such problems ("" for none):
-    as edited in the admin, else the default."""
-    names = dict(Department.objects.values_list("slug", "name"))
-    owners = {cause: names.get(slug, "") for cause, slug in DEFAULT_OWNERS.items()}
+def root_cause_departments() -> dict[str, Department]:
+    """Per root cause, the department that creates such problems (causes nobody owns are left
+    out): as edited in the admin, else the default in code."""
+    by_slug = {department.slug: department for department in Department.objects.all()}
+    owners = {cause: by_slug[slug] for cause, slug in DEFAULT_OWNERS.items() if slug in by_slug}
     for owner in RootCauseOwner.objects.select_related("department"):
-        owners[owner.root_cause] = owner.department.name if owner.department else ""
+        if owner.department is None:
+            owners.pop(owner.root_cause, None)
+        else:
+            owners[owner.root_cause] = owner.department
     return owners
+
+
+def root_cause_owners() -> dict[str, str]:
+    """Per root cause, the name of the department that creates such problems ("" for none)."""
+    return {cause: department.name for cause, department in root_cause_departments().items()}
 
 
 def _counts(period: Period, condition: Q) -> dict[str, int]:
