@@ -78,8 +78,12 @@ class ReportFilterForm(forms.Form):
         choices=[("", "Any channel"), *Ticket.Channel.choices], required=False
     )
     product = forms.CharField(required=False, max_length=100)
-    customer = forms.ModelChoiceField(
-        queryset=Customer.objects.order_by("name"), required=False, empty_label="Any customer"
+    # Typed, not picked from a list: a list of every customer would make each report page as
+    # slow as the number of customers. A name (any case) or a customer's number.
+    customer = forms.CharField(
+        required=False,
+        max_length=200,
+        widget=forms.TextInput(attrs={"placeholder": "Any customer", "autocomplete": "off"}),
     )
     department = forms.ModelChoiceField(
         queryset=Department.objects.order_by("name"),
@@ -87,6 +91,17 @@ class ReportFilterForm(forms.Form):
         to_field_name="slug",
         empty_label="Any department",
     )
+
+    def clean_customer(self) -> Customer | None:
+        typed = (self.cleaned_data.get("customer") or "").strip()
+        if not typed:
+            return None
+        found = Customer.objects.filter(name__iexact=typed).first()
+        if found is None and typed.isdigit():
+            found = Customer.objects.filter(pk=int(typed)).first()
+        if found is None:
+            raise forms.ValidationError("No customer has that name or number.")
+        return found
 
     def clean(self):
         cleaned = super().clean() or {}

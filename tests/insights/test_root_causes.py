@@ -92,6 +92,21 @@ def test_filters_narrow_what_counts(staff, tickets):
     assert rows[1][:3] == ["Product defect", "Engineering", "3"]
 
 
+def test_the_customer_is_typed_by_name_or_number(staff, tickets):
+    other = CustomerFactory(name="Globex")
+    _resolved(other, "usability", datetime(2026, 3, 3, 10, tzinfo=BERLIN))
+    for typed in ("globex", str(other.pk)):
+        rows = _rows(
+            staff.get(
+                f"/insights/root-causes/?{MARCH}&customer={typed}&format=csv"
+            ).content.decode()
+        )
+        assert [row[0] for row in rows[1:]] == ["Usability"], typed
+    page = staff.get(f"/insights/root-causes/?{MARCH}&customer=Nobody+Ltd")
+    assert page.status_code == 400
+    assert "No customer has that name or number." in page.content.decode()
+
+
 def test_an_empty_period_says_so(staff, tickets):
     page = staff.get("/insights/root-causes/?period=custom&start=2025-01-01&end=2025-01-31")
     assert page.status_code == 200
