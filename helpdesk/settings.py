@@ -538,6 +538,15 @@ CELERY_BEAT_SCHEDULE["insights-root-cause-digests"] = {
     "schedule": float(INSIGHTS_DIGEST_SWEEP_SECONDS),
 }
 
+# A report table longer than this is written by a worker (with its progress shown, and a link
+# when it is ready) rather than while the browser waits; such files are kept this many days.
+INSIGHTS_EXPORT_BACKGROUND_ROWS = env_int("INSIGHTS_EXPORT_BACKGROUND_ROWS", 50_000, minimum=1)
+INSIGHTS_EXPORT_KEEP_DAYS = env_int("INSIGHTS_EXPORT_KEEP_DAYS", 7, minimum=1)
+CELERY_BEAT_SCHEDULE["insights-exports-expire"] = {
+    "task": "insights.tasks.delete_old_exports",
+    "schedule": 3600.0,
+}
+
 # --- API --------------------------------------------------------------------------------------
 
 # Days an API token is valid from when it was issued; POST /api/v1/auth/token/ then issues a

@@ -1,6 +1,10 @@
-"""The one thing insights keeps of its own: which part of the company each root cause points
-at, so that the department that causes a kind of problem hears about it."""
+"""What insights keeps of its own: which part of the company each root cause points at (so
+that the department that causes a kind of problem hears about it), and the long exports
+written by a worker."""
 
+import uuid
+
+from django.conf import settings
 from django.db import models
 
 from accounts.models import Department
@@ -36,3 +40,48 @@ class RootCauseOwner(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_root_cause_display()}: {self.department or 'nobody'}"
+
+
+def _export_path(export: "Export", filename: str) -> str:
+    return f"exports/{export.pk}/{filename}"
+
+
+class Export(models.Model):
+    """A long report table written to a file by a worker, for the person who asked for it."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Waiting for a worker"
+        RUNNING = "running", "Being written"
+        DONE = "done", "Ready"
+        FAILED = "failed", "Failed"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    table = models.CharField(max_length=60)  # the name of the long table (insights.export)
+    query = models.TextField(blank=True, help_text="The report's filters, as in its URL.")
+    arguments = models.JSONField(default=dict, blank=True)
+    format = models.CharField(max_length=8)
+    filename = models.CharField(max_length=200)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    rows_total = models.PositiveIntegerField(default=0)
+    rows_done = models.PositiveIntegerField(default=0)
+    file = models.FileField(upload_to=_export_path, blank=True)
+    error = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["created_at"], name="insights_export_created_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.filename} ({self.get_status_display()})"
+
+    @property
+    def percent(self) -> int:
+        if self.status == self.Status.DONE:
+            return 100
+        return min(99, round(100 * self.rows_done / self.rows_total)) if self.rows_total else 0

@@ -1,8 +1,10 @@
-"""Celery tasks of insights: the monthly root-cause digest, sent by beat."""
+"""Celery tasks of insights: the monthly root-cause digest, sent by beat, and the long exports
+written in the background."""
 
 from celery import shared_task
 
 from insights.digest import root_cause_digests_send
+from insights.export import export_build, exports_delete_expired
 
 
 @shared_task(name="insights.tasks.send_root_cause_digests", acks_late=True)
@@ -11,3 +13,15 @@ def send_root_cause_digests() -> int:
     each stored once (a run after they are all stored sends nothing)."""
     return root_cause_digests_send()
 
+
+@shared_task(name="insights.tasks.build_export", acks_late=True)
+def build_export(export_id: str) -> bool:
+    """Write a long table's file. Idempotent: a finished export is left alone, and a worker that
+    died part-way leaves one that the redelivered task writes again from the start."""
+    return export_build(export_id)
+
+
+@shared_task(name="insights.tasks.delete_old_exports", acks_late=True)
+def delete_old_exports() -> int:
+    """Beat, hourly: exports older than INSIGHTS_EXPORT_KEEP_DAYS, with their files."""
+    return exports_delete_expired()

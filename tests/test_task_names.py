@@ -19,6 +19,8 @@ PINNED_TASK_NAMES = {
     "conversations.tasks.poll_mailbox",
     "surveys.tasks.send_due_surveys",
     "insights.tasks.send_root_cause_digests",
+    "insights.tasks.build_export",
+    "insights.tasks.delete_old_exports",
 }
 
 

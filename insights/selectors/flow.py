@@ -228,7 +228,9 @@ def calls_logged(period: Period, condition: Q) -> CallFigures:
         )
         count, total, median = figures["n"], figures["total"] or 0, figures["median"]
     else:
-        seconds = list(calls.values_list("call_duration_seconds", flat=True))
+        seconds = [
+            s for s in calls.values_list("call_duration_seconds", flat=True) if s is not None
+        ]
         count, total = len(seconds), sum(seconds)
         median = statistics.median(seconds) if seconds else None
     return CallFigures(

@@ -9,7 +9,7 @@ from django.views.decorators.http import require_GET
 
 from helpdesk.db_routers import reads_from_replica
 from insights.charts import flow_chart
-from insights.export import csv_response
+from insights.export import chosen_format, table_response
 from insights.selectors.flow import SPLITS, calls_logged, department_response, flow
 from insights.views.common import filter_query, report_filters
 
@@ -34,14 +34,15 @@ def flow_page(request: HttpRequest) -> HttpResponse:
         return render(request, "insights/flow.html", context, status=400)
     period = form.chosen_period()
     table = request.GET.get("table", "flow")
-    if request.GET.get("format") == "csv" and table == "response":
+    if chosen_format(request) and table == "response":
         rows = department_response(
             period,
             form.ticket_filter("ticket__", department=False),
             department=form.chosen_department(),
         )
-        return csv_response(
-            f"department-response-{period.first}-{period.last}.csv",
+        return table_response(
+            request,
+            f"department-response-{period.first}-{period.last}",
             ["department", "target working h", "items", "acknowledged"]
             + ["median h to acknowledge", "p90 h to acknowledge", "past target", "breach rate %"],
             (
@@ -59,9 +60,10 @@ def flow_page(request: HttpRequest) -> HttpResponse:
             ),
         )
     series = flow(period, form.ticket_filter(), split=split)
-    if request.GET.get("format") == "csv":
-        return csv_response(
-            f"backlog-{period.first}-{period.last}.csv",
+    if chosen_format(request):
+        return table_response(
+            request,
+            f"backlog-{period.first}-{period.last}",
             ["day", SPLITS[split][0].lower(), "created", "resolved", "open at end of day"],
             (
                 [day.day.isoformat(), line.label, day.created, day.resolved, day.open]

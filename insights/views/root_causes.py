@@ -5,11 +5,10 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import path
-from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from helpdesk.db_routers import reads_from_replica
-from insights.export import csv_response
+from insights.export import chosen_format, long_table_response, table_response
 from insights.selectors.root_causes import resolved_in, root_cause_pareto
 from insights.views.common import filter_query, report_filters
 from tickets.models import Ticket
@@ -24,9 +23,10 @@ def root_causes(request: HttpRequest) -> HttpResponse:
         return render(request, "insights/root_causes.html", {"form": form}, status=400)
     period = form.chosen_period()
     rows = root_cause_pareto(period, form.ticket_filter())
-    if request.GET.get("format") == "csv":
-        return csv_response(
-            f"root-causes-{period.first}-{period.last}.csv",
+    if chosen_format(request):
+        return table_response(
+            request,
+            f"root-causes-{period.first}-{period.last}",
             ["root cause", "owner", "resolved", "share %", "cumulative %", "previous", "change"],
             (
                 [
@@ -69,29 +69,14 @@ def root_cause_tickets(request: HttpRequest, cause: str) -> HttpResponse:
         # As the report itself: a filter that cannot be read is refused, not quietly dropped.
         return render(request, "insights/root_causes.html", {"form": form}, status=400)
     period = form.chosen_period()
+    if chosen_format(request):
+        return long_table_response(request, "root-cause-tickets", cause=cause)
     tickets = (
         resolved_in(period, form.ticket_filter())
         .filter(root_cause=cause)
         .select_related("customer")
         .order_by("-resolved_at", "-id")
     )
-    if request.GET.get("format") == "csv":
-        return csv_response(
-            f"root-cause-{cause}-{period.first}-{period.last}.csv",
-            ["ticket", "subject", "customer", "kind", "product", "resolved", "resolution"],
-            (
-                [
-                    t.reference,
-                    t.subject,
-                    t.customer.name,
-                    t.get_kind_display(),
-                    t.product,
-                    timezone.localdate(t.resolved_at).isoformat() if t.resolved_at else "",
-                    t.resolution,
-                ]
-                for t in tickets.iterator()
-            ),
-        )
     return render(
         request,
         "insights/root_cause_tickets.html",

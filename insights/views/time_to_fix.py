@@ -8,7 +8,7 @@ from django.urls import path
 from django.views.decorators.http import require_GET
 
 from helpdesk.db_routers import reads_from_replica
-from insights.export import csv_response
+from insights.export import chosen_format, table_response
 from insights.filters import ReportFilterForm
 from insights.selectors.time_to_fix import GROUPS, REOPEN_WINDOW_DAYS, time_to_fix
 from insights.views.common import filter_query
@@ -30,14 +30,15 @@ def time_to_fix_page(request: HttpRequest) -> HttpResponse:
         return render(request, "insights/time_to_fix.html", context, status=400)
     period = form.chosen_period()
     rows = time_to_fix(period, form.ticket_filter(), group=group)
-    if request.GET.get("format") == "csv":
+    if chosen_format(request):
         header = [GROUPS[group][0].lower(), "tickets"]
         for what in ("first response", "first resolution", "final resolution"):
             for unit in ("working", "calendar"):
                 header += [f"{what} median h ({unit})", f"{what} p90 h ({unit})"]
         header += [f"reopened within {REOPEN_WINDOW_DAYS} days", "reopen rate %"]
-        return csv_response(
-            f"time-to-fix-{period.first}-{period.last}.csv",
+        return table_response(
+            request,
+            f"time-to-fix-{period.first}-{period.last}",
             header,
             (
                 [
