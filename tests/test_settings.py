@@ -14,7 +14,8 @@ PROBE = (
     "db = settings.DATABASES['default']; "
     "print(json.dumps({'engine': db['ENGINE'], 'conn_max_age': db['CONN_MAX_AGE'], "
     "'eager': settings.CELERY_TASK_ALWAYS_EAGER, 'broker': settings.CELERY_BROKER_URL, "
-    "'debug': settings.DEBUG, 'site_url': settings.SITE_URL}))"
+    "'debug': settings.DEBUG, 'site_url': settings.SITE_URL, "
+    "'options': {a: d.get('OPTIONS', {}) for a, d in settings.DATABASES.items()}}))"
 )
 
 
@@ -69,6 +70,19 @@ def test_postgres_and_redis_from_the_environment_keep_connections():
     assert loaded["conn_max_age"] == 600
     assert loaded["eager"] is False
     assert loaded["broker"] == "redis://127.0.0.1:6379/3"
+    assert loaded["options"]["default"]["options"] == "-c jit=off"
+
+
+def test_the_jit_can_be_turned_back_on_and_the_replica_has_it_off_too():
+    both = {
+        "DJANGO_SECRET_KEY": "s",
+        "DATABASE_URL": "postgres://u@127.0.0.1:5432/db",
+        "DATABASE_REPLICA_URL": "postgres://u@replica.example:5432/db",
+    }
+    loaded = json.loads(load(**both).stdout)
+    assert loaded["options"]["replica"]["options"] == "-c jit=off"
+    loaded = json.loads(load(**both, DATABASE_JIT="1").stdout)
+    assert "options" not in loaded["options"]["default"]
 
 
 @pytest.mark.parametrize(

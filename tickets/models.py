@@ -1,6 +1,7 @@
 """What happened: tickets, their timeline, and the outbox of events that others subscribe to."""
 
 from django.conf import settings
+from django.contrib.postgres.indexes import BrinIndex
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 
@@ -167,6 +168,11 @@ class Ticket(models.Model):
                 condition=models.Q(resolved_at__isnull=True),
                 name="ticket_open_created_idx",
             ),
+            # Reports: a product's customers (market research), a kind's tickets of a period.
+            models.Index(
+                fields=["product", "customer", "created_at"], name="ticket_product_customer_idx"
+            ),
+            models.Index(fields=["kind", "created_at"], name="ticket_kind_created_idx"),
         ]
 
     def __str__(self) -> str:
@@ -253,7 +259,17 @@ class TimelineEntry(models.Model):
     class Meta:
         ordering = ["created_at", "id"]
         verbose_name_plural = "timeline entries"
-        indexes = [models.Index(fields=["ticket", "created_at"], name="timeline_ticket_idx")]
+        indexes = [
+            models.Index(fields=["ticket", "created_at"], name="timeline_ticket_idx"),
+            # Reports by when things happened (calls of a period): written in time order.
+            BrinIndex(fields=["created_at"], name="timeline_created_brin"),
+            # A return's steps, read back for the return funnel (small: returns only).
+            models.Index(
+                fields=["ticket", "created_at"],
+                condition=models.Q(kind="rma"),
+                name="timeline_rma_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} on T-{self.ticket_id}"

@@ -167,34 +167,34 @@ def department_response(
     missed = Q(due_at__isnull=False) & (
         Q(acted_at__gt=F("due_at")) | Q(acted_at__isnull=True, due_at__lt=now)
     )
-    counts = {
-        row["department"]: row
-        for row in items.values("department")
+    counts = (
+        items.values(
+            "department",
+            "department__name",
+            "department__slug",
+            "department__response_target_hours",
+        )
         .annotate(
             n=Count("id"),
             acknowledged=Count("id", filter=Q(acted_at__isnull=False)),
             breached=Count("id", filter=missed),
         )
-        .order_by()
-    }
+        .order_by("department__name")
+    )
     spreads = _waits(items.filter(acted_at__isnull=False))
-    rows = []
-    for dept in Department.objects.filter(pk__in=counts).order_by("name"):
-        row = counts[dept.pk]
-        median, p90 = spreads.get(dept.pk, (None, None))
-        rows.append(
-            ResponseRow(
-                department=dept.name,
-                slug=dept.slug,
-                target_hours=dept.response_target_hours,
-                items=row["n"],
-                acknowledged=row["acknowledged"],
-                median_hours=median,
-                p90_hours=p90,
-                breached=row["breached"],
-            )
+    return [
+        ResponseRow(
+            department=row["department__name"],
+            slug=row["department__slug"],
+            target_hours=row["department__response_target_hours"],
+            items=row["n"],
+            acknowledged=row["acknowledged"],
+            median_hours=spreads.get(row["department"], (None, None))[0],
+            p90_hours=spreads.get(row["department"], (None, None))[1],
+            breached=row["breached"],
         )
-    return rows
+        for row in counts
+    ]
 
 
 # --- calls, as information ------------------------------------------------------------------------

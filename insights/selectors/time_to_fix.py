@@ -5,12 +5,15 @@ import statistics
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.db import connections
 from django.db.models import Q
 
 from helpdesk.calendar import working_hours_between
+from insights.aggregates import in_database
 from insights.filters import Period
 from insights.selectors.root_causes import resolved_in
-from tickets.models import Ticket, TimelineEntry
+from insights.working_time import calendar_cte, calendar_params, clock_sql, positional
+from tickets.models import Ticket
 
 GROUPS = {
     "kind": ("Kind", dict(Ticket.Kind.choices)),
@@ -57,71 +60,134 @@ class FixRow:
         return self.reopened / self.tickets if self.tickets else 0.0
 
 
-def _first_resolutions(ticket_ids: list[int]) -> dict[int, tuple[datetime, datetime | None]]:
-    """Per ticket, when it was first resolved, and when it was first reopened after that (from
-    the timeline: a reopening clears the ticket's resolution, never its history)."""
-    done = set(Ticket.DONE_STATUSES)
-    found: dict[int, tuple[datetime, datetime | None]] = {}
-    entries = (
-        TimelineEntry.objects.filter(
-            ticket_id__in=ticket_ids, kind=TimelineEntry.Kind.STATUS_CHANGE
-        )
-        .order_by("ticket_id", "created_at", "id")
-        .values_list("ticket_id", "created_at", "changes")
-    )
-    for ticket_id, at, changes in entries.iterator():
-        old, new = ((changes or {}).get("status") or [None, None])[:2]
-        first = found.get(ticket_id)
-        if first is None:
-            if new in done and old not in done:
-                found[ticket_id] = (at, None)
-        elif first[1] is None and old in done and new not in done:
-            found[ticket_id] = (first[0], at)
-    return found
-
-
 def time_to_fix(period: Period, condition: Q, *, group: str = "kind") -> list[FixRow]:
     """For the tickets finally resolved in the period, grouped: how long until the first
-    response, the first resolution and the final one, in working hours (the company calendar)
-    and calendar hours, and how many were reopened within 30 days of their first resolution.
-    Two queries, whatever the number of groups."""
+    response, the first resolution (kept on the ticket through a reopening) and the final one,
+    in working hours (the company calendar) and calendar hours, and how many were reopened
+    within 30 days of their first resolution. One query: PostgreSQL computes the working hours
+    and the percentiles from the rows (insights.working_time); elsewhere, they are computed
+    here."""
     field = group if group in GROUPS else "kind"
     labels = GROUPS[field][1]
-    tickets = list(
-        resolved_in(period, condition).values_list(
-            "id", field, "created_at", "first_response_at", "resolved_at"
-        )
+    tickets = resolved_in(period, condition).values_list(
+        "id",
+        field,
+        "created_at",
+        "first_response_at",
+        "first_resolved_at",
+        "resolved_at",
+        "first_reopened_at",
     )
-    firsts = _first_resolutions([row[0] for row in tickets])
+    found = _in_database(tickets) if in_database(tickets) else _in_python(tickets)
+    order = sorted(found, key=lambda key: (-found[key][0], labels.get(key, key)))
+    return [
+        FixRow(
+            group=labels.get(key, key) or "(none)",
+            tickets=found[key][0],
+            first_response=found[key][1]["response"],
+            first_response_calendar=found[key][1]["response_calendar"],
+            first_resolution=found[key][1]["first"],
+            first_resolution_calendar=found[key][1]["first_calendar"],
+            final_resolution=found[key][1]["final"],
+            final_resolution_calendar=found[key][1]["final_calendar"],
+            reopened=found[key][2],
+        )
+        for key in order
+    ]
+
+
+Found = dict[str, tuple[int, dict[str, Spread], int]]  # group: (tickets, spreads, reopened)
+
+
+def _reopened_soon(first: datetime | None, reopened: datetime | None) -> bool:
+    return (
+        first is not None
+        and reopened is not None
+        and reopened - first <= timedelta(days=REOPEN_WINDOW_DAYS)
+    )
+
+
+def _in_python(tickets) -> Found:
     groups: dict[str, list] = {}
     for row in tickets:
         groups.setdefault(row[1] or "", []).append(row)
-    rows = []
-    for key in sorted(groups, key=lambda k: (-len(groups[k]), labels.get(k, k))):
-        members = groups[key]
-        spans: dict[str, list[float]] = {name: [] for name in SPANS}
+    found: Found = {}
+    for key, members in groups.items():
+        hours: dict[str, list[float]] = {name: [] for name in SPANS}
         reopened = 0
-        for ticket_id, _, created, responded, resolved in members:
-            first, reopened_at = firsts.get(ticket_id, (resolved, None))
+        for _, _, created, responded, first_fixed, resolved, reopened_at in members:
+            first = first_fixed or resolved
             for name, end in (("response", responded), ("first", first), ("final", resolved)):
                 if end is not None and end >= created:
-                    spans[name].append(working_hours_between(created, end))
-                    spans[f"{name}_calendar"].append((end - created).total_seconds() / 3600)
-            if reopened_at is not None and reopened_at - first <= timedelta(
-                days=REOPEN_WINDOW_DAYS
-            ):
-                reopened += 1
-        rows.append(
-            FixRow(
-                group=labels.get(key, key) or "(none)",
-                tickets=len(members),
-                first_response=Spread.of(spans["response"]),
-                first_response_calendar=Spread.of(spans["response_calendar"]),
-                first_resolution=Spread.of(spans["first"]),
-                first_resolution_calendar=Spread.of(spans["first_calendar"]),
-                final_resolution=Spread.of(spans["final"]),
-                final_resolution_calendar=Spread.of(spans["final_calendar"]),
-                reopened=reopened,
-            )
-        )
-    return rows
+                    hours[name].append(working_hours_between(created, end))
+                    hours[f"{name}_calendar"].append((end - created).total_seconds() / 3600)
+            reopened += _reopened_soon(first, reopened_at)
+        found[key] = (len(members), {name: Spread.of(hours[name]) for name in SPANS}, reopened)
+    return found
+
+
+def _in_database(tickets) -> Found:
+    rows_sql, rows_params = tickets.query.sql_with_params()
+    spans = {"response": "responded", "first": "first_fixed", "final": "resolved"}
+    measures = []
+    for name, column in spans.items():
+        late_enough = f"t.{column} >= t.created"
+        working = f"({clock_sql('t.' + column + ' AT TIME ZONE %(zone)s', 'k_' + name)} - "
+        working += f"{clock_sql('t.created AT TIME ZONE %(zone)s', 'k_created')}) / 3600.0"
+        calendar = f"extract(epoch FROM t.{column} - t.created) / 3600.0"
+        measures += [
+            f"CASE WHEN {late_enough} THEN {working} END AS {name}",
+            f"CASE WHEN {late_enough} THEN {calendar} END AS {name}_calendar",
+        ]
+    joins = "\n".join(
+        f"LEFT JOIN working_clock k_{name}"
+        f" ON k_{name}.day = (t.{column} AT TIME ZONE %(zone)s)::date"
+        for name, column in {"created": "created", **spans}.items()
+    )
+    aggregates = ", ".join(
+        f"percentile_cont(0.5) WITHIN GROUP (ORDER BY {name}), "
+        f"percentile_disc(0.9) WITHIN GROUP (ORDER BY {name})"
+        for name in SPANS
+    )
+    # Built from constants and the ORM's own SQL; every value is a parameter.
+    named, named_params = positional(
+        f"""
+        , {
+            calendar_cte(
+                "SELECT min(created AT TIME ZONE %(zone)s)::date FROM fixed",
+                "SELECT max(resolved AT TIME ZONE %(zone)s)::date FROM fixed",
+            ).strip()
+        }
+        SELECT grp, count(*), {aggregates},
+               count(*) FILTER (WHERE reopened IS NOT NULL
+                                AND reopened - first_fixed <= %(window)s * interval '1 day')
+        FROM (
+            SELECT t.grp, t.reopened, t.first_fixed, {", ".join(measures)}
+            FROM fixed t
+            {joins}
+        ) AS spans
+        GROUP BY grp
+        """,  # noqa: S608
+        {**calendar_params(), "window": REOPEN_WINDOW_DAYS},
+    )
+    prefix = (
+        "WITH raw (id, grp, created, responded, first_fixed, resolved, reopened)"
+        " AS MATERIALIZED ({}), fixed AS MATERIALIZED (SELECT id, grp, created, responded,"
+        " COALESCE(first_fixed, resolved) AS first_fixed, resolved, reopened FROM raw)"
+    )
+    sql = prefix.format(rows_sql) + named
+    found: Found = {}
+    with connections[tickets.db].cursor() as cursor:
+        cursor.execute(sql, [*rows_params, *named_params])
+        for key, count, *figures in cursor.fetchall():
+            *percentiles, reopened = figures
+            spreads = {
+                name: Spread(_round(percentiles[2 * i]), _round(percentiles[2 * i + 1]))
+                for i, name in enumerate(SPANS)
+            }
+            found[key or ""] = (count, spreads, reopened)
+    return found
+
+
+def _round(value) -> float | None:
+    return None if value is None else round(float(value), 1)

@@ -3,7 +3,7 @@ but 4 working hours), a reopened one (its first resolution kept), the 90th perce
 nearest rank, and the reopen rate."""
 
 import csv
-from datetime import datetime
+from datetime import date, datetime
 from io import StringIO
 from zoneinfo import ZoneInfo
 
@@ -56,6 +56,15 @@ def tickets(settings, time_machine, rep):
     at(time_machine, 20, 12)
 
 
+@pytest.fixture(params=["in the database", "in Python"], autouse=True)
+def computed(request, monkeypatch):
+    """Every figure twice: as PostgreSQL computes it, and as the embedded SQLite install's
+    fallback does, which must agree."""
+    if request.param == "in Python":
+        monkeypatch.setattr("insights.selectors.time_to_fix.in_database", lambda queryset: False)
+    return request.param
+
+
 @pytest.fixture
 def staff(client, rep):
     client.force_login(rep)
@@ -90,3 +99,26 @@ def test_time_to_fix_page_and_grouping(staff, tickets):
     empty = staff.get("/insights/time-to-fix/?period=custom&start=2025-01-01&end=2025-01-31")
     assert b"No ticket was resolved in this period" in empty.content
     assert staff.get("/insights/time-to-fix/?kind=teapot").status_code == 400
+
+
+def test_a_weekend_start_and_a_holiday_do_not_count(staff, settings, time_machine, rep):
+    settings.TIME_ZONE = "Europe/Berlin"
+    settings.WORKING_HOURS = (9, 17)
+    settings.HOLIDAYS = [date(2026, 3, 10)]  # a Tuesday
+    acme = CustomerFactory(name="Acme")
+    # Saturday 10:00 to Monday 11:00: only Monday's first two hours are working time.
+    at(time_machine, 7, 10)
+    weekend = ticket_create(customer=acme, kind="bug", channel="web", subject="W", product="W")
+    at(time_machine, 9, 11)
+    _resolve(weekend, rep)
+    # Monday 16:00 to Wednesday 10:00 over a holiday: an hour on Monday, one on Wednesday.
+    at(time_machine, 9, 16)
+    holiday = ticket_create(customer=acme, kind="bug", channel="web", subject="H", product="H")
+    at(time_machine, 11, 10)
+    _resolve(holiday, rep)
+    at(time_machine, 20, 12)
+    response = staff.get(f"/insights/time-to-fix/?{MARCH}&group=product&format=csv")
+    rows = {row[0]: row for row in list(csv.reader(StringIO(response.content.decode())))[1:]}
+    # final resolution, working median and calendar median
+    assert rows["H"][10:13] == ["2.0", "2.0", "42.0"]
+    assert rows["W"][10:13] == ["2.0", "2.0", "49.0"]

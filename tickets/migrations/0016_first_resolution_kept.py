@@ -39,31 +39,40 @@ def backfill(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0007_portal_links_sharing_internal'),
-        ('tickets', '0015_survey_events_and_entries'),
+        ("accounts", "0007_portal_links_sharing_internal"),
+        ("tickets", "0015_survey_events_and_entries"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='ticket',
-            name='first_reopened_at',
-            field=models.DateTimeField(blank=True, editable=False, help_text='When it was first reopened.', null=True),
+            model_name="ticket",
+            name="first_reopened_at",
+            field=models.DateTimeField(
+                blank=True, editable=False, help_text="When it was first reopened.", null=True
+            ),
         ),
         migrations.AddField(
-            model_name='ticket',
-            name='first_resolved_at',
+            model_name="ticket",
+            name="first_resolved_at",
             field=models.DateTimeField(blank=True, editable=False, null=True),
         ),
         migrations.RunPython(backfill, migrations.RunPython.noop, elidable=True),
         migrations.AddIndex(
-            model_name='ticket',
-            index=models.Index(condition=models.Q(('resolved_at__isnull', False)), fields=['resolved_at'], name='ticket_resolved_idx'),
+            model_name="ticket",
+            index=models.Index(
+                condition=models.Q(("resolved_at__isnull", False)),
+                fields=["resolved_at"],
+                name="ticket_resolved_idx",
+            ),
         ),
         migrations.AddIndex(
-            model_name='ticket',
-            index=models.Index(condition=models.Q(('resolved_at__isnull', True)), fields=['created_at'], name='ticket_open_created_idx'),
+            model_name="ticket",
+            index=models.Index(
+                condition=models.Q(("resolved_at__isnull", True)),
+                fields=["created_at"],
+                name="ticket_open_created_idx",
+            ),
         ),
     ]
