@@ -43,7 +43,13 @@ def _patterns(resolver, prefix=""):
 
 
 def test_every_report_page_reads_from_the_replica():
-    reports = [(route, view) for route, view in _patterns(get_resolver()) if "insights/" in route]
+    # Exports are not reports: their page reads the row a worker has just written, which a
+    # lagging replica may not have yet, so it reads the primary.
+    reports = [
+        (route, view)
+        for route, view in _patterns(get_resolver())
+        if route.startswith("insights/") and not route.startswith("insights/exports/")
+    ]
     assert len(reports) >= 4
     for route, view in reports:
         assert getattr(view, "reads_from_replica", False), route
@@ -62,10 +68,10 @@ def test_a_report_runs_with_its_reads_marked_for_the_replica(client, rep, monkey
     seen.clear()
     assert client.get("/insights/root-causes/").status_code == 200
     # The session and the login are read before the report, from the primary; the report's
-    # own reads (tickets, the filter's customers and departments) are marked for the replica.
+    # own reads (tickets, the departments that own each cause) are marked for the replica.
     assert ("Session", False) in seen
     assert ("Ticket", True) in seen
-    assert ("Customer", True) in seen
+    assert ("Department", True) in seen
 
 
 def test_a_replica_url_adds_a_replica_mirroring_the_primary_in_tests():
