@@ -18,7 +18,7 @@ from queues.models import Notification
 from tests.factories import CustomerFactory
 from tickets.services import ticket_create, ticket_update
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("computed")]
 BERLIN = ZoneInfo("Europe/Berlin")
 PERIOD = "period=custom&start=2026-03-01&end=2026-03-05"
 
@@ -29,15 +29,6 @@ def local(month, day, hour, minute=0):
 
 def at(time_machine, month, day, hour, minute=0):
     time_machine.move_to(local(month, day, hour, minute), tick=False)
-
-
-@pytest.fixture(params=["in the database", "in Python"], autouse=True)
-def computed(request, monkeypatch):
-    """Every figure twice: as PostgreSQL computes it, and as the embedded SQLite install's
-    fallback does, which must agree."""
-    if request.param == "in Python":
-        monkeypatch.setattr("insights.selectors.flow.in_database", lambda queryset: False)
-    return request.param
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ import pytest
 from tests.factories import CustomerFactory
 from tickets.services import note_add, ticket_create, ticket_update
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("computed")]
 BERLIN = ZoneInfo("Europe/Berlin")
 MARCH = "period=custom&start=2026-03-01&end=2026-03-31"
 
@@ -54,15 +54,6 @@ def tickets(settings, time_machine, rep):
     at(time_machine, 4, 9)
     _resolve(c, rep)
     at(time_machine, 20, 12)
-
-
-@pytest.fixture(params=["in the database", "in Python"], autouse=True)
-def computed(request, monkeypatch):
-    """Every figure twice: as PostgreSQL computes it, and as the embedded SQLite install's
-    fallback does, which must agree."""
-    if request.param == "in Python":
-        monkeypatch.setattr("insights.selectors.time_to_fix.in_database", lambda queryset: False)
-    return request.param
 
 
 @pytest.fixture
