@@ -1,4 +1,5 @@
-"""The root-cause report in headless Chromium: a rep changes the filters and downloads the CSV."""
+"""The reports in headless Chromium: a rep changes the filters and downloads the CSV, and every
+report opens from the report navigation and fits a phone."""
 
 import re
 from datetime import timedelta
@@ -66,3 +67,29 @@ def test_time_to_fix_is_one_click_from_root_causes(page, rep):
     expect(page.locator("table.report tbody tr").first).to_contain_text("Product defect")
     expect(page.locator("table.report tbody tr").first).to_contain_text("30.0 / 30.0")
     screenshot(page, "insights-time-to-fix")
+
+
+@pytest.mark.parametrize(
+    ("link", "heading", "name"),
+    [
+        ("Backlog and flow", "Backlog and flow", "insights-flow"),
+        ("Market research", "Market research", "insights-market"),
+        ("Money and shipping", "Money and shipping", "insights-money"),
+        ("Sales and satisfaction", "Sales and satisfaction", "insights-sales"),
+    ],
+)
+def test_every_report_opens_from_the_report_navigation_and_fits_a_phone(
+    page, rep, link, heading, name
+):
+    acme = CustomerFactory(name="Acme")
+    _resolved(acme, "product_defect", "bug", 1)
+    _resolved(acme, "documentation", "rfe", 2)
+    log_in(page, "rep", PASSWORD)
+    page.goto("/insights/root-causes/")
+    page.get_by_role("navigation", name="Reports").get_by_role("link", name=link).click()
+    expect(page.get_by_role("heading", name=heading, exact=True)).to_be_visible()
+    expect(page.locator("a[aria-current=page]")).to_have_text(link)
+    screenshot(page, name)
+    page.set_viewport_size({"width": 390, "height": 844})
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0, f"{link}: {overflow}px wider than the phone"
