@@ -115,8 +115,16 @@ class ReportFilterForm(forms.Form):
                 self.add_error("end", "Ten years at most.")
         return cleaned
 
+    def _data(self) -> dict:
+        """What was given, read; nothing (the defaults) when it could not be read."""
+        return (self.cleaned_data if self.is_valid() else None) or {}
+
+    def chosen(self, name: str):
+        """One filter's value (a Customer, a Department, a kind...), or None when not given."""
+        return self._data().get(name) or None
+
     def chosen_period(self) -> Period:
-        data: dict = (self.cleaned_data if self.is_valid() else None) or {}
+        data = self._data()
         return period_for(
             data.get("period") or "30d",
             today=timezone.localdate(),
@@ -128,7 +136,7 @@ class ReportFilterForm(forms.Form):
         """Which tickets count, as a condition on Ticket, or on the rows that point at a
         ticket through ``prefix`` (``"ticket__"`` for queue items). Without ``department``
         the department filter is left to the caller (a queue's department is its own)."""
-        data: dict = (self.cleaned_data if self.is_valid() else None) or {}
+        data = self._data()
         condition = Q()
         for name in ("kind", "channel"):
             if data.get(name):
@@ -140,7 +148,3 @@ class ReportFilterForm(forms.Form):
         if department and data.get("department"):
             condition &= Q(**{prefix + "department": data["department"]})
         return condition
-
-    def chosen_department(self) -> Department | None:
-        data: dict = (self.cleaned_data if self.is_valid() else None) or {}
-        return data.get("department")

@@ -15,7 +15,9 @@ def report_filters(request: HttpRequest) -> ReportFilterForm:
 
 
 def filter_query(request: HttpRequest) -> str:
-    """The page's query string without `format`, for links to the same rows elsewhere."""
+    """The page's filters as a query string, without the download's `format` and `table`, for
+    the links the page makes (downloads, drill-downs, other reports)."""
     query = request.GET.copy()
-    query.pop("format", None)
+    for name in ("format", "table"):
+        query.pop(name, None)
     return query.urlencode()

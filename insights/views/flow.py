@@ -38,7 +38,7 @@ def flow_page(request: HttpRequest) -> HttpResponse:
         rows = department_response(
             period,
             form.ticket_filter("ticket__", department=False),
-            department=form.chosen_department(),
+            department=form.chosen("department"),
         )
         return table_response(
             request,
@@ -81,7 +81,7 @@ def flow_page(request: HttpRequest) -> HttpResponse:
             "response": department_response(
                 period,
                 form.ticket_filter("ticket__", department=False),
-                department=form.chosen_department(),
+                department=form.chosen("department"),
             ),
             "calls": calls_logged(period, form.ticket_filter("ticket__")),
             "query": filter_query(request),

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET
 from accounts.models import Customer
 from helpdesk.db_routers import reads_from_replica
 from insights.export import chosen_format, table_response
-from insights.filters import Period, ReportFilterForm
+from insights.filters import Period
 from insights.selectors.money import (
     GROUPINGS,
     KINDS,
@@ -30,25 +30,12 @@ from insights.selectors.money import (
     pay_for_bug_by_quarter,
     return_funnel,
 )
-from insights.views.common import report_filters
+from insights.views.common import filter_query, report_filters
 from tickets.models import Ticket
 
 TABLES = ("overdue", "pay-for-bug", "returns", "returns-by-product", "returns-by-reason")
 # Rows of the customer tables on the page (the largest first); their download has every row.
 PAGE_ROWS = 100
-
-
-def _chosen(form: ReportFilterForm, name: str):
-    data: dict = (form.cleaned_data if form.is_valid() else None) or {}
-    return data.get(name)
-
-
-def _query(request: HttpRequest) -> str:
-    """The filters of the page, for its links (downloads, drill-downs)."""
-    query = request.GET.copy()
-    for name in ("format", "table"):
-        query.pop(name, None)
-    return query.urlencode()
 
 
 def _width(value: int, most: int) -> float:
@@ -178,7 +165,7 @@ def money(request: HttpRequest) -> HttpResponse:
     if chosen_format(request) and table not in TABLES:
         raise Http404("No such table: choose one of " + ", ".join(TABLES) + ".")
     period, condition = form.chosen_period(), form.ticket_filter()
-    customer, kind = _chosen(form, "customer"), _chosen(form, "kind")
+    customer, kind = form.chosen("customer"), form.chosen("kind")
     today = timezone.localdate()
     if chosen_format(request):
         return _download(request, table, period, condition, today=today, customer=customer)
@@ -191,7 +178,7 @@ def money(request: HttpRequest) -> HttpResponse:
             "form": form,
             "period": period,
             "today": today,
-            "query": _query(request),
+            "query": filter_query(request),
             "kinds": KINDS,
             "max_groups": MAX_GROUPS,
             "overdue": overdue,
@@ -282,7 +269,7 @@ def money_customer_tickets(request: HttpRequest, pk: int) -> HttpResponse:
             "period": period,
             "tickets": tickets[:500],
             "count": tickets.count(),
-            "query": _query(request),
+            "query": filter_query(request),
         },
     )
 

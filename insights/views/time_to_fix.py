@@ -9,9 +9,8 @@ from django.views.decorators.http import require_GET
 
 from helpdesk.db_routers import reads_from_replica
 from insights.export import chosen_format, table_response
-from insights.filters import ReportFilterForm
 from insights.selectors.time_to_fix import GROUPS, REOPEN_WINDOW_DAYS, time_to_fix
-from insights.views.common import filter_query
+from insights.views.common import filter_query, report_filters
 
 
 def _hours(value) -> str:
@@ -22,7 +21,7 @@ def _hours(value) -> str:
 @require_GET
 @reads_from_replica
 def time_to_fix_page(request: HttpRequest) -> HttpResponse:
-    form = ReportFilterForm(request.GET or None)
+    form = report_filters(request)
     group = request.GET.get("group", "kind")
     group = group if group in GROUPS else "kind"
     context = {"form": form, "group": group, "groups": [(k, v[0]) for k, v in GROUPS.items()]}

@@ -4,23 +4,7 @@ import django.contrib.postgres.indexes
 from django.conf import settings
 from django.db import migrations
 
-
-def brin_index(model_name, index):
-    """A BRIN index on PostgreSQL; SQLite (the embedded default) has none, and keeps only the
-    model state, so makemigrations stays quiet there too."""
-
-    def create(apps, schema_editor):
-        if schema_editor.connection.vendor == "postgresql":
-            schema_editor.add_index(apps.get_model("queues", model_name), index)
-
-    def drop(apps, schema_editor):
-        if schema_editor.connection.vendor == "postgresql":
-            schema_editor.remove_index(apps.get_model("queues", model_name), index)
-
-    return migrations.SeparateDatabaseAndState(
-        state_operations=[migrations.AddIndex(model_name=model_name, index=index)],
-        database_operations=[migrations.RunPython(create, drop)],
-    )
+from helpdesk.migration_operations import postgres_brin_index
 
 
 class Migration(migrations.Migration):
@@ -33,13 +17,15 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        brin_index(
+        postgres_brin_index(
+            "queues",
             "followuptask",
             django.contrib.postgres.indexes.BrinIndex(
                 fields=["created_at"], name="followup_created_brin"
             ),
         ),
-        brin_index(
+        postgres_brin_index(
+            "queues",
             "notification",
             django.contrib.postgres.indexes.BrinIndex(
                 fields=["created_at"], name="notif_created_brin"

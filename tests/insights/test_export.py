@@ -70,9 +70,11 @@ def test_a_workbook_keeps_numbers_as_numbers_and_every_text_as_text(staff, setti
 
 @pytest.mark.django_db
 def test_every_short_table_comes_as_a_workbook_too(staff):
-    for url in ("/insights/time-to-fix/", "/insights/flow/"):
+    for url, first in (("/insights/time-to-fix/", "kind"), ("/insights/flow/", "day")):
         rows = _workbook(staff.get(f"{url}?{MARCH}&format=xlsx"))
-        assert rows, url
+        assert rows[0][0].value == first, url
+    flow = _workbook(staff.get(f"/insights/flow/?{MARCH}&format=xlsx"))
+    assert len(flow) == 1 + 31  # a row for every day of March, zero-filled
 
 
 @pytest.mark.worker

@@ -4,23 +4,7 @@ import django.contrib.postgres.indexes
 from django.conf import settings
 from django.db import migrations, models
 
-
-def brin_index(model_name, index):
-    """A BRIN index on PostgreSQL; SQLite (the embedded default) has none, and keeps only the
-    model state, so makemigrations stays quiet there too."""
-
-    def create(apps, schema_editor):
-        if schema_editor.connection.vendor == "postgresql":
-            schema_editor.add_index(apps.get_model("tickets", model_name), index)
-
-    def drop(apps, schema_editor):
-        if schema_editor.connection.vendor == "postgresql":
-            schema_editor.remove_index(apps.get_model("tickets", model_name), index)
-
-    return migrations.SeparateDatabaseAndState(
-        state_operations=[migrations.AddIndex(model_name=model_name, index=index)],
-        database_operations=[migrations.RunPython(create, drop)],
-    )
+from helpdesk.migration_operations import postgres_brin_index
 
 
 class Migration(migrations.Migration):
@@ -41,7 +25,8 @@ class Migration(migrations.Migration):
             model_name="ticket",
             index=models.Index(fields=["kind", "created_at"], name="ticket_kind_created_idx"),
         ),
-        brin_index(
+        postgres_brin_index(
+            "tickets",
             "timelineentry",
             django.contrib.postgres.indexes.BrinIndex(
                 fields=["created_at"], name="timeline_created_brin"
