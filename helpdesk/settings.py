@@ -559,6 +559,14 @@ CELERY_BEAT_SCHEDULE["insights-exports-expire"] = {
     "task": "insights.tasks.delete_old_exports",
     "schedule": 3600.0,
 }
+# How often the backlog report's daily rollup is counted again (insights.rollups). Days since the
+# last refresh are counted from the tickets, so this bounds only how long a change to an earlier
+# day (a reopened ticket, a ticket given another kind) takes to show on the report.
+INSIGHTS_ROLLUP_REFRESH_SECONDS = env_int("INSIGHTS_ROLLUP_REFRESH_SECONDS", 1800, minimum=60)
+CELERY_BEAT_SCHEDULE["insights-daily-flow"] = {
+    "task": "insights.tasks.refresh_daily_flow",
+    "schedule": float(INSIGHTS_ROLLUP_REFRESH_SECONDS),
+}
 
 # --- API --------------------------------------------------------------------------------------
 

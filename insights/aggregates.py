@@ -15,7 +15,9 @@ def in_database(queryset) -> bool:
 class Seconds(Func):
     """Seconds from ``start`` to ``end`` (two datetime expressions), as a float."""
 
-    template = "EXTRACT(EPOCH FROM (%(expressions)s))"
+    # date_part gives a double; EXTRACT gives a numeric since PostgreSQL 14, which sorts (for a
+    # percentile) about twice as slowly.
+    template = "DATE_PART('epoch', %(expressions)s)"
     arg_joiner = " - "
     output_field = FloatField()
 

@@ -148,3 +148,11 @@ class ReportFilterForm(forms.Form):
         if department and data.get("department"):
             condition &= Q(**{prefix + "department": data["department"]})
         return condition
+
+    def rollup_filter(self) -> Q | None:
+        """The same filter as a condition on the daily rollup (insights.rollups), which knows
+        only kinds and channels; None when a filter it cannot answer is given."""
+        data = self._data()
+        if any(data.get(name) for name in ("product", "customer", "department")):
+            return None
+        return Q(**{name: data[name] for name in ("kind", "channel") if data.get(name)})

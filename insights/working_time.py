@@ -54,7 +54,7 @@ def clock_sql(local_sql: str, alias: str) -> str:
     ``working_clock`` row joined on its day."""
     return (
         f"({alias}.before + CASE WHEN {alias}.working THEN LEAST(GREATEST("
-        f"extract(epoch FROM ({local_sql})::time) - %(opens)s, 0), %(span)s) ELSE 0 END)"
+        f"date_part('epoch', ({local_sql})::time) - %(opens)s, 0), %(span)s) ELSE 0 END)"
     )
 
 

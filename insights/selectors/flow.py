@@ -4,7 +4,7 @@ each department answers its queue against its target, and (as information only) 
 import math
 import statistics
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
 from django.db.models import Count, F, Q, Sum
 from django.db.models.functions import TruncDate
@@ -13,6 +13,8 @@ from django.utils import timezone
 from accounts.models import Department
 from insights.aggregates import Median, NearestRank, Seconds, in_database
 from insights.filters import Period
+from insights.models import DailyFlow
+from insights.rollups import daily_flow_complete_before
 from queues.models import Notification
 from tickets.models import Ticket, TimelineEntry
 
@@ -61,33 +63,81 @@ def _by_day(tickets, column: str, split: str) -> dict[tuple[str, date], int]:
     return {(row.get(split, "") if split else "", row["day"]): row["n"] for row in rows}
 
 
-def flow(period: Period, condition: Q, *, split: str = "") -> list[FlowSeries]:
+def _open_at(tickets, start: datetime, split: str) -> dict[str, int]:
+    """Tickets open at ``start``: created before it and not finally resolved before it."""
+    at_start = tickets.filter(created_at__lt=start).filter(
+        Q(resolved_at__isnull=True) | Q(resolved_at__gte=start)
+    )
+    if not split:
+        return {"": at_start.count()}
+    counted = at_start.values(split).annotate(n=Count("id")).order_by()
+    return {row[split]: row["n"] for row in counted}
+
+
+def _stored_open_before(flows, day: date, split: str) -> dict[str, int]:
+    """From the rollup: tickets created before ``day`` less those finally resolved before it."""
+    before = flows.filter(day__lt=day)
+    net = Sum("created") - Sum("resolved")
+    if not split:
+        return {"": before.aggregate(n=net)["n"] or 0}
+    counted = before.values(split).annotate(n=net).order_by()
+    return {row[split]: row["n"] for row in counted}
+
+
+def _stored_by_day(flows, split: str) -> tuple[dict, dict]:
+    created: dict[tuple[str, date], int] = {}
+    resolved: dict[tuple[str, date], int] = {}
+    rows = (
+        flows.values("day", *([split] if split else []))
+        .annotate(made=Sum("created"), done=Sum("resolved"))
+        .order_by()
+    )
+    for row in rows:
+        key = (row.get(split, "") if split else "", row["day"])
+        created[key], resolved[key] = row["made"], row["done"]
+    return created, resolved
+
+
+def flow(
+    period: Period, condition: Q, *, split: str = "", rollup: Q | None = None
+) -> list[FlowSeries]:
     """Per day of the period (company days, every day present even when nothing happened):
     tickets created, tickets resolved and tickets open at the end of the day, for all tickets
     or split by kind or channel. A ticket is open from its creation until its final
     resolution (a ticket reopened is open again from then; the gap before it was reopened
     counts as open too, since only the final resolution is kept on the ticket).
 
-    Three queries whatever the length of the period: the backlog at the start, and the
-    counts per day of creations and of resolutions; the days between are running sums."""
+    ``rollup`` is the same condition on the daily rollup (insights.rollups), given when the
+    filters are ones it can answer (kind and channel): the days it holds are read from it and
+    only the days since its last refresh are counted from the tickets. Without it, or before
+    the first refresh, three queries count everything from the tickets: the backlog at the
+    start, and the creations and resolutions per day; the days between are running sums."""
     split = split if split in SPLITS else ""
     labels = SPLITS[split][1]
     start, end = period.bounds()
     tickets = Ticket.objects.filter(condition)
-    at_start = tickets.filter(created_at__lt=start).filter(
-        Q(resolved_at__isnull=True) | Q(resolved_at__gte=start)
-    )
-    if split:
-        counted = at_start.values(split).annotate(n=Count("id")).order_by()
-        open_at_start = {row[split]: row["n"] for row in counted}
+    created: dict[tuple[str, date], int] = {}
+    resolved: dict[tuple[str, date], int] = {}
+    stored_before = daily_flow_complete_before() if rollup is not None else None
+    if stored_before is None:
+        open_at_start = _open_at(tickets, start, split)
+        live_from = start
     else:
-        open_at_start = {"": at_start.count()}
-    created = _by_day(
-        tickets.filter(created_at__gte=start, created_at__lt=end), "created_at", split
-    )
-    resolved = _by_day(
-        tickets.filter(resolved_at__gte=start, resolved_at__lt=end), "resolved_at", split
-    )
+        flows = DailyFlow.objects.filter(rollup or Q())
+        open_at_start = _stored_open_before(flows, min(period.first, stored_before), split)
+        if stored_before > period.first:
+            stored = flows.filter(day__gte=period.first, day__lt=stored_before)
+            created, resolved = _stored_by_day(stored, split)
+        # May be before the period starts, when the last refresh is older than that.
+        live_from = timezone.make_aware(datetime.combine(stored_before, time.min))
+    if live_from < end:
+        for counts, column, sign in ((created, "created_at", 1), (resolved, "resolved_at", -1)):
+            since = tickets.filter(**{f"{column}__gte": live_from, f"{column}__lt": end})
+            for (group, day), n in _by_day(since, column, split).items():
+                if day < period.first:  # between the rollup's end and the period's start
+                    open_at_start[group] = open_at_start.get(group, 0) + sign * n
+                else:
+                    counts[(group, day)] = counts.get((group, day), 0) + n
     groups = set(open_at_start) | {group for group, _ in created} | {g for g, _ in resolved}
     if not split:
         groups.add("")
@@ -132,23 +182,17 @@ def _hours(seconds: list[float]) -> tuple[float | None, float | None]:
     return round(statistics.median(ordered) / 3600, 1), round(ordered[rank - 1] / 3600, 1)
 
 
-def _waits(acknowledged) -> dict[int, tuple[float | None, float | None]]:
-    """Per department, the median and 90th percentile wait before acknowledgement, in hours:
-    computed by the database from its rows where it can, else here."""
-    if in_database(acknowledged):
-        wait = Seconds("acted_at", "created_at")
-        return {
-            row["department"]: (round(row["median"] / 3600, 1), round(row["p90"] / 3600, 1))
-            for row in acknowledged.values("department")
-            .annotate(median=Median(wait), p90=NearestRank(wait, 0.9))
-            .order_by()
-        }
+def _figures_here(items, counts: list[dict]) -> list[dict]:
+    """The medians and 90th percentiles of ``department_response`` computed here, for a
+    database without ordered-set aggregates."""
     waits: dict[int, list[float]] = {}
-    for department_id, arrived, acted in acknowledged.values_list(
+    for department_id, arrived, acted in items.filter(acted_at__isnull=False).values_list(
         "department", "created_at", "acted_at"
     ):
         waits.setdefault(department_id, []).append(max((acted - arrived).total_seconds(), 0))
-    return {department_id: _hours(seconds) for department_id, seconds in waits.items()}
+    for row in counts:
+        row["median"], row["p90"] = _hours(waits.get(row["department"], []))
+    return counts
 
 
 def department_response(
@@ -158,7 +202,8 @@ def department_response(
     acknowledged, how long that took (median and 90th percentile, calendar hours; the target
     itself is in working hours and already counted into each item's due time), and how many
     missed the target: acknowledged after it was due, or still waiting with the due time
-    past. Two queries."""
+    past. Two queries on PostgreSQL (the percentiles over the acknowledged items beside the
+    counts, then the departments' names); three elsewhere."""
     start, end = period.bounds()
     now = timezone.now()
     items = Notification.objects.filter(condition, created_at__gte=start, created_at__lt=end)
@@ -167,33 +212,39 @@ def department_response(
     missed = Q(due_at__isnull=False) & (
         Q(acted_at__gt=F("due_at")) | Q(acted_at__isnull=True, due_at__lt=now)
     )
-    counts = (
-        items.values(
-            "department",
-            "department__name",
-            "department__slug",
-            "department__response_target_hours",
-        )
-        .annotate(
-            n=Count("id"),
-            acknowledged=Count("id", filter=Q(acted_at__isnull=False)),
-            breached=Count("id", filter=missed),
-        )
-        .order_by("department__name")
+    acted = Q(acted_at__isnull=False)
+    # Grouped by the department's id alone, its name read after: sorting the rows by a name
+    # and a slug as well made the sort four times as wide (and spill to disk over a year).
+    counts = items.values("department").annotate(
+        n=Count("id"),
+        acknowledged=Count("id", filter=acted),
+        breached=Count("id", filter=missed),
     )
-    spreads = _waits(items.filter(acted_at__isnull=False))
+    if in_database(items):
+        wait = Seconds("acted_at", "created_at")
+        counts = counts.annotate(
+            median=Median(wait, filter=acted), p90=NearestRank(wait, 0.9, filter=acted)
+        )
+        rows = list(counts.order_by())
+        for row in rows:
+            for name in ("median", "p90"):
+                row[name] = None if row[name] is None else round(row[name] / 3600, 1)
+    else:
+        rows = _figures_here(items, list(counts.order_by()))
+    departments = Department.objects.in_bulk()  # a handful
+    rows.sort(key=lambda row: departments[row["department"]].name)
     return [
         ResponseRow(
-            department=row["department__name"],
-            slug=row["department__slug"],
-            target_hours=row["department__response_target_hours"],
+            department=departments[row["department"]].name,
+            slug=departments[row["department"]].slug,
+            target_hours=departments[row["department"]].response_target_hours,
             items=row["n"],
             acknowledged=row["acknowledged"],
-            median_hours=spreads.get(row["department"], (None, None))[0],
-            p90_hours=spreads.get(row["department"], (None, None))[1],
+            median_hours=row["median"],
+            p90_hours=row["p90"],
             breached=row["breached"],
         )
-        for row in counts
+        for row in rows
     ]
 
 

@@ -384,7 +384,7 @@ def _stay_medians(stays) -> dict:
             seconds, where = "left_at - entered_at", "step = %s AND left_at IS NOT NULL"
             params += [stage, stage]
         columns += [
-            "percentile_cont(0.5) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM " + seconds + "))"
+            "percentile_cont(0.5) WITHIN GROUP (ORDER BY DATE_PART('epoch', " + seconds + "))"
             " FILTER (WHERE " + where + ")",
             "COUNT(*) FILTER (WHERE " + where + ")",
         ]

@@ -134,7 +134,7 @@ def _in_database(tickets) -> Found:
         late_enough = f"t.{column} >= t.created"
         working = f"({clock_sql('t.' + column + ' AT TIME ZONE %(zone)s', 'k_' + name)} - "
         working += f"{clock_sql('t.created AT TIME ZONE %(zone)s', 'k_created')}) / 3600.0"
-        calendar = f"extract(epoch FROM t.{column} - t.created) / 3600.0"
+        calendar = f"date_part('epoch', t.{column} - t.created) / 3600.0"
         measures += [
             f"CASE WHEN {late_enough} THEN {working} END AS {name}",
             f"CASE WHEN {late_enough} THEN {calendar} END AS {name}_calendar",

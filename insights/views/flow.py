@@ -8,7 +8,7 @@ from django.urls import path
 from django.views.decorators.http import require_GET
 
 from helpdesk.db_routers import reads_from_replica
-from insights.charts import flow_chart
+from insights.charts import day_rows, flow_chart
 from insights.export import chosen_format, table_response
 from insights.selectors.flow import SPLITS, calls_logged, department_response, flow
 from insights.views.common import filter_query, report_filters
@@ -59,7 +59,7 @@ def flow_page(request: HttpRequest) -> HttpResponse:
                 for row in rows
             ),
         )
-    series = flow(period, form.ticket_filter(), split=split)
+    series = flow(period, form.ticket_filter(), split=split, rollup=form.rollup_filter())
     if chosen_format(request):
         return table_response(
             request,
@@ -77,7 +77,7 @@ def flow_page(request: HttpRequest) -> HttpResponse:
         {
             **context,
             "period": period,
-            "series": [(line, flow_chart(line.days)) for line in series],
+            "series": [(line, flow_chart(line.days), day_rows(line.days)) for line in series],
             "response": department_response(
                 period,
                 form.ticket_filter("ticket__", department=False),

@@ -2,7 +2,8 @@
 two tickets already open when the period starts, a ticket created at 00:30 on the 3rd (still
 the 2nd in UTC), a ticket resolved and then reopened (open again, its resolution gone), a
 ticket created and resolved on the same day, days with nothing happening; then the queue
-response against target, and calls."""
+response against target, and calls. The daily counts are checked twice: counted from the
+tickets, and read from the daily rollup refreshed after the fixture's last change."""
 
 import csv
 from datetime import datetime, timedelta
@@ -14,11 +15,13 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from accounts.models import Department
+from insights.models import DailyFlow, Rollup
+from insights.rollups import DAILY_FLOW, daily_flow_refresh
 from queues.models import Notification
 from tests.factories import CustomerFactory
 from tickets.services import ticket_create, ticket_update
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("computed")]
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("computed", "counted_from")]
 BERLIN = ZoneInfo("Europe/Berlin")
 PERIOD = "period=custom&start=2026-03-01&end=2026-03-05"
 
@@ -83,6 +86,15 @@ def tickets(settings, time_machine, rep):
     make("G", 3, 6, 10)  # after the period
     at(time_machine, 3, 20, 12)
     return made
+
+
+@pytest.fixture(params=["the tickets", "the rollup"])
+def counted_from(request, tickets):
+    """The same figures with the daily rollup refreshed after the fixture's last change (so it
+    holds every day before 20 March) and without it (every day counted from the tickets)."""
+    if request.param == "the rollup":
+        daily_flow_refresh()
+    return request.param
 
 
 def test_created_resolved_and_open_by_day(staff, tickets):
@@ -210,3 +222,96 @@ def test_queries_do_not_grow_with_the_data(staff, tickets, time_machine, rep):
         _item(ticket, engineering, start, start + timedelta(hours=8), start + timedelta(hours=1))
     at(time_machine, 3, 20, 12)
     assert queries() == before
+
+
+# --- the daily rollup -------------------------------------------------------------------------
+
+
+def _all_tickets(client, query=""):
+    _, *rows = _csv(client.get(f"/insights/flow/?{PERIOD}{query}&format=csv"))
+    return [row[2:] for row in rows]
+
+
+EXPECTED = [["0", "0", "2"], ["1", "1", "2"], ["1", "0", "3"], ["1", "1", "3"], ["0", "0", "3"]]
+
+
+@pytest.mark.parametrize("counted_from", ["the tickets"], indirect=True)
+def test_the_rollup_holds_the_days_before_its_refresh_and_later_days_are_counted_live(
+    staff, tickets, time_machine
+):
+    # Refreshed in the middle of the period: the 1st to the 3rd from the rollup, the 4th on
+    # from the tickets. The figures are the same.
+    at(time_machine, 3, 4, 10)
+    daily_flow_refresh()
+    state = Rollup.objects.get(name=DAILY_FLOW)
+    assert str(state.complete_before) == "2026-03-04"
+    assert state.time_zone == "Europe/Berlin"
+    assert not DailyFlow.objects.filter(day__gte=state.complete_before).exists()
+    at(time_machine, 3, 20, 12)
+    assert _all_tickets(staff) == EXPECTED
+    # Refreshed before the period starts: the days between come from the tickets too.
+    at(time_machine, 2, 26, 10)
+    daily_flow_refresh()
+    at(time_machine, 3, 20, 12)
+    assert _all_tickets(staff) == EXPECTED
+    assert _all_tickets(staff, "&kind=call") == [
+        ["0", "0", "0"],
+        ["0", "0", "0"],
+        ["1", "0", "1"],
+        ["1", "1", "1"],
+        ["0", "0", "1"],
+    ]
+
+
+@pytest.mark.parametrize("counted_from", ["the rollup"], indirect=True)
+def test_the_report_reads_the_rollup_when_its_filters_allow_and_the_tickets_otherwise(
+    staff, tickets, time_machine, rep
+):
+    # A ticket written on the 2nd after the refresh (as an import would): the rollup does not
+    # know it until it is refreshed again, so the report without filters still shows the
+    # refreshed counts; with a product filter (which the rollup cannot answer) the report
+    # counts from the tickets and shows it.
+    at(time_machine, 3, 2, 11)
+    ticket_create(customer=tickets["A"].customer, subject="late", kind="bug", channel="phone")
+    at(time_machine, 3, 20, 12)
+    assert _all_tickets(staff) == EXPECTED
+    assert _all_tickets(staff, "&customer=Acme")[1] == ["2", "1", "3"]
+    daily_flow_refresh()
+    assert _all_tickets(staff)[1] == ["2", "1", "3"]
+    # A ticket created today shows at once: today is never in the rollup.
+    ticket_create(customer=tickets["A"].customer, subject="today", kind="bug", channel="phone")
+    _, *today = _csv(
+        staff.get("/insights/flow/?period=custom&start=2026-03-20&end=2026-03-20&format=csv")
+    )
+    assert today == [["2026-03-20", "All tickets", "1", "0", "6"]]  # A, D, E, G, late, today
+
+
+@pytest.mark.parametrize("counted_from", ["the rollup"], indirect=True)
+def test_a_rollup_counted_in_another_time_zone_is_not_used(staff, tickets, settings):
+    # Counted in Berlin; read in New York, the days fall elsewhere, so the tickets are counted.
+    settings.TIME_ZONE = "America/New_York"
+    _, *rows = _csv(staff.get(f"/insights/flow/?{PERIOD}&format=csv"))
+    # 00:30 on 3 March in Berlin is 18:30 on the 2nd in New York.
+    assert [row[2] for row in rows] == ["0", "2", "0", "1", "0"]
+
+
+@pytest.mark.parametrize("counted_from", ["the tickets"], indirect=True)
+def test_a_refresh_replaces_the_whole_rollup_and_running_it_twice_changes_nothing(tickets):
+    first = daily_flow_refresh()
+    rows = sorted(DailyFlow.objects.values_list("day", "kind", "channel", "created", "resolved"))
+    assert daily_flow_refresh() == first
+    again = sorted(DailyFlow.objects.values_list("day", "kind", "channel", "created", "resolved"))
+    assert again == rows
+    # Created on 27 Feb (A), 28 Feb (B), 20 Feb (C), 2 Mar (E), 3 Mar (D), 4 Mar (F), 6 Mar (G);
+    # finally resolved: C on 25 Feb, B on 2 Mar, F on 4 Mar (E was reopened).
+    assert sum(row[3] for row in rows) == 7
+    assert sum(row[4] for row in rows) == 3
+
+
+@pytest.mark.parametrize("counted_from", ["the rollup"], indirect=True)
+def test_admins_see_how_far_the_rollup_reaches_and_cannot_edit_it(admin_client, tickets):
+    page = admin_client.get("/admin/insights/rollup/")
+    assert page.status_code == 200
+    assert "daily_flow" in page.content.decode()
+    assert "Europe/Berlin" in page.content.decode()
+    assert admin_client.get("/admin/insights/rollup/add/").status_code == 403
