@@ -33,7 +33,7 @@ _ZERO = Value(Decimal("0.00"), output_field=DecimalField(max_digits=12, decimal_
 _CENTS = Decimal("0.01")
 
 
-def _amount(value) -> Decimal:
+def amount_from_sum(value) -> Decimal:
     """A summed amount as a Decimal with two places: SQLite sums decimals as floats (2300.0)
     or integers (2300), PostgreSQL keeps them."""
     return Decimal(str(value)).quantize(_CENTS)
@@ -62,7 +62,14 @@ class CustomerStanding:
         return self.overdue_invoice_count > 0
 
 
+def overdue_invoices(*, today: date) -> QuerySet[Invoice]:
+    """Invoices overdue today: unpaid and due before today, as a customer's standing counts
+    them (``_standing_annotations``)."""
+    return Invoice.objects.filter(paid_on__isnull=True, due_on__lt=today)
+
+
 def _standing_annotations(today: date) -> dict:
+    # Overdue as overdue_invoices has it.
     unpaid = Q(invoices__paid_on__isnull=True)
     overdue = unpaid & Q(invoices__due_on__lt=today)
     return {
@@ -105,9 +112,9 @@ def standing_from_annotated(customer: "AnnotatedCustomer", today: date) -> Custo
         has_service_contract=customer_has_service_contract(customer, today=today),
         contract_ends_on=customer.contract_ends_on,
         unpaid_invoice_count=customer.unpaid_invoice_count,
-        unpaid_amount=_amount(customer.unpaid_amount),
+        unpaid_amount=amount_from_sum(customer.unpaid_amount),
         overdue_invoice_count=customer.overdue_invoice_count,
-        overdue_amount=_amount(customer.overdue_amount),
+        overdue_amount=amount_from_sum(customer.overdue_amount),
         pay_for_bug=customer.pay_for_bug,
         salesperson_id=customer.salesperson_id,
         salesperson_username=customer.salesperson.username if customer.salesperson else None,

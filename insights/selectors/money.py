@@ -9,13 +9,13 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db import connections
-from django.db.models import Case, Count, F, Min, Q, Value, When, Window
+from django.db.models import Case, Count, F, Min, Q, Sum, Value, When, Window
 from django.db.models.fields.json import KeyTextTransform, KeyTransform
 from django.db.models.functions import Lead, Lower, Trim, TruncQuarter
 from django.utils import timezone
 
-from accounts.models import Customer, Invoice
-from accounts.selectors import customers_with_standing, standing_from_annotated
+from accounts.models import Customer
+from accounts.selectors import amount_from_sum, overdue_invoices
 from insights.aggregates import in_database
 from insights.filters import Period
 from tickets.models import Ticket, TimelineEntry
@@ -59,30 +59,33 @@ def overdue_customers(
     standing everywhere else defines it), largest amount first (``limit`` of them at most,
     with the totals of all), with the tickets they opened in the period by kind. The
     invoices are today's; the period and the ticket filters only decide which tickets are
-    counted. Two queries."""
-    # Overdue as accounts.selectors' standing has it; the standing gives no oldest due date.
-    oldest = Min(
-        "invoices__due_on", filter=Q(invoices__paid_on__isnull=True, invoices__due_on__lt=today)
-    )
-    owing = Invoice.objects.filter(paid_on__isnull=True, due_on__lt=today).values("customer_id")
-    customers = (
-        customers_with_standing(today=today)
-        # Only the customers who owe are aggregated (a few among many); the standing's own
-        # figures still decide.
-        .filter(pk__in=owing, overdue_invoice_count__gt=0)
-        .annotate(oldest_due_on=oldest)
-        .order_by("-overdue_amount", "name", "pk")
-    )
+    counted. Only the overdue invoices are aggregated (not every invoice of every customer
+    who owes, as the full standing would): the customers shown, the totals of all when
+    only some are shown, then the tickets of those shown."""
+    owing = overdue_invoices(today=today)
     if customer is not None:
-        customers = customers.filter(pk=customer.pk)
-    found = [(row, standing_from_annotated(row, today)) for row in customers]
-    shown = found if limit is None else found[:limit]
+        owing = owing.filter(customer=customer)
+    grouped = (
+        owing.values(
+            "customer_id",
+            "customer__name",
+            "customer__is_internal",
+            "customer__salesperson__username",
+        )
+        .annotate(invoices=Count("id"), amount=Sum("amount"), oldest_due_on=Min("due_on"))
+        .order_by("-amount", "customer__name", "customer_id")
+    )
+    shown = list(grouped if limit is None else grouped[:limit])
+    if limit is None:
+        total = {"customers": len(shown), "amount": sum(row["amount"] for row in shown)}
+    else:  # the totals of all, without reading every row
+        total = owing.aggregate(customers=Count("customer", distinct=True), amount=Sum("amount"))
     start, end = period.bounds()
     counts: dict[tuple[int, str], int] = {
         (row["customer_id"], row["kind"]): row["n"]
         for row in Ticket.objects.filter(
             condition,
-            customer_id__in=[row.pk for row, _ in shown],
+            customer_id__in=[row["customer_id"] for row in shown],
             created_at__gte=start,
             created_at__lt=end,
         )
@@ -91,24 +94,23 @@ def overdue_customers(
         .order_by()
     }
     rows = []
-    for row, standing in shown:
-        by_kind = [counts.get((row.pk, kind), 0) for kind, _ in KINDS]
+    for row in shown:
+        by_kind = [counts.get((row["customer_id"], kind), 0) for kind, _ in KINDS]
         rows.append(
             OverdueRow(
-                customer_id=row.pk,
-                name=row.name,
-                is_internal=row.is_internal,
-                salesperson=standing.salesperson_username or "",
-                invoices=standing.overdue_invoice_count,
-                amount=standing.overdue_amount,
-                oldest_due_on=row.oldest_due_on,
-                days_overdue=(today - row.oldest_due_on).days,
+                customer_id=row["customer_id"],
+                name=row["customer__name"],
+                is_internal=row["customer__is_internal"],
+                salesperson=row["customer__salesperson__username"] or "",
+                invoices=row["invoices"],
+                amount=amount_from_sum(row["amount"]),
+                oldest_due_on=row["oldest_due_on"],
+                days_overdue=(today - row["oldest_due_on"]).days,
                 tickets=sum(by_kind),
                 by_kind=by_kind,
             )
         )
-    amount = sum((standing.overdue_amount for _, standing in found), Decimal("0.00"))
-    return OverdueTable(rows, len(found), amount)
+    return OverdueTable(rows, total["customers"], amount_from_sum(total["amount"] or 0))
 
 
 def customer_tickets_in(period: Period, condition: Q, *, customer_id: int):
