@@ -8,6 +8,7 @@ to a real Celery broker with separate worker and beat processes. See docs/operat
 
 import ipaddress
 import os
+import re
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -136,6 +137,13 @@ CONN_MAX_AGE = env_int("DATABASE_CONN_MAX_AGE", 600, minimum=0)
 # here; a report over a few thousand rows of a large table (estimated high, then quick) was
 # measured at 1.05 s of compiling for 30 ms of work. Off unless asked for.
 DATABASE_JIT = env_bool("DATABASE_JIT", default=False)
+
+# The memory PostgreSQL may use per sort or hash while a report page runs (set for the report's
+# transaction only): report queries group and sort hundreds of thousands of rows, which spill to
+# disk at the server's default (4MB). A PostgreSQL size ("64MB"); empty leaves the server's own.
+DATABASE_REPORT_WORK_MEM = env_str("DATABASE_REPORT_WORK_MEM", "64MB")
+if DATABASE_REPORT_WORK_MEM and not re.fullmatch(r"\d+(kB|MB|GB)", DATABASE_REPORT_WORK_MEM):
+    raise ImproperlyConfigured("DATABASE_REPORT_WORK_MEM must be a size such as 64MB")
 
 
 def _postgres_options(database: dict) -> dict:
@@ -559,12 +567,12 @@ CELERY_BEAT_SCHEDULE["insights-exports-expire"] = {
     "task": "insights.tasks.delete_old_exports",
     "schedule": 3600.0,
 }
-# How often the backlog report's daily rollup is counted again (insights.rollups). Days since the
-# last refresh are counted from the tickets, so this bounds only how long a change to an earlier
-# day (a reopened ticket, a ticket given another kind) takes to show on the report.
+# How often the reports' rollups are counted again (insights.rollups). What happened since the
+# last refresh is counted from the tickets, so this bounds only how long a change to an earlier
+# day (a reopened ticket, a ticket given another kind or product) takes to show on a report.
 INSIGHTS_ROLLUP_REFRESH_SECONDS = env_int("INSIGHTS_ROLLUP_REFRESH_SECONDS", 1800, minimum=60)
-CELERY_BEAT_SCHEDULE["insights-daily-flow"] = {
-    "task": "insights.tasks.refresh_daily_flow",
+CELERY_BEAT_SCHEDULE["insights-rollups"] = {
+    "task": "insights.tasks.refresh_rollups",
     "schedule": float(INSIGHTS_ROLLUP_REFRESH_SECONDS),
 }
 

@@ -3,10 +3,11 @@
 import json
 
 import pytest
+from django.db import connection
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from helpdesk import db_routers
-from helpdesk.db_routers import ReportReplicaRouter, reports_on_replica
+from helpdesk.db_routers import ReportReplicaRouter, report_work_mem, reports_on_replica
 from tests.test_settings import load
 from tickets.models import Ticket
 
@@ -85,3 +86,48 @@ def test_a_replica_url_adds_a_replica_mirroring_the_primary_in_tests():
     assert refused.returncode != 0
     assert "DATABASE_REPLICA_URL needs DATABASE_URL" in refused.stderr
     assert json.loads(probe.stdout)["engine"] == "django.db.backends.postgresql"
+
+
+def _work_mem() -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW work_mem")
+        return cursor.fetchone()[0]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_report_gets_its_sort_memory_for_its_own_transaction_only(settings):
+    settings.DATABASE_REPORT_WORK_MEM = "48MB"
+    before = _work_mem()
+    assert before != "48MB"
+    with report_work_mem():
+        assert connection.in_atomic_block
+        assert _work_mem() == "48MB"
+    # The connection goes back to the server's setting for whatever it serves next.
+    assert _work_mem() == before
+    settings.DATABASE_REPORT_WORK_MEM = ""
+    with report_work_mem():
+        assert _work_mem() == before
+
+
+@pytest.mark.django_db(transaction=True)
+def test_report_pages_run_with_the_report_sort_memory(client, rep, monkeypatch, settings):
+    settings.DATABASE_REPORT_WORK_MEM = "40MB"
+    seen = []
+    real = db_routers.ReportReplicaRouter.db_for_read
+
+    def spy(self, model, **hints):
+        if model.__name__ == "Ticket" and not seen:
+            seen.append(_work_mem())
+        return real(self, model, **hints)
+
+    monkeypatch.setattr(ReportReplicaRouter, "db_for_read", spy)
+    client.force_login(rep)
+    assert client.get("/insights/root-causes/").status_code == 200
+    assert seen == ["40MB"]
+
+
+def test_the_report_sort_memory_must_be_a_postgresql_size():
+    refused = load(DJANGO_SECRET_KEY="x", DATABASE_REPORT_WORK_MEM="lots")
+    assert refused.returncode != 0
+    assert "DATABASE_REPORT_WORK_MEM must be a size" in refused.stderr
+    assert load(DJANGO_SECRET_KEY="x", DATABASE_REPORT_WORK_MEM="256MB").returncode == 0
