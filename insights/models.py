@@ -7,7 +7,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 
-from accounts.models import Department
+from accounts.models import Customer, Department
 from tickets.models import Ticket
 
 # Which function creates problems of each root cause when no one has said otherwise (a row of
@@ -124,3 +124,23 @@ class Rollup(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name}: days before {self.complete_before or 'none yet'}"
+
+
+class ProductCustomer(models.Model):
+    """Each customer who has had a ticket about a product, and when the first was created: the
+    market report's customers of a product, for the tickets created before the last refresh
+    (insights.rollups). Rewritten whole at each refresh."""
+
+    product = models.CharField(max_length=100)
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+    first_ticket_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["product", "customer"], name="insights_productcustomer_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.product}: customer {self.customer_id} since {self.first_ticket_at}"

@@ -1,11 +1,11 @@
-"""Celery tasks of insights: the monthly root-cause digest and the backlog report's daily
-rollup, run by beat, and the long exports written in the background."""
+"""Celery tasks of insights: the monthly root-cause digest and the reports' rollups, run
+by beat, and the long exports written in the background."""
 
 from celery import shared_task
 
 from insights.digest import root_cause_digests_send
 from insights.export import export_build, exports_delete_expired
-from insights.rollups import daily_flow_refresh
+from insights.rollups import rollups_refresh
 
 
 @shared_task(name="insights.tasks.send_root_cause_digests", acks_late=True)
@@ -28,8 +28,8 @@ def delete_old_exports() -> int:
     return exports_delete_expired()
 
 
-@shared_task(name="insights.tasks.refresh_daily_flow", acks_late=True)
-def refresh_daily_flow() -> int:
+@shared_task(name="insights.tasks.refresh_rollups", acks_late=True)
+def refresh_rollups() -> dict[str, int]:
     """Beat, every INSIGHTS_ROLLUP_REFRESH_SECONDS: count the days before today again for the
-    backlog report. Idempotent: each run writes the whole rollup."""
-    return daily_flow_refresh()
+    backlog and market reports. Idempotent: each run writes the whole rollups."""
+    return rollups_refresh()

@@ -21,7 +21,7 @@ PINNED_TASK_NAMES = {
     "insights.tasks.send_root_cause_digests",
     "insights.tasks.build_export",
     "insights.tasks.delete_old_exports",
-    "insights.tasks.refresh_daily_flow",
+    "insights.tasks.refresh_rollups",
 }
 
 

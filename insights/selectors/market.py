@@ -22,6 +22,8 @@ from django.utils.dateparse import parse_datetime
 
 from accounts.models import Customer, Invoice
 from insights.filters import Period
+from insights.models import ProductCustomer
+from insights.rollups import PRODUCT_CUSTOMERS, complete_before_moment
 from tickets.models import Ticket
 
 NO_PRODUCT = "(no product)"
@@ -178,16 +180,22 @@ GROUP BY pairs.product
 
 def _customer_bases(products: list[str], before: datetime) -> dict[str, int]:
     """Per product, the customers (not internal) with any ticket about it created before
-    ``before``. Distinct (product, customer) pairs are taken first and joined to customers
-    after, so that an index on (product, customer_id, created_at) answers it alone."""
+    ``before``. From the product customers rollup (insights.rollups) for the tickets it holds,
+    and from the tickets created since its refresh; from the tickets alone before the first
+    refresh, distinct (product, customer) pairs taken first and joined to customers after, so
+    that an index on (product, customer_id, created_at) answers it alone."""
     if not products:
         return {}
-    pairs = (
-        Ticket.objects.filter(product__in=products, created_at__lt=before)
-        .values("product", "customer_id")
-        .distinct()
-        .order_by()
-    )
+    since = complete_before_moment(PRODUCT_CUSTOMERS)
+    later = Ticket.objects.filter(product__in=products, created_at__lt=before)
+    if since is None:
+        pairs = later.values("product", "customer_id").distinct().order_by()
+    else:
+        stored = ProductCustomer.objects.filter(
+            product__in=products, first_ticket_at__lt=before
+        ).values("product", "customer_id")
+        live = later.filter(created_at__gte=since).values("product", "customer_id").order_by()
+        pairs = stored.order_by().union(live)  # a union keeps each pair once
     pairs_sql, params = _sql(pairs)
     statement = f"""
         SELECT pairs.product, COUNT(*) FROM ({pairs_sql}) AS pairs

@@ -16,7 +16,7 @@ from django.test.utils import CaptureQueriesContext
 
 from accounts.models import Department
 from insights.models import DailyFlow, Rollup
-from insights.rollups import DAILY_FLOW, daily_flow_refresh
+from insights.rollups import DAILY_FLOW, rollups_refresh
 from queues.models import Notification
 from tests.factories import CustomerFactory
 from tickets.services import ticket_create, ticket_update
@@ -93,7 +93,7 @@ def counted_from(request, tickets):
     """The same figures with the daily rollup refreshed after the fixture's last change (so it
     holds every day before 20 March) and without it (every day counted from the tickets)."""
     if request.param == "the rollup":
-        daily_flow_refresh()
+        rollups_refresh()
     return request.param
 
 
@@ -242,7 +242,7 @@ def test_the_rollup_holds_the_days_before_its_refresh_and_later_days_are_counted
     # Refreshed in the middle of the period: the 1st to the 3rd from the rollup, the 4th on
     # from the tickets. The figures are the same.
     at(time_machine, 3, 4, 10)
-    daily_flow_refresh()
+    rollups_refresh()
     state = Rollup.objects.get(name=DAILY_FLOW)
     assert str(state.complete_before) == "2026-03-04"
     assert state.time_zone == "Europe/Berlin"
@@ -251,7 +251,7 @@ def test_the_rollup_holds_the_days_before_its_refresh_and_later_days_are_counted
     assert _all_tickets(staff) == EXPECTED
     # Refreshed before the period starts: the days between come from the tickets too.
     at(time_machine, 2, 26, 10)
-    daily_flow_refresh()
+    rollups_refresh()
     at(time_machine, 3, 20, 12)
     assert _all_tickets(staff) == EXPECTED
     assert _all_tickets(staff, "&kind=call") == [
@@ -276,7 +276,7 @@ def test_the_report_reads_the_rollup_when_its_filters_allow_and_the_tickets_othe
     at(time_machine, 3, 20, 12)
     assert _all_tickets(staff) == EXPECTED
     assert _all_tickets(staff, "&customer=Acme")[1] == ["2", "1", "3"]
-    daily_flow_refresh()
+    rollups_refresh()
     assert _all_tickets(staff)[1] == ["2", "1", "3"]
     # A ticket created today shows at once: today is never in the rollup.
     ticket_create(customer=tickets["A"].customer, subject="today", kind="bug", channel="phone")
@@ -297,9 +297,9 @@ def test_a_rollup_counted_in_another_time_zone_is_not_used(staff, tickets, setti
 
 @pytest.mark.parametrize("counted_from", ["the tickets"], indirect=True)
 def test_a_refresh_replaces_the_whole_rollup_and_running_it_twice_changes_nothing(tickets):
-    first = daily_flow_refresh()
+    first = rollups_refresh()
     rows = sorted(DailyFlow.objects.values_list("day", "kind", "channel", "created", "resolved"))
-    assert daily_flow_refresh() == first
+    assert rollups_refresh() == first
     again = sorted(DailyFlow.objects.values_list("day", "kind", "channel", "created", "resolved"))
     assert again == rows
     # Created on 27 Feb (A), 28 Feb (B), 20 Feb (C), 2 Mar (E), 3 Mar (D), 4 Mar (F), 6 Mar (G);
