@@ -319,7 +319,8 @@ class ProblemGroup:
 # tickets already reached. Each ticket reached comes with whether it is one of the period's
 # (seed 1) or was only reached through links (seed 0), and what the groups count of it.
 _REACHED = f"""
-WITH RECURSIVE reached(id, seed) AS (
+WITH RECURSIVE linked AS MATERIALIZED (SELECT DISTINCT from_ticket_id AS id FROM {LINKS}),
+reached(id, seed) AS (
     SELECT link.from_ticket_id, 1 FROM {LINKS} AS link WHERE link.from_ticket_id IN ({{seeds}})
     UNION
     SELECT link.to_ticket_id, 0 FROM reached JOIN {LINKS} AS link
@@ -358,7 +359,14 @@ def same_problem_groups(period: Period, condition: Q) -> list[ProblemGroup]:
     only groups with a ticket of the period that matches the filters, each counted whole
     (every ticket, whenever created); most customers hit first. One query, which reads only
     the links of these groups and their tickets: never the period's other tickets."""
-    seeds = market_tickets(period, condition).values("id").order_by()
+    # The seeds are looked up among the linked tickets (the "linked" CTE, a few in a hundred):
+    # left to itself, the planner hashed every ticket of the period first, three times as slow.
+    seeds = (
+        market_tickets(period, condition)
+        .filter(id__in=RawSQL("SELECT id FROM linked", []))  # noqa: S611 - a constant
+        .values("id")
+        .order_by()
+    )
     seeds_sql, params = _sql(seeds)
     rows = _fetch(seeds, _REACHED.format(seeds=seeds_sql), params)
     roots = _roots((one, other) for one, other, *_ in rows)
