@@ -7,11 +7,10 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import path
 from django.utils import timezone
-from django.utils.text import slugify
 from django.views.decorators.http import require_GET
 
 from helpdesk.db_routers import reads_from_replica
-from insights.export import chosen_format, table_response
+from insights.export import chosen_format, long_table_response, table_response
 from insights.filters import Period
 from insights.selectors.market import (
     NO_PRODUCT,
@@ -36,13 +35,6 @@ def _percent(share: float) -> str:
 
 def _day(moment) -> str:
     return timezone.localdate(moment).isoformat() if moment else ""
-
-
-def _file_part(product: str | None) -> str:
-    """The product as a safe part of a file name."""
-    if product is None:
-        return "all-products"
-    return slugify(product) or "no-product"
 
 
 def _bars(rows, value) -> list[dict]:
@@ -200,33 +192,8 @@ def market_requests(request: HttpRequest) -> HttpResponse:
     product = request.GET.get("for")
     tickets = product_requests(period, form.ticket_filter(), product)
     if chosen_format(request):
-        return table_response(
-            request,
-            f"market-requests-{_file_part(product)}-{period.first}-{period.last}",
-            [
-                "ticket",
-                "created",
-                "customer",
-                "customer's paid revenue (12 months)",
-                "product",
-                "status",
-                "subject",
-                "description",
-            ],
-            (
-                [
-                    t.reference,
-                    _day(t.created_at),
-                    t.customer.name,
-                    f"{t.customer_revenue:.2f}",
-                    t.product,
-                    t.get_status_display(),
-                    t.subject,
-                    t.description,
-                ]
-                for t in tickets.iterator()
-            ),
-        )
+        # Written by a worker, with its progress shown, past the background limit.
+        return long_table_response(request, "market-requests", product=product)
     return render(
         request,
         "insights/market_requests.html",

@@ -201,3 +201,42 @@ def test_old_exports_are_deleted_with_their_files(rep, settings, tmp_path):
     assert exports_delete_expired() == 1
     assert list(Export.objects.all()) == [fresh]
     assert not __import__("os").path.exists(path)
+
+
+@pytest.mark.django_db
+def test_a_long_list_of_requests_for_enhancement_is_an_export_too(
+    staff, rep, settings, tmp_path, time_machine
+):
+    settings.MEDIA_ROOT = str(tmp_path)
+    settings.TIME_ZONE = "Europe/Berlin"
+    settings.INSIGHTS_EXPORT_BACKGROUND_ROWS = 1
+    acme = CustomerFactory(name="Acme")
+    for day, product in ((2, "Reports"), (3, "Reports"), (4, "")):
+        time_machine.move_to(datetime(2026, 3, day, 10, tzinfo=BERLIN), tick=False)
+        ticket_create(
+            customer=acme, kind="rfe", channel="phone", subject=f"wish {day}", product=product
+        )
+    time_machine.move_to(datetime(2026, 4, 2, 10, tzinfo=BERLIN), tick=False)
+    for given, product, subjects in (
+        ("&for=Reports", "Reports", ["wish 3", "wish 2"]),
+        ("", None, ["wish 4", "wish 3", "wish 2"]),
+    ):
+        response = staff.get(f"/insights/market/requests/?{MARCH}{given}&format=csv")
+        assert response.status_code == 302
+        export = Export.objects.get(pk=response["Location"].split("/")[-2])
+        assert export.table == "market-requests"
+        assert export.arguments == {"product": product}
+        assert export.rows_total == len(subjects)
+        assert export_build(export.pk) is True
+        export.refresh_from_db()
+        header, *rows = list(csv.reader(StringIO(export.file.read().decode())))
+        assert header[0] == "ticket"
+        assert header[-1] == "description"
+        assert [row[6] for row in rows] == subjects
+    # Under the limit the list downloads at once, as before.
+    settings.INSIGHTS_EXPORT_BACKGROUND_ROWS = 50_000
+    response = staff.get(f"/insights/market/requests/?{MARCH}&for=Reports&format=csv")
+    assert response.status_code == 200
+    assert response["Content-Disposition"].endswith(
+        'market-requests-reports-2026-03-01-2026-03-31.csv"'
+    )
