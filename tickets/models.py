@@ -157,11 +157,14 @@ class Ticket(models.Model):
             models.Index(fields=["-created_at", "-id"], name="ticket_created_idx"),
             # Reports by when tickets were resolved. A B-tree, not BRIN: reopened tickets are
             # resolved long after their neighbours on disk, which would widen every BRIN range.
-            # It carries what the root-cause counts read (on PostgreSQL), so a year of them is
-            # read from the index alone.
+            # It carries what the root-cause counts and time to fix read (on PostgreSQL), so a
+            # year of them is read from the index alone.
             models.Index(
                 fields=["resolved_at"],
-                include=["id", "root_cause", "status", "kind", "channel"],
+                include=[
+                    *("id", "root_cause", "status", "kind", "channel", "product", "created_at"),
+                    *("first_response_at", "first_resolved_at", "first_reopened_at"),
+                ],
                 condition=models.Q(resolved_at__isnull=False),
                 name="ticket_resolved_cover_idx",
             ),
