@@ -1,13 +1,89 @@
-// Keyboard shortcuts on every page: "n" opens Log a call, "r" on a ticket goes to the reply
-// (unless the user is typing: an element with data-shortcut is followed if it is a link,
-// focused otherwise), and
-// Ctrl+Enter (or Cmd+Enter) submits the form that has the focus when it allows it.
+// Keyboard shortcuts on every staff page ("?" lists them all), the clickable rows of lists, the
+// phone menu's button, and the running call clocks.
+//
+// - "?" opens the list of shortcuts; "/" focuses the page's search (data-search), or opens the
+//   ticket list's;
+// - "g" then "t", "q", "f" or "h" goes to tickets, queues, follow-ups or home;
+// - "j" and "k" move through the rows of a list (each row's first link takes the focus, so
+//   Enter opens it);
+// - an element with data-shortcut="x" answers "x": a link is followed, a field is focused, any
+//   other element gets its first field focused (the ticket page's "r", "i", "e", "s");
+// - data-row-shortcut="x" on a button inside a list row clicks it for the current row (the
+//   queue's "a" take on and "d" done);
+// - Ctrl+Enter (or Cmd+Enter) submits the form that has the focus when it allows it.
+// None of them fires while the user is typing in a field.
 "use strict";
 
 (function () {
+  const GO_WAIT_MS = 1500;
+  let goPending = null;
+
   function isTyping(target) {
     const tag = target.tagName;
     return tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT" || target.isContentEditable;
+  }
+
+  function firstField(container) {
+    return container.querySelector(
+      "textarea, select, input:not([type=hidden]):not([disabled]), button, a[href]"
+    );
+  }
+
+  function follow(element) {
+    if (element.href) {
+      window.location.assign(element.href);
+      return;
+    }
+    const target = isTyping(element) ? element : firstField(element) || element;
+    target.scrollIntoView({ block: "center" });
+    target.focus();
+  }
+
+  function rows() {
+    return Array.from(document.querySelectorAll("[data-row]"));
+  }
+
+  function currentRow() {
+    const active = document.activeElement;
+    return (active && active.closest && active.closest("[data-row]")) || document.querySelector(".current-row");
+  }
+
+  function moveRow(step) {
+    const all = rows();
+    if (!all.length) {
+      return;
+    }
+    const index = all.indexOf(currentRow());
+    const next = all[Math.min(all.length - 1, Math.max(0, index < 0 ? 0 : index + step))];
+    all.forEach(function (row) {
+      row.classList.toggle("current-row", row === next);
+    });
+    const link = next.querySelector("a[href]") || next;
+    if (!link.hasAttribute("href") && !link.hasAttribute("tabindex")) {
+      link.setAttribute("tabindex", "-1");
+    }
+    link.focus();
+    next.scrollIntoView({ block: "nearest" });
+  }
+
+  function focusSearch() {
+    const search = document.querySelector("[data-search]");
+    if (search) {
+      search.focus();
+      search.select();
+      return;
+    }
+    const tickets = document.querySelector('[data-go="t"]');
+    if (tickets) {
+      window.location.assign(tickets.href + "#search");
+    }
+  }
+
+  function showHelp() {
+    const help = document.getElementById("shortcuts");
+    if (help && !help.open) {
+      help.showModal();
+    }
   }
 
   document.addEventListener("keydown", function (event) {
@@ -24,16 +100,77 @@
     if (event.ctrlKey || event.metaKey || event.altKey || isTyping(event.target)) {
       return;
     }
-    const link = document.querySelector('[data-shortcut="' + event.key + '"]');
-    if (link && link.href) {
+    if (document.querySelector("dialog[open]")) {
+      return; // the help is open: Escape closes it, nothing else acts behind it
+    }
+    const key = event.key;
+    if (goPending) {
+      window.clearTimeout(goPending);
+      goPending = null;
+      const place = document.querySelector('[data-go="' + key + '"]');
+      if (place) {
+        event.preventDefault();
+        window.location.assign(place.href);
+      }
+      return;
+    }
+    if (key === "?") {
       event.preventDefault();
-      window.location.assign(link.href);
-    } else if (link) {
+      showHelp();
+    } else if (key === "/") {
       event.preventDefault();
-      link.scrollIntoView({ block: "center" });
-      link.focus();
+      focusSearch();
+    } else if (key === "g") {
+      goPending = window.setTimeout(function () {
+        goPending = null;
+      }, GO_WAIT_MS);
+    } else if (key === "j" || key === "k") {
+      if (rows().length) {
+        event.preventDefault();
+        moveRow(key === "j" ? 1 : -1);
+      }
+    } else {
+      const row = currentRow();
+      const action = row && row.querySelector('[data-row-shortcut="' + key + '"]');
+      if (action) {
+        event.preventDefault();
+        action.click();
+        return;
+      }
+      const element = document.querySelector('[data-shortcut="' + key + '"]');
+      if (element) {
+        event.preventDefault();
+        follow(element);
+      }
     }
   });
+
+  // A click anywhere on a row with data-href opens it, as its first link does; clicks on the
+  // row's own links, buttons and fields keep their meaning.
+  document.addEventListener("click", function (event) {
+    const row = event.target.closest && event.target.closest("tr[data-href]");
+    if (!row || event.target.closest("a, button, input, select, textarea, label")) {
+      return;
+    }
+    if (window.getSelection && String(window.getSelection())) {
+      return; // the user is selecting text to copy it
+    }
+    window.location.assign(row.dataset.href);
+  });
+
+  // The phone menu: the navigation is behind a button on narrow screens (CSS, with .js).
+  function setUpMenu() {
+    const toggle = document.querySelector(".menu-toggle");
+    if (!toggle) {
+      return;
+    }
+    toggle.addEventListener("click", function () {
+      const bar = toggle.closest(".topbar");
+      const open = !bar.classList.contains("open");
+      bar.classList.toggle("open", open);
+      toggle.setAttribute("aria-expanded", String(open));
+    });
+  }
 
   // A running mm:ss clock on every <time data-started> (the call timers).
   function tick() {
@@ -48,6 +185,13 @@
     });
   }
   document.addEventListener("DOMContentLoaded", function () {
+    setUpMenu();
+    document.querySelectorAll("[data-show-shortcuts]").forEach(function (button) {
+      button.addEventListener("click", showHelp);
+    });
+    if (window.location.hash === "#search") {
+      focusSearch();
+    }
     tick();
     window.setInterval(tick, 1000);
   });
