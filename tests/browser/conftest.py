@@ -77,8 +77,10 @@ def new_page(browser, settings, live_server):
     settings.CSRF_COOKIE_SECURE = False
     contexts, errors = [], []
 
-    def open_page():
-        context = browser.new_context(base_url=live_server.url)
+    def open_page(**options):
+        # Options for the browser context: bypass_csp=True lets a test inject a checker
+        # (axe-core) that the page's Content-Security-Policy would rightly refuse.
+        context = browser.new_context(base_url=live_server.url, **options)
         context.set_default_timeout(10_000)
         contexts.append(context)
         page = context.new_page()
