@@ -178,9 +178,10 @@ def test_the_ticket_page_fits_a_phone(page, rep, customer):
 def test_the_ticket_list_says_why_it_lists_nothing(page, rep, ticket):
     log_in(page, "rep", PASSWORD)
     page.goto("/tickets/")
+    page.get_by_text("Filter", exact=True).click()  # the filters are behind it
     page.get_by_label("Created from").fill("2026-03-10")
     page.get_by_label("Created to").fill("2026-03-01")
-    page.get_by_role("button", name="Filter").click()
+    page.get_by_role("button", name="Apply").click()
     expect(page.get_by_role("alert")).to_contain_text(
         "Created to: This is before “Created from”, so nothing could match."
     )
@@ -189,3 +190,44 @@ def test_the_ticket_list_says_why_it_lists_nothing(page, rep, ticket):
     page.set_viewport_size({"width": 390, "height": 800})
     assert page.evaluate(SIDEWAYS) <= 0, "the list scrolls sideways at 390px"
     assert page.evaluate(STICKING_OUT) == []
+
+
+def test_the_ticket_list_keeps_its_filters_behind_a_button_shows_them_as_chips_and_sorts_by_header(
+    page, rep, customer
+):
+    urgent = ticket_create(
+        customer=customer, kind="bug", channel="phone", subject="Down", priority="urgent"
+    )
+    call = ticket_create(customer=customer, kind="call", channel="phone", subject="How to")
+    later = ticket_create(customer=customer, kind="bug", channel="email", subject="Slow")
+    log_in(page, "rep", PASSWORD)
+    page.goto("/tickets/")
+    rows = page.locator("table.tickets tbody tr")
+    expect(page.get_by_label("Kind")).to_be_hidden()
+    page.get_by_text("Filter", exact=True).click()
+    page.get_by_label("Kind").select_option("bug")
+    page.get_by_role("button", name="Apply").click()
+    expect(rows).to_have_count(2)
+    chip = page.get_by_role("link", name="Remove the filter Kind: Bug report")
+    expect(chip).to_be_visible()
+    expect(page.locator("#f-kind")).to_be_hidden()  # the panel closed again; the chip says it
+    screenshot(page, "ticket-list-filtered")
+    chip.click()
+    expect(rows).to_have_count(3)
+    expect(page.get_by_role("list", name="Active filters")).to_have_count(0)
+
+    expect(rows.first).to_contain_text(later.subject)  # newest first
+    created = page.get_by_role("columnheader", name="Created")
+    expect(created).to_have_attribute("aria-sort", "descending")
+    created.get_by_role("link").click()
+    expect(rows.first).to_contain_text(urgent.subject)
+    expect(page.get_by_role("columnheader", name="Created")).to_have_attribute(
+        "aria-sort", "ascending"
+    )
+    page.get_by_role("columnheader", name="Priority").get_by_role("link").click()
+    expect(rows.first).to_contain_text(urgent.subject)
+    expect(page.get_by_role("columnheader", name="Priority")).to_have_attribute(
+        "aria-sort", "descending"
+    )
+    expect(rows.nth(1)).not_to_contain_text(urgent.subject)
+    assert call.subject in page.locator("table.tickets").inner_text()
