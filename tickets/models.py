@@ -355,3 +355,28 @@ class TicketEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.type} on T-{self.ticket_id}"
+
+
+class SavedView(models.Model):
+    """A ticket list's filters and sort saved under a name: a rep's own, or shared with everyone
+    by an admin ("Urgent bugs", "Returns waiting for a part")."""
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="saved_views"
+    )
+    name = models.CharField(max_length=60)
+    # The list's query string (only the filters and the sort, see tickets.services).
+    query = models.CharField(max_length=1000, blank=True)
+    shared = models.BooleanField(
+        default=False, help_text="Listed for everyone, not only its owner."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "name"], name="saved_view_name_per_owner")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.owner})"

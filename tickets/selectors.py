@@ -8,7 +8,7 @@ from django.db import connection
 from django.db.models import Count, F, Min, Prefetch, Q, QuerySet
 from django.utils import timezone
 
-from tickets.models import Ticket, TicketEvent, TimelineEntry
+from tickets.models import SavedView, Ticket, TicketEvent, TimelineEntry
 from tickets.outbox import MAX_DISPATCH_FAILURES
 
 REFERENCE = re.compile(r"^\s*[Tt]-?(\d{1,10})\s*$")
@@ -188,3 +188,12 @@ def events_undispatched_summary(*, now: datetime | None = None) -> dict:
         oldest_at=Min("created_at"),
     )
     return {**summary, "before": before, "max_failures": MAX_DISPATCH_FAILURES}
+
+
+def saved_views_for(*, user) -> QuerySet[SavedView]:
+    """The saved views a user can open: their own and every shared one, by name."""
+    return (
+        SavedView.objects.filter(Q(owner=user) | Q(shared=True))
+        .select_related("owner")
+        .order_by("name", "id")
+    )

@@ -1,15 +1,16 @@
 """Writes on tickets. Each change records its timeline entry and outbox event in one transaction."""
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_unicode_slug
 from django.db import transaction
 from django.db.models import F, Value
 from django.db.models.functions import Concat
+from django.http import QueryDict
 from django.utils import timezone
 
 from accounts.models import Contact, Customer, Department, User
 from tickets.limits import TAG_MAX_LENGTH, TAGS_MAX_PER_TICKET, TEXT_MAX_LENGTH
-from tickets.models import Tag, Ticket, TicketEvent, TimelineEntry
+from tickets.models import SavedView, Tag, Ticket, TicketEvent, TimelineEntry
 from tickets.outbox import event_record
 
 # Fields a person (or a routing action) may change after creation.
@@ -487,3 +488,63 @@ def timeline_record(
         ticket_id=ticket.pk, words=entry_search_words(kind=kind, body=body, changes=changes)
     )
     return entry
+
+
+# --- saved views of the ticket list ------------------------------------------------------------
+
+# What a saved view keeps of the list's query string: its filters, the search and the sort;
+# never the page, nor anything the list does not read.
+SAVED_VIEW_PARAMETERS = (
+    "q",
+    "kind",
+    "status",
+    "channel",
+    "priority",
+    "root_cause",
+    "customer_name",
+    "product",
+    "assignee",
+    "created_from",
+    "created_to",
+    "sort",
+)
+
+
+def saved_view_query(query: QueryDict) -> str:
+    """The part of a list's query string a view keeps, in one order, without empty values: two
+    lists that show the same tickets give the same string."""
+    kept = QueryDict(mutable=True)
+    for parameter in SAVED_VIEW_PARAMETERS:
+        value = query.get(parameter, "").strip()
+        if value:
+            kept[parameter] = value
+    return kept.urlencode()
+
+
+def saved_view_save(*, owner, name: str, query: QueryDict, shared: bool = False) -> SavedView:
+    """Save the list's current filters under ``name`` for ``owner`` (replacing the owner's view
+    of that name). Only an admin (staff) may share a view with everyone."""
+    name = " ".join(name.split())
+    errors = {}
+    if not name:
+        errors["name"] = "Give the view a name."
+    elif len(name) > SavedView._meta.get_field("name").max_length:
+        errors["name"] = "Sixty characters at most."
+    if shared and not owner.is_staff:
+        errors["shared"] = "Only an admin can share a view with everyone."
+    encoded = saved_view_query(query)
+    if len(encoded) > SavedView._meta.get_field("query").max_length:
+        errors["query"] = "These filters are too long to save."
+    if errors:
+        raise ValidationError(errors)
+    view, _ = SavedView.objects.update_or_create(
+        owner=owner, name=name, defaults={"query": encoded, "shared": shared}
+    )
+    return view
+
+
+def saved_view_delete(*, view: SavedView, actor) -> None:
+    """Delete a saved view: its owner may, and an admin may delete a shared one."""
+    if view.owner_id != actor.pk and not (actor.is_staff and view.shared):
+        raise PermissionDenied("Only its owner (or an admin, for a shared view) can delete it.")
+    view.delete()

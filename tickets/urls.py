@@ -11,6 +11,12 @@ urlpatterns = [
         {"view": "unassigned"},
         name="tickets-unassigned",
     ),
+    path("tickets/views/", ticket_list.saved_view_add, name="saved-view-add"),
+    path(
+        "tickets/views/<int:pk>/delete/",
+        ticket_list.saved_view_remove,
+        name="saved-view-delete",
+    ),
     path("tickets/new/", call_log.call_log, name="call-log"),
     path("tickets/<int:pk>/", ticket_pages.ticket_detail, name="ticket-page"),
     path("tickets/<int:pk>/edit/", ticket_pages.ticket_edit, name="ticket-edit"),

@@ -192,7 +192,7 @@ def test_the_ticket_list_says_why_it_lists_nothing(page, rep, ticket):
     assert page.evaluate(STICKING_OUT) == []
 
 
-def test_the_ticket_list_keeps_its_filters_behind_a_button_shows_them_as_chips_and_sorts_by_header(
+def test_the_ticket_list_filters_behind_a_button_as_chips_saved_views_and_header_sorting(
     page, rep, customer
 ):
     urgent = ticket_create(
@@ -211,7 +211,19 @@ def test_the_ticket_list_keeps_its_filters_behind_a_button_shows_them_as_chips_a
     chip = page.get_by_role("link", name="Remove the filter Kind: Bug report")
     expect(chip).to_be_visible()
     expect(page.locator("#f-kind")).to_be_hidden()  # the panel closed again; the chip says it
+    # Saved under a name, the view is one click away from then on.
+    page.get_by_text("Save this view").click()
+    page.get_by_label("Name").fill("Bugs")
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.locator(".messages")).to_contain_text("Saved the view “Bugs”.")
+    views = page.get_by_role("navigation", name="Saved views")
+    expect(views.get_by_role("link", name="Bugs")).to_have_attribute("aria-current", "page")
     screenshot(page, "ticket-list-filtered")
+    views.get_by_role("link", name="All tickets").click()
+    expect(rows).to_have_count(3)
+    views.get_by_role("link", name="Bugs").click()
+    expect(rows).to_have_count(2)
+    chip = page.get_by_role("link", name="Remove the filter Kind: Bug report")
     chip.click()
     expect(rows).to_have_count(3)
     expect(page.get_by_role("list", name="Active filters")).to_have_count(0)
@@ -230,4 +242,7 @@ def test_the_ticket_list_keeps_its_filters_behind_a_button_shows_them_as_chips_a
         "aria-sort", "descending"
     )
     expect(rows.nth(1)).not_to_contain_text(urgent.subject)
+    page.get_by_role("button", name="Delete the view Bugs").click()
+    expect(page.locator(".messages")).to_contain_text("Deleted the view “Bugs”.")
+    expect(views.get_by_role("link", name="Bugs")).to_have_count(0)
     assert call.subject in page.locator("table.tickets").inner_text()

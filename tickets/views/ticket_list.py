@@ -1,14 +1,19 @@
 """Finding tickets: filters in the URL (shareable), sorting, pages, and the search box."""
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.http import QueryDict
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
 
 from accounts.selectors import staff_list
 from tickets.api.filters import TicketFilter
-from tickets.models import Ticket
-from tickets.selectors import tickets_for_list
+from tickets.models import SavedView, Ticket
+from tickets.selectors import saved_views_for, tickets_for_list
+from tickets.services import saved_view_delete, saved_view_query, saved_view_save
 
 PAGE_SIZE = 50
 SORTS = {
@@ -90,8 +95,48 @@ def header_links(query, sort: str) -> dict:
 @login_required
 @require_GET
 def ticket_list(request, view: str = "all"):
+    return _list_page(request, view, request.GET)
+
+
+@login_required
+@require_POST
+def saved_view_add(request):
+    """Save the list's filters (posted as the list's query string) under a name. Refused (a
+    name missing, sharing by someone not an admin): the list again, 400, with the reason beside
+    the form and the name kept."""
+    query = QueryDict(request.POST.get("query", ""))
+    name = request.POST.get("name", "")
+    try:
+        saved = saved_view_save(
+            owner=request.user, name=name, query=query, shared=request.POST.get("shared") == "on"
+        )
+    except ValidationError as error:
+        return _list_page(
+            request,
+            "all",
+            query,
+            status=400,
+            save_errors=[
+                message for messages_ in error.message_dict.values() for message in messages_
+            ],
+            save_name=name,
+        )
+    messages.success(request, f"Saved the view “{saved.name}”.")
+    return redirect(f"{reverse('tickets-page')}?{saved.query}")
+
+
+@login_required
+@require_POST
+def saved_view_remove(request, pk: int):
+    saved = get_object_or_404(SavedView, pk=pk)
+    saved_view_delete(view=saved, actor=request.user)  # PermissionDenied: 403
+    messages.success(request, f"Deleted the view “{saved.name}”.")
+    return redirect("tickets-page")
+
+
+def _list_page(request, view: str, given, *, status: int = 200, **extra):
     title, fixed = VIEWS[view]
-    params = request.GET.copy()
+    params = given.copy()
     for name, value in fixed.items():
         params.setdefault(name, value)
     tickets = tickets_for_list()
@@ -101,15 +146,15 @@ def ticket_list(request, view: str = "all"):
     # A refused filter lists nothing, as the API answers 400: a list that quietly ignored it
     # would look like an answer to the question asked.
     results = filters.qs.none() if filters.errors else filters.qs
-    sort = request.GET.get("sort", "")
+    sort = given.get("sort", "")
     if sort in SORTS:
         if sort == "priority":
             results = results.alias(priority_rank=Ticket.priority_rank())
         results = results.order_by(*SORTS[sort])
     elif not params.get("q"):
         results = results.order_by(*SORTS["newest"])
-    page = Paginator(results, PAGE_SIZE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
+    page = Paginator(results, PAGE_SIZE).get_page(given.get("page"))
+    query = given.copy()
     query.pop("page", None)
     choices = {
         "kind": Ticket.Kind.choices,
@@ -119,7 +164,7 @@ def ticket_list(request, view: str = "all"):
         "root_cause": Ticket.RootCause.choices,
     }
     users = list(staff_list())
-    chips = active_filters(request.GET, choices, users)
+    chips = active_filters(given, choices, users)
     context = {
         "title": title,
         "view": view,
@@ -131,9 +176,11 @@ def ticket_list(request, view: str = "all"):
         "users": users,
         "choices": choices,
         "chips": chips,
-        "clear_query": _without(request.GET, *CHIP_LABELS),
-        "headers": header_links(request.GET, sort if sort in SORTS else ""),
+        "clear_query": _without(given, *CHIP_LABELS),
+        "headers": header_links(given, sort if sort in SORTS else ""),
+        "saved_views": saved_views_for(user=request.user),
+        "current_view": saved_view_query(given),
         # The panel opens by itself when a filter in it was refused, to show why.
         "panel_open": bool(filters.errors),
     }
-    return render(request, "tickets/ticket_list.html", context)
+    return render(request, "tickets/ticket_list.html", {**context, **extra}, status=status)
