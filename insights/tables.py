@@ -75,7 +75,7 @@ def market_requests(query: QueryDict, *, product: str | None) -> Table:
                 t.reference,
                 timezone.localdate(t.created_at).isoformat(),
                 t.customer.name,
-                f"{t.customer_revenue:.2f}",
+                f"{t.customer_revenue:.2f}",  # type: ignore[attr-defined]  # annotated
                 t.product,
                 t.get_status_display(),
                 t.subject,

@@ -188,6 +188,7 @@ def _customer_bases(products: list[str], before: datetime) -> dict[str, int]:
         return {}
     since = complete_before_moment(PRODUCT_CUSTOMERS)
     later = Ticket.objects.filter(product__in=products, created_at__lt=before)
+    pairs: QuerySet
     if since is None:
         pairs = later.values("product", "customer_id").distinct().order_by()
     else:
