@@ -287,3 +287,58 @@ class CallForm(CallTimerForm):
 
 class LinkForm(PlainLabelsForm):
     reference = forms.CharField(label="Ticket reference", max_length=20)
+
+
+NOBODY = "nobody"  # the bulk form's assignee for "unassign"
+BULK_STATUSES = [  # resolving needs a root cause and a summary per ticket: one at a time
+    (value, label) for value, label in Ticket.Status.choices if value not in Ticket.DONE_STATUSES
+]
+
+
+class BulkChangeForm(PlainLabelsForm):
+    """The ticket list's bulk action: the tickets ticked and what to change on all of them."""
+
+    assignee = forms.ChoiceField(required=False, label="Assign to")
+    status = forms.ChoiceField(
+        required=False, label="Set status", choices=[("", "Keep"), *BULK_STATUSES]
+    )
+    priority = forms.ChoiceField(
+        required=False, label="Set priority", choices=[("", "Keep"), *Ticket.Priority.choices]
+    )
+    tag = forms.CharField(required=False, max_length=50, label="Add tag")
+
+    def __init__(self, *args, staff, **kwargs):
+        kwargs.setdefault("auto_id", "bulk-%s")
+        super().__init__(*args, **kwargs)
+        self.staff = {str(user.pk): user for user in staff}
+        self.fields["assignee"].choices = [
+            ("", "Keep"),
+            (NOBODY, "Nobody"),
+            *((pk, user.username) for pk, user in self.staff.items()),
+        ]
+
+    def clean(self):
+        cleaned = super().clean() or {}
+        given = self.data.getlist("tickets") if hasattr(self.data, "getlist") else []
+        try:
+            self.ticket_ids = sorted({int(value) for value in given})
+        except (TypeError, ValueError):
+            raise ValidationError("Those are not tickets of the list.") from None
+        if not self.ticket_ids:
+            raise ValidationError("Tick the tickets to change first.")
+        if not any(cleaned.get(name) for name in ("assignee", "status", "priority", "tag")):
+            raise ValidationError(
+                "Choose what to change: an assignee, a status, a priority or a tag."
+            )
+        return cleaned
+
+    def changes(self) -> dict:
+        data, changes = self.cleaned_data, {}
+        if data.get("assignee") == NOBODY:
+            changes["assignee"] = None
+        elif data.get("assignee"):
+            changes["assignee"] = self.staff[data["assignee"]]
+        for name in ("status", "priority"):
+            if data.get(name):
+                changes[name] = data[name]
+        return changes

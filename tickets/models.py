@@ -364,9 +364,12 @@ class SavedView(models.Model):
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="saved_views"
     )
-    name = models.CharField(max_length=60)
+    NAME_MAX_LENGTH = 60
+    QUERY_MAX_LENGTH = 1000
+
+    name = models.CharField(max_length=NAME_MAX_LENGTH)
     # The list's query string (only the filters and the sort, see tickets.services).
-    query = models.CharField(max_length=1000, blank=True)
+    query = models.CharField(max_length=QUERY_MAX_LENGTH, blank=True)
     shared = models.BooleanField(
         default=False, help_text="Listed for everyone, not only its owner."
     )

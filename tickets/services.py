@@ -1,5 +1,7 @@
 """Writes on tickets. Each change records its timeline entry and outbox event in one transaction."""
 
+import dataclasses
+
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_unicode_slug
 from django.db import transaction
@@ -528,12 +530,12 @@ def saved_view_save(*, owner, name: str, query: QueryDict, shared: bool = False)
     errors = {}
     if not name:
         errors["name"] = "Give the view a name."
-    elif len(name) > SavedView._meta.get_field("name").max_length:
+    elif len(name) > SavedView.NAME_MAX_LENGTH:
         errors["name"] = "Sixty characters at most."
     if shared and not owner.is_staff:
         errors["shared"] = "Only an admin can share a view with everyone."
     encoded = saved_view_query(query)
-    if len(encoded) > SavedView._meta.get_field("query").max_length:
+    if len(encoded) > SavedView.QUERY_MAX_LENGTH:
         errors["query"] = "These filters are too long to save."
     if errors:
         raise ValidationError(errors)
@@ -548,3 +550,38 @@ def saved_view_delete(*, view: SavedView, actor) -> None:
     if view.owner_id != actor.pk and not (actor.is_staff and view.shared):
         raise PermissionDenied("Only its owner (or an admin, for a shared view) can delete it.")
     view.delete()
+
+
+# --- changing many tickets at once (the ticket list's bulk actions) -----------------------------
+
+BULK_MAX_TICKETS = 200
+
+
+@dataclasses.dataclass
+class BulkResult:
+    changed: list[Ticket] = dataclasses.field(default_factory=list)
+    unchanged: list[Ticket] = dataclasses.field(default_factory=list)  # already as asked
+    refused: list[tuple[Ticket, str]] = dataclasses.field(default_factory=list)  # and why
+
+
+def tickets_bulk_update(*, ticket_ids, actor: User, changes: dict, add_tag: str = "") -> BulkResult:
+    """Apply the same change (any of assignee, status, priority, and a tag added) to many
+    tickets, each in its own transaction and through ``ticket_update``, so each is recorded on
+    its timeline and routed as if changed alone. A ticket the change cannot apply to (resolving
+    one without a root cause, say) is refused with the reason; the others are changed."""
+    if len(ticket_ids) > BULK_MAX_TICKETS:
+        raise ValidationError({"tickets": f"{BULK_MAX_TICKETS} tickets at most at once."})
+    tag = clean_tag_names([add_tag])[0] if add_tag.strip() else ""
+    result = BulkResult()
+    for ticket in Ticket.objects.filter(pk__in=ticket_ids).prefetch_related("tags").order_by("pk"):
+        fields = dict(changes)
+        if tag:
+            fields["tags"] = sorted({*(t.name for t in ticket.tags.all()), tag})
+        try:
+            with transaction.atomic():
+                updated = ticket_update(ticket=ticket, actor=actor, **fields)
+        except ValidationError as error:
+            result.refused.append((ticket, " ".join(error.messages)))
+            continue
+        (result.changed if updated.version != ticket.version else result.unchanged).append(updated)
+    return result

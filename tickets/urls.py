@@ -11,6 +11,7 @@ urlpatterns = [
         {"view": "unassigned"},
         name="tickets-unassigned",
     ),
+    path("tickets/bulk/", ticket_list.tickets_bulk_change, name="tickets-bulk"),
     path("tickets/views/", ticket_list.saved_view_add, name="saved-view-add"),
     path(
         "tickets/views/<int:pk>/delete/",

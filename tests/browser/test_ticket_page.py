@@ -181,7 +181,7 @@ def test_the_ticket_list_says_why_it_lists_nothing(page, rep, ticket):
     page.get_by_text("Filter", exact=True).click()  # the filters are behind it
     page.get_by_label("Created from").fill("2026-03-10")
     page.get_by_label("Created to").fill("2026-03-01")
-    page.get_by_role("button", name="Apply").click()
+    page.get_by_role("button", name="Apply filters").click()
     expect(page.get_by_role("alert")).to_contain_text(
         "Created to: This is before “Created from”, so nothing could match."
     )
@@ -206,7 +206,7 @@ def test_the_ticket_list_filters_behind_a_button_as_chips_saved_views_and_header
     expect(page.get_by_label("Kind")).to_be_hidden()
     page.get_by_text("Filter", exact=True).click()
     page.get_by_label("Kind").select_option("bug")
-    page.get_by_role("button", name="Apply").click()
+    page.get_by_role("button", name="Apply filters").click()
     expect(rows).to_have_count(2)
     chip = page.get_by_role("link", name="Remove the filter Kind: Bug report")
     expect(chip).to_be_visible()
@@ -246,3 +246,30 @@ def test_the_ticket_list_filters_behind_a_button_as_chips_saved_views_and_header
     expect(page.locator(".messages")).to_contain_text("Deleted the view “Bugs”.")
     expect(views.get_by_role("link", name="Bugs")).to_have_count(0)
     assert call.subject in page.locator("table.tickets").inner_text()
+
+
+def test_the_ticket_list_changes_the_ticked_tickets_and_says_what_changed(page, rep, customer):
+    made = [
+        ticket_create(customer=customer, kind="bug", channel="phone", subject=f"Problem {n}")
+        for n in range(3)
+    ]
+    log_in(page, "rep", PASSWORD)
+    page.goto("/tickets/")
+    page.get_by_label("Tick every ticket on this page").check()
+    page.get_by_label(f"Tick {made[1].reference}").uncheck()
+    apply = page.get_by_role("button", name="Apply to the ticked")
+    expect(apply).to_have_text("Apply to the ticked (2)")
+    page.get_by_label("Set priority").select_option("urgent")
+    page.get_by_label("Add tag").fill("billing")
+    screenshot(page, "ticket-list-bulk")
+    apply.click()
+    changed = f"{made[0].reference}, {made[2].reference}"
+    expect(page.locator(".messages")).to_contain_text(
+        f"Changed 2 tickets (priority Urgent, tag billing): {changed}."
+    )
+    urgent = page.locator("table.tickets tbody tr", has_text="Urgent")
+    expect(urgent).to_have_count(2)
+    # Nothing ticked: the list again, saying what to do.
+    page.get_by_label("Set priority").select_option("low")
+    page.get_by_role("button", name="Apply to the ticked").click()
+    expect(page.get_by_role("alert")).to_contain_text("Tick the tickets to change first.")

@@ -11,9 +11,15 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.selectors import staff_list
 from tickets.api.filters import TicketFilter
+from tickets.forms import BulkChangeForm
 from tickets.models import SavedView, Ticket
 from tickets.selectors import saved_views_for, tickets_for_list
-from tickets.services import saved_view_delete, saved_view_query, saved_view_save
+from tickets.services import (
+    saved_view_delete,
+    saved_view_query,
+    saved_view_save,
+    tickets_bulk_update,
+)
 
 PAGE_SIZE = 50
 SORTS = {
@@ -134,6 +140,53 @@ def saved_view_remove(request, pk: int):
     return redirect("tickets-page")
 
 
+@login_required
+@require_POST
+def tickets_bulk_change(request):
+    """The list's bulk action: the same change on every ticket ticked, each recorded and routed
+    as if changed alone; then the list again (as it was filtered) saying what changed, what
+    already was so, and what could not change and why. Refused input: the list, 400."""
+    back = QueryDict(request.POST.get("back", ""))
+    form = BulkChangeForm(request.POST, staff=staff_list())
+    if not form.is_valid():
+        return _list_page(request, "all", back, status=400, bulk_form=form)
+    try:
+        result = tickets_bulk_update(
+            ticket_ids=form.ticket_ids,
+            actor=request.user,
+            changes=form.changes(),
+            add_tag=form.cleaned_data.get("tag", ""),
+        )
+    except ValidationError as error:
+        form.add_service_errors(error)
+        return _list_page(request, "all", back, status=400, bulk_form=form)
+    what = _bulk_summary(form)
+    if result.changed:
+        references = ", ".join(ticket.reference for ticket in result.changed)
+        count = len(result.changed)
+        messages.success(
+            request, f"Changed {count} ticket{'s' if count != 1 else ''} ({what}): {references}."
+        )
+    if result.unchanged:
+        references = ", ".join(ticket.reference for ticket in result.unchanged)
+        messages.info(request, f"Already so, left as they were: {references}.")
+    for ticket, reason in result.refused:
+        messages.warning(request, f"{ticket.reference} was not changed: {reason}")
+    return redirect(f"{reverse('tickets-page')}?{back.urlencode()}")
+
+
+def _bulk_summary(form: BulkChangeForm) -> str:
+    data, parts = form.cleaned_data, []
+    if data.get("assignee"):
+        parts.append(f"assignee {dict(form.fields['assignee'].choices)[data['assignee']]}")
+    for name in ("status", "priority"):
+        if data.get(name):
+            parts.append(f"{name} {dict(form.fields[name].choices)[data[name]]}")
+    if data.get("tag"):
+        parts.append(f"tag {data['tag'].strip().lower()}")
+    return ", ".join(parts)
+
+
 def _list_page(request, view: str, given, *, status: int = 200, **extra):
     title, fixed = VIEWS[view]
     params = given.copy()
@@ -179,6 +232,7 @@ def _list_page(request, view: str, given, *, status: int = 200, **extra):
         "clear_query": _without(given, *CHIP_LABELS),
         "headers": header_links(given, sort if sort in SORTS else ""),
         "saved_views": saved_views_for(user=request.user),
+        "bulk_form": BulkChangeForm(staff=users),
         "current_view": saved_view_query(given),
         # The panel opens by itself when a filter in it was refused, to show why.
         "panel_open": bool(filters.errors),
