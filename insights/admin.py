@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from helpdesk.read_only_admin import ReadOnlyAdmin
 from insights.models import Rollup, RootCauseOwner
 
 
@@ -11,16 +12,7 @@ class RootCauseOwnerAdmin(admin.ModelAdmin):
 
 
 @admin.register(Rollup)
-class RollupAdmin(admin.ModelAdmin):
+class RollupAdmin(ReadOnlyAdmin):
     """How far each report rollup reaches and when it was last counted; written by beat only."""
 
     list_display = ("name", "complete_before", "time_zone", "refreshed_at", "refresh_seconds")
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
