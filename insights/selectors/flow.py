@@ -81,7 +81,9 @@ def _stored_open_before(flows, day: date, split: str) -> dict[str, int]:
     if not split:
         return {"": before.aggregate(n=net)["n"] or 0}
     counted = before.values(split).annotate(n=net).order_by()
-    return {row[split]: row["n"] for row in counted}
+    # Only the groups with tickets open, as _open_at counts them: a kind whose tickets were all
+    # resolved long ago is not a series of zeros.
+    return {row[split]: row["n"] for row in counted if row["n"]}
 
 
 def _stored_by_day(flows, split: str) -> tuple[dict, dict]:

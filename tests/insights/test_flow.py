@@ -315,3 +315,18 @@ def test_admins_see_how_far_the_rollup_reaches_and_cannot_edit_it(admin_client, 
     assert "daily_flow" in page.content.decode()
     assert "Europe/Berlin" in page.content.decode()
     assert admin_client.get("/admin/insights/rollup/add/").status_code == 403
+
+
+@pytest.mark.parametrize("counted_from", ["the tickets"], indirect=True)
+def test_a_channel_long_done_is_no_series_either_way(staff, tickets, time_machine, rep):
+    # A web request of January, resolved in January: nothing of it is open or happens in March.
+    at(time_machine, 1, 10, 10)
+    old = ticket_create(customer=tickets["A"].customer, subject="old", kind="call", channel="web")
+    at(time_machine, 1, 12, 10)
+    _resolve(old, rep)
+    at(time_machine, 3, 20, 12)
+    live = _csv(staff.get(f"/insights/flow/?{PERIOD}&group=channel&format=csv"))
+    rollups_refresh()
+    stored = _csv(staff.get(f"/insights/flow/?{PERIOD}&group=channel&format=csv"))
+    assert stored == live
+    assert sorted({row[1] for row in stored[1:]}) == ["Email", "Phone"]
