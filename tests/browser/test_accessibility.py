@@ -4,6 +4,8 @@ dark theme: no serious or critical violation. Screenshots of each page at both w
 both themes are saved as the pages are checked."""
 
 import json
+import os
+import shutil
 from io import StringIO
 from pathlib import Path
 
@@ -22,6 +24,10 @@ AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.m
 # The rule sets of WCAG 2.1 A and AA, and axe's best practices (landmarks, headings, skip link).
 TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]
 SERIOUS = {"serious", "critical"}
+# The pages docs/design.md shows. To refresh them after a page changes:
+#     DOCS_SCREENSHOTS=1 ./scripts/test tests/browser/test_accessibility.py
+DOCS_SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+DOCS_PAGES = ["home-rep", "ticket-list", "call-log", "ticket", "queue", "followups", "insights"]
 
 
 def _violations(page) -> list[dict]:
@@ -46,8 +52,10 @@ def _violations(page) -> list[dict]:
 
 
 def _check(page, name: str, problems: list[str]) -> None:
-    """Check the page open in ``page`` at each width and in each theme; save screenshots."""
+    """Check the page open in ``page`` at each width and in each theme; save screenshots (and,
+    with DOCS_SCREENSHOTS=1, the light theme's of the main pages into docs/screenshots)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    to_docs = os.environ.get("DOCS_SCREENSHOTS") == "1" and name in DOCS_PAGES
     for scheme in ("light", "dark"):
         page.emulate_media(color_scheme=scheme)
         for width in WIDTHS:
@@ -58,6 +66,9 @@ def _check(page, name: str, problems: list[str]) -> None:
             suffix = "" if scheme == "light" else "-dark"
             path = SCREENSHOTS / f"a11y-{name}-{width}{suffix}.png"
             page.screenshot(path=str(path), full_page=True)
+            if to_docs and scheme == "light":
+                DOCS_SCREENSHOTS.mkdir(exist_ok=True)
+                shutil.copyfile(path, DOCS_SCREENSHOTS / f"{name}-{width}.png")
     page.emulate_media(color_scheme="light")
 
 
