@@ -11,6 +11,7 @@ from django.http import QueryDict
 from django.utils import timezone
 
 from accounts.models import Contact, Customer, Department, User
+from accounts.roles import is_admin
 from tickets.limits import TAG_MAX_LENGTH, TAGS_MAX_PER_TICKET, TEXT_MAX_LENGTH
 from tickets.models import SavedView, Tag, Ticket, TicketEvent, TimelineEntry
 from tickets.outbox import event_record
@@ -525,14 +526,16 @@ def saved_view_query(query: QueryDict) -> str:
 
 def saved_view_save(*, owner, name: str, query: QueryDict, shared: bool = False) -> SavedView:
     """Save the list's current filters under ``name`` for ``owner`` (replacing the owner's view
-    of that name). Only an admin (staff) may share a view with everyone."""
+    of that name). Only an admin may share a view with everyone."""
     name = " ".join(name.split())
     errors = {}
-    if not name:
+    if "\x00" in name or "\x00" in query.urlencode():
+        errors["name"] = "The name or the filters hold a character that cannot be stored."
+    elif not name:
         errors["name"] = "Give the view a name."
     elif len(name) > SavedView.NAME_MAX_LENGTH:
         errors["name"] = "Sixty characters at most."
-    if shared and not owner.is_staff:
+    if shared and not is_admin(owner):
         errors["shared"] = "Only an admin can share a view with everyone."
     encoded = saved_view_query(query)
     if len(encoded) > SavedView.QUERY_MAX_LENGTH:
@@ -547,7 +550,7 @@ def saved_view_save(*, owner, name: str, query: QueryDict, shared: bool = False)
 
 def saved_view_delete(*, view: SavedView, actor) -> None:
     """Delete a saved view: its owner may, and an admin may delete a shared one."""
-    if view.owner_id != actor.pk and not (actor.is_staff and view.shared):
+    if view.owner_id != actor.pk and not (is_admin(actor) and view.shared):
         raise PermissionDenied("Only its owner (or an admin, for a shared view) can delete it.")
     view.delete()
 
@@ -573,15 +576,22 @@ def tickets_bulk_update(*, ticket_ids, actor: User, changes: dict, add_tag: str 
         raise ValidationError({"tickets": f"{BULK_MAX_TICKETS} tickets at most at once."})
     tag = clean_tag_names([add_tag])[0] if add_tag.strip() else ""
     result = BulkResult()
-    for ticket in Ticket.objects.filter(pk__in=ticket_ids).prefetch_related("tags").order_by("pk"):
-        fields = dict(changes)
-        if tag:
-            fields["tags"] = sorted({*(t.name for t in ticket.tags.all()), tag})
-        try:
-            with transaction.atomic():
-                updated = ticket_update(ticket=ticket, actor=actor, **fields)
-        except ValidationError as error:
-            result.refused.append((ticket, " ".join(error.messages)))
-            continue
-        (result.changed if updated.version != ticket.version else result.unchanged).append(updated)
+    for ticket_id in sorted(set(ticket_ids)):
+        with transaction.atomic():
+            # Locked first, so the tags added to and the version compared with are the
+            # ticket's own at this moment, not as they were when the batch began.
+            locked = Ticket.objects.select_for_update(of=("self",)).filter(pk=ticket_id).first()
+            if locked is None:
+                continue
+            version = locked.version
+            fields = dict(changes)
+            if tag:
+                fields["tags"] = sorted({*locked.tags.values_list("name", flat=True), tag})
+            try:
+                with transaction.atomic():
+                    updated = ticket_update(ticket=locked, actor=actor, **fields)
+            except ValidationError as error:
+                result.refused.append((locked, " ".join(error.messages)))
+                continue
+        (result.changed if updated.version != version else result.unchanged).append(updated)
     return result

@@ -107,7 +107,7 @@
     if (goPending) {
       window.clearTimeout(goPending);
       goPending = null;
-      const place = document.querySelector('[data-go="' + key + '"]');
+      const place = document.querySelector('[data-go="' + CSS.escape(key) + '"]');
       if (place) {
         event.preventDefault();
         window.location.assign(place.href);
@@ -131,13 +131,13 @@
       }
     } else {
       const row = currentRow();
-      const action = row && row.querySelector('[data-row-shortcut="' + key + '"]');
+      const action = row && row.querySelector('[data-row-shortcut="' + CSS.escape(key) + '"]');
       if (action) {
         event.preventDefault();
         action.click();
         return;
       }
-      const element = document.querySelector('[data-shortcut="' + key + '"]');
+      const element = document.querySelector('[data-shortcut="' + CSS.escape(key) + '"]');
       if (element) {
         event.preventDefault();
         follow(element);
@@ -149,7 +149,7 @@
   // row's own links, buttons and fields keep their meaning.
   document.addEventListener("click", function (event) {
     const row = event.target.closest && event.target.closest("tr[data-href]");
-    if (!row || event.target.closest("a, button, input, select, textarea, label")) {
+    if (!row || event.target.closest("a, button, input, select, textarea, label, td.pick")) {
       return;
     }
     if (window.getSelection && String(window.getSelection())) {

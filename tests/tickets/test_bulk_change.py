@@ -117,3 +117,18 @@ def test_refused_input_is_a_400_with_the_reason_and_nothing_changes(
     assert reason in response.content.decode()
     assert not Ticket.objects.exclude(priority="normal").exists()
     assert not Ticket.objects.exclude(status="new").exists()
+
+
+def test_a_change_made_from_another_list_goes_back_to_that_list(client, rep, made):
+    client.force_login(rep)
+    response = client.post(
+        "/tickets/bulk/",
+        {"tickets": [made[0].pk], "priority": "high", "view": "unassigned", "back": "kind=bug"},
+    )
+    assert response["Location"] == "/tickets/unassigned/?kind=bug"
+    refused = client.post("/tickets/bulk/", {"priority": "high", "view": "mine"})
+    assert refused.status_code == 400
+    assert refused.context["title"] == "My open tickets"
+    assert client.post(
+        "/tickets/bulk/", {"tickets": [made[0].pk], "priority": "low", "view": "evil"}
+    )["Location"].startswith("/tickets/?")

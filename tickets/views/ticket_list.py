@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts.roles import is_admin
 from accounts.selectors import staff_list
 from tickets.api.filters import TicketFilter
 from tickets.forms import BulkChangeForm
@@ -28,6 +29,7 @@ SORTS = {
     "updated": ("-updated_at", "-id"),
     "priority": ("priority_rank", "-created_at", "-id"),
 }
+VIEW_URLS = {"all": "tickets-page", "mine": "tickets-mine", "unassigned": "tickets-unassigned"}
 VIEWS = {
     "all": ("All tickets", {}),
     "mine": ("My open tickets", {"is_open": "true"}),
@@ -147,9 +149,10 @@ def tickets_bulk_change(request):
     as if changed alone; then the list again (as it was filtered) saying what changed, what
     already was so, and what could not change and why. Refused input: the list, 400."""
     back = QueryDict(request.POST.get("back", ""))
+    view = request.POST.get("view") if request.POST.get("view") in VIEWS else "all"
     form = BulkChangeForm(request.POST, staff=staff_list())
     if not form.is_valid():
-        return _list_page(request, "all", back, status=400, bulk_form=form)
+        return _list_page(request, view, back, status=400, bulk_form=form)
     try:
         result = tickets_bulk_update(
             ticket_ids=form.ticket_ids,
@@ -159,7 +162,7 @@ def tickets_bulk_change(request):
         )
     except ValidationError as error:
         form.add_service_errors(error)
-        return _list_page(request, "all", back, status=400, bulk_form=form)
+        return _list_page(request, view, back, status=400, bulk_form=form)
     what = _bulk_summary(form)
     if result.changed:
         references = ", ".join(ticket.reference for ticket in result.changed)
@@ -172,7 +175,7 @@ def tickets_bulk_change(request):
         messages.info(request, f"Already so, left as they were: {references}.")
     for ticket, reason in result.refused:
         messages.warning(request, f"{ticket.reference} was not changed: {reason}")
-    return redirect(f"{reverse('tickets-page')}?{back.urlencode()}")
+    return redirect(f"{reverse(VIEW_URLS[view])}?{back.urlencode()}")
 
 
 def _bulk_summary(form: BulkChangeForm) -> str:
@@ -232,6 +235,7 @@ def _list_page(request, view: str, given, *, status: int = 200, **extra):
         "clear_query": _without(given, *CHIP_LABELS),
         "headers": header_links(given, sort if sort in SORTS else ""),
         "saved_views": saved_views_for(user=request.user),
+        "can_share_views": is_admin(request.user),
         "bulk_form": BulkChangeForm(staff=users),
         "current_view": saved_view_query(given),
         # The panel opens by itself when a filter in it was refused, to show why.
