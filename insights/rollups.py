@@ -88,10 +88,15 @@ def rollups_refresh() -> dict[str, int]:
     return {DAILY_FLOW: len(flows), PRODUCT_CUSTOMERS: ProductCustomer.objects.count()}
 
 
+def _state(name: str):
+    """The rollup's reach and zone, or None before its first refresh."""
+    return Rollup.objects.filter(name=name).values("complete_before", "time_zone").first()
+
+
 def complete_before(name: str) -> date | None:
     """The first company day the rollup does not hold (it holds every day before it), or None
     when it cannot be used: never refreshed, or counted in another time zone than today's."""
-    state = Rollup.objects.filter(name=name).values("complete_before", "time_zone").first()
+    state = _state(name)
     if not state or state["time_zone"] != timezone.get_current_timezone_name():
         return None
     return state["complete_before"]
@@ -100,7 +105,7 @@ def complete_before(name: str) -> date | None:
 def complete_before_moment(name: str) -> datetime | None:
     """The moment the rollup holds everything before (the company midnight of its day), or
     None when it has never been refreshed."""
-    state = Rollup.objects.filter(name=name).values("complete_before", "time_zone").first()
+    state = _state(name)
     if not state or state["complete_before"] is None:
         return None
     return datetime.combine(state["complete_before"], time.min, tzinfo=ZoneInfo(state["time_zone"]))

@@ -342,3 +342,15 @@ class BulkChangeForm(PlainLabelsForm):
             if data.get(name):
                 changes[name] = data[name]
         return changes
+
+    def summary(self) -> str:
+        """What the change does, as the confirmation says it ("priority Urgent, tag billing")."""
+        data, parts = self.cleaned_data, []
+        if data.get("assignee"):
+            parts.append(f"assignee {dict(self.fields['assignee'].choices)[data['assignee']]}")
+        for name in ("status", "priority"):
+            if data.get(name):
+                parts.append(f"{name} {dict(self.fields[name].choices)[data[name]]}")
+        if data.get("tag"):
+            parts.append(f"tag {data['tag'].strip().lower()}")
+        return ", ".join(parts)

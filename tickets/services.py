@@ -1,19 +1,15 @@
 """Writes on tickets. Each change records its timeline entry and outbox event in one transaction."""
 
-import dataclasses
-
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.validators import validate_unicode_slug
 from django.db import transaction
 from django.db.models import F, Value
 from django.db.models.functions import Concat
-from django.http import QueryDict
 from django.utils import timezone
 
 from accounts.models import Contact, Customer, Department, User
-from accounts.roles import is_admin
 from tickets.limits import TAG_MAX_LENGTH, TAGS_MAX_PER_TICKET, TEXT_MAX_LENGTH
-from tickets.models import SavedView, Tag, Ticket, TicketEvent, TimelineEntry
+from tickets.models import Tag, Ticket, TicketEvent, TimelineEntry
 from tickets.outbox import event_record
 
 # Fields a person (or a routing action) may change after creation.
@@ -491,107 +487,3 @@ def timeline_record(
         ticket_id=ticket.pk, words=entry_search_words(kind=kind, body=body, changes=changes)
     )
     return entry
-
-
-# --- saved views of the ticket list ------------------------------------------------------------
-
-# What a saved view keeps of the list's query string: its filters, the search and the sort;
-# never the page, nor anything the list does not read.
-SAVED_VIEW_PARAMETERS = (
-    "q",
-    "kind",
-    "status",
-    "channel",
-    "priority",
-    "root_cause",
-    "customer_name",
-    "product",
-    "assignee",
-    "created_from",
-    "created_to",
-    "sort",
-)
-
-
-def saved_view_query(query: QueryDict) -> str:
-    """The part of a list's query string a view keeps, in one order, without empty values: two
-    lists that show the same tickets give the same string."""
-    kept = QueryDict(mutable=True)
-    for parameter in SAVED_VIEW_PARAMETERS:
-        value = query.get(parameter, "").strip()
-        if value:
-            kept[parameter] = value
-    return kept.urlencode()
-
-
-def saved_view_save(*, owner, name: str, query: QueryDict, shared: bool = False) -> SavedView:
-    """Save the list's current filters under ``name`` for ``owner`` (replacing the owner's view
-    of that name). Only an admin may share a view with everyone."""
-    name = " ".join(name.split())
-    errors = {}
-    if "\x00" in name or "\x00" in query.urlencode():
-        errors["name"] = "The name or the filters hold a character that cannot be stored."
-    elif not name:
-        errors["name"] = "Give the view a name."
-    elif len(name) > SavedView.NAME_MAX_LENGTH:
-        errors["name"] = "Sixty characters at most."
-    if shared and not is_admin(owner):
-        errors["shared"] = "Only an admin can share a view with everyone."
-    encoded = saved_view_query(query)
-    if len(encoded) > SavedView.QUERY_MAX_LENGTH:
-        errors["query"] = "These filters are too long to save."
-    if errors:
-        raise ValidationError(errors)
-    view, _ = SavedView.objects.update_or_create(
-        owner=owner, name=name, defaults={"query": encoded, "shared": shared}
-    )
-    return view
-
-
-def saved_view_delete(*, view: SavedView, actor) -> None:
-    """Delete a saved view: its owner may, and an admin may delete a shared one."""
-    if view.owner_id != actor.pk and not (is_admin(actor) and view.shared):
-        raise PermissionDenied("Only its owner (or an admin, for a shared view) can delete it.")
-    view.delete()
-
-
-# --- changing many tickets at once (the ticket list's bulk actions) -----------------------------
-
-BULK_MAX_TICKETS = 200
-
-
-@dataclasses.dataclass
-class BulkResult:
-    changed: list[Ticket] = dataclasses.field(default_factory=list)
-    unchanged: list[Ticket] = dataclasses.field(default_factory=list)  # already as asked
-    refused: list[tuple[Ticket, str]] = dataclasses.field(default_factory=list)  # and why
-
-
-def tickets_bulk_update(*, ticket_ids, actor: User, changes: dict, add_tag: str = "") -> BulkResult:
-    """Apply the same change (any of assignee, status, priority, and a tag added) to many
-    tickets, each in its own transaction and through ``ticket_update``, so each is recorded on
-    its timeline and routed as if changed alone. A ticket the change cannot apply to (resolving
-    one without a root cause, say) is refused with the reason; the others are changed."""
-    if len(ticket_ids) > BULK_MAX_TICKETS:
-        raise ValidationError({"tickets": f"{BULK_MAX_TICKETS} tickets at most at once."})
-    tag = clean_tag_names([add_tag])[0] if add_tag.strip() else ""
-    result = BulkResult()
-    for ticket_id in sorted(set(ticket_ids)):
-        with transaction.atomic():
-            # Locked first, so the tags added to and the version compared with are the
-            # ticket's own at this moment, not as they were when the batch began.
-            locked = Ticket.objects.select_for_update(of=("self",)).filter(pk=ticket_id).first()
-            if locked is None:
-                continue
-            version = locked.version
-            fields = dict(changes)
-            if tag:
-                fields["tags"] = sorted({*locked.tags.values_list("name", flat=True), tag})
-            try:
-                with transaction.atomic():
-                    updated = ticket_update(ticket=locked, actor=actor, **fields)
-            except ValidationError as error:
-                result.refused.append((locked, " ".join(error.messages)))
-                continue
-        (result.changed if updated.version != version else result.unchanged).append(updated)
-    return result

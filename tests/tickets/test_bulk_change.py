@@ -5,9 +5,10 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from tests.factories import UserFactory
+from tickets.bulk import BULK_MAX_TICKETS, tickets_bulk_update
 from tickets.limits import TAGS_MAX_PER_TICKET
 from tickets.models import Ticket, TicketEvent, TimelineEntry
-from tickets.services import BULK_MAX_TICKETS, ticket_create, ticket_update, tickets_bulk_update
+from tickets.services import ticket_create, ticket_update
 
 pytestmark = pytest.mark.django_db
 

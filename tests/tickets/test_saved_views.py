@@ -7,8 +7,8 @@ from django.http import QueryDict
 
 from tests.factories import UserFactory
 from tickets.models import SavedView
+from tickets.saved_views import saved_view_delete, saved_view_query, saved_view_save
 from tickets.selectors import saved_views_for
-from tickets.services import saved_view_delete, saved_view_query, saved_view_save
 from tickets.views.ticket_list import active_filters, header_links
 
 pytestmark = pytest.mark.django_db

@@ -12,15 +12,12 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.roles import is_admin
 from accounts.selectors import staff_list
 from tickets.api.filters import TicketFilter
+from tickets.bulk import tickets_bulk_update
 from tickets.forms import BulkChangeForm
+from tickets.list_filters import LIST_FILTERS
 from tickets.models import SavedView, Ticket
+from tickets.saved_views import saved_view_delete, saved_view_query, saved_view_save
 from tickets.selectors import saved_views_for, tickets_for_list
-from tickets.services import (
-    saved_view_delete,
-    saved_view_query,
-    saved_view_save,
-    tickets_bulk_update,
-)
 
 PAGE_SIZE = 50
 SORTS = {
@@ -37,21 +34,6 @@ VIEWS = {
 }
 
 
-# The filters a chip can show, with their labels, in the order of the filter panel.
-CHIP_LABELS = {
-    "kind": "Kind",
-    "status": "Status",
-    "channel": "Channel",
-    "priority": "Priority",
-    "root_cause": "Root cause",
-    "customer_name": "Customer",
-    "product": "Product",
-    "assignee": "Assignee",
-    "created_from": "Created from",
-    "created_to": "Created to",
-}
-
-
 def _without(query, *names: str) -> str:
     kept = query.copy()
     for name in (*names, "page"):
@@ -64,7 +46,7 @@ def active_filters(query, choices: dict, users) -> list[dict]:
     and the query string without it (the chip's link removes it)."""
     names = {str(user.pk): user.username for user in users}
     chips = []
-    for name, label in CHIP_LABELS.items():
+    for name, label in LIST_FILTERS.items():
         value = query.get(name, "").strip()
         if not value:
             continue
@@ -163,7 +145,7 @@ def tickets_bulk_change(request):
     except ValidationError as error:
         form.add_service_errors(error)
         return _list_page(request, view, back, status=400, bulk_form=form)
-    what = _bulk_summary(form)
+    what = form.summary()
     if result.changed:
         references = ", ".join(ticket.reference for ticket in result.changed)
         count = len(result.changed)
@@ -176,18 +158,6 @@ def tickets_bulk_change(request):
     for ticket, reason in result.refused:
         messages.warning(request, f"{ticket.reference} was not changed: {reason}")
     return redirect(f"{reverse(VIEW_URLS[view])}?{back.urlencode()}")
-
-
-def _bulk_summary(form: BulkChangeForm) -> str:
-    data, parts = form.cleaned_data, []
-    if data.get("assignee"):
-        parts.append(f"assignee {dict(form.fields['assignee'].choices)[data['assignee']]}")
-    for name in ("status", "priority"):
-        if data.get(name):
-            parts.append(f"{name} {dict(form.fields[name].choices)[data[name]]}")
-    if data.get("tag"):
-        parts.append(f"tag {data['tag'].strip().lower()}")
-    return ", ".join(parts)
 
 
 def _list_page(request, view: str, given, *, status: int = 200, **extra):
@@ -203,15 +173,14 @@ def _list_page(request, view: str, given, *, status: int = 200, **extra):
     # would look like an answer to the question asked.
     results = filters.qs.none() if filters.errors else filters.qs
     sort = given.get("sort", "")
-    if sort in SORTS:
+    sort = sort if sort in SORTS else ""
+    if sort:
         if sort == "priority":
             results = results.alias(priority_rank=Ticket.priority_rank())
         results = results.order_by(*SORTS[sort])
     elif not params.get("q"):
         results = results.order_by(*SORTS["newest"])
     page = Paginator(results, PAGE_SIZE).get_page(given.get("page"))
-    query = given.copy()
-    query.pop("page", None)
     choices = {
         "kind": Ticket.Kind.choices,
         "status": Ticket.Status.choices,
@@ -226,14 +195,14 @@ def _list_page(request, view: str, given, *, status: int = 200, **extra):
         "view": view,
         "filters": filters,
         "page": page,
-        "sort": sort if sort in SORTS else "",
+        "sort": sort,
         "sorts": list(SORTS),
-        "query": query.urlencode(),
+        "query": _without(given),
         "users": users,
         "choices": choices,
         "chips": chips,
-        "clear_query": _without(given, *CHIP_LABELS),
-        "headers": header_links(given, sort if sort in SORTS else ""),
+        "clear_query": _without(given, *LIST_FILTERS),
+        "headers": header_links(given, sort),
         "saved_views": saved_views_for(user=request.user),
         "can_share_views": is_admin(request.user),
         "bulk_form": BulkChangeForm(staff=users),
