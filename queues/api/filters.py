@@ -23,6 +23,11 @@ class NotificationFilter(django_filters.FilterSet):
         method="older_than", label="Older than (hours)", min_value=0, max_value=87_600
     )
     overdue = django_filters.BooleanFilter(method="past_target", label="Past response target")
+    taken = django_filters.ChoiceFilter(
+        method="taken_by",
+        label="Taken on by",
+        choices=[("mine", "Me"), ("anyone", "Anyone"), ("nobody", "No one yet")],
+    )
 
     class Meta:
         model = Notification
@@ -36,10 +41,22 @@ class NotificationFilter(django_filters.FilterSet):
             "customer_name",
             "older_than_hours",
             "overdue",
+            "taken",
         ]
 
     def older_than(self, queryset, name, value):
         return queryset.filter(created_at__lte=timezone.now() - timedelta(hours=float(value)))
+
+    def taken_by(self, queryset, name, value):
+        if value == "nobody":
+            return queryset.filter(acted_by__isnull=True)
+        if value == "anyone":
+            return queryset.filter(acted_by__isnull=False)
+        # "mine": whoever asks. Every caller here has a signed-in user; without one it is no one.
+        user = getattr(self.request, "user", None)
+        if user is None or not user.is_authenticated:
+            return queryset.none()
+        return queryset.filter(acted_by=user)
 
     def past_target(self, queryset, name, value):
         past = Q(status=Notification.Status.NEW, due_at__lte=timezone.now())

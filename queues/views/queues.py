@@ -1,5 +1,6 @@
 """Department queues: the items routing sent, worked by the department's members."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -33,12 +34,14 @@ from queues.selectors import (
     user_sees_escalations,
 )
 from routing.selectors import rules_list
-from tickets.models import Ticket
-from tickets.returns import rma_advance
-from tickets.selectors import tickets_brief
+from tickets.models import Ticket, TimelineEntry
+from tickets.returns import latest_tracking, rma_advance
+from tickets.selectors import tickets_brief, timeline_entries_for
 
 PAGE_SIZE = 25
 TABS = [(status.value, status.label) for status in Notification.Status]
+# The "taken on by" filter's choices as the queue page offers them, above its list.
+TAKEN = [("", "All"), ("mine", "Mine"), ("anyone", "Taken by anyone"), ("nobody", "Not taken")]
 ESCALATED = "escalated"  # a lead's tab: items escalated to them, still waiting to be taken on
 SORTS = {
     "oldest": ("created_at", "id"),
@@ -78,7 +81,29 @@ def _status_tab(request, department) -> tuple[str, bool]:
 @login_required
 @require_GET
 def queue(request, slug: str):
+    """A department's queue: a compact list of its items (by status tab and filters) and, with
+    ``item``, one item open in the side panel. ``fragment=list`` or ``fragment=panel`` answers
+    with that part alone, for the page's live refresh and for opening items without a reload."""
     department = _department(request, slug)
+    fragment = request.GET.get("fragment")
+    panel = _panel_context(request, department)
+    if fragment == "panel":
+        if panel["open_item"] is None:
+            raise Http404("No such item in this queue.")
+        return render(request, "queues/_item_panel.html", panel)
+    context = {**_list_context(request, department), **panel}
+    if fragment == "list":
+        return render(request, "queues/_queue_fragment.html", context)
+    context.update(
+        membership=membership_of(user=request.user, department=department),
+        email_choices=Membership.EmailPreference.choices,
+        refresh_seconds=settings.NAV_COUNTS_REFRESH_SECONDS,
+    )
+    return render(request, "queues/queue.html", context)
+
+
+def _list_context(request, department: Department) -> dict:
+    """What the list shows: the tab's items, filtered, sorted and paged, and the tab counts."""
     tab, leads = _status_tab(request, department)
     base = notifications_for_user(request.user).filter(department=department)
     params = request.GET.copy()
@@ -88,7 +113,7 @@ def queue(request, slug: str):
     else:
         params["status"] = tab
         listed = base
-    filters = NotificationFilter(params, queryset=listed)
+    filters = NotificationFilter(params, queryset=listed, request=request)
     # A refused filter lists nothing, as on the ticket list: rows that quietly ignored it would
     # look like an answer to the question asked.
     items = filters.qs.none() if filters.errors else filters.qs
@@ -99,14 +124,13 @@ def queue(request, slug: str):
     size = min(positive_int(size, PAGE_SIZE), 100)
     page = Paginator(items, size).get_page(request.GET.get("page"))
     page.object_list = queue_page_rows(page.object_list, department=department)
-    rma_form = RmaStepForm() if department.slug == SHIPPING else None
     counts = queue_status_counts(base)
     tabs = [(value, label, counts.get(value, 0)) for value, label in TABS]
     if leads:
         tabs.append((ESCALATED, "Escalated", counts.get(ESCALATED, 0)))
-    query = request.GET.copy()
+    query = _list_query(request)
     query.pop("page", None)
-    context = {
+    return {
         "department": department,
         "tab": tab,
         "tabs": tabs,
@@ -115,16 +139,47 @@ def queue(request, slug: str):
         "sort": sort,
         "sorts": list(SORTS),
         "query": query.urlencode(),
+        "taken_choices": TAKEN,
         "rules": rules_list().only("id", "name"),
         "kinds": Ticket.Kind.choices,
         "priorities": Ticket.Priority.choices,
-        "response_form": ResponseForm(),
-        "rma_form": rma_form,
-        "membership": membership_of(user=request.user, department=department),
-        "email_choices": Membership.EmailPreference.choices,
         "now": timezone.now(),
     }
-    return render(request, "queues/queue.html", context)
+
+
+def _list_query(request):
+    """The list's own query (tab, filters, page) without the open item or a fragment: what
+    each row adds its item to, and where the panel's "back to the list" goes."""
+    query = request.GET.copy()
+    for name in ("item", "fragment"):
+        query.pop(name, None)
+    return query
+
+
+def _panel_context(request, department: Department) -> dict:
+    """The item open in the side panel (``item``: one of this queue's, in any tab, so that an
+    item just taken on stays open to be answered), with what the panel shows of its ticket."""
+    pk = positive_int(request.GET.get("item"))
+    found = notifications_for_user(request.user).filter(department=department, pk=pk).first()
+    open_item = queue_page_rows([found], department=department)[0] if found else None
+    tracking = ""
+    if open_item is not None and open_item.ticket.kind == Ticket.Kind.RMA:
+        steps = timeline_entries_for(
+            ticket_ids=[open_item.ticket_id], kinds=[TimelineEntry.Kind.RMA]
+        )
+        tracking = latest_tracking(steps)
+    back = request.GET.copy()
+    back.pop("fragment", None)
+    return {
+        "department": department,
+        "list_query": _list_query(request).urlencode(),
+        "open_item": open_item,
+        "tracking": tracking,
+        "panel_next": f"{request.path}?{back.urlencode()}",
+        "response_form": ResponseForm(),
+        "rma_form": RmaStepForm() if department.slug == SHIPPING else None,
+        "now": timezone.now(),
+    }
 
 
 def _item(request, pk: int) -> Notification:
@@ -162,7 +217,7 @@ def item_show(request, pk: int):
     """Where an email's link lands: the queue, showing that item in its current tab."""
     item = _item(request, pk)
     url = reverse("queue", args=[item.department.slug])
-    return redirect(f"{url}?status={item.status}&ticket={item.ticket_id}#item-{item.pk}")
+    return redirect(f"{url}?status={item.status}&item={item.pk}")
 
 
 @login_required

@@ -6,8 +6,9 @@
 // - "g" then "t", "q", "f" or "h" goes to tickets, queues, follow-ups or home;
 // - "j" and "k" move through the rows of a list (each row's first link takes the focus, so
 //   Enter opens it);
-// - an element with data-shortcut="x" answers "x": a link is followed, a field is focused, any
-//   other element gets its first field focused (the ticket page's "r", "i", "e", "s");
+// - an element with data-shortcut="x" answers "x": a link is followed, a button is pressed, a
+//   field is focused, any other element gets its first field focused (the ticket page's "r",
+//   "i", "e", "s"; the open queue item's "a", "r" and "d");
 // - data-row-shortcut="x" on a button inside a list row clicks it for the current row (the
 //   queue's "a" take on and "d" done);
 // - Ctrl+Enter (or Cmd+Enter) submits the form that has the focus when it allows it.
@@ -32,6 +33,10 @@
   function follow(element) {
     if (element.href) {
       window.location.assign(element.href);
+      return;
+    }
+    if (element.tagName === "BUTTON") {
+      element.click();
       return;
     }
     const target = isTyping(element) ? element : firstField(element) || element;

@@ -2,6 +2,7 @@
 queue, an engineer takes it on and responds, and the rep sees the response on the ticket; a
 salesperson records an up-sell on a follow-up."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -60,17 +61,21 @@ def test_engineer_works_a_routed_bug_and_the_rep_sees_the_answer(browser, live_s
     first = Notification.objects.get(department__slug="engineering", ticket=ticket)
     row = engineer.locator(f"#item-{first.pk}")
     expect(row).to_contain_text("Export crashes")
-    expect(row).to_contain_text("Bugs go to engineering")
-    row.get_by_role("button", name="Take it on").click()
+    row.get_by_role("link", name=ticket.reference).click()
+    panel = engineer.locator("#item-panel")
+    expect(panel).to_contain_text("Bugs go to engineering")
+    panel.get_by_role("button", name="Take it on").click()
     expect(engineer.locator(".message-success")).to_have_text(
         f"Done: {ticket.reference} taken on: it is now under Acknowledged."
     )
-    engineer.get_by_role("link", name="Acknowledged").click()
-    row = engineer.locator(".queue-item").first
-    expect(row).to_contain_text("Taken on by Erin Engineer")
-    row.get_by_label(f"Response on {ticket.reference}").fill("Fixed in 2.4.1, shipping Friday.")
-    row.get_by_label("Done with it").check()
-    row.get_by_role("button", name="Send response").click()
+    engineer.get_by_role("link", name=re.compile("^Acknowledged")).click()
+    row = engineer.locator(f"#item-{first.pk}")
+    expect(row).to_contain_text("taken by you")
+    row.click()
+    expect(panel.locator("dl.facts")).to_contain_text("Erin Engineer")
+    panel.get_by_label(f"Response on {ticket.reference}").fill("Fixed in 2.4.1, shipping Friday.")
+    panel.get_by_label("Done with it").check()
+    panel.get_by_role("button", name="Send response").click()
     expect(engineer.locator(".messages")).to_contain_text(
         f"Response recorded on {ticket.reference}"
     )
@@ -189,7 +194,8 @@ def test_shipping_records_return_steps_forward_from_the_picker(page):
     item = Notification.objects.get(ticket=rma)
     log_in(page, "sam", PASSWORD)
     page.goto("/queues/shipping/")
-    row = page.locator(f"#item-{item.pk}")
+    page.locator(f"#item-{item.pk}").click()
+    row = page.locator("#item-panel")
     picker = row.get_by_label("Return step")
     for step, label, following in [
         ("authorised", "Authorised", "awaiting_return"),
@@ -199,8 +205,6 @@ def test_shipping_records_return_steps_forward_from_the_picker(page):
         expect(picker).to_have_value(step)
         row.get_by_role("button", name="Record step").click()
         expect(page.locator(".message-success")).to_contain_text(f"the return is now {label}")
-        page.goto("/queues/shipping/?status=new")
-        row = page.locator(f"#item-{item.pk}")
         picker = row.get_by_label("Return step")
         expect(picker).to_have_value(following)
     expect(row.locator('option[value="received"]')).to_be_disabled()
@@ -233,13 +237,13 @@ def test_a_lead_sees_escalations_and_ticket_status_and_a_rep_who_was_told(page, 
     expect(page.locator("#nav-escalated")).to_have_text("1")
     page.goto("/queues/engineering/")
     resolved = page.locator(f"#item-{Notification.objects.get(ticket=fixed).pk}")
-    expect(resolved.locator(".ticket-done")).to_have_text("Ticket resolved")
+    expect(resolved.locator(".ticket-done")).to_have_text("Resolved")
     screenshot(page, "queue-engineering-lead")
     page.locator(".tabs").get_by_role("link", name="Escalated").click()
-    expect(page.locator(".queue-item")).to_have_count(1)
+    expect(page.locator("#queue-list tbody tr[data-item]")).to_have_count(1)
     expect(page.locator(f"#item-{waiting.pk}")).to_contain_text("Login fails")
     screenshot(page, "queue-engineering-escalated")
-    page.locator(f"#item-{waiting.pk}").get_by_role("button", name="Take it on").click()
+    page.locator(f"#item-{waiting.pk}").get_by_role("button", name="Take on").click()
     expect(page.locator(".message-success")).to_contain_text("it is now under Acknowledged")
     expect(page.locator("#nav-escalated")).to_have_count(0)
 
@@ -288,13 +292,14 @@ def test_an_admin_sees_the_same_escalations_on_the_tab_as_in_the_nav(page, start
     tab = page.locator(".tabs").get_by_role("link", name="Escalated")
     expect(tab.locator(".badge")).to_have_text("1")
     screenshot(page, "queue-finance-admin-escalated")
+    page.get_by_text("Filter", exact=True).click()
     page.get_by_label("Older than (hours)").fill("100000000")  # some 11,000 years
-    page.get_by_role("button", name="Filter").click()
+    page.get_by_role("button", name="Apply filters").click()
     expect(page.get_by_role("alert")).to_contain_text(
         "Older than (hours): Ensure this value is less than or equal to 87600."
     )
-    expect(page.locator(".queue-item")).to_have_count(0)
-    expect(page.locator(".queue-items")).to_contain_text(
+    expect(page.locator("#queue-list tbody tr[data-item]")).to_have_count(0)
+    expect(page.locator("#queue-list")).to_contain_text(
         "Nothing listed until the filter above is corrected."
     )
     screenshot(page, "queue-finance-refused-filter")

@@ -390,7 +390,7 @@ def test_queue_page_tabs_filters_and_constant_queries(
 ):
     client.force_login(people["engineer"])
     page = client.get("/queues/engineering/")
-    assert "Take it on" in page.content.decode()
+    assert f'aria-label="Take on {work.reference}">Take on</button>' in page.content.decode()
     assert [(v, c) for v, _, c in page.context["tabs"]] == [
         ("new", 1),
         ("acknowledged", 0),
@@ -469,7 +469,7 @@ def test_members_choose_how_they_hear_and_shipping_records_return_steps(client, 
     rma = ticket_create(customer=customer, kind="rma", channel="web", subject="Cracked")
     dispatch_pending()
     client.force_login(shipper)
-    page = client.get("/queues/shipping/").content.decode()
+    page = client.get("/queues/shipping/", {"item": item(rma, "shipping").pk}).content.decode()
     assert "Return step" in page
     response = client.post("/queues/shipping/email/", {"email_preference": "digest"})
     assert response.status_code == 302
@@ -766,7 +766,7 @@ def test_shipping_return_steps_default_forward_and_say_what_is_wrong(client, cus
     client.force_login(shipper)
     for step in ("authorised", "awaiting_return", "received"):
         rma_advance(ticket=rma, status=step, actor=shipper)
-    html = client.get("/queues/shipping/").content.decode()
+    html = client.get("/queues/shipping/", {"item": notification.pk}).content.decode()
     # After "Received" the picker offers the next step, and the steps behind are not choosable.
     assert '<option value="inspected" selected>Inspected</option>' in html
     assert '<option value="authorised" disabled>Authorised</option>' in html
@@ -791,14 +791,16 @@ def test_an_item_shows_its_tickets_status_and_marks_it_resolved(
 ):
     client.force_login(people["engineer"])
     html = client.get("/queues/engineering/").content.decode()
-    assert '<span class="ticket-status">Ticket new</span>' in html
+    assert '<span class="ticket-status">New</span>' in html
     assert "ticket-done" not in html
     with django_assert_max_num_queries(30) as before:
         client.get("/queues/engineering/")
     ticket_update(ticket=work, actor=rep, status="resolved", root_cause="other", resolution="ok")
     with django_assert_max_num_queries(len(before.captured_queries)):
         html = client.get("/queues/engineering/").content.decode()
-    assert '<span class="badge ticket-done ticket-status">Ticket resolved</span>' in html
+    assert '<span class="badge ticket-done ticket-status">Resolved</span>' in html
+    # The open item says so in words too.
+    html = client.get("/queues/engineering/", {"item": item(work).pk}).content.decode()
     assert "The rep has resolved this ticket" in html
 
 

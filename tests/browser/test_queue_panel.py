@@ -1,0 +1,151 @@
+"""The queue page in headless Chromium: items open beside the list without a reload, Back
+closes them, the list refreshes itself as items arrive without losing what is ticked or typed,
+"taken on by" narrows the list, and on a phone the open item comes first."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from accounts.models import Department, Membership
+from queues.models import Notification
+from queues.services import notification_acknowledge
+from tests.browser.conftest import log_in, screenshot
+from tests.conftest import dispatch_pending
+from tests.factories import CustomerFactory, UserFactory
+from tickets.services import ticket_create
+
+pytestmark = [pytest.mark.django_db(transaction=True)]
+
+PASSWORD = "pw-for-tests-only"
+
+
+@pytest.fixture
+def engineering(starter_rules):
+    """erin and ed of engineering, and two bugs routed to them."""
+    department = Department.objects.get(slug="engineering")
+    people = {}
+    for username, first in (("erin", "Erin"), ("ed", "Ed")):
+        people[username] = UserFactory(username=username, first_name=first, last_name="Engineer")
+        Membership.objects.create(user=people[username], department=department)
+    customer = CustomerFactory(name="Acme")
+    bugs = [
+        ticket_create(
+            customer=customer,
+            kind="bug",
+            channel="phone",
+            subject=subject,
+            description=description,
+            priority=priority,
+        )
+        for subject, description, priority in (
+            ("Export crashes", "Exporting a 20 MB report crashes the app.", "high"),
+            ("Login loops", "The login page reloads itself after the password.", "normal"),
+        )
+    ]
+    dispatch_pending()
+    items = [Notification.objects.get(ticket=bug, department=department) for bug in bugs]
+    return {**people, "customer": customer, "bugs": bugs, "items": items}
+
+
+def test_an_item_opens_beside_the_list_and_the_list_refreshes_keeping_what_is_typed(
+    page, settings, engineering
+):
+    settings.NAV_COUNTS_REFRESH_SECONDS = 1
+    first, second = engineering["items"]
+    log_in(page, "erin", PASSWORD)
+    page.set_viewport_size({"width": 1440, "height": 900})
+    page.goto("/queues/engineering/")
+    panel = page.locator("#item-panel")
+    expect(panel).to_contain_text("No item open")
+    screenshot(page, "queue-list")
+    page.evaluate("window.stillHere = true")
+
+    page.locator(f"#item-{first.pk}").get_by_text("Export crashes").click()
+    expect(panel).to_contain_text("Exporting a 20 MB report crashes the app.")
+    expect(page).to_have_url(re.compile(rf"\?item={first.pk}$"))
+    expect(page).to_have_title(f"{first.ticket.reference} · Engineering queue · Switchboard")
+    expect(page.locator(f"#item-{first.pk}")).to_have_attribute("aria-current", "true")
+    expect(panel.get_by_role("heading", level=2)).to_be_focused()
+    assert page.evaluate("window.stillHere") is True  # opened in place, not by a new page
+
+    # A response is being written and the other item is ticked when a third bug arrives.
+    response = panel.get_by_label(f"Response on {first.ticket.reference}")
+    response.fill("Reproduced with a 20 MB file, looking at the exporter.")
+    page.get_by_label(f"Tick {second.ticket.reference}").check()
+    third = ticket_create(
+        customer=engineering["customer"], kind="bug", channel="web", subject="Search is slow"
+    )
+    dispatch_pending()
+    arrived = Notification.objects.get(ticket=third, department__slug="engineering")
+    expect(page.locator(f"#item-{arrived.pk}")).to_contain_text("Search is slow", timeout=5_000)
+    expect(page.locator(f"#item-{arrived.pk}")).to_have_class(re.compile("arrived"))
+    expect(page.locator("#queue-news")).to_have_text("1 new item in the list.")
+    expect(page.locator("#tab-new .badge")).to_have_text("3")
+    expect(response).to_have_value("Reproduced with a 20 MB file, looking at the exporter.")
+    expect(page.get_by_label(f"Tick {second.ticket.reference}")).to_be_checked()
+    expect(page.locator(f"#item-{first.pk}")).to_have_attribute("aria-current", "true")
+    assert page.evaluate("window.stillHere") is True
+    screenshot(page, "queue-item-open")
+
+    # Back closes the panel; Forward opens the item again.
+    page.go_back()
+    expect(panel).to_contain_text("No item open")
+    expect(page).to_have_title("Engineering queue · Switchboard")
+    page.go_forward()
+    expect(panel).to_contain_text("Exporting a 20 MB report crashes the app.")
+    assert page.evaluate("window.stillHere") is True
+
+    # Taking it on comes back to the same list with the item open, ready to be answered.
+    panel.get_by_role("button", name="Take it on").click()
+    expect(page.locator(".message-success")).to_contain_text("taken on")
+    expect(panel.get_by_label(f"Response on {first.ticket.reference}")).to_be_visible()
+    expect(panel.get_by_role("button", name="Mark done")).to_be_visible()
+    expect(page.locator(f"#item-{first.pk}")).to_have_count(0)  # no longer new
+
+
+def test_taken_on_by_narrows_the_list(page, engineering):
+    first, second = engineering["items"]
+    notification_acknowledge(notification=first, user=engineering["erin"])
+    notification_acknowledge(notification=second, user=engineering["ed"])
+    log_in(page, "erin", PASSWORD)
+    page.goto("/queues/engineering/?status=acknowledged")
+    rows = page.locator("#queue-list tr[data-item]")
+    expect(rows).to_have_count(2)
+    expect(page.locator(f"#item-{second.pk}")).to_contain_text("taken by Ed Engineer")
+    page.get_by_label("Mine").check()
+    expect(page).to_have_url(re.compile(r"taken=mine"))
+    expect(rows).to_have_count(1)
+    expect(page.locator(f"#item-{first.pk}")).to_contain_text("taken by you")
+    screenshot(page, "queue-taken-by-me")
+    page.get_by_label("Taken by anyone").check()
+    expect(rows).to_have_count(2)
+
+
+def test_on_a_phone_the_open_item_comes_first_and_back_returns_to_its_row(new_page, engineering):
+    first = engineering["items"][0]
+    page = new_page(viewport={"width": 390, "height": 844})
+    log_in(page, "erin", PASSWORD)
+    page.goto("/queues/engineering/")
+    panel = page.locator("#item-panel")
+    expect(panel).to_be_hidden()  # nothing open: the list has the screen
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, f"the page scrolls sideways ({width} px)"
+    page.locator(f"#item-{first.pk}").get_by_text("Export crashes").click()
+    expect(panel).to_be_visible()
+    expect(panel).to_contain_text("Exporting a 20 MB report crashes the app.")
+    list_top = page.locator("#queue-list").bounding_box()["y"]
+    assert panel.bounding_box()["y"] < list_top  # the open item above the list
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, f"the page scrolls sideways ({width} px)"
+    page.screenshot(path=str(_artifact("queue-item-open-phone-390.png")), full_page=True)
+    panel.get_by_role("link", name="Back to the list").click()
+    expect(panel).to_be_hidden()
+    expect(page.locator(f"#open-{first.pk}")).to_be_focused()
+
+
+def _artifact(name: str):
+    from tests.browser.conftest import SCREENSHOTS
+
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    return SCREENSHOTS / name
