@@ -336,6 +336,9 @@ ROUTING_TIMER_INTERVAL_SECONDS = env_int("ROUTING_TIMER_INTERVAL_SECONDS", 60, m
 QUEUE_SWEEP_INTERVAL_SECONDS = env_int("QUEUE_SWEEP_INTERVAL_SECONDS", 300, minimum=5)
 # How often every open page asks /queues/counts/ for the navigation's counts.
 NAV_COUNTS_REFRESH_SECONDS = env_int("NAV_COUNTS_REFRESH_SECONDS", 30, minimum=1)
+# How often an open ticket page refreshes its facts and says its user is viewing it; a viewer
+# not heard from for three such rounds has left (tickets.presence).
+TICKET_LIVE_SECONDS = env_int("TICKET_LIVE_SECONDS", 5, minimum=1)
 
 CELERY_BEAT_SCHEDULE = {
     "outbox-sweep": {
@@ -623,6 +626,8 @@ CACHES = {
     # The portal's counts (requests per address, links per address) and the proof-of-work
     # challenges already used; unreachable, the limits are skipped (portal.limits).
     "portal": _shared_cache("portal", timeout=0.5),
+    # Who has which ticket open (tickets.presence); unreachable, no one is shown as viewing.
+    "presence": _shared_cache("presence", timeout=0.25),
 }
 
 REST_FRAMEWORK = {

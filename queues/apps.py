@@ -14,6 +14,8 @@ class QueuesConfig(AppConfig):
     def ready(self) -> None:
         from queues import actions, facts
         from queues.models import FollowUpTask, Notification
+        from queues.ticket_facts import response_targets
+        from tickets.page_sections import ticket_page_facts_register
         from tickets.timeline_labels import timeline_keys_hide, timeline_labels_register
 
         actions.register()
@@ -22,3 +24,8 @@ class QueuesConfig(AppConfig):
         timeline_labels_register(key="queue status", labels=dict(Notification.Status.choices))
         timeline_labels_register(key="outcome", labels=dict(FollowUpTask.Outcome.choices))
         timeline_keys_hide("queue item", "follow-up")
+        ticket_page_facts_register(
+            name="response targets",
+            template="queues/_ticket_facts.html",
+            context=response_targets,
+        )

@@ -31,3 +31,23 @@ def sections_for(request, ticket, forms: dict) -> list[dict]:
         if context is not None:
             shown.append({"name": section.name, "template": section.template, **context})
     return shown
+
+
+# Facts other apps add to the ticket's facts panel (the queues' response targets), the same
+# way: a template of <dt>/<dd> pairs and its context. They are shown on the page and in its
+# live refresh (``ticket-live``), so a department taking the ticket on shows at once.
+_facts: dict[str, Section] = {}
+
+
+def ticket_page_facts_register(*, name: str, template: str, context: Context) -> None:
+    _facts[name] = Section(name, template, context)
+
+
+def facts_for(request, ticket) -> list[dict]:
+    """The registered facts with their context; one whose context is None is left out."""
+    shown = []
+    for fact in _facts.values():
+        context = fact.context(request=request, ticket=ticket)
+        if context is not None:
+            shown.append({"name": fact.name, "template": fact.template, **context})
+    return shown

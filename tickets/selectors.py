@@ -53,6 +53,15 @@ def ticket_for_page(*, ticket_id: int) -> Ticket:
     )
 
 
+def ticket_last_change(*, ticket_id: int) -> TimelineEntry | None:
+    """The latest entry that changed the ticket's own fields (status, priority, assignee, kind,
+    a return step): who the page's "changed since you opened it" names."""
+    kinds = TimelineEntry.Kind
+    changes = [kinds.STATUS_CHANGE, kinds.FIELD_CHANGE, kinds.RMA]
+    entries = TimelineEntry.objects.filter(ticket_id=ticket_id, kind__in=changes)
+    return entries.select_related("author").order_by("-id").first()
+
+
 def ticket_id_from_reference(text: str) -> int | None:
     """``T-1042``, ``t1042`` or ``1042`` as a ticket id; None if the text is no reference."""
     match = REFERENCE.match(text) or re.match(r"^\s*(\d{1,10})\s*$", text)

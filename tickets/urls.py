@@ -29,6 +29,7 @@ urlpatterns = [
         ticket_pages.ticket_timeline_since,
         name="ticket-timeline-since",
     ),
+    path("tickets/<int:pk>/live/", ticket_pages.ticket_live, name="ticket-live"),
     path("customers/lookup/", lookups.customer_lookup, name="customer-lookup"),
     path(
         "customers/<int:pk>/standing/",

@@ -1,5 +1,7 @@
 // The ticket page: new timeline entries (routing decisions, other reps' notes, department
-// answers) appear without reloading, and the resolution fields show when they are needed.
+// answers) appear without reloading, as do the facts (status, targets, return steps); it says
+// who else has the ticket open and warns when someone changed it since it was opened; and the
+// resolution fields show when they are needed.
 "use strict";
 
 (function () {
@@ -64,6 +66,65 @@
     }
   }
   window.setTimeout(poll, 1000);
+
+  // --- the facts, who else is here, and changes since the page was opened ------------------
+  const facts = document.getElementById("facts");
+  const presence = document.getElementById("presence");
+  const warning = document.getElementById("changed-warning");
+  if (layout && layout.dataset.liveUrl && facts) {
+    const seconds = Number.parseInt(layout.dataset.liveSeconds, 10);
+    const LIVE = (Number.isFinite(seconds) && seconds > 0 ? seconds : 5) * 1000;
+    const liveUrl = layout.dataset.liveUrl + "?version=" + encodeURIComponent(layout.dataset.version);
+
+    const showViewers = function (names) {
+      presence.hidden = names.length === 0;
+      presence.textContent = names.length
+        ? names.join(", ") + (names.length === 1 ? " is" : " are") + " viewing this ticket too."
+        : "";
+    };
+
+    const showChanged = function (changed) {
+      const said = (changed.by || "Someone") + " changed this ticket at " + changed.at +
+        ", after you opened it. The facts above are up to date; ";
+      if (warning.dataset.said === said) {
+        return; // announced once: the region speaks only when its words change
+      }
+      warning.dataset.said = said;
+      const text = document.createElement("p");
+      text.textContent = said;
+      const reload = document.createElement("a");
+      reload.href = layout.dataset.pageUrl;
+      reload.textContent = "reload the page";
+      text.append(reload, " before saving changes of your own.");
+      warning.replaceChildren(text);
+      warning.classList.add("shown");
+    };
+
+    const pollLive = async function () {
+      try {
+        if (document.visibilityState === "visible") {
+          const response = await fetch(liveUrl, { credentials: "same-origin" });
+          if (response.ok) {
+            const state = await response.json();
+            const fresh = document.createElement("template");
+            fresh.innerHTML = state.facts; // rendered and escaped by Django
+            if (fresh.innerHTML !== facts.innerHTML) {
+              facts.innerHTML = fresh.innerHTML;
+            }
+            showViewers(state.viewers);
+            if (state.changed) {
+              showChanged(state.changed);
+            }
+          }
+        }
+      } catch (error) {
+        // Offline for a moment: the next round tries again.
+      } finally {
+        window.setTimeout(pollLive, LIVE);
+      }
+    };
+    pollLive();
+  }
 
   const editForm = document.getElementById("edit-form");
   const status = document.getElementById("id_status");

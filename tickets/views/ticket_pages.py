@@ -2,24 +2,30 @@
 
 from functools import wraps
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponseNotAllowed
+from django.http import Http404, HttpResponseNotAllowed, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.utils import formats, timezone
 from django.views.decorators.http import require_GET
 
 from helpdesk.parsing import positive_int
 from tickets import services
 from tickets.calls import call_add
 from tickets.forms import CallForm, LinkForm, NoteForm, TicketEditForm
-from tickets.models import Ticket
-from tickets.page_sections import sections_for
+from tickets.models import Ticket, TimelineEntry
+from tickets.page_sections import facts_for, sections_for
+from tickets.presence import presence_report
 from tickets.returns import latest_tracking
 from tickets.selectors import (
     ticket_for_page,
     ticket_id_from_reference,
+    ticket_last_change,
     tickets_brief,
+    timeline_entries_for,
     timeline_for,
 )
 from tickets.timeline_extras import timeline_with_extras
@@ -74,18 +80,28 @@ def _page(request, ticket: Ticket, *, status: int = 200, **forms):
         )
     timeline = timeline_with_extras(timeline_for(ticket=ticket))
     context = {
-        "ticket": ticket,
+        **_facts_context(request, ticket, tracking=latest_tracking(timeline)),
         "timeline": timeline,
-        "tracking": latest_tracking(timeline),
+        "live_seconds": settings.TICKET_LIVE_SECONDS,
         "edit_form": forms.get("edit_form") or TicketEditForm.for_ticket(ticket),
         "note_form": forms.get("note_form") or NoteForm(),
         "call_form": forms.get("call_form") or CallForm(),
         "link_form": forms.get("link_form") or LinkForm(),
         "conflict": forms.get("conflict"),
-        "done_statuses": list(Ticket.DONE_STATUSES),
         "sections": sections_for(request, ticket, forms.get("sections") or {}),
     }
     return render(request, "tickets/ticket_detail.html", context, status=status)
+
+
+def _facts_context(request, ticket: Ticket, *, tracking: str) -> dict:
+    """What the facts panel shows (tickets/_facts.html), on the page and in its refresh."""
+    return {
+        "ticket": ticket,
+        "tracking": tracking,
+        "facts": facts_for(request, ticket),
+        "done_statuses": list(Ticket.DONE_STATUSES),
+        "now": timezone.now(),
+    }
 
 
 @login_required
@@ -198,3 +214,30 @@ def ticket_timeline_since(request, pk: int):
     after = request.GET.get("after", "")
     entries = timeline_with_extras(timeline_for(ticket=ticket, after_id=positive_int(after, 0)))
     return render(request, "components/timeline_entries.html", {"timeline": entries})
+
+
+@login_required
+@require_GET
+def ticket_live(request, pk: int):
+    """What an open ticket page refreshes every few seconds: its facts as they are now, who
+    else has it open, and, when it changed since the page's ``version``, by whom and when.
+    Asking is also how the page says its user is viewing the ticket (tickets.presence)."""
+    ticket = _ticket_or_404(pk)
+    steps = timeline_entries_for(ticket_ids=[ticket.pk], kinds=[TimelineEntry.Kind.RMA])
+    facts = _facts_context(request, ticket, tracking=latest_tracking(steps))
+    opened = positive_int(request.GET.get("version"), ticket.version)
+    answer = {
+        "version": ticket.version,
+        "facts": render_to_string("tickets/_facts.html", facts, request=request),
+        "viewers": presence_report(ticket_id=ticket.pk, user=request.user),
+        "changed": None,
+    }
+    if opened != ticket.version:
+        change = ticket_last_change(ticket_id=ticket.pk)
+        answer["changed"] = {
+            "by": (change.author.get_full_name() or change.author.username)
+            if change and change.author
+            else "",
+            "at": formats.date_format(timezone.localtime(ticket.updated_at), "H:i"),
+        }
+    return JsonResponse(answer)
