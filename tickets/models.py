@@ -383,3 +383,20 @@ class SavedView(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.owner})"
+
+
+class ListColumns(models.Model):
+    """The columns a member of staff chose for their ticket list (tickets.list_columns), beside
+    the reference and subject that every list shows."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="ticket_list_columns"
+    )
+    columns = models.JSONField(default=list, help_text="Column names, in no particular order.")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "list columns"
+
+    def __str__(self) -> str:
+        return f"{self.user}: {', '.join(self.columns) or 'reference and subject only'}"

@@ -29,9 +29,10 @@ def tickets_brief() -> QuerySet[Ticket]:
 
 
 def tickets_for_list() -> QuerySet[Ticket]:
-    """What a page of the ticket list shows: no descriptions or search text, nothing per row."""
+    """What a page of the ticket list shows (whichever columns are chosen): no descriptions or
+    search text, nothing per row."""
     return (
-        Ticket.objects.select_related("customer", "assignee")
+        Ticket.objects.select_related("customer", "assignee", "contact", "department")
         .defer("description", "search_text", "search_vector", "resolution")
         .prefetch_related("tags")
     )

@@ -13,6 +13,7 @@ urlpatterns = [
     ),
     path("tickets/bulk/", ticket_list.tickets_bulk_change, name="tickets-bulk"),
     path("tickets/views/", ticket_list.saved_view_add, name="saved-view-add"),
+    path("tickets/columns/", ticket_list.ticket_list_columns, name="ticket-list-columns"),
     path(
         "tickets/views/<int:pk>/delete/",
         ticket_list.saved_view_remove,

@@ -11,8 +11,8 @@ from playwright.sync_api import expect
 from accounts.models import Department, Membership
 from conversations.models import Message
 from queues.models import Notification
-from tests.conftest import dispatch_pending
 from tests.browser.conftest import screenshot
+from tests.conftest import dispatch_pending
 from tests.factories import ContactFactory, CustomerFactory, UserFactory
 from tickets.models import Ticket
 from tickets.services import ticket_create

@@ -203,9 +203,9 @@ def test_the_ticket_list_filters_behind_a_button_as_chips_saved_views_and_header
     log_in(page, "rep", PASSWORD)
     page.goto("/tickets/")
     rows = page.locator("table.tickets tbody tr")
-    expect(page.get_by_label("Kind")).to_be_hidden()
+    expect(page.locator("#f-kind")).to_be_hidden()
     page.get_by_text("Filter", exact=True).click()
-    page.get_by_label("Kind").select_option("bug")
+    page.locator("#f-kind").select_option("bug")
     page.get_by_role("button", name="Apply filters").click()
     expect(rows).to_have_count(2)
     chip = page.get_by_role("link", name="Remove the filter Kind: Bug report")
@@ -276,3 +276,29 @@ def test_the_ticket_list_changes_the_ticked_tickets_and_says_what_changed(page, 
     page.get_by_label("Set priority").select_option("low")
     page.get_by_role("button", name="Apply to the ticked").click()
     expect(page.get_by_role("alert")).to_contain_text("Tick the tickets to change first.")
+
+
+def test_the_ticket_list_shows_the_columns_chosen(page, rep, customer):
+    ticket_create(
+        customer=customer, kind="bug", channel="web", subject="Export crashes", product="Reports"
+    )
+    log_in(page, "rep", PASSWORD)
+    page.goto("/tickets/?kind=bug")
+    header = page.locator("table.tickets thead")
+    expect(header).to_contain_text("Assignee")
+    expect(header).not_to_contain_text("Product")
+    page.get_by_text("Columns", exact=True).click()
+    chooser = page.get_by_role("group", name="Shown beside the reference and the subject")
+    chooser.get_by_label("Assignee").uncheck()
+    chooser.get_by_label("Product").check()
+    chooser.get_by_label("Updated").check()
+    page.get_by_role("button", name="Show these columns").click()
+    expect(page.locator(".message-success")).to_have_text("Done: Saved your columns.")
+    expect(page).to_have_url(re.compile(r"/tickets/\?kind=bug$"))  # the list as it was
+    expect(header).not_to_contain_text("Assignee")
+    expect(page.locator("table.tickets tbody")).to_contain_text("Reports")
+    header.get_by_role("link", name="Updated").click()
+    expect(header.locator('th[aria-sort="descending"]')).to_have_text("Updated")
+    screenshot(page, "ticket-list-columns")
+    page.set_viewport_size({"width": 390, "height": 800})
+    assert page.evaluate(SIDEWAYS) <= 0

@@ -14,6 +14,7 @@ from accounts.selectors import staff_list
 from tickets.api.filters import TicketFilter
 from tickets.bulk import tickets_bulk_update
 from tickets.forms import BulkChangeForm
+from tickets.list_columns import COLUMNS, list_columns_for, list_columns_save
 from tickets.list_filters import LIST_FILTERS
 from tickets.models import SavedView, Ticket
 from tickets.saved_views import saved_view_delete, saved_view_query, saved_view_save
@@ -60,9 +61,10 @@ def active_filters(query, choices: dict, users) -> list[dict]:
 
 
 def header_links(query, sort: str) -> dict:
-    """Per sortable column (created, priority): the query string a click on its header asks
-    for, and the column's aria-sort now. Created toggles newest and oldest first; priority
-    sorts the most urgent first, and a second click goes back to newest first."""
+    """Per sortable column (created, priority, updated): the query string a click on its header
+    asks for, and the column's aria-sort now. Created toggles newest and oldest first; priority
+    sorts the most urgent first and updated the latest changed, and a second click on either
+    goes back to newest first."""
     if not sort and not query.get("q"):
         sort = "newest"  # the list's own order without a search
 
@@ -78,6 +80,10 @@ def header_links(query, sort: str) -> dict:
         "priority": {
             "query": asking("newest" if sort == "priority" else "priority"),
             "sort": "descending" if sort == "priority" else "none",
+        },
+        "updated": {
+            "query": asking("newest" if sort == "updated" else "updated"),
+            "sort": "descending" if sort == "updated" else "none",
         },
     }
 
@@ -113,6 +119,22 @@ def saved_view_add(request):
         )
     messages.success(request, f"Saved the view “{saved.name}”.")
     return redirect(f"{reverse('tickets-page')}?{saved.query}")
+
+
+@login_required
+@require_POST
+def ticket_list_columns(request):
+    """Keep the columns ticked under "Columns" as the user's own, then the list again as it was
+    (``back``: its query string; ``view``: which list)."""
+    back = QueryDict(request.POST.get("back", ""))
+    view = request.POST.get("view") if request.POST.get("view") in VIEWS else "all"
+    try:
+        list_columns_save(user=request.user, names=request.POST.getlist("columns"))
+    except ValidationError as error:
+        refused = [message for messages_ in error.message_dict.values() for message in messages_]
+        return _list_page(request, view, back, status=400, columns_errors=refused)
+    messages.success(request, "Saved your columns.")
+    return redirect(f"{reverse(VIEW_URLS[view])}?{back.urlencode()}")
 
 
 @login_required
@@ -206,6 +228,8 @@ def _list_page(request, view: str, given, *, status: int = 200, **extra):
         "saved_views": saved_views_for(user=request.user),
         "can_share_views": is_admin(request.user),
         "bulk_form": BulkChangeForm(staff=users),
+        "columns": list_columns_for(user=request.user),
+        "column_choices": list(COLUMNS.items()),
         "current_view": saved_view_query(given),
         # The panel opens by itself when a filter in it was refused, to show why.
         "panel_open": bool(filters.errors),
