@@ -292,12 +292,17 @@ def queue_health_for_member(user, *, now: datetime | None = None) -> list[dict]:
     is not membership), by name, in one query: ``new_count`` (not yet taken on),
     ``past_target`` (new and past the response target, ``Notification.due_at``, as the queue's
     "Past response target" filter finds them), ``oldest_new_at`` (when the longest-waiting new
-    item arrived, or None) and ``done_today`` (finished since the company's midnight)."""
+    item arrived, or None), ``mine_open`` (taken on by ``user`` and not done yet, as the
+    queue's Acknowledged tab lists them with "taken on by: me") and ``done_today`` (finished
+    since the company's midnight)."""
     now = now or timezone.now()
     midnight = local_day_start(timezone.localdate(now))
     new = Q(notifications__status=Notification.Status.NEW)
     done_today = Q(
         notifications__status=Notification.Status.DONE, notifications__done_at__gte=midnight
+    )
+    mine = Q(
+        notifications__status=Notification.Status.ACKNOWLEDGED, notifications__acted_by=user
     )
     return list(
         Department.objects.filter(memberships__user=user)
@@ -306,9 +311,12 @@ def queue_health_for_member(user, *, now: datetime | None = None) -> list[dict]:
             past_target=Count("notifications", filter=new & Q(notifications__due_at__lte=now)),
             oldest_new_at=Min("notifications__created_at", filter=new),
             done_today=Count("notifications", filter=done_today),
+            mine_open=Count("notifications", filter=mine),
         )
         .order_by("name")
-        .values("slug", "name", "new_count", "past_target", "oldest_new_at", "done_today")
+        .values(
+            "slug", "name", "new_count", "past_target", "oldest_new_at", "done_today", "mine_open"
+        )
     )
 
 

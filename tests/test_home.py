@@ -235,7 +235,7 @@ def queue_work(customer, engineer, rep):
     notification_complete(notification=done_before, user=engineer)
     yesterday = timezone.localtime(now).replace(hour=0, minute=0) - timedelta(minutes=1)
     Notification.objects.filter(pk=done_before.pk).update(done_at=yesterday)
-    return {"new": {late.pk, oldest.pk, fresh.pk}, "late": late}
+    return {"new": {late.pk, oldest.pk, fresh.pk}, "late": late, "taken": taken}
 
 
 def test_a_department_member_sees_their_queues_health(client, engineer, queue_work):
@@ -245,9 +245,10 @@ def test_a_department_member_sees_their_queues_health(client, engineer, queue_wo
     assert counts(queue) == [
         ("/queues/engineering/", 3),
         ("/queues/engineering/?overdue=true", 1),
+        ("/queues/engineering/?status=acknowledged&taken=mine", 1),
     ]
     assert "the oldest has waited" in queue
-    assert re.search(r">3\xa0hours</time>", queue)  # the longest-waiting new item
+    assert re.search(r">3\xa0hours</time>", queue)  # the longest-waiting new item, in hours
     assert "1 done today" in queue
     assert "Finance" not in html  # not their department's queue
 
@@ -261,6 +262,9 @@ def test_queue_counts_link_to_lists_of_exactly_those_items(client, engineer, que
         listed[href] = {item.pk for item in items}
     assert listed["/queues/engineering/"] == queue_work["new"]
     assert listed["/queues/engineering/?overdue=true"] == {queue_work["late"].pk}
+    assert listed["/queues/engineering/?status=acknowledged&taken=mine"] == {
+        queue_work["taken"].pk
+    }
 
 
 def test_a_member_of_several_departments_sees_each_queue_the_late_one_first(
@@ -273,6 +277,7 @@ def test_a_member_of_several_departments_sees_each_queue_the_late_one_first(
     assert counts(section(html, "home-queue-finance")) == [
         ("/queues/finance/", 1),
         ("/queues/finance/?overdue=true", 0),
+        ("/queues/finance/?status=acknowledged&taken=mine", 0),
     ]
     Notification.objects.filter(department__slug="finance").update(
         due_at=timezone.now() - timedelta(minutes=1)
@@ -515,7 +520,7 @@ def test_an_empty_reps_section_says_what_to_do_next(client, rep):
     assert "No calls logged today yet" in rep_section
     queue = section(page(client, rep), "home-queue-support")
     assert "Nothing new is waiting in the Support queue" in queue
-    assert 'href="/queues/support/?status=acknowledged"' in queue
+    assert 'href="/queues/support/?status=acknowledged&amp;taken=mine">0</a>' in queue
 
 
 # --- cost ---------------------------------------------------------------------------------------

@@ -10,8 +10,11 @@ from io import StringIO
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.core.management import call_command
 
+from accounts.portal_links import portal_url
+from conversations.models import InboundMessage
 from demo.data import DEMO_PASSWORD
 from queues.models import FollowUpTask, Notification
 from tests.browser.conftest import SCREENSHOTS, WIDTHS, log_in
@@ -27,7 +30,15 @@ SERIOUS = {"serious", "critical"}
 # The pages docs/design.md shows. To refresh them after a page changes:
 #     DOCS_SCREENSHOTS=1 ./scripts/test tests/browser/test_accessibility.py
 DOCS_SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
-DOCS_PAGES = ["home-rep", "ticket-list", "call-log", "ticket", "queue", "followups", "insights"]
+DOCS_PAGES = [
+    "home-rep",
+    "ticket-list",
+    "call-log",
+    "ticket",
+    "queue-item",
+    "followups",
+    "insights",
+]
 
 
 def _violations(page) -> list[dict]:
@@ -86,6 +97,8 @@ def test_every_main_page_for_every_role_passes_axe(new_page, live_worker):
     assert ticket is not None
     assert item is not None
     assert task is not None
+    inbound = InboundMessage.objects.order_by("pk").first()
+    assert inbound is not None
     walks = {
         "rita": [
             ("home-rep", "/"),
@@ -93,14 +106,23 @@ def test_every_main_page_for_every_role_passes_axe(new_page, live_worker):
             ("call-log", "/tickets/new/"),
             ("ticket", f"/tickets/{ticket.pk}/"),
             ("ticket-rma", f"/tickets/{rma.pk}/"),
+            ("ticket-why", f"/tickets/{ticket.pk}/why/"),
+            ("ticket-who-was-told", f"/tickets/{ticket.pk}/queues/"),
             ("customer", f"/customers/{ticket.customer_id}/"),
             ("mail", "/mail/"),
+            ("mail-message", f"/mail/{inbound.pk}/"),
             ("insights", "/insights/root-causes/"),
+            ("insights-time-to-fix", "/insights/time-to-fix/"),
+            ("insights-flow", "/insights/flow/"),
+            ("insights-market", "/insights/market/"),
+            ("insights-money", "/insights/money/"),
+            ("insights-sales", "/insights/sales/"),
         ],
         "erin": [
             ("home-department", "/"),
             ("queue", "/queues/engineering/"),
             ("queue-item", f"/queue-items/{item.pk}/"),
+            ("queue-acknowledged-mine", "/queues/engineering/?status=acknowledged&taken=mine"),
         ],
         "sally": [("home-sales", "/"), ("followups", "/followups/")],
         "admin": [("home-admin", "/"), ("rules", "/rules/"), ("rule-editor", "/rules/new/")],
@@ -112,7 +134,20 @@ def test_every_main_page_for_every_role_passes_axe(new_page, live_worker):
         for name, url in pages:
             page.goto(url)
             _check(page, name, problems)
-    login = new_page(bypass_csp=True)
-    login.goto("/login/")
-    _check(login, "login", problems)
+    # Signed out: the login page and the customers' portal.
+    visitor = new_page(bypass_csp=True)
+    contact = ticket.contact
+    assert contact is not None
+    for name, url in [
+        ("login", "/login/"),
+        ("portal-request", "/support/"),
+        ("portal-link", "/support/link/"),
+        ("portal-requests", portal_url(contact).removeprefix(settings.SITE_URL.rstrip("/"))),
+        (
+            "portal-ticket",
+            portal_url(contact, ticket_id=ticket.pk).removeprefix(settings.SITE_URL.rstrip("/")),
+        ),
+    ]:
+        visitor.goto(url)
+        _check(visitor, name, problems)
     assert not problems, "\n".join(problems)

@@ -50,6 +50,15 @@ def duration_text(seconds: int | None) -> str:
     return f"{minutes}m {seconds:02d}s" if minutes else f"{seconds}s"
 
 
+# The kinds as the mission names them, for narrow columns (the full name is the title).
+KIND_SHORT = {"call": "Call", "bug": "Bug", "rfe": "RFE", "rma": "RMA"}
+
+
+@register.filter
+def kind_short(kind: str) -> str:
+    return KIND_SHORT.get(kind, kind)
+
+
 @register.filter
 def since_short(moment, now=None) -> str:
     """How long ago ``moment`` was, in its largest unit only ("3 hours"): a list's age column
