@@ -301,9 +301,7 @@ def queue_health_for_member(user, *, now: datetime | None = None) -> list[dict]:
     done_today = Q(
         notifications__status=Notification.Status.DONE, notifications__done_at__gte=midnight
     )
-    mine = Q(
-        notifications__status=Notification.Status.ACKNOWLEDGED, notifications__acted_by=user
-    )
+    mine = Q(notifications__status=Notification.Status.ACKNOWLEDGED, notifications__acted_by=user)
     return list(
         Department.objects.filter(memberships__user=user)
         .annotate(

@@ -262,9 +262,7 @@ def test_queue_counts_link_to_lists_of_exactly_those_items(client, engineer, que
         listed[href] = {item.pk for item in items}
     assert listed["/queues/engineering/"] == queue_work["new"]
     assert listed["/queues/engineering/?overdue=true"] == {queue_work["late"].pk}
-    assert listed["/queues/engineering/?status=acknowledged&taken=mine"] == {
-        queue_work["taken"].pk
-    }
+    assert listed["/queues/engineering/?status=acknowledged&taken=mine"] == {queue_work["taken"].pk}
 
 
 def test_a_member_of_several_departments_sees_each_queue_the_late_one_first(
