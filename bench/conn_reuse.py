@@ -23,8 +23,9 @@ os.environ["DJANGO_SETTINGS_MODULE"] = "helpdesk.settings"
 os.environ.pop("REDIS_URL", None)  # routing runs in-process; it is not what is measured here
 
 REQUESTS = int(os.environ.get("BENCH_REQUESTS", "300"))
-# The health check is the lightest request that touches the database; the list a typical one.
-PATHS = ["/healthz", "/api/v1/tickets/"]
+# The readiness check is the lightest request that touches the database (SELECT 1 and the
+# outbox's oldest event); the list a typical one.
+PATHS = ["/readyz", "/api/v1/tickets/"]
 
 
 def ensure_database(url: str) -> None:
@@ -83,7 +84,7 @@ def measure(conn_max_age: int, token: str, port: int) -> dict:
         deadline = time.monotonic() + 30
         while True:
             try:
-                get(f"{base}/healthz", token)
+                get(f"{base}/readyz", token)
                 break
             except OSError:
                 if time.monotonic() > deadline:

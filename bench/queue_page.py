@@ -1,7 +1,7 @@
 """Queue page benchmark: the engineering queue with 100,000 notifications stored.
 
 Prints JSON: query count, median and 95th percentile render time of the queue page (the whole
-request in-process) at page sizes 25 and 100, filtered and sorted, against ``/healthz`` (one
+request in-process) at page sizes 25 and 100, filtered and sorted, against ``/healthz`` (no
 query, no template) measured in the same run. The query count must not grow with page size.
 """
 

@@ -2,7 +2,7 @@
 
 Prints JSON: for each page, the number of queries and the median and 95th percentile render
 time (the whole Django request in-process: middleware, view, queries, template), next to the
-same figures for ``/healthz`` (one query, no template), the baseline measured in the same run.
+same figures for ``/healthz`` (no query, no template), the baseline measured in the same run.
 Targets: the list stays under 15 queries and 150 ms median; no page's query count grows with
 the rows it shows.
 """

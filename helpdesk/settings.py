@@ -15,6 +15,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from helpdesk import celery_queues
 from helpdesk.env import env_bool, env_int, env_list, env_rate, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -60,10 +61,13 @@ INSTALLED_APPS = [
     "portal",
     "customers",
     "insights",
+    "monitoring",
     "demo",
 ]
 
 MIDDLEWARE = [
+    # First, so that the time it measures is the whole answer's (monitoring.metrics).
+    "monitoring.middleware.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Early, so that every answer has the policy, those of the middleware below included.
     "csp.middleware.CSPMiddleware",
@@ -237,7 +241,8 @@ SECURE_HSTS_SECONDS = env_int("DJANGO_SECURE_HSTS_SECONDS", 0, minimum=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
 SECURE_HSTS_PRELOAD = env_bool("DJANGO_SECURE_HSTS_PRELOAD", default=False)
 # The health check answers the load balancer over plain HTTP inside the deployment.
-SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+# Probes and the scrape come over the internal network, in plain HTTP (docs/operations.md).
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 
 # Content-Security-Policy (django-csp): the project's own scripts, styles and images only; no
 # inline script, no other site's, no framing. A script injected into a ticket would not run.
@@ -262,9 +267,12 @@ API_DOCS_PUBLIC = env_bool("API_DOCS_PUBLIC", default=False)
 # --- Celery -----------------------------------------------------------------------------------
 
 REDIS_URL = env_str("REDIS_URL")
+# The broker: Redis (REDIS_URL) unless CELERY_BROKER_URL names another, RabbitMQ say
+# (amqp://user:password@host:5672/vhost); docs/operations.md weighs the two. The caches stay on
+# REDIS_URL either way.
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL") or REDIS_URL
 
-if REDIS_URL:
-    CELERY_BROKER_URL = REDIS_URL
+if CELERY_BROKER_URL:
     CELERY_TASK_ALWAYS_EAGER = False
 else:
     # Embedded default: no broker. Tasks run in-process; the outbox enqueues them only once the
@@ -274,6 +282,10 @@ else:
     CELERY_TASK_EAGER_PROPAGATES = False
 
 CELERY_TASK_IGNORE_RESULT = True
+# A queue per kind of work (helpdesk.celery_queues): routing never waits behind mail or exports.
+CELERY_TASK_QUEUES = celery_queues.task_queues()
+CELERY_TASK_ROUTES = celery_queues.task_routes()
+CELERY_TASK_DEFAULT_QUEUE = celery_queues.ROUTING
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 # A worker killed mid-task leaves its message unacknowledged, so the broker redelivers it.
@@ -295,30 +307,34 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "interval_step": 0.2,
     "interval_max": 0.2,
 }
-CELERY_BROKER_TRANSPORT_OPTIONS = {
-    "socket_connect_timeout": 2,
-    "socket_timeout": 5,
-    "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 600, minimum=30),
-    # Workers look for messages whose worker died (unacknowledged past the visibility timeout)
-    # every 10 s; kombu would otherwise scan only every tenth time, adding up to 100 s.
-    "unacked_restore_throttle": 1,
-}
+CELERY_VISIBILITY_TIMEOUT = env_int("CELERY_VISIBILITY_TIMEOUT", 600, minimum=30)
+# Redis's own transport options. RabbitMQ takes none of them: it redelivers a message when the
+# connection of the worker that held it closes, and its socket timeouts would make a solo
+# worker wait between tasks.
+CELERY_BROKER_TRANSPORT_OPTIONS = (
+    {
+        "socket_connect_timeout": 2,
+        "socket_timeout": 5,
+        "visibility_timeout": CELERY_VISIBILITY_TIMEOUT,
+        # Workers look for messages whose worker died (unacknowledged past the visibility
+        # timeout) every 10 s; kombu would otherwise scan only every tenth time, adding 100 s.
+        "unacked_restore_throttle": 1,
+    }
+    if (CELERY_BROKER_URL or "").startswith(("redis://", "rediss://", "unix://"))
+    else {}
+)
 # Every task is bounded: at the soft limit it is interrupted (SoftTimeLimitExceeded, so it can
 # clean up), at the hard limit its worker process is killed. Both stay below the visibility
 # timeout, or Redis would hand a task still running to a second worker; by default at most half.
 CELERY_TASK_TIME_LIMIT = env_int(
     "CELERY_TASK_TIME_LIMIT",
-    min(300, CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] // 2),
+    min(300, CELERY_VISIBILITY_TIMEOUT // 2),
     minimum=10,
 )
 CELERY_TASK_SOFT_TIME_LIMIT = env_int(
     "CELERY_TASK_SOFT_TIME_LIMIT", CELERY_TASK_TIME_LIMIT * 4 // 5, minimum=5
 )
-if not (
-    CELERY_TASK_SOFT_TIME_LIMIT
-    < CELERY_TASK_TIME_LIMIT
-    < CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"]
-):
+if not (CELERY_TASK_SOFT_TIME_LIMIT < CELERY_TASK_TIME_LIMIT < CELERY_VISIBILITY_TIMEOUT):
     raise ImproperlyConfigured(
         "CELERY_TASK_SOFT_TIME_LIMIT < CELERY_TASK_TIME_LIMIT < CELERY_VISIBILITY_TIMEOUT must hold"
     )
@@ -334,6 +350,11 @@ OUTBOX_DISPATCH_BATCH = env_int("OUTBOX_DISPATCH_BATCH", 50, minimum=1)
 ROUTING_TIMER_INTERVAL_SECONDS = env_int("ROUTING_TIMER_INTERVAL_SECONDS", 60, minimum=5)
 
 QUEUE_SWEEP_INTERVAL_SECONDS = env_int("QUEUE_SWEEP_INTERVAL_SECONDS", 300, minimum=5)
+# /readyz fails once a ticket event has waited this long for routing (the worker or the broker
+# is down, or routing cannot keep up); /metrics answers only with this bearer token.
+READYZ_OUTBOX_LAG_SECONDS = env_int("READYZ_OUTBOX_LAG_SECONDS", 300, minimum=10)
+METRICS_TOKEN = env_str("METRICS_TOKEN")
+
 # How often every open page asks /queues/counts/ for the navigation's counts.
 NAV_COUNTS_REFRESH_SECONDS = env_int("NAV_COUNTS_REFRESH_SECONDS", 30, minimum=1)
 # How often an open ticket page refreshes its facts and says its user is viewing it; a viewer

@@ -3,12 +3,10 @@
 from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
-from django.db import connection
-from django.http import HttpResponsePermanentRedirect, JsonResponse
+from django.http import HttpResponsePermanentRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET
 
 from conversations.selectors import inbound_waiting_counts
 from deliveries.models import DeliveryStatus
@@ -105,14 +103,6 @@ def _routing_section(now) -> dict:
 
 def _admin_list(model: str, query: dict) -> str:
     return f"{reverse(f'admin:{model}_changelist')}?{urlencode(query)}"
-
-
-@require_GET
-def healthz(request):
-    """Liveness and database reachability, for load balancers and docker-compose."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
-    return JsonResponse({"status": "ok"})
 
 
 def moved_admin_page(request, *, app: str, model: str, rest: str):

@@ -200,6 +200,24 @@ def events_undispatched_summary(*, now: datetime | None = None) -> dict:
     return {**summary, "before": before, "max_failures": MAX_DISPATCH_FAILURES}
 
 
+def events_outbox_state(*, now: datetime | None = None) -> dict:
+    """The outbox as monitoring reads it, in one query on its partial index: ``backlog``
+    (events not dispatched yet), ``given_up`` (of those, the ones the sweep no longer retries)
+    and ``lag_seconds`` (the oldest one's age; 0 when none waits)."""
+    now = now or timezone.now()
+    waiting = TicketEvent.objects.filter(dispatched_at__isnull=True).aggregate(
+        backlog=Count("id"),
+        given_up=Count("id", filter=Q(dispatch_failures__gte=MAX_DISPATCH_FAILURES)),
+        oldest_at=Min("created_at"),
+    )
+    oldest = waiting["oldest_at"]
+    return {
+        "backlog": waiting["backlog"],
+        "given_up": waiting["given_up"],
+        "lag_seconds": max(0.0, (now - oldest).total_seconds()) if oldest else 0.0,
+    }
+
+
 def saved_views_for(*, user) -> QuerySet[SavedView]:
     """The saved views a user can open: their own and every shared one, by name."""
     return (

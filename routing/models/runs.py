@@ -1,5 +1,6 @@
 """What routing did with each event: the run, the rules that fired, timers that went off."""
 
+from django.contrib.postgres.indexes import BrinIndex
 from django.db import models
 
 from routing.models.rules import Rule, RuleVersion
@@ -27,6 +28,9 @@ class RoutingRun(models.Model):
     class Meta:
         verbose_name = "routing run"
         verbose_name_plural = "routing runs"
+        # Rows are only ever added, in time order: a BRIN index finds the last minutes' runs
+        # (monitoring reads them every scrape) for a few pages of index at any size.
+        indexes = [BrinIndex(fields=["created_at"], name="routingrun_created_brin")]
 
     def __str__(self) -> str:
         return f"Routing of {self.event}"

@@ -1,0 +1,17 @@
+"""``manage.py readyz``: the readiness checks of /readyz from a shell, for health checks of
+processes that serve no HTTP (beat); exits 1 when one fails."""
+
+from django.core.management.base import BaseCommand, CommandError
+
+from monitoring.health import readiness
+
+
+class Command(BaseCommand):
+    help = "Check the database, migrations, broker and outbox lag; exit 1 if one fails."
+
+    def handle(self, *args, **options):
+        verdicts = readiness()
+        for name, ok in verdicts.items():
+            self.stdout.write(f"{name}: {'ok' if ok else 'failing'}")
+        if not all(verdicts.values()):
+            raise CommandError("not ready")
