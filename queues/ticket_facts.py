@@ -3,6 +3,7 @@ it must take the ticket on (its queue item's ``due_at``) or who did. Registered 
 page facts, so tickets imports nothing from here."""
 
 from queues.models import Notification
+from queues.selectors import departments_for_user
 
 
 def response_targets(*, request, ticket) -> dict | None:
@@ -13,4 +14,8 @@ def response_targets(*, request, ticket) -> dict | None:
         .order_by("due_at", "id")
     )
     items = list(items)
-    return {"target_items": items} if items else None
+    if not items:
+        return None
+    # Each department's item links to its queue for those who work it; others read the target.
+    workable = set(departments_for_user(request.user).values_list("pk", flat=True))
+    return {"target_items": items, "workable": workable}

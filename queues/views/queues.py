@@ -1,5 +1,7 @@
 """Department queues: the items routing sent, worked by the department's members."""
 
+import hashlib
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -37,6 +39,7 @@ from routing.selectors import rules_list
 from tickets.models import Ticket, TimelineEntry
 from tickets.returns import latest_tracking, rma_advance
 from tickets.selectors import tickets_brief, timeline_entries_for
+from tickets.templatetags.ticket_format import since_short, until_short
 
 PAGE_SIZE = 25
 TABS = [(status.value, status.label) for status in Notification.Status]
@@ -128,6 +131,7 @@ def _list_context(request, department: Department) -> dict:
     tabs = [(value, label, counts.get(value, 0)) for value, label in TABS]
     if leads:
         tabs.append((ESCALATED, "Escalated", counts.get(ESCALATED, 0)))
+    now = timezone.now()
     query = _list_query(request)
     query.pop("page", None)
     return {
@@ -139,12 +143,50 @@ def _list_context(request, department: Department) -> dict:
         "sort": sort,
         "sorts": list(SORTS),
         "query": query.urlencode(),
-        "taken_choices": TAKEN,
+        "taken_links": _taken_links(request),
         "rules": rules_list().only("id", "name"),
         "kinds": Ticket.Kind.choices,
         "priorities": Ticket.Priority.choices,
-        "now": timezone.now(),
+        "now": now,
+        "list_digest": _list_digest(page, tabs, now),
     }
+
+
+def _list_digest(page, tabs, now) -> str:
+    """A short digest of what the list and its tabs show (each row's state and age as read,
+    the page, the counts): the page's live refresh replaces the list only when it changes, so
+    the keyboard's place and what is ticked stay put."""
+    rows = [
+        (
+            item.pk,
+            item.status,
+            item.ticket.status,
+            item.ticket.priority,
+            item.acted_by_id,
+            bool(item.escalated_at),
+            bool(item.due_at and item.due_at < now),
+            since_short(item.created_at, now),
+            until_short(item.due_at, now),
+        )
+        for item in page.object_list
+    ]
+    shown = repr((rows, page.number, page.paginator.num_pages, tabs))
+    return hashlib.sha256(shown.encode()).hexdigest()[:16]
+
+
+def _taken_links(request) -> list[tuple[str, str, str, bool]]:
+    """The "taken on by" choices as links: each the list's query with that choice (the page
+    back to the first), and whether it is the one shown."""
+    chosen = request.GET.get("taken", "")
+    links = []
+    for value, label in TAKEN:
+        query = _list_query(request)
+        query.pop("page", None)
+        query.pop("taken", None)
+        if value:
+            query["taken"] = value
+        links.append((value, label, query.urlencode(), value == chosen))
+    return links
 
 
 def _list_query(request):
@@ -160,7 +202,9 @@ def _panel_context(request, department: Department) -> dict:
     """The item open in the side panel (``item``: one of this queue's, in any tab, so that an
     item just taken on stays open to be answered), with what the panel shows of its ticket."""
     pk = positive_int(request.GET.get("item"))
-    found = notifications_for_user(request.user).filter(department=department, pk=pk).first()
+    found = None
+    if pk:
+        found = notifications_for_user(request.user).filter(department=department, pk=pk).first()
     open_item = queue_page_rows([found], department=department)[0] if found else None
     tracking = ""
     if open_item is not None and open_item.ticket.kind == Ticket.Kind.RMA:

@@ -15,13 +15,6 @@
   const emptyPanel = document.getElementById("panel-empty");
   const baseTitle = document.title.replace(/^[^·]+ · (?=.+ queue · )/, "");
 
-  // The "taken on by" choice applies at once; its button is for pages without script.
-  document.querySelectorAll("[data-submit-on-change]").forEach(function (input) {
-    input.addEventListener("change", function () {
-      input.form.requestSubmit();
-    });
-  });
-
   function withParam(href, name, value) {
     const url = new URL(href, window.location.href);
     if (value === null) {
@@ -59,6 +52,27 @@
     document.title = heading ? heading.textContent + " · " + baseTitle : baseTitle;
   }
 
+  // Drafts typed in the panel, by item and field, while the page is open: opening another item
+  // (or going Back) does not lose a response being written.
+  const drafts = new Map();
+  function keepDrafts() {
+    const pk = openPk();
+    if (pk) {
+      panel.querySelectorAll("textarea, input[type=text]").forEach(function (field) {
+        drafts.set(pk + ":" + field.id, field.value);
+      });
+    }
+  }
+  function restoreDrafts() {
+    const pk = openPk();
+    panel.querySelectorAll("textarea, input[type=text]").forEach(function (field) {
+      const draft = drafts.get(pk + ":" + field.id);
+      if (draft) {
+        field.value = draft;
+      }
+    });
+  }
+
   async function openItem(href, options) {
     const url = withParam(href, "fragment", null);
     const pk = url.searchParams.get("item");
@@ -68,11 +82,14 @@
     } catch (error) {
       response = null;
     }
-    if (!response || !response.ok) {
-      window.location.assign(url); // the page itself says what became of the item
+    const html = response && response.ok && !response.redirected ? await response.text() : "";
+    if (!html.includes("data-panel-item")) {
+      window.location.assign(url); // the page itself says what became of the item (or asks to sign in)
       return;
     }
-    panel.innerHTML = await response.text(); // rendered and escaped by Django
+    keepDrafts();
+    panel.innerHTML = html; // rendered and escaped by Django
+    restoreDrafts();
     layout.classList.add("has-open-item");
     if (options.push) {
       window.history.pushState({ item: pk }, "", url);
@@ -88,6 +105,7 @@
 
   function closeItem(options) {
     const open = openPk();
+    keepDrafts();
     panel.innerHTML = emptyPanel ? emptyPanel.innerHTML : "";
     layout.classList.remove("has-open-item");
     markOpen(null, false);
@@ -95,9 +113,12 @@
     if (options.push) {
       window.history.pushState({ item: null }, "", withParam(window.location.href, "item", null));
     }
-    const link = open && document.getElementById("open-" + open);
+    const link = (open && document.getElementById("open-" + open)) || list.querySelector("a[data-open-item]");
     if (link) {
       link.focus();
+    } else {
+      list.setAttribute("tabindex", "-1");
+      list.focus();
     }
   }
 
@@ -112,6 +133,13 @@
       event.preventDefault();
       event.stopPropagation(); // not also followed by the rows' own click handler
       openItem(link ? link.href : row.dataset.href, { push: true, focus: true });
+    }
+  });
+
+  list.addEventListener("submit", function (event) {
+    const next = event.target.matches("[data-keep-open]") && event.target.querySelector("input[name=next]");
+    if (next) {
+      next.value = window.location.pathname + window.location.search;
     }
   });
 
@@ -172,36 +200,41 @@
       document.getElementById("item-" + pk).classList.add("arrived");
     });
     if (arrived.length && news) {
-      news.textContent =
+      const said =
         arrived.length === 1 ? "1 new item in the list." : arrived.length + " new items in the list.";
+      news.textContent = "";
+      window.setTimeout(function () {
+        news.textContent = said;
+      }, 100);
     }
   }
 
-  // Each rendering of a row's form carries a fresh CSRF token: it is not a change.
-  function comparable(element) {
-    return element.innerHTML.replace(/name="csrfmiddlewaretoken" value="[^"]*"/g, "");
-  }
+  // The server's digest of what the list and its tabs show (rows' states and ages, counts):
+  // the list is replaced only when it changes, never for the marks the page adds itself.
 
   async function refresh() {
     try {
       if (document.visibilityState !== "visible") {
         return;
       }
-      const url = withParam(withParam(window.location.href, "item", null), "fragment", "list");
+      // With the open item, so that its row comes marked as the page marked it.
+      const url = withParam(window.location.href, "fragment", "list");
       const response = await fetch(url, { credentials: "same-origin" });
-      if (!response.ok) {
-        return;
+      if (!response.ok || response.redirected) {
+        return; // signed out meanwhile (the login page answered): the next action says so
       }
       const template = document.createElement("template");
       template.innerHTML = await response.text(); // rendered and escaped by Django
       const freshList = template.content.getElementById("queue-list");
       const freshTabs = template.content.getElementById("queue-tabs");
       const tabs = document.getElementById("queue-tabs");
-      if (freshTabs && tabs && freshTabs.innerHTML !== tabs.innerHTML) {
-        tabs.innerHTML = freshTabs.innerHTML;
-      }
-      if (freshList && comparable(freshList) !== comparable(list)) {
+      if (freshList && freshList.dataset.digest !== list.dataset.digest) {
+        if (freshTabs && tabs) {
+          tabs.innerHTML = freshTabs.innerHTML;
+        }
         replaceList(freshList);
+        list.dataset.digest = freshList.dataset.digest;
+        document.dispatchEvent(new Event("switchboard:replaced"));
       }
     } catch (error) {
       // Offline for a moment: the next round tries again.

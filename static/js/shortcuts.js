@@ -143,7 +143,10 @@
         return;
       }
       const element = document.querySelector('[data-shortcut="' + CSS.escape(key) + '"]');
-      if (element) {
+      // One that belongs to a row (the open queue item's buttons) answers only when no other
+      // row is the current one: "d" on another item must not finish the open one.
+      const elsewhere = element && element.dataset.shortcutRow && row && row.id !== element.dataset.shortcutRow;
+      if (element && !elsewhere) {
         event.preventDefault();
         follow(element);
       }
@@ -200,4 +203,27 @@
     tick();
     window.setInterval(tick, 1000);
   });
+
+  // Tables too wide for the screen scroll inside their box: such a box takes the keyboard's
+  // focus (arrow keys scroll it) and is named after its table, only while it does scroll.
+  function labelScrollingTables() {
+    document.querySelectorAll(".table-scroll").forEach(function (box) {
+      if (box.scrollWidth > box.clientWidth + 1) {
+        const caption = box.querySelector("caption");
+        const heading = box.closest("section") && box.closest("section").querySelector("h1, h2, h3");
+        const name = (caption || heading || {}).textContent || "Table";
+        box.setAttribute("tabindex", "0");
+        box.setAttribute("role", "region");
+        box.setAttribute("aria-label", name.trim() + " (scrolls sideways)");
+      } else if (box.getAttribute("role") === "region") {
+        box.removeAttribute("tabindex");
+        box.removeAttribute("role");
+        box.removeAttribute("aria-label");
+      }
+    });
+  }
+  labelScrollingTables();
+  window.addEventListener("resize", labelScrollingTables);
+  // Scripts that replace part of a page (the queue's list) say so.
+  document.addEventListener("switchboard:replaced", labelScrollingTables);
 })();

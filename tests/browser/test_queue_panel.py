@@ -113,12 +113,14 @@ def test_taken_on_by_narrows_the_list(page, engineering):
     rows = page.locator("#queue-list tr[data-item]")
     expect(rows).to_have_count(2)
     expect(page.locator(f"#item-{second.pk}")).to_contain_text("taken by Ed Engineer")
-    page.get_by_label("Mine").check()
+    taken = page.get_by_role("navigation", name="Taken on by")
+    taken.get_by_role("link", name="Mine").click()
     expect(page).to_have_url(re.compile(r"taken=mine"))
     expect(rows).to_have_count(1)
     expect(page.locator(f"#item-{first.pk}")).to_contain_text("taken by you")
     screenshot(page, "queue-taken-by-me")
-    page.get_by_label("Taken by anyone").check()
+    expect(taken.get_by_role("link", name="Mine")).to_have_attribute("aria-current", "true")
+    taken.get_by_role("link", name="Taken by anyone").click()
     expect(rows).to_have_count(2)
 
 
@@ -149,3 +151,40 @@ def _artifact(name: str):
 
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     return SCREENSHOTS / name
+
+
+def test_an_unchanged_list_is_left_alone_and_keys_act_on_the_row_they_are_meant_for(
+    page, settings, engineering
+):
+    settings.NAV_COUNTS_REFRESH_SECONDS = 1
+    first, second = engineering["items"]
+    notification_acknowledge(notification=first, user=engineering["erin"])
+    log_in(page, "erin", PASSWORD)
+    # The first item, taken on, is open; the list shows the new ones (the second).
+    page.goto(f"/queues/engineering/?status=new&item={first.pk}")
+    panel = page.locator("#item-panel")
+    expect(panel.get_by_role("button", name="Mark done")).to_be_visible()
+
+    # Nothing changes: the list is not rebuilt, so the keyboard stays where it was.
+    page.keyboard.press("j")  # the second item's row
+    page.locator(f"#take-{second.pk}").focus()
+    page.evaluate(f"window.row = document.getElementById('item-{second.pk}')")
+    page.wait_for_timeout(3_000)  # three refreshes
+    assert page.evaluate(f"window.row === document.getElementById('item-{second.pk}')")
+    expect(page.locator(f"#take-{second.pk}")).to_be_focused()
+
+    # "d" with another row current does not finish the open item.
+    page.keyboard.press("d")
+    page.wait_for_timeout(500)
+    first.refresh_from_db()
+    assert first.status == "acknowledged"
+
+    # A response being typed survives opening another item and coming back to it.
+    response = panel.get_by_label(f"Response on {first.ticket.reference}")
+    response.fill("Half a thought")
+    page.locator(f"#open-{second.pk}").click()
+    expect(panel).to_contain_text("The login page reloads itself")
+    page.go_back()
+    expect(panel.get_by_label(f"Response on {first.ticket.reference}")).to_have_value(
+        "Half a thought"
+    )

@@ -123,7 +123,12 @@ def test_taken_on_by_me_anyone_or_no_one(routed, client):
     assert listed(status="new", taken="nobody") == {untaken.pk}
     assert listed(status="new", taken="mine") == set()
     html = client.get("/queues/engineering/", {"status": "acknowledged", "taken": "mine"})
-    assert 'value="mine" checked' in html.content.decode()
+    assert 'href="?status=acknowledged&amp;taken=mine" aria-current="true">Mine</a>' in (
+        html.content.decode()
+    )
+    assert 'href="?status=acknowledged&amp;taken=anyone">Taken by anyone</a>' in (
+        html.content.decode()
+    )
     assert "taken by you" in html.content.decode()
     refused = client.get("/queues/engineering/", {"taken": "everyone"})
     assert refused.status_code == 200

@@ -47,8 +47,15 @@ def test_the_facts_as_they_are_now_with_the_response_targets(client, rep, ticket
     assert f'data-version="{ticket.version}"' in page
     assert "Response targets" in page
     item = Notification.objects.get(ticket=ticket)
-    assert f'<a href="/queue-items/{item.pk}/">Engineering</a>: take on by' in page
+    # The rep reads engineering's target; only engineering's members get the link to its item.
+    assert "<li>Engineering: take on by" in page
     assert "left</span>" in page
+    engineer = UserFactory(username="eve")
+    Membership.objects.create(user=engineer, department=Department.objects.get(slug="engineering"))
+    client.force_login(engineer)
+    page = client.get(f"/tickets/{ticket.pk}/").content.decode()
+    assert f'<a href="/queue-items/{item.pk}/">Engineering</a>: take on by' in page
+    client.force_login(rep)
 
     state = live(client, ticket, ticket.version)
     assert state["changed"] is None

@@ -223,8 +223,11 @@ def ticket_live(request, pk: int):
     else has it open, and, when it changed since the page's ``version``, by whom and when.
     Asking is also how the page says its user is viewing the ticket (tickets.presence)."""
     ticket = _ticket_or_404(pk)
-    steps = timeline_entries_for(ticket_ids=[ticket.pk], kinds=[TimelineEntry.Kind.RMA])
-    facts = _facts_context(request, ticket, tracking=latest_tracking(steps))
+    tracking = ""
+    if ticket.kind == Ticket.Kind.RMA or ticket.rma_number:
+        steps = timeline_entries_for(ticket_ids=[ticket.pk], kinds=[TimelineEntry.Kind.RMA])
+        tracking = latest_tracking(steps)
+    facts = _facts_context(request, ticket, tracking=tracking)
     opened = positive_int(request.GET.get("version"), ticket.version)
     answer = {
         "version": ticket.version,
@@ -234,10 +237,12 @@ def ticket_live(request, pk: int):
     }
     if opened != ticket.version:
         change = ticket_last_change(ticket_id=ticket.pk)
+        when = timezone.localtime(change.created_at if change else ticket.updated_at)
+        today = when.date() == timezone.localdate()
         answer["changed"] = {
             "by": (change.author.get_full_name() or change.author.username)
             if change and change.author
             else "",
-            "at": formats.date_format(timezone.localtime(ticket.updated_at), "H:i"),
+            "at": formats.date_format(when, "H:i" if today else "Y-m-d H:i"),
         }
     return JsonResponse(answer)
