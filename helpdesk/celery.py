@@ -4,6 +4,8 @@ import os
 
 from celery import Celery, signals
 
+from helpdesk import log_context
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "helpdesk.settings")
 
 app = Celery("helpdesk")
@@ -22,3 +24,36 @@ def _close_old_connections(task=None, **kwargs) -> None:
     from django.db import close_old_connections
 
     close_old_connections()
+
+
+@signals.before_task_publish.connect
+def _carry_log_context(headers=None, **kwargs) -> None:
+    """A task published while handling a request or another task carries their ids."""
+    if headers is not None:
+        for name, value in log_context.current().items():
+            if name != "task_id":
+                headers.setdefault(name, value)
+
+
+_bound: dict[str, object] = {}
+
+
+@signals.task_prerun.connect
+def _adopt_log_context(task_id=None, task=None, **kwargs) -> None:
+    """A task's log lines name the request (and event) it came from, and the task itself."""
+    request = getattr(task, "request", None)
+    values = {"task_id": task_id or ""}
+    for name in ("request_id", "event_id"):
+        value = getattr(request, name, None)
+        if isinstance(value, str) and value:
+            values[name] = value
+    context = log_context.bound(**values)
+    context.__enter__()
+    _bound[task_id or ""] = context
+
+
+@signals.task_postrun.connect
+def _drop_log_context(task_id=None, **kwargs) -> None:
+    context = _bound.pop(task_id or "", None)
+    if context is not None:
+        context.__exit__(None, None, None)

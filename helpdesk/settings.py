@@ -66,7 +66,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # First, so that the time it measures is the whole answer's (monitoring.metrics).
+    # First: every log line of the request names it (helpdesk.log_context), and the time
+    # measured is the whole answer's (monitoring.metrics).
+    "helpdesk.log_context.RequestIdMiddleware",
     "monitoring.middleware.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Early, so that every answer has the policy, those of the middleware below included.
@@ -709,10 +711,28 @@ SPECTACULAR_SETTINGS = {
 
 # --- Logging ----------------------------------------------------------------------------------
 
+# Logs: one JSON object per line (LOG_FORMAT=json, the default unless DJANGO_DEBUG), or lines
+# for people reading a terminal (text); either way with the request, task and event they
+# belong to (helpdesk.log_context).
+LOG_FORMAT = env_str("LOG_FORMAT", "text" if DEBUG else "json")
+if LOG_FORMAT not in ("json", "text"):
+    raise ImproperlyConfigured("LOG_FORMAT is json or text.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"context": {"()": "helpdesk.log_context.ContextFilter"}},
+    "formatters": {
+        "text": {
+            "format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s %(event_id)s] %(message)s"
+        },
+        "json": {"()": "helpdesk.log_context.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["context"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
 }

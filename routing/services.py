@@ -125,6 +125,15 @@ def _route(events: list[TicketEvent]) -> list[RoutingRun | None]:
             apply_ticket_changes(ctx)
         _record_on_timeline([(ctx.event, fired) for ctx, fired, _ in contexts if fired])
         _record_evaluations([runs[event.pk] for event in owned])
+        for event in owned:
+            run = runs[event.pk]
+            logger.info(
+                "Routed %s: %d rules evaluated, %d fired",
+                event,
+                run.rules_evaluated,
+                run.rules_fired,
+                extra={"event_id": str(event.pk)},
+            )
     return [runs.get(event.pk) for event in events]
 
 

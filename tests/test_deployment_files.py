@@ -26,4 +26,32 @@ def test_docker_compose_file_is_valid():
         [*command, "config", "--services"], capture_output=True, text=True, check=False
     )
     assert result.returncode == 0, result.stderr
-    assert set(result.stdout.split()) == {"postgres", "redis", "migrate", "web", "worker", "beat"}
+    assert set(result.stdout.split()) == {
+        "postgres",
+        "redis",
+        "migrate",
+        "web",
+        "worker-routing",
+        "worker-deliveries",
+        "worker-inbound",
+        "worker-reports",
+        "beat",
+    }
+
+
+def test_each_queue_has_its_worker_and_every_service_a_health_check():
+    """A worker per Celery queue, each taking only its own (-Q), and health checks for the
+    web tier, each worker and beat."""
+    import yaml
+
+    from helpdesk.celery_queues import QUEUES
+
+    compose = yaml.safe_load(open("docker-compose.yml"))  # noqa: PTH123, SIM115
+    services = compose["services"]
+    for queue in QUEUES:
+        command = services[f"worker-{queue}"]["command"]
+        assert command[command.index("-Q") + 1] == queue
+        assert "healthcheck" in services[f"worker-{queue}"]
+    assert "healthz" in " ".join(services["web"]["healthcheck"]["test"])
+    assert services["beat"]["healthcheck"]["test"][-1] == "readyz"
+    assert services["web"]["environment"]["PROMETHEUS_MULTIPROC_DIR"]

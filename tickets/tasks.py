@@ -3,6 +3,7 @@
 from celery import shared_task
 from django.db import DatabaseError
 
+from helpdesk import log_context
 from tickets import outbox
 
 
@@ -16,7 +17,9 @@ from tickets import outbox
     max_retries=5,
 )
 def dispatch_event(event_id: int) -> bool:
-    return outbox.event_dispatch(event_id=event_id)
+    # The event's id on every log line of its routing, and in the tasks routing enqueues.
+    with log_context.bound(event_id=str(event_id)):
+        return outbox.event_dispatch(event_id=event_id)
 
 
 @shared_task(name="tickets.tasks.sweep_undispatched_events", acks_late=True)

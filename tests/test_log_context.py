@@ -1,0 +1,96 @@
+"""Log lines name the request, task and ticket event they belong to, so one ticket's path is
+followed from the web process through the worker that routed it; JSON or text."""
+
+import io
+import json
+import logging
+
+import pytest
+from rest_framework.test import APIClient
+
+from helpdesk.log_context import ContextFilter, JsonFormatter, bound
+from tests.conftest import wait_for
+from tickets.models import TicketEvent
+
+
+class Captured(logging.Handler):
+    """Records as the console handler sees them: through the context filter."""
+
+    def __init__(self):
+        super().__init__()
+        self.addFilter(ContextFilter())
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record):
+        self.records.append(record)
+
+
+@pytest.mark.django_db
+def test_a_request_is_given_an_id_or_keeps_a_plain_one(client):
+    answered = client.get("/healthz")
+    assert len(answered["X-Request-ID"]) == 32
+    kept = client.get("/healthz", HTTP_X_REQUEST_ID="lb-7f3a.42")
+    assert kept["X-Request-ID"] == "lb-7f3a.42"
+    # Not a plain short token (it would go into every log line): replaced.
+    refused = client.get("/healthz", HTTP_X_REQUEST_ID="x" * 65)
+    assert refused["X-Request-ID"] != "x" * 65
+    assert client.get("/healthz", HTTP_X_REQUEST_ID="a b\n")["X-Request-ID"] != "a b\n"
+
+
+def test_json_lines_carry_the_context_and_the_traceback():
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.addFilter(ContextFilter())
+    handler.setFormatter(JsonFormatter())
+    logger = logging.getLogger("tests.log_context")
+    logger.addHandler(handler)
+    try:
+        with bound(request_id="req-1", event_id="42"):
+            logger.warning("Routed %s", "T-1")
+        try:
+            raise ValueError("boom")
+        except ValueError:
+            logger.exception("failed")
+    finally:
+        logger.removeHandler(handler)
+    first, second = (json.loads(line) for line in stream.getvalue().splitlines())
+    assert first["message"] == "Routed T-1"
+    assert first["request_id"] == "req-1"
+    assert first["event_id"] == "42"
+    assert first["level"] == "WARNING"
+    assert first["time"].endswith("+00:00")
+    assert "request_id" not in second  # outside the block
+    assert "ValueError: boom" in second["exception"]
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_the_worker_routes_an_event_under_the_request_id_that_wrote_it(
+    rep, customer, starter_rules, live_worker
+):
+    captured = Captured()
+    root = logging.getLogger()
+    root.addHandler(captured)
+    previous = root.level
+    root.setLevel(logging.INFO)
+    try:
+        api = APIClient()
+        api.force_authenticate(rep)
+        response = api.post(
+            "/api/v1/tickets/",
+            {"kind": "bug", "channel": "web", "customer": customer.pk, "subject": "Crash"},
+            HTTP_X_REQUEST_ID="req-trace-1",
+        )
+        assert response.status_code == 201
+        event = TicketEvent.objects.get(ticket_id=response.json()["id"])
+
+        def routed():
+            return [r for r in captured.records if r.getMessage().startswith("Routed ")]
+
+        (line,) = wait_for(routed)
+    finally:
+        root.removeHandler(captured)
+        root.setLevel(previous)
+    assert line.request_id == "req-trace-1"
+    assert line.event_id == str(event.pk)
+    assert line.task_id  # the routing task's own id
