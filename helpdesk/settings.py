@@ -152,8 +152,19 @@ if DATABASE_REPORT_WORK_MEM and not re.fullmatch(r"\d+(kB|MB|GB)", DATABASE_REPO
     raise ImproperlyConfigured("DATABASE_REPORT_WORK_MEM must be a size such as 64MB")
 
 
+# Behind PgBouncer in transaction mode (docs/operations.md, "Connection pooling"): a connection
+# to the server is lent for one transaction only, so no server-side cursors (a cursor would
+# outlive the transaction's server connection), and no startup options (PgBouncer refuses
+# them: set jit=off on the role instead).
+DATABASE_PGBOUNCER = env_bool("DATABASE_PGBOUNCER", default=False)
+
+
 def _postgres_options(database: dict) -> dict:
-    if "postgresql" in database["ENGINE"] and not DATABASE_JIT:
+    if "postgresql" not in database["ENGINE"]:
+        return database
+    if DATABASE_PGBOUNCER:
+        database["DISABLE_SERVER_SIDE_CURSORS"] = True
+    elif not DATABASE_JIT:
         options = database.setdefault("OPTIONS", {})
         options["options"] = f"{options.get('options', '')} -c jit=off".strip()
     return database

@@ -26,8 +26,9 @@ LAYERS = {
     "portal": 7,
     "customers": 8,
     "demo": 9,
-    # Reads everything; nothing depends on it (demo included).
+    # Read everything; nothing depends on them (demo included), nor does one on the other.
     "insights": 10,
+    "monitoring": 10,
 }
 HELPDESK_WIRING = {"urls", "api_urls", "views", "celery", "settings", "wsgi", "asgi"}
 

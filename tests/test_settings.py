@@ -21,7 +21,7 @@ PROBE = (
 
 def load(**env) -> subprocess.CompletedProcess:
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_"))}
-    for name in ("REDIS_URL", "BIND", "SITE_URL"):
+    for name in ("REDIS_URL", "CELERY_BROKER_URL", "BIND", "SITE_URL"):
         clean.pop(name, None)
     clean.update(env, DJANGO_SETTINGS_MODULE="helpdesk.settings")
     return subprocess.run(  # noqa: S603 - our own interpreter and a fixed script
@@ -107,3 +107,41 @@ def test_links_in_emails_follow_the_address_the_server_binds():
     assert json.loads(bound.stdout)["site_url"] == "http://127.0.0.1:8110"
     public = load(DJANGO_DEBUG="1", BIND="0.0.0.0:8000", SITE_URL="https://help.example.com/")
     assert json.loads(public.stdout)["site_url"] == "https://help.example.com"
+
+
+def test_behind_pgbouncer_no_server_side_cursors_and_no_startup_options():
+    probe = (
+        "import json, django; from django.conf import settings; django.setup(); "
+        "print(json.dumps({a: [d.get('DISABLE_SERVER_SIDE_CURSORS', False), d.get('OPTIONS', {})]"
+        " for a, d in settings.DATABASES.items()}))"
+    )
+    env = {
+        "DJANGO_SECRET_KEY": "s3cret",
+        "DATABASE_URL": "postgres://app@pgbouncer:6432/switchboard",
+        "DATABASE_REPLICA_URL": "postgres://app@pgbouncer-replica:6432/switchboard",
+    }
+    pooled = subprocess.run(  # noqa: S603 - our own interpreter and a fixed script
+        [sys.executable, "-c", probe],
+        cwd=ROOT,
+        env={**_clean_env(), **env, "DATABASE_PGBOUNCER": "1"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert pooled.returncode == 0, pooled.stderr
+    assert json.loads(pooled.stdout) == {"default": [True, {}], "replica": [True, {}]}
+    direct = subprocess.run(  # noqa: S603 - as above
+        [sys.executable, "-c", probe],
+        cwd=ROOT,
+        env={**_clean_env(), **env},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert json.loads(direct.stdout)["default"] == [False, {"options": "-c jit=off"}]
+
+
+def _clean_env() -> dict:
+    drop = ("DJANGO_", "DATABASE_", "REDIS_URL", "CELERY_BROKER_URL")
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(drop)}
+    return {**clean, "DJANGO_SETTINGS_MODULE": "helpdesk.settings"}
