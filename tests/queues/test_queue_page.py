@@ -152,3 +152,13 @@ def test_an_emails_link_opens_the_item_in_its_tab(routed, client):
     Notification.objects.filter(pk=first.pk).update(status="done")
     response = client.get(f"/queue-items/{first.pk}/")
     assert response["Location"] == f"/queues/engineering/?status=done&item={first.pk}"
+
+
+def test_the_list_pages_keep_the_tab_and_filters(routed, client):
+    client.force_login(routed["erin"])
+    html = client.get("/queues/engineering/", {"status": "new", "page_size": 2}).content.decode()
+    assert "Page 1 of 2" in html
+    assert 'href="?status=new&amp;page_size=2&amp;page=2" rel="next">Next</a>' in html
+    html = client.get("/queues/engineering/", {"status": "new", "page_size": 2, "page": 2})
+    assert 'rel="prev">Previous</a>' in html.content.decode()
+    assert len(html.context["page"].object_list) == 1
