@@ -322,8 +322,8 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
 }
 CELERY_VISIBILITY_TIMEOUT = env_int("CELERY_VISIBILITY_TIMEOUT", 600, minimum=30)
 # Redis's own transport options. RabbitMQ takes none of them: it redelivers a message when the
-# connection of the worker that held it closes, and its socket timeouts would make a solo
-# worker wait between tasks.
+# connection of the worker that held it closes (and, by its consumer_timeout, 30 minutes by
+# default, when a task holds it longer, which the time limits below keep well clear of).
 CELERY_BROKER_TRANSPORT_OPTIONS = (
     {
         "socket_connect_timeout": 2,

@@ -1,4 +1,9 @@
+import os
+import subprocess
+import sys
 import time
+from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 from celery.contrib.testing.worker import start_worker
@@ -101,13 +106,21 @@ def followup(customer, salesperson, rep):
 
 @pytest.fixture
 def live_worker(transactional_db):
-    """A real Celery worker consuming from the real Redis broker, in a thread of this process.
+    """A real Celery worker consuming from the real broker, in a thread of this process.
 
     The queue is purged first so messages left by earlier tests (for rows that no longer exist)
-    do not mix with this test's.
+    do not mix with this test's. The broker is Redis, or RabbitMQ with CELERY_BROKER_URL.
     """
     assert not celery_app.conf.task_always_eager, "worker tests need REDIS_URL (see README)"
     celery_app.control.purge()
+    with worker_thread() as worker:
+        yield worker
+    connections.close_all()
+
+
+@contextmanager
+def worker_thread():
+    """A real Celery worker in a thread of this process, once it is consuming."""
     with start_worker(
         celery_app,
         pool="solo",
@@ -116,8 +129,43 @@ def live_worker(transactional_db):
         shutdown_timeout=30,
         loglevel="WARNING",
     ) as worker:
+        _until_consuming(worker)
         yield worker
-    connections.close_all()
+
+
+def _until_consuming(worker) -> None:
+    """Return once the worker's event loop answers a ping.
+
+    start_worker returns when the consumer is set up, a moment before its event loop polls the
+    broker's socket; on RabbitMQ a message delivered in that moment is then only seen when the
+    loop next wakes, up to ten seconds later. A ping answered proves the loop is polling. The
+    loop also wakes every quarter second from here on, so that stopping the worker at the end
+    of the test does not wait out the same ten seconds.
+    """
+    worker.consumer.timer.call_repeatedly(0.25, lambda: None)
+    deadline = time.monotonic() + 15
+    while not celery_app.control.ping(destination=[worker.hostname], timeout=0.5):
+        if time.monotonic() > deadline:
+            pytest.fail("the test worker did not answer a ping within 15 s")
+
+
+def worker_process(*, stderr=subprocess.DEVNULL, loglevel="WARNING", **env: str):
+    """A real ``celery worker`` process (one, solo) against the test database, with ``env``
+    added to this process's environment."""
+    db = connections["default"].settings_dict
+    environment = {
+        **os.environ,
+        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        **env,
+    }
+    return subprocess.Popen(  # noqa: S603 - our own interpreter and project
+        [sys.executable, "-m", "celery", "-A", "helpdesk", "worker", "--pool=solo"]
+        + ["--concurrency=1", "--without-gossip", "--without-mingle", f"--loglevel={loglevel}"],
+        cwd=Path(__file__).resolve().parents[1],
+        env=environment,
+        stdout=subprocess.DEVNULL,
+        stderr=stderr,
+    )
 
 
 def wait_for(predicate, *, timeout: float = 15.0, interval: float = 0.05):

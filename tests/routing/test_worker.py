@@ -14,7 +14,7 @@ from rest_framework.test import APIClient
 from helpdesk.celery import app as celery_app
 from queues.models import FollowUpTask, Notification
 from routing.models import RoutingRun
-from tests.conftest import wait_for
+from tests.conftest import wait_for, worker_thread
 from tests.factories import CustomerFactory, InvoiceFactory, UserFactory
 from tickets.models import TicketEvent
 from tickets.tasks import dispatch_event, sweep_undispatched_events
@@ -95,12 +95,15 @@ def broker_down():
         pools.reset()  # kombu keeps connection pools in a registry shared by the process
         celery_app._pool = None
         celery_app.amqp._producer_pool = None
+        # Remote control (the test worker's ping) keeps its own handle on the producer pool.
+        celery_app.control.mailbox.__dict__.pop("producer_pool", None)
         celery_app.conf.broker_url = url
 
     def restore():
         use_broker(real_url)
 
-    use_broker("redis://127.0.0.1:1/0")
+    scheme = real_url.split("://", 1)[0]
+    use_broker(f"{scheme}://127.0.0.1:1/" if scheme.startswith("amqp") else "redis://127.0.0.1:1/0")
 
     yield restore
     if celery_app.conf.broker_url != real_url:
@@ -123,20 +126,12 @@ def test_ticket_accepted_while_broker_is_down_is_routed_by_the_sweep(
 
     broker_down()  # the broker is back; the periodic sweep runs on the worker
     celery_app.control.purge()
-    with _worker():
+    with worker_thread():
         sweep_undispatched_events.delay()
         wait_for(lambda: Notification.objects.filter(ticket=event.ticket).exists())
     event.refresh_from_db()
     assert event.dispatched_at is not None
     assert set(Notification.objects.values_list("department__slug", flat=True)) == {"engineering"}
-
-
-def _worker():
-    from celery.contrib.testing.worker import start_worker
-
-    return start_worker(
-        celery_app, pool="solo", perform_ping_check=False, shutdown_timeout=30, loglevel="WARNING"
-    )
 
 
 def test_sweep_is_scheduled_on_beat(settings):
