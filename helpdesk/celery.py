@@ -35,13 +35,12 @@ def _carry_log_context(headers=None, **kwargs) -> None:
                 headers.setdefault(name, value)
 
 
-_bound: dict[str, object] = {}
-
-
 @signals.task_prerun.connect
 def _adopt_log_context(task_id=None, task=None, **kwargs) -> None:
     """A task's log lines name the request (and event) it came from, and the task itself."""
     request = getattr(task, "request", None)
+    if request is None:
+        return
     values = {"task_id": task_id or ""}
     for name in ("request_id", "event_id"):
         value = getattr(request, name, None)
@@ -49,11 +48,13 @@ def _adopt_log_context(task_id=None, task=None, **kwargs) -> None:
             values[name] = value
     context = log_context.bound(**values)
     context.__enter__()
-    _bound[task_id or ""] = context
+    # Kept on the task's own request, which lives exactly as long as this run of it.
+    request.log_context = context
 
 
 @signals.task_postrun.connect
-def _drop_log_context(task_id=None, **kwargs) -> None:
-    context = _bound.pop(task_id or "", None)
+def _drop_log_context(task=None, **kwargs) -> None:
+    context = getattr(getattr(task, "request", None), "log_context", None)
     if context is not None:
+        task.request.log_context = None
         context.__exit__(None, None, None)

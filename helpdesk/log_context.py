@@ -13,6 +13,7 @@ it, the deliveries routing enqueued.
 
 import json
 import logging
+import logging.config
 import re
 import uuid
 from collections.abc import Iterator
@@ -47,6 +48,13 @@ def current() -> dict[str, str]:
     return {name: variable.get() for name, variable in _VARIABLES.items() if variable.get()}
 
 
+def configure(logging_settings: dict) -> None:
+    """Django's LOGGING_CONFIG: LOGGING, and Python's warnings sent through it (as log records
+    of the ``py.warnings`` logger) instead of printed as loose lines among the JSON ones."""
+    logging.config.dictConfig(logging_settings)
+    logging.captureWarnings(True)
+
+
 class RequestIdMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
@@ -69,9 +77,18 @@ class ContextFilter(logging.Filter):
         return True
 
 
+# The attributes every record has (and the ones formatting adds), so that the rest are known
+# to be a caller's extras.
+_RECORD_ATTRIBUTES = frozenset(
+    set(vars(logging.LogRecord("", 0, "", 0, "", (), None)))
+    | {"message", "asctime"}
+    | set(_VARIABLES)
+)
+
+
 class JsonFormatter(logging.Formatter):
     """One JSON object per line: time (UTC, ISO 8601), level, logger, message, the context's
-    ids when set, and the traceback of an exception."""
+    ids when set, a call's extra fields, and the traceback (or stack) when there is one."""
 
     def format(self, record: logging.LogRecord) -> str:
         line = {
@@ -84,6 +101,14 @@ class JsonFormatter(logging.Formatter):
             value = getattr(record, name, "")
             if value:
                 line[name] = value
+        # What a call passed as ``extra={...}`` (a ticket number, a mailbox), as fields.
+        for name, value in record.__dict__.items():
+            if name not in _RECORD_ATTRIBUTES and name not in line:
+                line[name] = value
         if record.exc_info:
             line["exception"] = self.formatException(record.exc_info)
-        return json.dumps(line, ensure_ascii=False)
+        if record.stack_info:
+            line["stack"] = self.formatStack(record.stack_info)
+        # default=str: an extra value no JSON type fits (a date, a model) is written as its
+        # text rather than losing the line to an exception.
+        return json.dumps(line, ensure_ascii=False, default=str)

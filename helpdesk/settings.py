@@ -305,6 +305,9 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# A worker logs through LOGGING below (JSON lines with the request, task and event ids), not
+# through the handlers Celery would otherwise put on the root logger in its place.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # Unset, Celery's Django fixup closes every database connection around each task, and each task
 # pays a new PostgreSQL connection; set, helpdesk.celery closes around each task only those past
 # CONN_MAX_AGE or broken, as Django does around each request.
@@ -728,6 +731,7 @@ SPECTACULAR_SETTINGS = {
 LOG_FORMAT = env_str("LOG_FORMAT", "text" if DEBUG else "json")
 if LOG_FORMAT not in ("json", "text"):
     raise ImproperlyConfigured("LOG_FORMAT is json or text.")
+LOGGING_CONFIG = "helpdesk.log_context.configure"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

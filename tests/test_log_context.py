@@ -4,12 +4,13 @@ followed from the web process through the worker that routed it; JSON or text.""
 import io
 import json
 import logging
+from datetime import date
 
 import pytest
 from rest_framework.test import APIClient
 
 from helpdesk.log_context import ContextFilter, JsonFormatter, bound
-from tests.conftest import wait_for
+from tests.conftest import wait_for, worker_process
 from tickets.models import TicketEvent
 
 
@@ -51,9 +52,10 @@ def test_json_lines_carry_the_context_and_the_traceback():
             raise ValueError("boom")
         except ValueError:
             logger.exception("failed")
+        logger.warning("Polled", extra={"mailbox": 3, "since": date(2026, 1, 2)}, stack_info=True)
     finally:
         logger.removeHandler(handler)
-    first, second = (json.loads(line) for line in stream.getvalue().splitlines())
+    first, second, third = (json.loads(line) for line in stream.getvalue().splitlines())
     assert first["message"] == "Routed T-1"
     assert first["request_id"] == "req-1"
     assert first["event_id"] == "42"
@@ -61,6 +63,10 @@ def test_json_lines_carry_the_context_and_the_traceback():
     assert first["time"].endswith("+00:00")
     assert "request_id" not in second  # outside the block
     assert "ValueError: boom" in second["exception"]
+    # A call's extras are fields; one JSON has no type for is written as text.
+    assert (third["mailbox"], third["since"]) == (3, "2026-01-02")
+    assert third["stack"].startswith("Stack (most recent call last)")
+    assert "lineno" not in third  # the record's own attributes are not repeated
 
 
 @pytest.mark.worker
@@ -94,3 +100,46 @@ def test_the_worker_routes_an_event_under_the_request_id_that_wrote_it(
     assert line.request_id == "req-trace-1"
     assert line.event_id == str(event.pk)
     assert line.task_id  # the routing task's own id
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_process_writes_json_lines_naming_the_request(
+    rep, customer, starter_rules, tmp_path
+):
+    """A real ``celery worker`` keeps the project's logging: Celery would otherwise replace the
+    root logger's handlers with its own plain lines."""
+    from helpdesk.celery import app as celery_app
+
+    celery_app.control.purge()
+    log = tmp_path / "worker.log"
+    with log.open("wb") as stderr:
+        worker = worker_process(stderr=stderr, loglevel="INFO", LOG_FORMAT="json")
+        try:
+            api = APIClient()
+            api.force_authenticate(rep)
+            response = api.post(
+                "/api/v1/tickets/",
+                {"kind": "bug", "channel": "web", "customer": customer.pk, "subject": "Crash"},
+                HTTP_X_REQUEST_ID="req-trace-2",
+            )
+            event = TicketEvent.objects.get(ticket_id=response.json()["id"])
+            wait_for(lambda: "Routed " in log.read_text(), timeout=30)
+        finally:
+            worker.terminate()
+            worker.wait(timeout=30)
+    lines = [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
+    (routed,) = [line for line in lines if line["message"].startswith("Routed ")]
+    assert routed["request_id"] == "req-trace-2"
+    assert routed["event_id"] == str(event.pk)
+    assert routed["task_id"]
+    assert routed["logger"] == "routing.services"
+    # Celery's own lines about the task are JSON with the same ids.
+    (succeeded,) = [
+        line
+        for line in lines
+        if line["message"].startswith("Task tickets.tasks.dispatch_event")
+        and "succeeded" in line["message"]
+    ]
+    assert succeeded["task_id"] == routed["task_id"]
+    assert succeeded["request_id"] == "req-trace-2"
