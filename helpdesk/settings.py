@@ -369,6 +369,9 @@ QUEUE_SWEEP_INTERVAL_SECONDS = env_int("QUEUE_SWEEP_INTERVAL_SECONDS", 300, mini
 # /readyz fails once a ticket event has waited this long for routing (the worker or the broker
 # is down, or routing cannot keep up); /metrics answers only with this bearer token.
 READYZ_OUTBOX_LAG_SECONDS = env_int("READYZ_OUTBOX_LAG_SECONDS", 300, minimum=10)
+# How long a readiness verdict is reused (monitoring.health): probes stay cheap however often
+# they come.
+READYZ_CACHE_SECONDS = env_int("READYZ_CACHE_SECONDS", 2, minimum=0)
 METRICS_TOKEN = env_str("METRICS_TOKEN")
 
 # How often every open page asks /queues/counts/ for the navigation's counts.

@@ -1,8 +1,20 @@
 """The readiness checks behind /readyz and ``manage.py readyz``: each answers whether one thing
-this process needs works, with no detail a stranger could use (no host names, no counts)."""
+works, with no detail a stranger could use (no host names, no counts).
+
+Which checks a probe asks for depends on who acts on the answer. A load balancer taking web
+processes out of rotation should ask only what a web process needs to serve (``database``,
+``migrations``): a broker outage or a routing backlog is no reason to stop serving pages, as
+the outbox keeps every event until routing catches up, and failing every web process at once
+would turn a slow worker into an outage. All four together say whether the whole pipeline is
+healthy, for an uptime check or a person.
+
+Verdicts are kept for READYZ_CACHE_SECONDS, so that probes arriving often (or a stranger
+calling the unauthenticated URL in a loop) cost the database one round of queries per period.
+"""
 
 import logging
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterable
 
 from django.conf import settings
 from django.db import connection
@@ -16,6 +28,8 @@ logger = logging.getLogger(__name__)
 # Once every migration is applied it stays so for the life of the process (a deploy that brings
 # new ones restarts it): checked again only until it first holds.
 _migrated = False
+# Check name -> (when it was run, on the monotonic clock; its verdict).
+_recent: dict[str, tuple[float, bool]] = {}
 
 
 def database_ok() -> bool:
@@ -42,7 +56,9 @@ def broker_ok() -> bool:
 
 
 def outbox_ok() -> bool:
-    """No ticket event has waited for routing longer than READYZ_OUTBOX_LAG_SECONDS."""
+    """No ticket event routing still retries has waited longer than READYZ_OUTBOX_LAG_SECONDS
+    (one the sweep gave up on is an alert of its own, switchboard_outbox_given_up, and must not
+    keep the pipeline "not ready" until a person acts)."""
     return events_outbox_state()["lag_seconds"] <= settings.READYZ_OUTBOX_LAG_SECONDS
 
 
@@ -54,14 +70,26 @@ CHECKS: dict[str, Callable[[], bool]] = {
 }
 
 
-def readiness() -> dict[str, bool]:
-    """Each check's verdict. One that cannot even run (the database down under the outbox
-    check) fails; why is logged here, never answered."""
+def readiness(only: Iterable[str] | None = None) -> dict[str, bool]:
+    """Each asked check's verdict (all of them unless ``only`` names some; an unknown name is a
+    ValueError). One that cannot even run (the database down under the outbox check) fails;
+    why is logged here, never answered."""
+    names = list(CHECKS) if only is None else list(dict.fromkeys(only))
+    unknown = [name for name in names if name not in CHECKS]
+    if unknown:
+        raise ValueError(f"Unknown checks: {', '.join(unknown)}; known: {', '.join(CHECKS)}.")
+    now = time.monotonic()
+    ttl = settings.READYZ_CACHE_SECONDS
     verdicts = {}
-    for name, check in CHECKS.items():
+    for name in names:
+        cached = _recent.get(name)
+        if cached is not None and now - cached[0] < ttl:
+            verdicts[name] = cached[1]
+            continue
         try:
-            verdicts[name] = bool(check())
+            verdicts[name] = bool(CHECKS[name]())
         except Exception as exc:  # noqa: BLE001 - a check that cannot run has failed
             logger.warning("readiness check %s failed: %s", name, exc)
             verdicts[name] = False
+        _recent[name] = (now, verdicts[name])
     return verdicts

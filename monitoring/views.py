@@ -24,9 +24,15 @@ def healthz(request):
 @never_cache
 @require_GET
 def readyz(request):
-    """Ready to serve: the database answers, every migration is applied, the broker answers and
-    routing is not behind (READYZ_OUTBOX_LAG_SECONDS). 503 names the failing checks only."""
-    verdicts = readiness()
+    """Ready: the database answers, every migration is applied, the broker answers and routing
+    is not behind (READYZ_OUTBOX_LAG_SECONDS); ``?only=database,migrations`` asks just those
+    (a load balancer's probe of the web tier: monitoring.health says why). 503 names the
+    failing checks only."""
+    only = request.GET.get("only")
+    try:
+        verdicts = readiness(only.split(",") if only else None)
+    except ValueError as error:
+        return JsonResponse({"only": [str(error)]}, status=400)
     ready = all(verdicts.values())
     body = {
         "status": "ready" if ready else "not ready",

@@ -53,5 +53,5 @@ def test_each_queue_has_its_worker_and_every_service_a_health_check():
         assert command[command.index("-Q") + 1] == queue
         assert "healthcheck" in services[f"worker-{queue}"]
     assert "healthz" in " ".join(services["web"]["healthcheck"]["test"])
-    assert services["beat"]["healthcheck"]["test"][-1] == "readyz"
+    assert services["beat"]["healthcheck"]["test"][-3:] == ["readyz", "--only", "database,broker"]
     assert services["web"]["environment"]["PROMETHEUS_MULTIPROC_DIR"]

@@ -19,6 +19,13 @@ pytestmark = pytest.mark.django_db
 TOKEN = "metrics-token-for-tests"
 
 
+@pytest.fixture(autouse=True)
+def _fresh_verdicts(settings):
+    """Each check runs at each call unless a test asks for verdicts to be kept."""
+    settings.READYZ_CACHE_SECONDS = 0
+    health._recent.clear()
+
+
 def test_healthz_asks_nothing_of_the_database(client, django_assert_num_queries):
     with django_assert_num_queries(0):
         response = client.get("/healthz")
@@ -45,6 +52,48 @@ def test_readyz_checks_database_migrations_broker_and_outbox(client, customer, s
     assert response.json()["status"] == "not ready"
     dispatch_pending()
     assert client.get("/readyz").status_code == 200
+
+
+def test_an_event_routing_gave_up_on_does_not_hold_readiness_down(client, customer, settings):
+    from tickets.outbox import MAX_DISPATCH_FAILURES
+
+    ticket_create(customer=customer, kind="call", channel="phone", subject="Given up")
+    TicketEvent.objects.filter(dispatched_at__isnull=True).update(
+        created_at=timezone.now() - timedelta(days=2), dispatch_failures=MAX_DISPATCH_FAILURES
+    )
+    # Counted where a person sees it (switchboard_outbox_given_up), not aged as lag.
+    response = client.get("/readyz")
+    assert response.status_code == 200, response.json()
+
+
+def test_a_load_balancer_asks_only_what_a_web_process_needs(
+    client, customer, settings, monkeypatch
+):
+    def broker_down():
+        raise OSError("refused")
+
+    monkeypatch.setitem(health.CHECKS, "broker", broker_down)
+    ticket_create(customer=customer, kind="call", channel="phone", subject="Waiting")
+    TicketEvent.objects.filter(dispatched_at__isnull=True).update(
+        created_at=timezone.now() - timedelta(seconds=settings.READYZ_OUTBOX_LAG_SECONDS + 5)
+    )
+    assert client.get("/readyz").status_code == 503
+    response = client.get("/readyz", {"only": "database,migrations"})
+    assert response.status_code == 200
+    assert response.json()["checks"] == {"database": "ok", "migrations": "ok"}
+    refused = client.get("/readyz", {"only": "database,disk"})
+    assert refused.status_code == 400
+    assert "disk" in refused.json()["only"][0]
+
+
+def test_verdicts_are_kept_for_a_moment(client, settings, django_assert_num_queries):
+    settings.READYZ_CACHE_SECONDS = 60
+    assert client.get("/readyz").status_code == 200
+    with django_assert_num_queries(0):
+        assert client.get("/readyz").status_code == 200
+    settings.READYZ_CACHE_SECONDS = 0
+    with django_assert_num_queries(2):  # SELECT 1, the outbox's one query
+        assert client.get("/readyz").status_code == 200
 
 
 def test_readyz_says_which_check_fails_and_nothing_more(client, monkeypatch, caplog):
@@ -82,6 +131,11 @@ def test_the_manage_command_exits_non_zero_when_not_ready(monkeypatch, capsys):
     monkeypatch.setitem(health.CHECKS, "database", lambda: False)
     with pytest.raises(CommandError, match="not ready"):
         call_command("readyz")
+    capsys.readouterr()
+    call_command("readyz", "--only", "broker,outbox")
+    assert "database" not in capsys.readouterr().out
+    with pytest.raises(CommandError, match="Unknown checks: disk"):
+        call_command("readyz", "--only", "disk")
 
 
 def test_metrics_need_the_token(client, settings):

@@ -203,12 +203,14 @@ def events_undispatched_summary(*, now: datetime | None = None) -> dict:
 def events_outbox_state(*, now: datetime | None = None) -> dict:
     """The outbox as monitoring reads it, in one query on its partial index: ``backlog``
     (events not dispatched yet), ``given_up`` (of those, the ones the sweep no longer retries)
-    and ``lag_seconds`` (the oldest one's age; 0 when none waits)."""
+    and ``lag_seconds`` (the age of the oldest one still retried; 0 when none waits). A given-up
+    event is counted, not aged: it waits for a person, and would otherwise hold the lag up
+    forever."""
     now = now or timezone.now()
     waiting = TicketEvent.objects.filter(dispatched_at__isnull=True).aggregate(
         backlog=Count("id"),
         given_up=Count("id", filter=Q(dispatch_failures__gte=MAX_DISPATCH_FAILURES)),
-        oldest_at=Min("created_at"),
+        oldest_at=Min("created_at", filter=Q(dispatch_failures__lt=MAX_DISPATCH_FAILURES)),
     )
     oldest = waiting["oldest_at"]
     return {

@@ -3,14 +3,24 @@ processes that serve no HTTP (beat); exits 1 when one fails."""
 
 from django.core.management.base import BaseCommand, CommandError
 
-from monitoring.health import readiness
+from monitoring.health import CHECKS, readiness
 
 
 class Command(BaseCommand):
     help = "Check the database, migrations, broker and outbox lag; exit 1 if one fails."
 
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--only",
+            help=f"Comma-separated checks to run, of {', '.join(CHECKS)} (default: all).",
+        )
+
     def handle(self, *args, **options):
-        verdicts = readiness()
+        only = options["only"]
+        try:
+            verdicts = readiness(only.split(",") if only else None)
+        except ValueError as error:
+            raise CommandError(str(error)) from error
         for name, ok in verdicts.items():
             self.stdout.write(f"{name}: {'ok' if ok else 'failing'}")
         if not all(verdicts.values()):
