@@ -17,8 +17,9 @@ Every 10 seconds it reads /metrics (outbox lag and backlog, Celery queue depths)
 process's resident memory (``/proc``, the process and its children). At the end it waits for
 routing to catch up and prints JSON: per kind of work the count, the rate, latency percentiles
 and errors; the outbox lag (median and worst sample) and the time to drain; each process's
-memory after the first minute and at the end, with the growth; and ``errors`` in all, which
-must be 0, and ``memory_growth_ok`` (no process grew by more than MEMORY_BOUND).
+memory after the first minute (a fifth of a shorter run) and at the end, with the growth; and
+``errors`` in all (a load thread's exception counts as one), which must be 0, and
+``memory_growth_ok`` (no process grew by more than MEMORY_BOUND).
 
     .venv/bin/python bench/soak.py               # ten minutes and a few for setup
     .venv/bin/python bench/soak.py --seconds 90  # a smoke run
@@ -180,11 +181,17 @@ def api(port: int, token: str, method: str, path: str, body=None) -> tuple[int, 
     return response.status, content
 
 
-def every(seconds: float, until: float, work) -> None:
-    """Run ``work`` every ``seconds`` until ``until`` (a steady rate, not as fast as it goes)."""
+def every(seconds: float, until: float, work, kind: Kind) -> None:
+    """Run ``work`` every ``seconds`` until ``until`` (a steady rate, not as fast as it goes).
+    An exception out of ``work`` (a refused connection, a page that is not JSON) is one of
+    ``kind``'s errors, and the load goes on."""
     due = time.monotonic()
     while due < until:
-        work()
+        started = time.perf_counter()
+        try:
+            work()
+        except Exception as exc:  # noqa: BLE001 - every failure is counted, none stops the load
+            kind.record(started, f"{type(exc).__name__}: {exc}")
         due += seconds
         time.sleep(max(0.0, due - time.monotonic()))
 
@@ -340,22 +347,27 @@ def run(args: argparse.Namespace, procs: Processes) -> dict:
     began = time.monotonic()
     until = began + args.seconds
     loads = [
-        (0.25, log_calls(port, setup, kinds["log a call"])),
-        (5.0, emails_in(kinds["email in"])),
-        (1.0, work_queue(port, setup, kinds["queue action"])),
-        (5.0, view_reports(port, kinds["report view"])),
+        (0.25, log_calls(port, setup, kinds["log a call"]), kinds["log a call"]),
+        (5.0, emails_in(kinds["email in"]), kinds["email in"]),
+        (1.0, work_queue(port, setup, kinds["queue action"]), kinds["queue action"]),
+        (5.0, view_reports(port, kinds["report view"]), kinds["report view"]),
     ]
-    threads = [threading.Thread(target=every, args=(s, until, w), daemon=True) for s, w in loads]
+    threads = [
+        threading.Thread(target=every, args=(s, until, w, k), daemon=True) for s, w, k in loads
+    ]
+    # Memory is first read once the processes are warm: after a minute, or a fifth of a
+    # shorter run.
+    warm_after = min(60.0, args.seconds / 5)
     for thread in threads:
         thread.start()
     samples: list[dict] = []
     memory_start: dict[str, float] = {}
     while time.monotonic() < until:
-        time.sleep(10)
+        time.sleep(min(10.0, max(1.0, until - time.monotonic())))
         procs.check()
         values = metric_values(port)
         samples.append(values)
-        if not memory_start and time.monotonic() - began >= 60:
+        if not memory_start and time.monotonic() - began >= warm_after:
             memory_start = {name: rss_mb(p.pid) for name, p in procs.running.items()}
     for thread in threads:
         thread.join()

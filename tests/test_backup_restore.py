@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from django.db import connection
@@ -47,8 +48,24 @@ print(json.dumps({
 
 def _url(name: str) -> str:
     settings = connection.settings_dict
-    user = settings["USER"] or "postgres"
-    return f"postgres://{user}@{settings['HOST'] or '127.0.0.1'}:{settings['PORT'] or 5432}/{name}"
+    user = quote(settings["USER"] or "postgres", safe="")
+    password = f":{quote(settings['PASSWORD'], safe='')}" if settings["PASSWORD"] else ""
+    host = f"{settings['HOST'] or '127.0.0.1'}:{settings['PORT'] or 5432}"
+    return f"postgres://{user}{password}@{host}/{name}"
+
+
+def _client_env() -> dict[str, str]:
+    """PostgreSQL's tools reach the test database's server as Django does."""
+    settings = connection.settings_dict
+    env = {
+        **os.environ,
+        "PGHOST": settings["HOST"] or "127.0.0.1",
+        "PGPORT": str(settings["PORT"] or 5432),
+        "PGUSER": settings["USER"] or "postgres",
+    }
+    if settings["PASSWORD"]:
+        env["PGPASSWORD"] = settings["PASSWORD"]
+    return env
 
 
 @pytest.mark.skipif(shutil.which("pg_dump") is None, reason="needs PostgreSQL's client tools")
@@ -70,16 +87,15 @@ def test_a_restored_dump_keeps_routing(tmp_path, customer):
     source = connection.settings_dict["NAME"]
     restored = f"{source}_restored"
     dump = tmp_path / "switchboard.dump"
-    env = {**os.environ, "PGHOST": connection.settings_dict["HOST"] or "127.0.0.1"}
-    user = ["-U", connection.settings_dict["USER"] or "postgres"]
+    env = _client_env()
     subprocess.run(  # noqa: S603 - PostgreSQL's tools, fixed arguments
-        [TOOLS["pg_dump"], *user, "--format=custom", f"--file={dump}", source], check=True, env=env
+        [TOOLS["pg_dump"], "--format=custom", f"--file={dump}", source], check=True, env=env
     )
-    subprocess.run([TOOLS["dropdb"], *user, "--if-exists", restored], check=True, env=env)  # noqa: S603
-    subprocess.run([TOOLS["createdb"], *user, restored], check=True, env=env)  # noqa: S603
+    subprocess.run([TOOLS["dropdb"], "--if-exists", restored], check=True, env=env)  # noqa: S603
+    subprocess.run([TOOLS["createdb"], restored], check=True, env=env)  # noqa: S603
     try:
         subprocess.run(  # noqa: S603 - as above
-            [TOOLS["pg_restore"], *user, "--no-owner", f"--dbname={restored}", str(dump)],
+            [TOOLS["pg_restore"], "--no-owner", f"--dbname={restored}", str(dump)],
             check=True,
             env=env,
         )
@@ -99,7 +115,7 @@ def test_a_restored_dump_keeps_routing(tmp_path, customer):
         assert probe.returncode == 0, probe.stderr
         result = json.loads(probe.stdout.strip().splitlines()[-1])
     finally:
-        subprocess.run([TOOLS["dropdb"], *user, "--if-exists", restored], check=True, env=env)  # noqa: S603
+        subprocess.run([TOOLS["dropdb"], "--if-exists", restored], check=True, env=env)  # noqa: S603
     assert result["tickets_before"] == 1
     assert result["new_id"] > old.pk  # the sequences came back too
     assert result["notified"] == ["engineering"]
