@@ -26,6 +26,19 @@ class Captured(logging.Handler):
         self.records.append(record)
 
 
+def _bug_reported(rep, customer, *, request_id: str) -> TicketEvent:
+    """A bug reported through the API under ``request_id``: the event it wrote."""
+    api = APIClient()
+    api.force_authenticate(rep)
+    response = api.post(
+        "/api/v1/tickets/",
+        {"kind": "bug", "channel": "web", "customer": customer.pk, "subject": "Crash"},
+        HTTP_X_REQUEST_ID=request_id,
+    )
+    assert response.status_code == 201, response.content
+    return TicketEvent.objects.get(ticket_id=response.json()["id"])
+
+
 @pytest.mark.django_db
 def test_a_request_is_given_an_id_or_keeps_a_plain_one(client):
     answered = client.get("/healthz")
@@ -80,15 +93,7 @@ def test_the_worker_routes_an_event_under_the_request_id_that_wrote_it(
     previous = root.level
     root.setLevel(logging.INFO)
     try:
-        api = APIClient()
-        api.force_authenticate(rep)
-        response = api.post(
-            "/api/v1/tickets/",
-            {"kind": "bug", "channel": "web", "customer": customer.pk, "subject": "Crash"},
-            HTTP_X_REQUEST_ID="req-trace-1",
-        )
-        assert response.status_code == 201
-        event = TicketEvent.objects.get(ticket_id=response.json()["id"])
+        event = _bug_reported(rep, customer, request_id="req-trace-1")
 
         def routed():
             return [r for r in captured.records if r.getMessage().startswith("Routed ")]
@@ -116,14 +121,7 @@ def test_a_worker_process_writes_json_lines_naming_the_request(
     with log.open("wb") as stderr:
         worker = worker_process(stderr=stderr, loglevel="INFO", LOG_FORMAT="json")
         try:
-            api = APIClient()
-            api.force_authenticate(rep)
-            response = api.post(
-                "/api/v1/tickets/",
-                {"kind": "bug", "channel": "web", "customer": customer.pk, "subject": "Crash"},
-                HTTP_X_REQUEST_ID="req-trace-2",
-            )
-            event = TicketEvent.objects.get(ticket_id=response.json()["id"])
+            event = _bug_reported(rep, customer, request_id="req-trace-2")
             wait_for(lambda: "Routed " in log.read_text(), timeout=30)
         finally:
             worker.terminate()
