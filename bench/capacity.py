@@ -107,7 +107,8 @@ def get_load(port: int, paths: list[str], headers: dict, seconds: float) -> dict
                 conn.request("GET", path, headers=headers)
                 response = conn.getresponse()
                 response.read()
-            except (http.client.HTTPException, OSError):
+            except (http.client.HTTPException, OSError) as exc:
+                failures.append(f"{path}: {type(exc).__name__}: {exc}")
                 conn.close()
                 conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
                 continue
@@ -196,6 +197,8 @@ def routing_capacity(port: int, procs: Processes, setup: dict) -> dict:
     procs.stop("worker-routing")
     runs = RoutingRun.objects.filter(created_at__gte=started).order_by("created_at")
     times = list(runs.values_list("created_at", flat=True))
+    if len(times) < 2:
+        raise RuntimeError(f"the routing worker routed {len(times)} events")
     span = (times[-1] - times[0]).total_seconds()
     per_s = (len(times) - 1) / span
     return {"events": len(times), "per_s": round(per_s, 1), "ms_per_event": round(1000 / per_s, 2)}

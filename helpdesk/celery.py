@@ -26,6 +26,16 @@ def _close_old_connections(task=None, **kwargs) -> None:
     close_old_connections()
 
 
+@signals.after_setup_task_logger.connect
+def _task_logger_like_the_rest(logger=None, **kwargs) -> None:
+    """Celery gives the ``celery.task`` logger (get_task_logger's parent) a plain-text handler
+    of its own and stops it propagating; its lines go through LOGGING like every other."""
+    if logger is not None:
+        for handler in list(logger.handlers):
+            logger.removeHandler(handler)
+        logger.propagate = True
+
+
 @signals.before_task_publish.connect
 def _carry_log_context(headers=None, **kwargs) -> None:
     """A task published while handling a request or another task carries their ids."""

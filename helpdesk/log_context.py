@@ -86,6 +86,12 @@ _RECORD_ATTRIBUTES = frozenset(
 )
 
 
+# Celery's own extra on its task lines: the task's arguments and, on failure, a second copy of
+# the traceback; the message already names the task.
+_DROPPED = frozenset({"data"})
+_ALWAYS = frozenset({"time", "level", "logger", "message", "exception", "stack", *_VARIABLES})
+
+
 class JsonFormatter(logging.Formatter):
     """One JSON object per line: time (UTC, ISO 8601), level, logger, message, the context's
     ids when set, a call's extra fields, and the traceback (or stack) when there is one."""
@@ -101,14 +107,24 @@ class JsonFormatter(logging.Formatter):
             value = getattr(record, name, "")
             if value:
                 line[name] = value
-        # What a call passed as ``extra={...}`` (a ticket number, a mailbox), as fields.
+        # What a call passed as ``extra={...}`` (a ticket number, a mailbox), as fields; a
+        # request (Django's django.request lines) as its method and path only.
         for name, value in record.__dict__.items():
-            if name not in _RECORD_ATTRIBUTES and name not in line:
-                line[name] = value
+            if name in _RECORD_ATTRIBUTES or name in _DROPPED or name in line:
+                continue
+            if name == "request" and hasattr(value, "method"):
+                value = f"{value.method} {getattr(value, 'path', '')}"
+            line[name] = value
         if record.exc_info:
             line["exception"] = self.formatException(record.exc_info)
         if record.stack_info:
             line["stack"] = self.formatStack(record.stack_info)
         # default=str: an extra value no JSON type fits (a date, a model) is written as its
-        # text rather than losing the line to an exception.
-        return json.dumps(line, ensure_ascii=False, default=str)
+        # text. Should even that fail (a __str__ that raises, keys JSON cannot have), the
+        # extras give way rather than the line.
+        try:
+            return json.dumps(line, ensure_ascii=False, default=str)
+        except Exception as exc:  # noqa: BLE001 - whatever an extra's __str__ raises
+            kept = {key: value for key, value in line.items() if key in _ALWAYS}
+            kept["extras_dropped"] = f"{type(exc).__name__}: {exc}"[:200]
+            return json.dumps(kept, ensure_ascii=False, default=repr)

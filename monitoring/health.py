@@ -78,12 +78,11 @@ def readiness(only: Iterable[str] | None = None) -> dict[str, bool]:
     unknown = [name for name in names if name not in CHECKS]
     if unknown:
         raise ValueError(f"Unknown checks: {', '.join(unknown)}; known: {', '.join(CHECKS)}.")
-    now = time.monotonic()
     ttl = settings.READYZ_CACHE_SECONDS
     verdicts = {}
     for name in names:
         cached = _recent.get(name)
-        if cached is not None and now - cached[0] < ttl:
+        if cached is not None and time.monotonic() - cached[0] < ttl:
             verdicts[name] = cached[1]
             continue
         try:
@@ -91,5 +90,7 @@ def readiness(only: Iterable[str] | None = None) -> dict[str, bool]:
         except Exception as exc:  # noqa: BLE001 - a check that cannot run has failed
             logger.warning("readiness check %s failed: %s", name, exc)
             verdicts[name] = False
-        _recent[name] = (now, verdicts[name])
+        # Stamped when the check ended: one that took seconds (a broker not answering) is
+        # still reused for the whole period, which is when probes must stay cheap.
+        _recent[name] = (time.monotonic(), verdicts[name])
     return verdicts

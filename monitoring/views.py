@@ -28,9 +28,9 @@ def readyz(request):
     is not behind (READYZ_OUTBOX_LAG_SECONDS); ``?only=database,migrations`` asks just those
     (a load balancer's probe of the web tier: monitoring.health says why). 503 names the
     failing checks only."""
-    only = request.GET.get("only")
+    only = [name.strip() for value in request.GET.getlist("only") for name in value.split(",")]
     try:
-        verdicts = readiness(only.split(",") if only else None)
+        verdicts = readiness([name for name in only if name] or None)
     except ValueError as error:
         return JsonResponse({"only": [str(error)]}, status=400)
     ready = all(verdicts.values())

@@ -82,6 +82,26 @@ def test_json_lines_carry_the_context_and_the_traceback():
     assert "lineno" not in third  # the record's own attributes are not repeated
 
 
+def test_a_request_extra_is_its_method_and_path_and_a_bad_extra_loses_only_itself(rf):
+    class Unprintable:
+        def __str__(self):
+            raise RuntimeError("no")
+
+    formatter = JsonFormatter()
+    request = rf.get("/tickets/7/?secret=1")
+    record = logging.LogRecord("django.request", logging.WARNING, "", 0, "Not Found", (), None)
+    record.request, record.status_code, record.data = request, 404, {"args": "[1]"}
+    line = json.loads(formatter.format(record))
+    assert line["request"] == "GET /tickets/7/"
+    assert line["status_code"] == 404
+    assert "data" not in line  # Celery's copy of a task's arguments
+    record.odd = Unprintable()
+    line = json.loads(formatter.format(record))
+    assert line["message"] == "Not Found"
+    assert "odd" not in line
+    assert "RuntimeError" in line["extras_dropped"]
+
+
 @pytest.mark.worker
 @pytest.mark.django_db(transaction=True)
 def test_the_worker_routes_an_event_under_the_request_id_that_wrote_it(
@@ -141,3 +161,12 @@ def test_a_worker_process_writes_json_lines_naming_the_request(
     ]
     assert succeeded["task_id"] == routed["task_id"]
     assert succeeded["request_id"] == "req-trace-2"
+
+
+def test_the_task_logger_goes_through_the_projects_handlers():
+    from helpdesk.celery import app as celery_app
+
+    task_logger = logging.getLogger("celery.task")
+    celery_app.log.setup_task_loggers()  # as a worker does at start-up
+    assert task_logger.propagate is True
+    assert task_logger.handlers == []

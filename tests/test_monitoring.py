@@ -78,7 +78,7 @@ def test_a_load_balancer_asks_only_what_a_web_process_needs(
         created_at=timezone.now() - timedelta(seconds=settings.READYZ_OUTBOX_LAG_SECONDS + 5)
     )
     assert client.get("/readyz").status_code == 503
-    response = client.get("/readyz", {"only": "database,migrations"})
+    response = client.get("/readyz", {"only": "database, migrations"})
     assert response.status_code == 200
     assert response.json()["checks"] == {"database": "ok", "migrations": "ok"}
     refused = client.get("/readyz", {"only": "database,disk"})
