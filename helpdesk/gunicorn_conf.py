@@ -27,7 +27,7 @@ class AccessFields(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         atoms = record.args
-        if isinstance(atoms, dict) or hasattr(atoms, "get"):
+        if hasattr(atoms, "get"):  # gunicorn's atoms: a dict
             record.request_id = atoms.get("{x-request-id}o") or ""
             record.method = atoms.get("m")
             record.path = atoms.get("U")

@@ -70,6 +70,13 @@ CHECKS: dict[str, Callable[[], bool]] = {
 }
 
 
+def check_names(values: Iterable[str]) -> list[str] | None:
+    """The check names in comma-separated ``values`` (a query's ``only=``, a command's
+    ``--only``), spaces and empty names dropped; None (every check) when there are none."""
+    names = [name.strip() for value in values for name in value.split(",")]
+    return [name for name in names if name] or None
+
+
 def readiness(only: Iterable[str] | None = None) -> dict[str, bool]:
     """Each asked check's verdict (all of them unless ``only`` names some; an unknown name is a
     ValueError). One that cannot even run (the database down under the outbox check) fails;

@@ -9,7 +9,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from prometheus_client import CONTENT_TYPE_LATEST
 
-from monitoring.health import readiness
+from monitoring.health import check_names, readiness
 from monitoring.metrics import metrics_text
 
 
@@ -28,9 +28,8 @@ def readyz(request):
     is not behind (READYZ_OUTBOX_LAG_SECONDS); ``?only=database,migrations`` asks just those
     (a load balancer's probe of the web tier: monitoring.health says why). 503 names the
     failing checks only."""
-    only = [name.strip() for value in request.GET.getlist("only") for name in value.split(",")]
     try:
-        verdicts = readiness([name for name in only if name] or None)
+        verdicts = readiness(check_names(request.GET.getlist("only")))
     except ValueError as error:
         return JsonResponse({"only": [str(error)]}, status=400)
     ready = all(verdicts.values())

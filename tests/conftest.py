@@ -4,6 +4,7 @@ import sys
 import time
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from celery.contrib.testing.worker import start_worker
@@ -149,15 +150,20 @@ def _until_consuming(worker) -> None:
             pytest.fail("the test worker did not answer a ping within 15 s")
 
 
+def database_url(name: str | None = None) -> str:
+    """The test database's URL (or that of database ``name`` on its server), password and port
+    included, for a process started by a test."""
+    db = connections["default"].settings_dict
+    user = quote(db["USER"] or "postgres", safe="")
+    password = f":{quote(db['PASSWORD'], safe='')}" if db["PASSWORD"] else ""
+    host = f"{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}"
+    return f"postgres://{user}{password}@{host}/{name or db['NAME']}"
+
+
 def worker_process(*, stderr=subprocess.DEVNULL, loglevel="WARNING", **env: str):
     """A real ``celery worker`` process (one, solo) against the test database, with ``env``
     added to this process's environment."""
-    db = connections["default"].settings_dict
-    environment = {
-        **os.environ,
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-        **env,
-    }
+    environment = {**os.environ, "DATABASE_URL": database_url(), **env}
     return subprocess.Popen(  # noqa: S603 - our own interpreter and project
         [sys.executable, "-m", "celery", "-A", "helpdesk", "worker", "--pool=solo"]
         + ["--concurrency=1", "--without-gossip", "--without-mingle", f"--loglevel={loglevel}"],

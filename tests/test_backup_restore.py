@@ -8,14 +8,13 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
 from django.db import connection
 
 from queues.models import Notification
 from routing.services import rule_create
-from tests.conftest import dispatch_pending
+from tests.conftest import database_url, dispatch_pending
 from tickets.services import ticket_create
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -44,14 +43,6 @@ print(json.dumps({
         "department__slug", flat=True)),
 }))
 """
-
-
-def _url(name: str) -> str:
-    settings = connection.settings_dict
-    user = quote(settings["USER"] or "postgres", safe="")
-    password = f":{quote(settings['PASSWORD'], safe='')}" if settings["PASSWORD"] else ""
-    host = f"{settings['HOST'] or '127.0.0.1'}:{settings['PORT'] or 5432}"
-    return f"postgres://{user}{password}@{host}/{name}"
 
 
 def _client_env() -> dict[str, str]:
@@ -105,7 +96,7 @@ def test_a_restored_dump_keeps_routing(tmp_path, customer):
             cwd=ROOT,
             env={
                 **clean,
-                "DATABASE_URL": _url(restored),
+                "DATABASE_URL": database_url(restored),
                 "DJANGO_SETTINGS_MODULE": "helpdesk.settings",
             },
             capture_output=True,

@@ -10,9 +10,8 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from django.db import connection
 
-from tests.conftest import _free_port, wait_for
+from tests.conftest import _free_port, database_url, wait_for
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -21,11 +20,10 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 @pytest.fixture
 def gunicorn(tmp_path):
-    db = connection.settings_dict
     port = _free_port()
     env = {
         **os.environ,
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        "DATABASE_URL": database_url(),
         "GUNICORN_BIND": f"127.0.0.1:{port}",
         "GUNICORN_WORKERS": "2",
         "LOG_FORMAT": "json",

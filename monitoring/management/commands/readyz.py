@@ -3,7 +3,7 @@ processes that serve no HTTP (beat); exits 1 when one fails."""
 
 from django.core.management.base import BaseCommand, CommandError
 
-from monitoring.health import CHECKS, readiness
+from monitoring.health import CHECKS, check_names, readiness
 
 
 class Command(BaseCommand):
@@ -16,9 +16,8 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options):
-        only = options["only"]
         try:
-            verdicts = readiness(only.split(",") if only else None)
+            verdicts = readiness(check_names([options["only"] or ""]))
         except ValueError as error:
             raise CommandError(str(error)) from error
         for name, ok in verdicts.items():
