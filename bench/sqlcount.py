@@ -6,10 +6,13 @@ not ``BEGIN`` and ``COMMIT``: psycopg sends ``BEGIN`` itself before the first st
 autocommit is off, and ``COMMIT`` from ``connection.commit()``. So transactions are counted from
 the connection's commits and rollbacks (wrapped for the duration), plus one per statement run
 in autocommit mode, each of which PostgreSQL runs as a transaction of its own.
-A kept connection (``CONN_MAX_AGE`` with ``CONN_HEALTH_CHECKS``) is checked with a ``SELECT 1``
-on the raw connection at a request's first query, once the ``request_started`` signal has
-reset the check, as it does in a server (not in the test client): counted too, from
-``is_usable()``; ``count_request`` resets it the way the signal does.
+A kept connection (``CONN_MAX_AGE`` with ``CONN_HEALTH_CHECKS``) is checked at a request's
+first query, once the ``request_started`` signal has reset the check, as it does in a server
+(not in the test client); ``count_request`` resets it the way the signal does. Django's check
+is a ``SELECT 1`` on the raw connection, counted here from ``is_usable()``; our backend
+(helpdesk/postgresql) sends it only when the connection's socket has something waiting (the
+server ended the session), so a healthy connection's check counts nothing, and the bare
+project, on Django's own backend, pays its ``SELECT 1`` on every request.
 
 ``statements`` are the cursor's and the health checks, as
 tests/routing/test_routing_query_count.py counts them;

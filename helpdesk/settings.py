@@ -162,6 +162,8 @@ DATABASE_PGBOUNCER = env_bool("DATABASE_PGBOUNCER", default=False)
 def _postgres_options(database: dict) -> dict:
     if "postgresql" not in database["ENGINE"]:
         return database
+    # Django's backend with a health check that costs no statement (helpdesk/postgresql).
+    database["ENGINE"] = "helpdesk.postgresql"
     if DATABASE_PGBOUNCER:
         database["DISABLE_SERVER_SIDE_CURSORS"] = True
     elif not DATABASE_JIT:

@@ -85,7 +85,7 @@ def test_a_replica_url_adds_a_replica_mirroring_the_primary_in_tests():
     refused = load(DJANGO_SECRET_KEY="x", DATABASE_REPLICA_URL="postgres://u@replica.example/m")
     assert refused.returncode != 0
     assert "DATABASE_REPLICA_URL needs DATABASE_URL" in refused.stderr
-    assert json.loads(probe.stdout)["engine"] == "django.db.backends.postgresql"
+    assert json.loads(probe.stdout)["engine"] == "helpdesk.postgresql"
 
 
 def _work_mem() -> str:

@@ -10,6 +10,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from django.db import connection
 
 from tests.conftest import _free_port, database_url, wait_for
 
@@ -30,6 +31,9 @@ def gunicorn(tmp_path):
         "METRICS_TOKEN": "scrape-token",
         "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics"),
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
+        # Connections kept between requests, as in production, and readiness not cached.
+        "DATABASE_CONN_MAX_AGE": "600",
+        "READYZ_CACHE_SECONDS": "0",
     }
     out = (tmp_path / "out.log").open("wb")
     err = (tmp_path / "err.log").open("wb")
@@ -103,3 +107,31 @@ def test_metrics_add_up_the_requests_of_every_worker_process(gunicorn):
     # Each of the two processes counted the requests it served; the scrape shows the sum (the
     # 20 above and those gunicorn's start-up probe made).
     assert sum(counts) >= 20, text[:2000]
+
+
+_OTHER_SESSIONS = (
+    "FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+)
+
+
+def _end_other_sessions() -> int:
+    """End every other session on the test database (the server's), as a database restart
+    does, and wait until they are gone."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(pg_terminate_backend(pid)) " + _OTHER_SESSIONS)
+        ended = cursor.fetchone()[0]
+
+        def gone():
+            cursor.execute("SELECT count(*) " + _OTHER_SESSIONS)
+            return cursor.fetchone()[0] == 0
+
+        wait_for(gone)
+    return ended
+
+
+def test_requests_after_the_database_ended_the_servers_sessions_succeed(gunicorn):
+    for _ in range(6):  # both worker processes connect, and keep their connections
+        assert _get(f"{gunicorn.base}/readyz?only=database")[0] == 200
+    assert _end_other_sessions() >= 1
+    for _ in range(6):
+        assert _get(f"{gunicorn.base}/readyz?only=database")[0] == 200

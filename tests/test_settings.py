@@ -66,7 +66,7 @@ def test_postgres_and_redis_from_the_environment_keep_connections():
     )
     assert result.returncode == 0, result.stderr
     loaded = json.loads(result.stdout)
-    assert loaded["engine"] == "django.db.backends.postgresql"
+    assert loaded["engine"] == "helpdesk.postgresql"
     assert loaded["conn_max_age"] == 600
     assert loaded["eager"] is False
     assert loaded["broker"] == "redis://127.0.0.1:6379/3"
