@@ -164,6 +164,13 @@ def _postgres_options(database: dict) -> dict:
         return database
     # Django's backend with a health check that costs no statement (helpdesk/postgresql).
     database["ENGINE"] = "helpdesk.postgresql"
+    # A kept connection dropped without a word (a NAT's or a balancer's idle timeout, a host
+    # gone) is found by the kernel's keepalives, which also keep such a path open; its socket
+    # then reads as closed, and the health check replaces it before a request uses it.
+    options = database.setdefault("OPTIONS", {})
+    for name, value in (("keepalives", 1), ("keepalives_idle", 30), ("keepalives_interval", 10)):
+        options.setdefault(name, value)
+    options.setdefault("keepalives_count", 3)
     if DATABASE_PGBOUNCER:
         database["DISABLE_SERVER_SIDE_CURSORS"] = True
     elif not DATABASE_JIT:
@@ -364,6 +371,17 @@ OUTBOX_SWEEP_INTERVAL_SECONDS = env_int("OUTBOX_SWEEP_INTERVAL_SECONDS", 15, min
 OUTBOX_SWEEP_BATCH = env_int("OUTBOX_SWEEP_BATCH", 500, minimum=1)
 # Events a dispatch task routes together when others are waiting too (a backlog); 1: one by one.
 OUTBOX_DISPATCH_BATCH = env_int("OUTBOX_DISPATCH_BATCH", 50, minimum=1)
+# A new event sends a dispatch task only when none is queued (a flag in Redis for at most this
+# many seconds): the task routes what waits, so a steady stream of events costs a task per
+# batch, not one per event. Needs REDIS_URL (the flag is shared) and batches; 0: a task each.
+OUTBOX_COALESCE_SECONDS = (
+    env_int("OUTBOX_COALESCE_SECONDS", 10, minimum=0)
+    if (REDIS_URL or "").startswith(("redis://", "rediss://", "unix://"))
+    and OUTBOX_DISPATCH_BATCH > 1
+    else 0
+)
+# Batches one dispatch task routes before it hands the rest to another (others run between).
+OUTBOX_DISPATCH_ROUNDS = env_int("OUTBOX_DISPATCH_ROUNDS", 20, minimum=1)
 
 ROUTING_TIMER_INTERVAL_SECONDS = env_int("ROUTING_TIMER_INTERVAL_SECONDS", 60, minimum=5)
 
@@ -670,6 +688,9 @@ CACHES = {
     "portal": _shared_cache("portal", timeout=0.5),
     # Who has which ticket open (tickets.presence); unreachable, no one is shown as viewing.
     "presence": _shared_cache("presence", timeout=0.25),
+    # "A task is queued" flags (helpdesk.queue); unreachable, every task is sent (a flag whose
+    # task started but could not lower it expires on its own: OUTBOX_COALESCE_SECONDS).
+    "task-flags": _shared_cache("task-flags", timeout=0.25),
 }
 
 REST_FRAMEWORK = {

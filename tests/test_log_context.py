@@ -10,7 +10,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from helpdesk.log_context import ContextFilter, JsonFormatter, bound
-from tests.conftest import wait_for, worker_process
+from tests.conftest import purge_tasks, wait_for, worker_process
 from tickets.models import TicketEvent
 
 
@@ -134,9 +134,8 @@ def test_a_worker_process_writes_json_lines_naming_the_request(
 ):
     """A real ``celery worker`` keeps the project's logging: Celery would otherwise replace the
     root logger's handlers with its own plain lines."""
-    from helpdesk.celery import app as celery_app
 
-    celery_app.control.purge()
+    purge_tasks()
     log = tmp_path / "worker.log"
     with log.open("wb") as stderr:
         worker = worker_process(stderr=stderr, loglevel="INFO", LOG_FORMAT="json")

@@ -71,6 +71,8 @@ def test_postgres_and_redis_from_the_environment_keep_connections():
     assert loaded["eager"] is False
     assert loaded["broker"] == "redis://127.0.0.1:6379/3"
     assert loaded["options"]["default"]["options"] == "-c jit=off"
+    # Kept connections dropped silently are noticed (helpdesk/postgresql's health check).
+    assert loaded["options"]["default"]["keepalives_idle"] == 30
 
 
 def test_the_jit_can_be_turned_back_on_and_the_replica_has_it_off_too():
@@ -129,7 +131,13 @@ def test_behind_pgbouncer_no_server_side_cursors_and_no_startup_options():
         check=False,
     )
     assert pooled.returncode == 0, pooled.stderr
-    assert json.loads(pooled.stdout) == {"default": [True, {}], "replica": [True, {}]}
+    # TCP keepalives are the client's own (libpq), not startup options: PgBouncer takes them.
+    keepalives = {"keepalives": 1, "keepalives_idle": 30, "keepalives_interval": 10}
+    keepalives["keepalives_count"] = 3
+    assert json.loads(pooled.stdout) == {
+        "default": [True, keepalives],
+        "replica": [True, keepalives],
+    }
     direct = subprocess.run(  # noqa: S603 - as above
         [sys.executable, "-c", probe],
         cwd=ROOT,
@@ -138,7 +146,10 @@ def test_behind_pgbouncer_no_server_side_cursors_and_no_startup_options():
         text=True,
         check=False,
     )
-    assert json.loads(direct.stdout)["default"] == [False, {"options": "-c jit=off"}]
+    assert json.loads(direct.stdout)["default"] == [
+        False,
+        {"options": "-c jit=off", **keepalives},
+    ]
 
 
 def _clean_env() -> dict:

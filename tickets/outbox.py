@@ -4,10 +4,11 @@
 ``AppConfig.ready()``. Delivery is at least once (a task on commit, then the periodic sweep), so
 each subscriber must make handling the same event twice have the effect of handling it once.
 
-Each event has its task, but a task that finds other events waiting too (a backlog: a Monday
-morning, a mail import, a worker back from a restart) dispatches up to OUTBOX_DISPATCH_BATCH of
-them together, of different tickets, in one transaction, with the event rows locked (``SKIP
-LOCKED``, so two workers take different batches); their own tasks then find them done. A
+A new event sends a dispatch task when none is queued (``OUTBOX_COALESCE_SECONDS``); a task
+that finds other events waiting too (a steady stream, a backlog: a Monday morning, a mail
+import, a worker back from a restart) dispatches up to OUTBOX_DISPATCH_BATCH of them together,
+of different tickets, in one transaction, with the event rows locked (``SKIP LOCKED``, so two
+workers take different batches), and goes on, batch after batch, while any wait. A
 subscriber that can handle several events at once says so (``subscribe(..., many=...)``).
 """
 
@@ -21,7 +22,7 @@ from django.db import transaction
 from django.db.models import Case, Exists, F, Q, QuerySet, Value, When
 from django.utils import timezone
 
-from helpdesk.queue import enqueue_on_commit
+from helpdesk.queue import enqueue_on_commit, started
 from tickets.models import Ticket, TicketEvent
 
 logger = logging.getLogger(__name__)
@@ -45,6 +46,9 @@ SNAPSHOT_FIELDS = (
     "contact_id",
 )
 SNAPSHOT_TIMES = ("created_at", "updated_at", "status_changed_at", "first_response_at")
+
+# The flag of a queued dispatch task (helpdesk.queue): while it is up, new events send none.
+DISPATCH_QUEUED = "outbox-dispatch-queued"
 
 # An event whose dispatch keeps failing is left alone after this many failures and logged as an
 # error, so one poisonous event cannot occupy the workers forever.
@@ -105,7 +109,13 @@ def event_record(
     )
     from tickets.tasks import dispatch_event  # the task module imports this one
 
-    enqueue_on_commit(dispatch_event, event.pk)
+    # Unless a dispatch task is queued already: it will find this event waiting.
+    enqueue_on_commit(
+        dispatch_event,
+        event.pk,
+        unless_queued=DISPATCH_QUEUED,
+        seconds=settings.OUTBOX_COALESCE_SECONDS if _coalescing() else 0,
+    )
     return event
 
 
@@ -114,8 +124,15 @@ def event_dispatch(*, event_id: int) -> bool:
 
     A subscriber that raises makes it a failure: counted, and backed off before the sweep tries
     again. A duplicate delivery of a dispatched event costs one query and counts for nothing.
-    When other events are waiting, they are dispatched with this one (``_dispatch_batch``).
+    When other events are waiting, they are dispatched with this one (``_dispatch_batch``),
+    in rounds until none waits: events written while a dispatch task was queued sent no task
+    of their own (``OUTBOX_COALESCE_SECONDS``), and count on this one.
     """
+    # Events may count on this task only when they send none while one is queued.
+    coalescing = _coalescing()
+    if coalescing:
+        # Before looking: an event committed from now on sends a task of its own.
+        started(DISPATCH_QUEUED)
     now = timezone.now()
     events = TicketEvent.objects.select_related("ticket").filter(pk=event_id)
     if settings.OUTBOX_DISPATCH_BATCH > 1:
@@ -123,53 +140,112 @@ def event_dispatch(*, event_id: int) -> bool:
         # undispatched events that stops at the first.
         events = events.annotate(others_waiting=Exists(_due(now).exclude(pk=event_id)))
     event = events.first()
+    others_waiting = getattr(event, "others_waiting", False)
     if event is None or event.dispatched_at is not None:
+        if coalescing and (event is None or others_waiting):
+            _dispatch_waiting(now, rounds=settings.OUTBOX_DISPATCH_ROUNDS)
         return False
-    if getattr(event, "others_waiting", False):
-        dispatched = _dispatch_batch(event, now)
-        if dispatched is not None:
-            return dispatched
-    return _dispatch_one(event)
+    if not others_waiting:
+        return _dispatch_one(event)
+    dispatched, _ = _dispatch_batch(event, now)
+    try:
+        if dispatched is None:  # the batch failed: this event alone, its failure counted once
+            dispatched = _dispatch_one(event)
+    except SoftTimeLimitExceeded:
+        raise
+    except Exception:
+        if coalescing:  # the others still count on this task; this event now backs off
+            _dispatch_waiting(now, rounds=settings.OUTBOX_DISPATCH_ROUNDS - 1)
+        raise
+    if coalescing:
+        # Whether or not the first batch was full: what other workers held in its window of
+        # candidates hid what came after it.
+        _dispatch_waiting(now, rounds=settings.OUTBOX_DISPATCH_ROUNDS - 1)
+    return dispatched
+
+
+def _coalescing() -> bool:
+    return settings.OUTBOX_COALESCE_SECONDS > 0 and settings.OUTBOX_DISPATCH_BATCH > 1
+
+
+def _dispatch_waiting(now, *, rounds: int) -> None:
+    """Dispatch the events waiting, a batch at a time, until a batch comes back short, for up
+    to ``rounds`` batches; if some may still wait then (or a batch could not even be locked,
+    or the task's time is up), a new task takes over, so other tasks run in between."""
+    try:
+        for _ in range(rounds):
+            outcome, full = _dispatch_batch(None, now)
+            if outcome is None:
+                break
+            if not full:
+                return
+    except SoftTimeLimitExceeded:
+        _hand_over(now)
+        raise
+    _hand_over(now)
+
+
+def _hand_over(now) -> None:
+    """A dispatch task for the oldest event waiting, if any (the sweep's, if even that fails)."""
+    oldest = _due(now).order_by("created_at", "id").values_list("pk", flat=True).first()
+    if oldest is not None:
+        from tickets.tasks import dispatch_event
+
+        enqueue_on_commit(dispatch_event, oldest)
 
 
 def _due(now) -> QuerySet:
     """Undispatched events due for a dispatch: those the sweep would enqueue, less those
     backing off after failures or claimed by the sweep."""
-    return TicketEvent.objects.filter(
-        Q(next_dispatch_at__isnull=True) | Q(next_dispatch_at__lte=now),
-        dispatched_at__isnull=True,
-        dispatch_failures__lt=MAX_DISPATCH_FAILURES,
+    return TicketEvent.objects.filter(_due_condition(now), dispatched_at__isnull=True)
+
+
+def _due_condition(now) -> Q:
+    return Q(Q(next_dispatch_at__isnull=True) | Q(next_dispatch_at__lte=now)) & Q(
+        dispatch_failures__lt=MAX_DISPATCH_FAILURES
     )
 
 
-def _dispatch_batch(event: TicketEvent, now) -> bool | None:
-    """Dispatch ``event`` with up to OUTBOX_DISPATCH_BATCH - 1 others waiting, of other
-    tickets, in one transaction, their rows locked. True if done; False if another worker's
-    batch holds ``event`` (this task then dispatches the others it found instead); None if the
-    batch failed, after its other events were dispatched one by one (``event`` is left to the
-    caller, which counts its failure and raises it as for any event alone).
+def _dispatch_batch(event: TicketEvent | None, now) -> tuple[bool | None, bool]:
+    """Dispatch ``event`` (or, for None, the oldest waiting that no other worker holds) with up
+    to OUTBOX_DISPATCH_BATCH - 1 others waiting, of other tickets, in one transaction, their
+    rows locked.
+
+    First: True if ``event`` was done; False if another worker's batch holds it (this task
+    then dispatches the others it found instead), or for None; None if the batch failed,
+    after its other events were dispatched one by one (``event`` is left to the caller, which
+    counts its failure and raises it as for any event alone), or for None if no batch could be
+    locked. Second: whether the batch was full; for None, a short one means nothing else
+    waits unlocked.
 
     Every event whose row it locked is this task's to dispatch (another task finding it locked
     leaves it): one of a ticket already in the batch is dispatched alone after the batch.
     """
     size = settings.OUTBOX_DISPATCH_BATCH
-    # More candidates than the batch: what a batch of another worker holds is skipped, not
-    # waited for. Only the rows returned are locked (the limit stops the locking).
-    oldest = _due(now).order_by("created_at", "id").values("pk")[: size * 2]
-    first = Case(When(pk=event.pk, then=Value(0)), default=Value(1))
+    # For None, the due events themselves, oldest first: what a batch of another worker holds
+    # is skipped, not waited for, and only the rows returned are locked (the limit stops the
+    # locking). With an event first, more candidates than the batch, for the same reasons.
+    wanted = _due_condition(now)
+    order: list = ["created_at", "id"]
+    if event is not None:
+        oldest = _due(now).order_by("created_at", "id").values("pk")[: size * 2]
+        wanted = Q(pk=event.pk) | Q(pk__in=oldest)
+        order.insert(0, Case(When(pk=event.pk, then=Value(0)), default=Value(1)))
     batch: list[TicketEvent] = []
     after: list[TicketEvent] = []
+    full = False
     try:
         with transaction.atomic():
-            locked = (
+            locked = list(
                 TicketEvent.objects.select_related("ticket")
                 # NO KEY: a single dispatch of one of these events, claiming its routing run
                 # meanwhile, takes a key-share lock on the event row (the run's foreign key):
                 # it must wait on the run's unique index, not deadlock with this batch.
                 .select_for_update(skip_locked=True, no_key=True, of=("self",))
-                .filter(Q(pk=event.pk) | Q(pk__in=oldest), dispatched_at__isnull=True)
-                .order_by(first, "created_at", "id")[:size]
+                .filter(wanted, dispatched_at__isnull=True)
+                .order_by(*order)[:size]
             )
+            full = len(locked) == size
             tickets = set()
             for candidate in locked:
                 if candidate.ticket_id in tickets:
@@ -178,7 +254,7 @@ def _dispatch_batch(event: TicketEvent, now) -> bool | None:
                     batch.append(candidate)
                     tickets.add(candidate.ticket_id)
             if not batch:
-                return False
+                return False, False
             for handler in _subscribers:
                 many = _batch_handlers.get(handler)
                 if many is not None:
@@ -195,11 +271,11 @@ def _dispatch_batch(event: TicketEvent, now) -> bool | None:
         # One event's failure must not hold up the others: each is tried again alone, where
         # its failure is counted and backed off on its own.
         logger.warning("Dispatching %d events together failed", len(batch), exc_info=True)
-        ours = bool(batch) and batch[0].pk == event.pk
+        ours = bool(batch) and event is not None and batch[0].pk == event.pk
         _dispatch_each((batch[1:] if ours else batch) + after)
-        return None if ours or not batch else False
+        return (None if ours or not batch else False), full
     _dispatch_each(after)
-    return batch[0].pk == event.pk
+    return event is not None and batch[0].pk == event.pk, full
 
 
 def _dispatch_each(events: list[TicketEvent]) -> None:

@@ -126,6 +126,7 @@ def test_a_batch_does_what_routing_each_event_alone_does(alerted_departments, se
 
 def test_the_batch_size_is_kept_and_the_rest_waits(alerted_departments, settings):
     settings.OUTBOX_DISPATCH_BATCH = 4
+    settings.OUTBOX_DISPATCH_ROUNDS = 1  # one batch a task: the rest waits for the next task
     ids = bugs(10)
     outbox.event_dispatch(event_id=ids[5])
     dispatched = set(

@@ -14,7 +14,7 @@ from django.db import connection
 from helpdesk.celery import app as celery_app
 from queues.models import Notification
 from routing.models import RoutingRun
-from tests.conftest import wait_for, worker_process
+from tests.conftest import purge_tasks, wait_for, worker_process
 from tickets.models import TicketEvent
 from tickets.services import ticket_create
 
@@ -46,7 +46,7 @@ def blocked_on_a_lock(dsn: dict) -> bool:
 
 
 def test_an_event_whose_worker_is_killed_mid_routing_is_routed_once(starter_rules, customer):
-    celery_app.control.purge()
+    purge_tasks()
     if celery_app.conf.broker_url.startswith("redis"):
         # Messages left unacknowledged by earlier runs would be handed out too; start from
         # none. (RabbitMQ put them back in the queue, just purged, when their worker went.)
