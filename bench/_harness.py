@@ -113,16 +113,20 @@ def post_load(port: int, path: str, token: str, body, total: int, *, connections
         conn.close()
         timings.extend(mine)
 
-    threads = [threading.Thread(target=client) for _ in range(connections)]
+    elapsed = run_together([threading.Thread(target=client) for _ in range(connections)])
+    if failures:
+        raise RuntimeError(f"{len(failures)} creates failed, first: {failures[0]}")
+    return {"requests": total, "per_s": round(total / elapsed, 1), **spread(timings)}
+
+
+def run_together(threads: list[threading.Thread]) -> float:
+    """Start the client threads at once, wait for them all; the seconds that took."""
     started = time.perf_counter()
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    elapsed = time.perf_counter() - started
-    if failures:
-        raise RuntimeError(f"{len(failures)} creates failed, first: {failures[0]}")
-    return {"requests": total, "per_s": round(total / elapsed, 1), **spread(timings)}
+    return time.perf_counter() - started
 
 
 def rate(times: list[float]) -> float:

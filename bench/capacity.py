@@ -36,7 +36,16 @@ from pathlib import Path
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 sys.path.insert(0, str(BENCH))
-from _harness import Processes, code_version, free_port, machine, post_load, spread, wait_http  # noqa: E402
+from _harness import (  # noqa: E402
+    Processes,
+    code_version,
+    free_port,
+    machine,
+    post_load,
+    run_together,
+    spread,
+    wait_http,
+)
 from soak import BIN, ENV, PASSWORD, REDIS, prepare  # noqa: E402
 
 SECONDS_PER_ENDPOINT = 12
@@ -121,13 +130,8 @@ def get_load(port: int, paths: list[str], headers: dict, seconds: float) -> dict
         with lock:
             timings.extend(mine)
 
-    began = time.perf_counter()
     threads = [threading.Thread(target=client, args=(n,)) for n in range(CONNECTIONS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    elapsed = time.perf_counter() - began
+    elapsed = run_together(threads)
     if failures:
         raise RuntimeError(f"{len(failures)} requests failed, first: {failures[0]}")
     per_s = len(timings) / elapsed
