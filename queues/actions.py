@@ -69,8 +69,9 @@ def _notified_departments(slugs: set[str]) -> dict[str, tuple[Department, list[t
 
 
 def _department(ctx: ActionContext, slug: str) -> tuple[Department, list[tuple[int, str]]] | None:
-    """The department (and who to alert) from what was loaded, once per event, for every
-    department the event's rules may notify."""
+    """The department (and who to alert), kept between events until the rule set or the
+    directory changes (``ActionContext.remember``): loaded at first for every department the
+    event's rules may notify, in one query, and a department not among them on its own."""
 
     def load() -> dict:
         slugs = {
@@ -79,13 +80,14 @@ def _department(ctx: ActionContext, slug: str) -> tuple[Department, list[tuple[i
             for action in rule.actions
             if action.get("type") == "notify_department"
         }
-        return {"asked": slugs | {slug}, "found": _notified_departments(slugs | {slug})}
+        return _notified_departments(slugs | {slug})
 
-    loaded = ctx.memo("queues.departments", load)
-    if slug not in loaded["asked"]:
-        loaded["asked"].add(slug)
-        loaded["found"].update(_notified_departments({slug}))
-    return loaded["found"].get(slug)
+    loaded = ctx.remember("queues.departments", load)
+    if slug in loaded:
+        return loaded[slug]
+    return ctx.remember(
+        f"queues.department:{slug}", lambda: _notified_departments({slug}).get(slug)
+    )
 
 
 def _perform_notify(action: dict, ctx: ActionContext) -> dict:

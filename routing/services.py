@@ -17,11 +17,13 @@ from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from accounts.models import User
+from accounts.directory import directory_key
+from accounts.models import DirectoryRevision, User
 from routing.engine.actions import (
     ActionContext,
     RoutingBatch,
     apply_ticket_changes,
+    lasting_memo,
     perform_action,
 )
 from routing.engine.conditions import explain_conditions
@@ -106,13 +108,14 @@ def _route(events: list[TicketEvent]) -> list[RoutingRun | None]:
         else:
             reason = f"Chain of automatic changes longer than {deep}"
             claims.append(RoutingRun(event=event, skipped_reason=reason))
-    runs, key = _claim(claims)
+    runs, key, directory = _claim(claims)
     for event in events:
         if event.pk not in facts_of and runs.get(event.pk) is not None:
             logger.warning("Not routing %s: %s", event, runs[event.pk].skipped_reason)
     owned = [event for event in routed if event.pk in runs]
     if owned:
-        batch = RoutingBatch()
+        # What actions load of the rules' departments lasts while neither changes.
+        batch = RoutingBatch(lasting=lasting_memo((key, directory)))
         rule_set = load_rule_set(key)
         contexts = [
             _evaluate(event, facts_of[event.pk], runs[event.pk], rule_set, batch) for event in owned
@@ -193,21 +196,23 @@ def _record_evaluations(runs: list[RoutingRun]) -> None:
         RoutingRun.objects.bulk_update(runs, fields)
 
 
-def _claim(runs: list[RoutingRun]) -> tuple[dict[int, RoutingRun], tuple]:
-    """Insert the events' runs, except where there is one; and read the rule set's revision in
-    the same statement, so that checking the compiled rules are current costs no query of its
-    own. The runs inserted by event id, and the revision; an event missing was routed already,
+def _claim(runs: list[RoutingRun]) -> tuple[dict[int, RoutingRun], tuple, tuple]:
+    """Insert the events' runs, except where there is one; and read the revisions of the rule
+    set and of the directory in the same statement, so that checking that the compiled rules
+    and what actions keep of departments are current costs no query of its own. The runs
+    inserted by event id, and the two revisions; an event missing was routed already,
     or is being routed by another worker, which this one then waited for. Inserted in the
     order of the events' ids, so that two workers claiming overlapping events wait for each
     other in the same order and never for each other at once."""
     qn = connection.ops.quote_name
-    meta = RuleSetRevision._meta
-    # Only quoted names from the model's metadata are interpolated, never a value.
-    table, pk = qn(meta.db_table), qn(meta.pk.column)
-    revision = [
-        f"(SELECT {qn(name)} FROM {table} WHERE {pk} = 1)"  # noqa: S608
-        for name in ("number", "token")  # the columns are named as the fields
-    ]
+    revision = []
+    for model in (RuleSetRevision, DirectoryRevision):
+        # Only quoted names from the model's metadata are interpolated, never a value.
+        table, pk = qn(model._meta.db_table), qn(model._meta.pk.column)
+        revision += [
+            f"(SELECT {qn(name)} FROM {table} WHERE {pk} = 1)"  # noqa: S608
+            for name in ("number", "token")  # the columns are named as the fields
+        ]
     # Only when routing's transaction is the outermost: set in a caller's, it would make the
     # caller's own writes (a ticket, its event) commit without waiting for the disk too.
     outermost = len(connection.atomic_blocks) == 1
@@ -232,9 +237,9 @@ def _claim(runs: list[RoutingRun]) -> tuple[dict[int, RoutingRun], tuple]:
         run._state.adding = False
         claimed[event_id] = run
     if not rows:
-        return claimed, ()
-    number, token = rows[0][2:4]
-    return claimed, revision_key(number, token)
+        return claimed, (), ()
+    number, token, directory_number, directory_token = rows[0][2:6]
+    return claimed, revision_key(number, token), directory_key(directory_number, directory_token)
 
 
 def _record_on_timeline(fired_by_event: list[tuple[TicketEvent, list[tuple[str, list[dict]]]]]):

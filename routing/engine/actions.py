@@ -26,13 +26,31 @@ from tickets.services import clean_tag_names, natural_value, ticket_update
 ErrorList = list[tuple[str, str]]
 
 
+_lasting: tuple[tuple, dict] = ((), {})
+
+
+def lasting_memo(key: tuple) -> dict:
+    """What this process keeps for actions between events while ``key`` (the revisions of the
+    rule set and of the directory, as the event's claim read them) stays the same: a new key
+    starts afresh. Shared by the threads of a worker: an entry is replaced whole or added,
+    never changed in place."""
+    global _lasting
+    kept_key, kept = _lasting
+    if kept_key != key or not key:
+        kept = {}
+        _lasting = (key, kept)
+    return kept
+
+
 @dataclass
 class RoutingBatch:
     """What the events routed together (one, or a backlog's batch) share: what actions loaded
     once for all of them (``memo``), and the rows they created, inserted together when every
-    event's rules have run (``flush``): one statement per table, however many events."""
+    event's rules have run (``flush``): one statement per table, however many events.
+    ``lasting``: what outlasts the batch (``lasting_memo``)."""
 
     memo: dict = field(default_factory=dict)
+    lasting: dict = field(default_factory=dict)
     pending: list[tuple[Model, tuple[str, ...], Callable]] = field(default_factory=list)
 
     def flush(self) -> None:
@@ -81,6 +99,15 @@ class ActionContext:
         if key not in memo:
             memo[key] = load()
         return memo[key]
+
+    def remember(self, key: str, load: Callable[[], Any]) -> Any:
+        """What ``load()`` gives, loaded once for as long as neither the rule set nor the
+        directory (departments, memberships, staff accounts) changes: it must depend on
+        nothing else (not on the event, nor on tickets or customers)."""
+        lasting = self.batch.lasting
+        if key not in lasting:
+            lasting[key] = load()
+        return lasting[key]
 
     def insert_later(
         self, obj: Model, *, unique: tuple[str, ...], then: Callable[[Model, bool], None]

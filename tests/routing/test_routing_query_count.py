@@ -14,7 +14,7 @@ from django.db import connection
 from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 
-from accounts.models import Department, Membership
+from accounts.models import Department, Membership, User
 from deliveries.models import EmailDelivery
 from queues.models import FollowUpTask, Notification
 from routing.engine.ruleset import load_rule_set
@@ -83,6 +83,89 @@ def test_routing_one_event(bug_event):
     listing = "\n".join(statements)
     assert len(_savepoints(statements)) == 0, listing
     assert len(statements) == 12, listing
+
+
+def _next_bug(bug_event) -> TicketEvent:
+    ticket = ticket_create(
+        customer=bug_event.ticket.customer, kind="bug", channel="phone", subject="Again"
+    )
+    return TicketEvent.objects.get(ticket=ticket)
+
+
+def test_the_next_event_reads_no_departments(bug_event):
+    """Who a department emails is kept between events while the directory stays as it is."""
+    _dispatch(bug_event.pk)
+    event = _next_bug(bug_event)
+    statements = _dispatch(event.pk)
+    assert not [sql for sql in statements if '"accounts_department"' in sql], statements
+    assert len(statements) == 11, "\n".join(statements)
+    assert set(
+        EmailDelivery.objects.filter(ticket=event.ticket).values_list("recipient", flat=True)
+    ) == {
+        "engineering-now@example.com",
+        "finance-now@example.com",
+    }
+
+
+def _recipients(event) -> set[str]:
+    return set(
+        EmailDelivery.objects.filter(ticket=event.ticket).values_list("recipient", flat=True)
+    )
+
+
+def test_a_member_who_asks_for_the_digest_is_not_emailed_from_the_next_event(bug_event):
+    _dispatch(bug_event.pk)
+    membership = Membership.objects.get(user__username="engineering-now")
+    membership.email_preference = Membership.EmailPreference.DIGEST
+    membership.save()
+    event = _next_bug(bug_event)
+    _dispatch(event.pk)
+    assert _recipients(event) == {"finance-now@example.com"}
+
+
+def test_a_new_address_or_a_deactivated_account_is_seen_by_the_next_event(bug_event):
+    _dispatch(bug_event.pk)
+    engineer = User.objects.get(username="engineering-now")
+    engineer.email = "lea@example.com"
+    engineer.save(update_fields=["email"])
+    finance = User.objects.get(username="finance-now")
+    finance.is_active = False
+    finance.save()
+    event = _next_bug(bug_event)
+    _dispatch(event.pk)
+    assert _recipients(event) == {"lea@example.com"}
+
+
+def test_a_member_removed_or_added_is_seen_by_the_next_event(bug_event):
+    _dispatch(bug_event.pk)
+    Membership.objects.get(user__username="engineering-now").delete()
+    Membership.objects.create(
+        user=UserFactory(username="finance-new"), department=Department.objects.get(slug="finance")
+    )
+    event = _next_bug(bug_event)
+    _dispatch(event.pk)
+    assert _recipients(event) == {"finance-now@example.com", "finance-new@example.com"}
+
+
+def test_a_login_keeps_what_is_kept(bug_event):
+    """A login saves the account's last_login only: nothing routing keeps changes."""
+    from django.contrib.auth.models import update_last_login
+
+    _dispatch(bug_event.pk)
+    update_last_login(None, User.objects.get(username="engineering-now"))
+    statements = _dispatch(_next_bug(bug_event).pk)
+    assert not [sql for sql in statements if '"accounts_department"' in sql], statements
+
+
+def test_a_department_renamed_is_named_so_from_the_next_event(bug_event):
+    _dispatch(bug_event.pk)
+    department = Department.objects.get(slug="engineering")
+    department.name = "Product engineering"
+    department.save()
+    event = _next_bug(bug_event)
+    _dispatch(event.pk)
+    match = RuleMatch.objects.get(event=event, rule__name__startswith="Bugs go")
+    assert match.actions[0]["done"] == "Notified Product engineering"
 
 
 def test_a_second_delivery_costs_one_statement(bug_event):
