@@ -123,3 +123,38 @@ def test_periodic_tasks_command_refuses_to_double_celery_beat():
 
     with pytest.raises(CommandError, match="celery -A helpdesk beat"):
         call_command("run_periodic_tasks", "--once")
+
+
+@pytest.mark.parametrize(
+    "other",
+    [
+        {"dispatched_at": "now"},
+        {"dispatch_failures": outbox.MAX_DISPATCH_FAILURES},
+        {"next_dispatch_at": "later"},
+        {"next_dispatch_at": "earlier"},
+        {"dispatch_failures": 1},
+        None,
+    ],
+)
+def test_the_dispatch_knows_others_are_due_as_the_batches_find_them(other):
+    """The dispatch's annotation (SQL written once) and ``_due`` (the ORM's) agree on every
+    state another event can be in."""
+    first, second = events(2)
+    now = timezone.now()
+    if other is None:
+        TicketEvent.objects.filter(pk=second).delete()
+    else:
+        times = {"now": now, "later": now + timedelta(minutes=5), "earlier": now - timedelta(1)}
+        TicketEvent.objects.filter(pk=second).update(
+            **{name: times.get(value, value) for name, value in other.items()}
+        )
+    annotated = (
+        TicketEvent.objects.filter(pk=first)
+        .annotate(others=outbox._others_due(now, first))
+        .values_list("others", flat=True)
+        .get()
+    )
+    expected = outbox._due(now).exclude(pk=first).exists()
+    assert annotated is expected
+    if other in (None, {"dispatched_at": "now"}, {"next_dispatch_at": "later"}):
+        assert expected is False
