@@ -53,11 +53,11 @@ def inbound_store(
     from conversations.tasks import process_inbound
 
     key, digest = dedupe_key(raw)
-    existing = InboundMessage.objects.filter(dedupe_key=key).first()
-    if existing is not None:  # a retry, a second fetch: no file written, nothing enqueued
-        return existing, False
+    # The file first, so that no row ever names a missing one; by content, so that a retry or a
+    # second fetch of the same bytes writes nothing.
     name = _raw_name(digest)
-    if not default_storage.exists(name):
+    written = not default_storage.exists(name)
+    if written:
         name = default_storage.save(name, ContentFile(raw))
     row = InboundMessage(
         mailbox=mailbox,
@@ -74,6 +74,11 @@ def inbound_store(
     [(inbound, created)] = insert_or_get([row], unique=("dedupe_key",))
     if created:
         enqueue_on_commit(process_inbound, inbound.pk)
+    elif written and inbound.raw.name != name:
+        # Known already, by its Message-ID with other bytes (a copy delivered to another of
+        # our addresses, say), or stored at this moment by another process too: the file just
+        # written is nobody's.
+        default_storage.delete(name)
     return inbound, created
 
 

@@ -32,7 +32,7 @@ from conversations.selectors import contacts_for_address, staff_for_address, thr
 from conversations.texts import NO_TEXT, description_of, texts_of
 from tickets.messages import message_entry_record
 from tickets.models import MessageDirection, MessageSender, Ticket, TimelineEntry
-from tickets.services import ticket_create, ticket_link, ticket_update
+from tickets.services import ticket_link, ticket_open, ticket_update
 
 logger = logging.getLogger(__name__)
 
@@ -295,8 +295,8 @@ def _append(inbound, mail, verdict, thread, sender: Sender):
     ticket, opened = _reopened_or_new(
         ticket, sender=kind, is_automatic=is_automatic, mail=mail, texts=texts
     )
-    if opened:
-        message = _new_ticket_message(inbound, mail, ticket, contact, texts)
+    if opened is not None:
+        _new_ticket_message(inbound, mail, ticket, opened, contact, texts)
         reason = (
             f"A reply to {thread.ticket.reference}, closed too long ago to reopen: opened "
             f"{ticket.reference}, linked to it."
@@ -344,13 +344,14 @@ def message_add(
 
 def _reopened_or_new(
     ticket: Ticket, *, sender: str, is_automatic: bool, mail: ParsedMail, texts
-) -> tuple[Ticket, bool]:
-    """The ticket a message on ``ticket`` goes to, and whether it was opened for it. A contact
+) -> tuple[Ticket, TimelineEntry | None]:
+    """The ticket a message on ``ticket`` goes to, and the first entry of it if it was opened
+    for it (else None). A contact
     writing on a resolved or closed ticket reopens it within EMAIL_REOPEN_DAYS of its
     resolution; later, the message goes to the open ticket already opened from it (a second
     reply on the same old thread), else to a new ticket linked to it. Automatic replies, staff
     and strangers reopen nothing."""
-    unchanged = (ticket, False)
+    unchanged = (ticket, None)
     if ticket.status not in Ticket.DONE_STATUSES or is_automatic or sender != MessageSender.CONTACT:
         return unchanged
     done_at = ticket.resolved_at or ticket.status_changed_at or ticket.updated_at
@@ -373,8 +374,8 @@ def _reopened_or_new(
         .first()
     )
     if follow_up is not None:
-        return follow_up, False
-    new = ticket_create(
+        return follow_up, None
+    new, created = ticket_open(
         customer=ticket.customer,
         contact=ticket.contact,
         kind=Ticket.Kind.CALL,
@@ -383,11 +384,10 @@ def _reopened_or_new(
         description=description_of(texts),
     )
     ticket_link(ticket=new, other=ticket, actor=None)
-    return new, True
+    return new, created
 
 
-def _new_ticket_message(inbound, mail, ticket, contact, texts) -> Message:
-    created = ticket.timeline.filter(kind=TimelineEntry.Kind.CREATED).first()
+def _new_ticket_message(inbound, mail, ticket, created: TimelineEntry, contact, texts) -> Message:
     return _message(
         inbound=inbound,
         mail=mail,
@@ -416,7 +416,7 @@ def _open(inbound, mail, verdict, sender: Sender):
         inbound, mail, sender.contacts, unknown=f"Nobody we know writes from {mail.sender}."
     )
     texts = texts_of(mail)
-    ticket = ticket_create(
+    ticket, created = ticket_open(
         customer=contact.customer,
         contact=contact,
         kind=Ticket.Kind.CALL,
@@ -424,7 +424,7 @@ def _open(inbound, mail, verdict, sender: Sender):
         subject=(mail.subject or "(no subject)")[:200],
         description=description_of(texts),
     )
-    message = _new_ticket_message(inbound, mail, ticket, contact, texts)
+    message = _new_ticket_message(inbound, mail, ticket, created, contact, texts)
     if verdict.kind == robots.HUMAN and settings.EMAIL_ACKNOWLEDGE:
         from conversations.replies import acknowledgement_send
 
@@ -453,7 +453,7 @@ def _web_request(inbound: InboundMessage, mail: ParsedMail, contact: Contact | N
     if form["kind"] not in Ticket.Kind.values:
         form["kind"] = Ticket.Kind.CALL
     texts = texts_of(mail)
-    ticket = ticket_create(
+    ticket, created = ticket_open(
         customer=contact.customer,
         contact=contact,
         channel=Ticket.Channel.WEB,
@@ -461,7 +461,7 @@ def _web_request(inbound: InboundMessage, mail: ParsedMail, contact: Contact | N
         description=description_of(texts),
         **form,
     )
-    message = _new_ticket_message(inbound, mail, ticket, contact, texts)
+    message = _new_ticket_message(inbound, mail, ticket, created, contact, texts)
     from conversations.replies import confirmation_send
 
     confirmation_send(message=message)

@@ -44,6 +44,12 @@ def mailbox_for_ticket(ticket: Ticket) -> Mailbox | None:
     )
     if first is not None and first.inbound and first.inbound.mailbox:
         return first.inbound.mailbox
+    return default_mailbox()
+
+
+def default_mailbox() -> Mailbox | None:
+    """The mailbox mail goes out through when nothing says which: ``EMAIL_DEFAULT_MAILBOX``,
+    or the first active one."""
     mailboxes = Mailbox.objects.filter(is_active=True)
     if settings.EMAIL_DEFAULT_MAILBOX:
         chosen = mailboxes.filter(name=settings.EMAIL_DEFAULT_MAILBOX).first()
@@ -249,12 +255,15 @@ def acknowledgement_send(*, message: Message) -> Message | None:
     if recent.exists():
         return None
     inbound = message.inbound
+    # The request opened the ticket: the mailbox it came to is the ticket's (the default when
+    # it came to none), with no need to look for the ticket's first email.
+    mailbox = inbound.mailbox if inbound is not None else None
     return _automatic_reply(
         message,
         contact,
         "email/customer_acknowledgement.txt",
         answered=message if message.message_id else None,
-        mailbox=inbound.mailbox if inbound is not None else None,
+        mailbox=mailbox or default_mailbox(),
     )
 
 

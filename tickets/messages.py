@@ -23,7 +23,9 @@ def _entry_body(text: str) -> str:
     return text[: TEXT_MAX_LENGTH - 1] + "…"
 
 
-@transaction.atomic
+# No savepoint: nothing below refuses anything, so an error is the database's, and fails the
+# caller's transaction whole (two statements fewer for every message).
+@transaction.atomic(savepoint=False)
 def message_entry_record(
     *,
     ticket: Ticket,

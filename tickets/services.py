@@ -194,7 +194,13 @@ def search_text_append(*, ticket_id: int, words: str) -> None:
         Ticket.objects.filter(pk=ticket_id).update(search_text=search_text_plus(words))
 
 
-def ticket_create(
+def ticket_create(**fields) -> Ticket:
+    """Create a ticket with its first timeline entry and its ``ticket.created`` event (see
+    ``ticket_open``)."""
+    return ticket_open(**fields)[0]
+
+
+def ticket_open(
     *,
     customer: Customer,
     kind: str,
@@ -212,8 +218,9 @@ def ticket_create(
     rma_order_number: str = "",
     rma_reason: str = "",
     call_duration_seconds: int | None = None,
-) -> Ticket:
-    """Create a ticket with its first timeline entry and its ``ticket.created`` event.
+) -> tuple[Ticket, TimelineEntry]:
+    """Create a ticket with its first timeline entry and its ``ticket.created`` event: the
+    ticket and that entry (which a message that opened the ticket is kept with).
 
     With ``call_duration_seconds`` the ticket is a call taken by ``created_by``: its first
     timeline entry records the call's length, and the call is the ticket's first response.
@@ -257,7 +264,7 @@ def ticket_create(
             ticket.save(update_fields=["rma_number", "search_text"])
         if tag_names:
             _set_tags(ticket, tag_names, is_new=True)
-        TimelineEntry.objects.create(
+        entry = TimelineEntry.objects.create(
             ticket=ticket,
             kind=TimelineEntry.Kind.CREATED,
             author=created_by,
@@ -265,7 +272,7 @@ def ticket_create(
             call_duration_seconds=call_duration_seconds,
         )
         event_record(ticket=ticket, type=TicketEvent.Type.CREATED, actor=created_by, tags=tag_names)
-    return ticket
+    return ticket, entry
 
 
 def natural_value(value):

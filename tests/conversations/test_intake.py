@@ -1,0 +1,77 @@
+"""Storing a message as received: once per Message-ID (or per content, without one), its bytes
+in one file, and nothing left behind by a copy already known."""
+
+from pathlib import Path
+from unittest import mock
+
+import pytest
+
+from conversations.intake import inbound_store
+from conversations.models import InboundMessage
+from tests.conversations.conftest import customer_email
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def media(settings, tmp_path):
+    settings.MEDIA_ROOT = str(tmp_path)
+    return tmp_path
+
+
+@pytest.fixture
+def enqueued():
+    with mock.patch("conversations.intake.enqueue_on_commit") as enqueue:
+        yield enqueue
+
+
+def _files(media: Path) -> list[Path]:
+    return sorted(path for path in media.rglob("*.eml"))
+
+
+def _copy_to(address: str) -> bytes:
+    mail = customer_email(subject="Printer on fire", message_id="<fire@customer.example>")
+    mail["Delivered-To"] = address
+    return bytes(mail)
+
+
+def test_the_same_bytes_twice_are_one_message_and_one_file(media, enqueued, mailbox):
+    raw = _copy_to("support@example.com")
+    first, created = inbound_store(raw=raw, source="pipe", mailbox=mailbox)
+    again, created_again = inbound_store(raw=raw, source="imap", mailbox=mailbox)
+    assert (created, created_again) == (True, False)
+    assert again.pk == first.pk
+    assert InboundMessage.objects.count() == 1
+    assert enqueued.call_count == 1  # processed once
+    assert [path.read_bytes() for path in _files(media)] == [raw]
+
+
+def test_a_copy_with_other_headers_leaves_no_file_behind(media, enqueued, mailbox):
+    """The same Message-ID delivered to two of our addresses: one message, and the second
+    copy's bytes are not kept (no row names them)."""
+    first, _ = inbound_store(raw=_copy_to("support@example.com"), source="pipe", mailbox=mailbox)
+    copy, created = inbound_store(raw=_copy_to("sales@example.com"), source="pipe")
+    assert not created
+    assert copy.pk == first.pk
+    assert [path.name for path in _files(media)] == [Path(first.raw.name).name]
+    assert first.raw.open("rb").read() == _copy_to("support@example.com")
+
+
+def test_without_a_message_id_the_content_is_the_key(media, enqueued):
+    raw = b"From: someone@example.com\r\nSubject: no id\r\n\r\nHello\r\n"
+    first, _ = inbound_store(raw=raw, source="pipe")
+    again, created = inbound_store(raw=raw, source="pipe")
+    assert not created
+    assert again.pk == first.pk
+    assert first.dedupe_key == f"sha256:{first.sha256}"
+    other, created_other = inbound_store(raw=raw + b"PS\r\n", source="pipe")
+    assert created_other
+    assert other.pk != first.pk
+    assert len(_files(media)) == 2
+
+
+def test_storing_a_new_message_is_one_statement(
+    media, enqueued, mailbox, django_assert_num_queries
+):
+    with django_assert_num_queries(1):
+        inbound_store(raw=_copy_to("support@example.com"), source="pipe", mailbox=mailbox)
