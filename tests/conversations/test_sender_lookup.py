@@ -1,0 +1,47 @@
+"""Who a sender is: found by the contact's address (any case) or one a rep remembered, and
+found through indexes, however many contacts there are."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from accounts.models import Contact
+from conversations.models import SenderAddress
+from conversations.selectors import contacts_for_address
+from tests.factories import ContactFactory, CustomerFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_sender_is_found_by_their_address_in_any_case_and_by_a_remembered_one():
+    customer = CustomerFactory()
+    ada = ContactFactory(customer=customer, email="Ada@Customer.example")
+    grace = ContactFactory(customer=customer, email="grace@customer.example")
+    SenderAddress.objects.create(email="ada.private@home.example", contact=ada)
+    SenderAddress.objects.create(email="grace@customer.example", contact=grace)  # both ways
+    assert contacts_for_address("ada@CUSTOMER.example") == [ada]
+    assert contacts_for_address("Ada.Private@home.example") == [ada]
+    assert contacts_for_address("grace@customer.example") == [grace]
+    assert contacts_for_address("nobody@customer.example") == []
+    assert contacts_for_address("") == []
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's plan")
+def test_the_lookup_reads_no_contact_it_does_not_return():
+    """An OR of the address and a subquery made PostgreSQL read every contact; the lookup must
+    go through the index on the upper-cased address instead."""
+    customer = CustomerFactory()
+    Contact.objects.bulk_create(
+        Contact(customer=customer, name=f"Contact {n}", email=f"c{n}@customer.example")
+        for n in range(5000)
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE accounts_contact")
+    with CaptureQueriesContext(connection) as captured:
+        assert len(contacts_for_address("C42@customer.example")) == 1
+    [query] = captured.captured_queries
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN {query['sql']}")
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "contact_email_upper_idx" in plan, plan
+    assert "Seq Scan on accounts_contact" not in plan, plan
