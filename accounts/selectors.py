@@ -215,8 +215,11 @@ class StandingBook:
             for customer in Customer.objects.filter(pk__in=ids).select_related("salesperson")
         }
         self._invoices: dict[int, list[tuple[Decimal, date, date, date | None]]] = {}
-        invoices = Invoice.objects.filter(customer_id__in=ids).filter(
-            Q(paid_on__isnull=True) | Q(paid_on__gt=since)
+        # Unordered: the standing sums them (and sorting them cost the routing time).
+        invoices = (
+            Invoice.objects.filter(customer_id__in=ids)
+            .filter(Q(paid_on__isnull=True) | Q(paid_on__gt=since))
+            .order_by()
         )
         for row in invoices.values_list("customer_id", "amount", "issued_on", "due_on", "paid_on"):
             self._invoices.setdefault(row[0], []).append(row[1:])

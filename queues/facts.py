@@ -21,7 +21,9 @@ def _open_followups(ticket_ids: list[int]):
 
 def followup_facts(ticket_ids: list[int], days: list[date]) -> list[dict]:
     due: dict[int, list[date]] = {}
-    for ticket_id, due_on in _open_followups(set(ticket_ids)).values_list("ticket_id", "due_on"):
+    # Unordered: only whether any is overdue counts (and sorting them cost the routing time).
+    rows = _open_followups(set(ticket_ids)).order_by().values_list("ticket_id", "due_on")
+    for ticket_id, due_on in rows:
         due.setdefault(ticket_id, []).append(due_on)
     return [
         {"followup_overdue": any(due_on < day for due_on in due.get(ticket_id, ()))}
