@@ -4,6 +4,7 @@ import secrets
 
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models.functions import Upper
 
 from deliveries.webhook_client import url_refusal
 from routing.models.rules import Rule
@@ -101,6 +102,10 @@ class EmailDelivery(Delivery):
         indexes = [
             models.Index(fields=["ticket", "recipient", "created_at"], name="email_throttle_idx"),
             models.Index(fields=["status", "next_attempt_at"], name="email_due_idx"),
+            # What was sent to an address lately, whatever the ticket (the acknowledgement's
+            # once an hour per sender): without it, every incoming request read the whole
+            # throttle index.
+            models.Index(Upper("recipient"), "created_at", name="email_recipient_recent_idx"),
         ]
 
     def __str__(self) -> str:

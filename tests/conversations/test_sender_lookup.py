@@ -45,3 +45,36 @@ def test_the_lookup_reads_no_contact_it_does_not_return():
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "contact_email_upper_idx" in plan, plan
     assert "Seq Scan on accounts_contact" not in plan, plan
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's plan")
+def test_whether_a_sender_was_acknowledged_lately_is_an_index_lookup(ingest, contact):
+    """The acknowledgement goes out at most once an hour per sender: asking whether one did
+    must not read every email ever sent (it read the whole throttle index)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from deliveries.models import EmailDelivery
+    from tests.conversations.conftest import customer_email
+
+    now = timezone.now()
+    rows = EmailDelivery.objects.bulk_create(
+        EmailDelivery(key=f"ack:{n}@example", recipient=f"c{n % 900}@customer.example")
+        for n in range(5000)
+    )
+    for hours, row in enumerate(rows):
+        row.created_at = now - timedelta(hours=hours % 1000)
+    EmailDelivery.objects.bulk_update(rows, ["created_at"])
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE routing_emaildelivery")
+    with CaptureQueriesContext(connection) as captured:
+        ingest(
+            bytes(customer_email(subject="Printer on fire", message_id="<fire@customer.example>"))
+        )
+    [query] = [q["sql"] for q in captured.captured_queries if "LIKE 'ack:%'" in q["sql"]]
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN {query}")
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "Index Cond" in plan, plan
+    assert "email_recipient_recent_idx" in plan, plan
