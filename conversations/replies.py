@@ -269,7 +269,7 @@ def acknowledgement_send(*, message: Message) -> Message | None:
 
 def _automatic_reply(message: Message, contact: Contact, template: str, **outgoing) -> Message:
     """An automatic message to the contact about the ticket ``message`` opened: on the
-    timeline, and sent."""
+    timeline, and sent. Its words are the same for every customer: not made searchable."""
     ticket = message.ticket
     text = render_to_string(template, {"ticket": ticket, "contact": contact}).strip()
     entry = message_entry_record(
@@ -278,6 +278,7 @@ def _automatic_reply(message: Message, contact: Contact, template: str, **outgoi
         body=text,
         channel=Ticket.Channel.EMAIL,
         author=None,
+        searchable=False,
     )
     return _outgoing(
         ticket=ticket,

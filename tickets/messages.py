@@ -35,10 +35,15 @@ def message_entry_record(
     author: User | None = None,
     sender: str = MessageSender.UNKNOWN,
     is_automatic: bool = False,
+    searchable: bool = True,
 ) -> TimelineEntry:
     """Put a message on the ticket's timeline; a reply by staff is the first response if there
     was none; a message received emits ``ticket.message_received``. (The message that opens a
-    ticket is told by ``ticket.created``, on its first entry.)"""
+    ticket is told by ``ticket.created``, on its first entry.)
+
+    ``searchable=False`` for the words we send every customer alike (an acknowledgement): they
+    would make every ticket match them. The ticket is then left as it is: such a message goes
+    out in the transaction that opened it."""
     body = _entry_body(body)
     entry = TimelineEntry.objects.create(
         ticket=ticket,
@@ -49,11 +54,12 @@ def message_entry_record(
         changes={"direction": direction, "channel": channel},
     )
     now = timezone.now()
-    words = entry_search_words(kind=entry.kind, body=body, changes=None)
-    update: dict = {"updated_at": now}
-    if words:
-        update["search_text"] = search_text_plus(words)
-    Ticket.objects.filter(pk=ticket.pk).update(**update)
+    if searchable:
+        words = entry_search_words(kind=entry.kind, body=body, changes=None)
+        update: dict = {"updated_at": now}
+        if words:
+            update["search_text"] = search_text_plus(words)
+        Ticket.objects.filter(pk=ticket.pk).update(**update)
     if direction == MessageDirection.OUT and author is not None:
         Ticket.objects.filter(pk=ticket.pk, first_response_at__isnull=True).update(
             first_response_at=now

@@ -77,6 +77,22 @@ def test_the_acknowledgement_answers_the_request_and_names_the_ticket(conversati
     assert ticket.reference in ack.get_body(("plain",)).get_content()
 
 
+def test_the_acknowledgement_is_on_the_timeline_but_not_in_the_search(conversation):
+    """Its words are the same for every customer: searching for them must not find every
+    emailed ticket. The customer's words and the rep's reply are found."""
+    from tickets.models import TimelineEntry
+    from tickets.selectors import tickets_search
+
+    ticket, _ = conversation
+    assert TimelineEntry.objects.filter(
+        ticket=ticket, kind="message", author__isnull=True, body__contains="received your request"
+    ).exists()
+    found = tickets_search(Ticket.objects.all(), "received your request")
+    assert not found.filter(pk=ticket.pk).exists()
+    assert tickets_search(Ticket.objects.all(), "smokes").filter(pk=ticket.pk).exists()
+    assert tickets_search(Ticket.objects.all(), "unplug").filter(pk=ticket.pk).exists()
+
+
 def test_a_reps_reply_is_a_person_writing_and_threads_after_the_customers_message(conversation):
     ticket, sent = conversation
     reply = sent[1]
