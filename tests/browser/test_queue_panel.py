@@ -188,3 +188,24 @@ def test_an_unchanged_list_is_left_alone_and_keys_act_on_the_row_they_are_meant_
     expect(panel.get_by_label(f"Response on {first.ticket.reference}")).to_have_value(
         "Half a thought"
     )
+
+
+@pytest.mark.parametrize("width", [1280, 1200])
+def test_on_a_laptop_every_row_keeps_its_button_in_view_beside_the_open_item(
+    page, engineering, width
+):
+    """With the panel open, the list fits its column: no scrolling sideways to reach a row's
+    Take on button."""
+    first, second = engineering["items"]
+    log_in(page, "erin", PASSWORD)
+    page.set_viewport_size({"width": width, "height": 800})
+    page.goto(f"/queues/engineering/?item={first.pk}")
+    expect(page.locator("#item-panel")).to_contain_text("Exporting a 20 MB report")
+    scroll = page.locator("#queue-list .table-scroll")
+    widths = scroll.evaluate("element => [element.scrollWidth, element.clientWidth]")
+    assert widths[0] <= widths[1], f"the list scrolls sideways at {width} px: {widths}"
+    panel_left = page.locator("#item-panel").bounding_box()["x"]
+    for item in (first, second):
+        button = page.locator(f"#take-{item.pk}").bounding_box()
+        assert button["x"] + button["width"] <= panel_left, (item, button, panel_left)
+    page.screenshot(path=str(_artifact(f"queue-item-open-{width}.png")), full_page=True)
