@@ -41,6 +41,7 @@ from routing.models import (
 )
 from routing.models.rules import EDITABLE_FIELDS, VERSIONED_FIELDS
 from tickets.models import TicketEvent, TimelineEntry
+from tickets.outbox import log_extra
 from tickets.services import check_text_lengths, entry_search_words, search_text_append
 
 logger = logging.getLogger(__name__)
@@ -111,7 +112,9 @@ def _route(events: list[TicketEvent]) -> list[RoutingRun | None]:
     runs, key, directory = _claim(claims)
     for event in events:
         if event.pk not in facts_of and runs.get(event.pk) is not None:
-            logger.warning("Not routing %s: %s", event, runs[event.pk].skipped_reason)
+            logger.warning(
+                "Not routing %s: %s", event, runs[event.pk].skipped_reason, extra=log_extra(event)
+            )
     owned = [event for event in routed if event.pk in runs]
     if owned:
         # What actions load of the rules' departments lasts while neither changes.
@@ -135,7 +138,7 @@ def _route(events: list[TicketEvent]) -> list[RoutingRun | None]:
                 event,
                 run.rules_evaluated,
                 run.rules_fired,
-                extra={"event_id": str(event.pk)},
+                extra=log_extra(event),
             )
     return [runs.get(event.pk) for event in events]
 

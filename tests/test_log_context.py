@@ -169,3 +169,34 @@ def test_the_task_logger_goes_through_the_projects_handlers():
     celery_app.log.setup_task_loggers()  # as a worker does at start-up
     assert task_logger.propagate is True
     assert task_logger.handlers == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_events_routed_together_each_name_the_request_that_wrote_them(
+    rep, customer, starter_rules, settings
+):
+    """One dispatch task routes a batch of events written by several requests: each event's
+    line names its own request, not the one that sent the task."""
+    from django.utils import timezone
+
+    from tickets import outbox
+
+    settings.OUTBOX_DISPATCH_BATCH = 10
+    first = _bug_reported(rep, customer, request_id="req-batch-1")
+    second = _bug_reported(rep, customer, request_id="req-batch-2")
+    assert (first.request_id, second.request_id) == ("req-batch-1", "req-batch-2")
+    captured = Captured()
+    root = logging.getLogger()
+    root.addHandler(captured)
+    previous = root.level
+    root.setLevel(logging.INFO)
+    try:
+        with bound(request_id="req-of-the-task"):
+            outbox._dispatch_batch(None, timezone.now())
+    finally:
+        root.removeHandler(captured)
+        root.setLevel(previous)
+    routed = {
+        r.event_id: r.request_id for r in captured.records if r.getMessage().startswith("Routed ")
+    }
+    assert routed == {str(first.pk): "req-batch-1", str(second.pk): "req-batch-2"}

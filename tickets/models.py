@@ -332,6 +332,11 @@ class TicketEvent(models.Model):
     depth = models.PositiveSmallIntegerField(
         default=0, help_text="How many automatic steps separate this event from a person's act."
     )
+    # Routed in a batch with others, each event's log lines still name the request (or task)
+    # that wrote it, not the one whose dispatch task happened to route the batch.
+    request_id = models.CharField(
+        max_length=64, blank=True, default="", help_text="The request that wrote it, if any."
+    )
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     dispatched_at = models.DateTimeField(null=True, blank=True)
     dispatch_failures = models.PositiveIntegerField(

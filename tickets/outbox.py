@@ -23,6 +23,7 @@ from django.db.models import BooleanField, Case, F, Q, QuerySet, Value, When
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
+from helpdesk import log_context
 from helpdesk.queue import enqueue_on_commit, started
 from tickets.models import Ticket, TicketEvent
 
@@ -107,6 +108,7 @@ def event_record(
         changes=changes or {},
         caused_by=caused_by,
         depth=caused_by.depth + 1 if caused_by else 0,
+        request_id=log_context.request_id.get(),
     )
     from tickets.tasks import dispatch_event  # the task module imports this one
 
@@ -163,6 +165,15 @@ def event_dispatch(*, event_id: int) -> bool:
         # candidates hid what came after it.
         _dispatch_waiting(now, rounds=settings.OUTBOX_DISPATCH_ROUNDS - 1)
     return dispatched
+
+
+def log_extra(event: TicketEvent) -> dict[str, str]:
+    """What a log line about ``event`` names: it, and the request that wrote it (a batch's
+    task was sent by another request)."""
+    extra = {"event_id": str(event.pk)}
+    if event.request_id:
+        extra["request_id"] = event.request_id
+    return extra
 
 
 def _coalescing() -> bool:
@@ -302,7 +313,9 @@ def _dispatch_each(events: list[TicketEvent]) -> None:
             # The task's time is up: the rest wait for the sweep, not for the hard limit.
             raise
         except Exception:
-            logger.warning("Dispatch of event %d failed", each.pk, exc_info=True)
+            logger.warning(
+                "Dispatch of event %d failed", each.pk, exc_info=True, extra=log_extra(each)
+            )
 
 
 def event_dispatch_one(*, event_id: int) -> bool:
