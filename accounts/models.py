@@ -1,11 +1,10 @@
 """Who: staff and their departments, and the customers (with contacts and invoices) they serve."""
 
-import uuid
-
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models.functions import Upper
-from django.utils import timezone
+
+from helpdesk.revisions import Revision
 
 
 class User(AbstractUser):
@@ -163,19 +162,10 @@ class Invoice(models.Model):
         return self.paid_on is not None
 
 
-class DirectoryRevision(models.Model):
-    """Which revision of the departments, their memberships and the staff accounts is current:
-    one row, changed in the transaction of every change to them (``accounts.directory``).
-
-    Workers keep what routing needs of departments (who is emailed for a new item) between
-    events, and compare this row, read in the statement that claims an event, with the one they
-    loaded it at. ``token`` is new with each change, as a number alone can come round again
-    after a change that rolled back.
-    """
-
-    number = models.PositiveBigIntegerField(default=0)
-    token = models.UUIDField(default=uuid.uuid4)
-    changed_at = models.DateTimeField(default=timezone.now)
+class DirectoryRevision(Revision):
+    """Which revision of the departments, their memberships and the staff accounts is current
+    (``helpdesk.revisions``): changed with every change to them (``accounts.directory``).
+    Routing's workers keep who a department emails for each new item under it."""
 
     class Meta:
         verbose_name = "directory revision"

@@ -9,16 +9,15 @@ the history of its definition. Every change also bumps the rule set's revision
 """
 
 import logging
-import uuid
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import F, Q
+from django.db.models import Q
 from django.utils import timezone
 
-from accounts.directory import directory_key
 from accounts.models import DirectoryRevision, User
+from helpdesk.revisions import revision_bump, revision_key
 from routing.engine.actions import (
     ActionContext,
     RoutingBatch,
@@ -29,7 +28,7 @@ from routing.engine.actions import (
 from routing.engine.conditions import explain_conditions
 from routing.engine.facts import event_facts_item, facts_for_many, json_safe
 from routing.engine.rows import insert_ignoring_conflicts, insert_or_get
-from routing.engine.ruleset import load_rule_set, revision_key
+from routing.engine.ruleset import load_rule_set
 from routing.engine.validation import validate_rule_definition
 from routing.models import (
     RoutingRun,
@@ -242,7 +241,7 @@ def _claim(runs: list[RoutingRun]) -> tuple[dict[int, RoutingRun], tuple, tuple]
     if not rows:
         return claimed, (), ()
     number, token, directory_number, directory_token = rows[0][2:6]
-    return claimed, revision_key(number, token), directory_key(directory_number, directory_token)
+    return claimed, revision_key(number, token), revision_key(directory_number, directory_token)
 
 
 def _record_on_timeline(fired_by_event: list[tuple[TicketEvent, list[tuple[str, list[dict]]]]]):
@@ -310,15 +309,7 @@ def rule_set_revision_bump() -> None:
     """Mark the rule set as changed, in the transaction of the change: the workers' compiled
     rule sets (``engine/ruleset.py``) are keyed by this row. Anything that writes rules without
     the services below (a bulk update in the shell, a benchmark) must call it too."""
-    bump = {"number": F("number") + 1, "token": uuid.uuid4(), "changed_at": timezone.now()}
-    # The UPDATE locks the row, so changes to the rule set are counted one after the other.
-    if RuleSetRevision.objects.filter(pk=1).update(**bump):
-        return
-    # No row yet (a new database, or a flushed one): the first change makes it; one made by a
-    # change committed meanwhile is bumped as usual.
-    _, created = RuleSetRevision.objects.get_or_create(pk=1, defaults={"number": 1})
-    if not created:
-        RuleSetRevision.objects.filter(pk=1).update(**bump)
+    revision_bump(RuleSetRevision)
 
 
 def rule_audit_record(

@@ -9,7 +9,6 @@ come round again: SQLite reuses the ids of deleted or rolled-back rows.)
 """
 
 import threading
-import uuid
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -38,13 +37,6 @@ def current_key() -> tuple:
     Before any rule changed there is no row yet: (0, None)."""
     row = RuleSetRevision.objects.filter(pk=1).values_list("number", "token").first()
     return tuple(row) if row is not None else (0, None)
-
-
-def revision_key(number, token) -> tuple:
-    """The key ``current_key`` gives, from the revision's columns as read in raw SQL."""
-    if number is None:
-        return (0, None)
-    return (number, token if isinstance(token, uuid.UUID) else uuid.UUID(str(token)))
 
 
 def load_rule_set(key: tuple | None = None) -> RuleSet:

@@ -1,10 +1,9 @@
 """Routing rules, their versions, and the audit trail of what happened to them."""
 
-import uuid
-
 from django.conf import settings
 from django.db import models
-from django.utils import timezone
+
+from helpdesk.revisions import Revision
 
 
 class Rule(models.Model):
@@ -149,19 +148,10 @@ class RuleAuditEntry(models.Model):
         return f"{self.get_action_display()}: {self.rule or 'rule set'}"
 
 
-class RuleSetRevision(models.Model):
-    """Which revision of the rule set is current: one row, changed in the transaction of every
-    change to a rule (``routing.services.rule_set_revision_bump``).
-
-    Workers keep the rule set compiled and compare this row with the one they compiled it at
-    (``engine/ruleset.py``). ``number`` counts the changes; ``token`` is new with each, because
-    a number, like an id, can come round again: a change that rolled back leaves the number
-    where it was, and the next change reaches the same number with other rules.
-    """
-
-    number = models.PositiveBigIntegerField(default=0)
-    token = models.UUIDField(default=uuid.uuid4)
-    changed_at = models.DateTimeField(default=timezone.now)
+class RuleSetRevision(Revision):
+    """Which revision of the rule set is current (``helpdesk.revisions``): changed in the
+    transaction of every change to a rule (``routing.services.rule_set_revision_bump``).
+    Workers keep the rule set compiled under it (``engine/ruleset.py``)."""
 
     class Meta:
         verbose_name = "rule set revision"
