@@ -1,5 +1,5 @@
 from django.apps import AppConfig
-from django.db.models.signals import post_delete, post_save
+from django.db.models.signals import m2m_changed, post_delete, post_save
 
 
 class AccountsConfig(AppConfig):
@@ -31,6 +31,11 @@ class AccountsConfig(AppConfig):
                     sender=model,
                     dispatch_uid=f"directory-{model.__name__}-{signal is post_save}",
                 )
+        m2m_changed.connect(
+            directory.members_changed,
+            sender=Department.members.through,
+            dispatch_uid="directory-members-changed",
+        )
         post_save.connect(directory.user_saved, sender=User, dispatch_uid="directory-user-saved")
         post_delete.connect(
             directory.user_deleted, sender=User, dispatch_uid="directory-user-deleted"

@@ -9,6 +9,7 @@ registry and the actions that change the ticket; queue items and follow-ups (``q
 emails and webhook calls (``deliveries``) are actions their own apps register.
 """
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,17 +27,22 @@ from tickets.services import clean_tag_names, natural_value, ticket_update
 ErrorList = list[tuple[str, str]]
 
 
+# What actions keep between events is read again after this long at the latest, even with
+# both revisions unchanged: a write that changed the directory without telling it (a bulk
+# update in a shell, a data migration) is seen then.
+LASTING_SECONDS = 300
 _lasting: tuple[tuple, dict] = ((), {})
 
 
 def lasting_memo(key: tuple) -> dict:
     """What this process keeps for actions between events while ``key`` (the revisions of the
-    rule set and of the directory, as the event's claim read them) stays the same: a new key
-    starts afresh. Shared by the threads of a worker: an entry is replaced whole or added,
-    never changed in place."""
+    rule set and of the directory, as the event's claim read them) stays the same, for at most
+    LASTING_SECONDS: a new key starts afresh. Shared by the threads of a worker: an entry is
+    replaced whole or added, never changed in place."""
     global _lasting
+    key = (*key, int(time.monotonic() // LASTING_SECONDS))
     kept_key, kept = _lasting
-    if kept_key != key or not key:
+    if kept_key != key:
         kept = {}
         _lasting = (key, kept)
     return kept
