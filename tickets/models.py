@@ -334,8 +334,14 @@ class TicketEvent(models.Model):
     )
     # Routed in a batch with others, each event's log lines still name the request (or task)
     # that wrote it, not the one whose dispatch task happened to route the batch.
+    # db_default too: a process of the previous release, still running while a deploy migrates,
+    # writes events without the column.
     request_id = models.CharField(
-        max_length=64, blank=True, default="", help_text="The request that wrote it, if any."
+        max_length=64,
+        blank=True,
+        default="",
+        db_default="",
+        help_text="The request that wrote it, if any.",
     )
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     dispatched_at = models.DateTimeField(null=True, blank=True)

@@ -108,7 +108,8 @@ def event_record(
         changes=changes or {},
         caused_by=caused_by,
         depth=caused_by.depth + 1 if caused_by else 0,
-        request_id=log_context.request_id.get(),
+        # A consequence of an event's routing belongs to the request that wrote that event.
+        request_id=(caused_by.request_id if caused_by else log_context.request_id.get())[:64],
     )
     from tickets.tasks import dispatch_event  # the task module imports this one
 
@@ -170,10 +171,8 @@ def event_dispatch(*, event_id: int) -> bool:
 def log_extra(event: TicketEvent) -> dict[str, str]:
     """What a log line about ``event`` names: it, and the request that wrote it (a batch's
     task was sent by another request)."""
-    extra = {"event_id": str(event.pk)}
-    if event.request_id:
-        extra["request_id"] = event.request_id
-    return extra
+    # Even when empty (an event of beat's or the sweep's): not the batch task's request.
+    return {"event_id": str(event.pk), "request_id": event.request_id}
 
 
 def _coalescing() -> bool:
@@ -222,7 +221,7 @@ def _others_due(now, event_id: int) -> RawSQL:
         f"EXISTS(SELECT 1 FROM {table} due WHERE due.dispatched_at IS NULL"  # noqa: S608
         " AND (due.next_dispatch_at IS NULL OR due.next_dispatch_at <= %s)"
         " AND due.dispatch_failures < %s AND due.id <> %s)",
-        (now, MAX_DISPATCH_FAILURES, event_id),
+        (connection.ops.adapt_datetimefield_value(now), MAX_DISPATCH_FAILURES, event_id),
         output_field=BooleanField(),
     )
 

@@ -15,6 +15,7 @@ class Migration(migrations.Migration):
             field=models.CharField(
                 blank=True,
                 default="",
+                db_default="",
                 help_text="The request that wrote it, if any.",
                 max_length=64,
             ),
