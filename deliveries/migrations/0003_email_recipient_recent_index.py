@@ -3,8 +3,13 @@
 import django.db.models.functions.text
 from django.db import migrations, models
 
+from helpdesk.migration_operations import index_concurrently
+
 
 class Migration(migrations.Migration):
+    # CREATE INDEX CONCURRENTLY cannot run in a transaction; the table takes every email sent.
+    atomic = False
+
     dependencies = [
         ("deliveries", "0002_customer_email_fields"),
         ("routing", "0014_routingrun_created_brin"),
@@ -12,9 +17,10 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.AddIndex(
-            model_name="emaildelivery",
-            index=models.Index(
+        index_concurrently(
+            "deliveries",
+            "emaildelivery",
+            models.Index(
                 django.db.models.functions.text.Upper("recipient"),
                 models.F("created_at"),
                 name="email_recipient_recent_idx",
