@@ -2,7 +2,8 @@
 
 The conversation itself (a message's text, HTML, headers and attachments) belongs to the app
 that carries it (``conversations``). The ticket keeps a ``message`` timeline entry for each, so
-its timeline and search read the whole story, and a message received emits
+its timeline reads the whole story (and its search all but our automatic replies' boilerplate),
+and a message received emits
 ``ticket.message_received``, which rules react to like any other event.
 """
 
@@ -41,9 +42,10 @@ def message_entry_record(
     was none; a message received emits ``ticket.message_received``. (The message that opens a
     ticket is told by ``ticket.created``, on its first entry.)
 
-    ``searchable=False`` for the words we send every customer alike (an acknowledgement): they
-    would make every ticket match them. The ticket is then left as it is: such a message goes
-    out in the transaction that opened it."""
+    ``searchable=False`` only for the automatic reply sent in the transaction that opened the
+    ticket (an acknowledgement): its words are the same for every customer and would make
+    every ticket match them, and the ticket was written moments ago, so it is left as it is
+    (neither its search text nor its ``updated_at`` changes)."""
     body = _entry_body(body)
     entry = TimelineEntry.objects.create(
         ticket=ticket,
