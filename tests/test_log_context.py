@@ -200,3 +200,24 @@ def test_events_routed_together_each_name_the_request_that_wrote_them(
         r.event_id: r.request_id for r in captured.records if r.getMessage().startswith("Routed ")
     }
     assert routed == {str(first.pk): "req-batch-1", str(second.pk): "req-batch-2"}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_change_routing_made_belongs_to_the_request_that_wrote_its_cause(rep, customer):
+    """Routing an event can write another (a rule raised the priority): that one's lines name
+    the request of the event it came from, not the task's."""
+    from routing.services import rule_create
+    from tickets import outbox
+
+    rule_create(
+        name="Bugs are urgent",
+        order=1,
+        trigger="ticket.created",
+        conditions={"all": [{"field": "kind", "operator": "is", "value": "bug"}]},
+        actions=[{"type": "set_priority", "priority": "urgent"}],
+    )
+    cause = _bug_reported(rep, customer, request_id="req-cause")
+    with bound(request_id="req-of-the-task"):
+        outbox.event_dispatch_one(event_id=cause.pk)
+    consequence = TicketEvent.objects.get(caused_by=cause)
+    assert consequence.request_id == "req-cause"
