@@ -13,13 +13,17 @@ class QueuesConfig(AppConfig):
 
     def ready(self) -> None:
         from queues import actions, facts
+        from queues.followups import followups_on_event
         from queues.models import FollowUpTask, Notification
         from queues.ticket_facts import response_targets
+        from tickets.outbox import subscribe
         from tickets.page_sections import ticket_page_facts_register
         from tickets.timeline_labels import timeline_keys_hide, timeline_labels_register
 
         actions.register()
         facts.register()
+        # A ticket reopened cancels the follow-ups that were to confirm its resolution.
+        subscribe(followups_on_event)
         # What queues write on tickets' timelines (services.py, followups.py), in words.
         timeline_labels_register(key="queue status", labels=dict(Notification.Status.choices))
         timeline_labels_register(key="outcome", labels=dict(FollowUpTask.Outcome.choices))

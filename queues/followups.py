@@ -15,7 +15,7 @@ from deliveries.email_text import email_text
 from deliveries.staff_emails import site_link, staff_email
 from helpdesk.calendar import add_working_days
 from queues.models import FollowUpTask
-from tickets.models import Ticket, TimelineEntry
+from tickets.models import Ticket, TicketEvent, TimelineEntry
 from tickets.services import ticket_create, ticket_link, ticket_update, timeline_record
 
 Outcome = FollowUpTask.Outcome
@@ -97,6 +97,43 @@ def followup_record_outcome(
         task.reopened_ticket = _reopen_or_open(task, user, notes, not_satisfied_action)
         task.save(update_fields=["reopened_ticket"])
     return task
+
+
+def followups_on_event(event: TicketEvent) -> None:
+    """Outbox subscriber: a ticket reopened cancels its open follow-ups that were to confirm the
+    resolution now undone (made by routing a status change); the next resolution makes a new
+    one, so the salesperson is not asked twice. Those made for another reason (an unhappy
+    survey answer, say) stay. Once: only open ones are changed, each with a line on the
+    timeline."""
+    change = (event.changes or {}).get("status")
+    if event.type != TicketEvent.Type.STATUS_CHANGED or not change or len(change) != 2:
+        return
+    old, new = change
+    if old not in Ticket.DONE_STATUSES or new in Ticket.DONE_STATUSES:
+        return
+    # No savepoint: in a batch of events the outbox's transaction holds this too.
+    with transaction.atomic(savepoint=False):
+        tasks = list(
+            FollowUpTask.objects.select_for_update(of=("self",))
+            .select_related("salesperson", "ticket")
+            .filter(
+                ticket_id=event.ticket_id,
+                status=FollowUpTask.Status.OPEN,
+                event__type=TicketEvent.Type.STATUS_CHANGED,
+                created_at__lte=event.created_at,
+            )
+        )
+        for task in tasks:
+            task.status = FollowUpTask.Status.CANCELLED
+            task.outcome_notes = "Cancelled: the ticket was reopened before the follow-up."
+            task.save(update_fields=["status", "outcome_notes"])
+            timeline_record(
+                ticket=task.ticket,
+                kind=TimelineEntry.Kind.FOLLOWUP,
+                body=f"Follow-up for {task.salesperson} cancelled: the ticket was reopened. "
+                "Its next resolution asks again.",
+                changes={"follow-up": task.pk, "status": FollowUpTask.Status.CANCELLED},
+            )
 
 
 def _reopen_or_open(task: FollowUpTask, user: User, reason: str, action: str) -> Ticket:

@@ -287,6 +287,67 @@ class TestFollowUps:
         assert list(opened.related.all()) == [task.ticket]
         assert Ticket.objects.get(pk=task.ticket_id).status == "resolved"
 
+    def test_reopening_the_ticket_cancels_the_follow_up_and_the_next_resolution_asks_again(
+        self, followup, rep
+    ):
+        ticket = Ticket.objects.get(pk=followup.ticket_id)
+        ticket = ticket_update(ticket=ticket, actor=rep, status="open", reason="It crashes again")
+        dispatch_pending()
+        followup.refresh_from_db()
+        assert followup.status == FollowUpTask.Status.CANCELLED
+        assert "reopened" in followup.outcome_notes
+        cancelled = ticket.timeline.filter(kind=TimelineEntry.Kind.FOLLOWUP)
+        assert [entry.body for entry in cancelled] == [
+            f"Follow-up for {followup.salesperson} cancelled: the ticket was reopened. Its next "
+            "resolution asks again."
+        ]
+        ticket_update(
+            ticket=ticket, actor=rep, status="resolved", root_cause="product_defect", resolution="x"
+        )
+        dispatch_pending()
+        statuses = FollowUpTask.objects.filter(ticket=ticket).values_list("status", flat=True)
+        assert sorted(statuses) == ["cancelled", "open"]
+
+    def test_a_reopening_delivered_twice_cancels_once(self, followup, rep):
+        from queues.followups import followups_on_event
+        from tickets.models import TicketEvent
+
+        ticket = Ticket.objects.get(pk=followup.ticket_id)
+        ticket_update(ticket=ticket, actor=rep, status="open", reason="Again")
+        dispatch_pending()
+        reopened = TicketEvent.objects.filter(ticket=ticket).latest("pk")
+        followups_on_event(reopened)  # a second delivery
+        assert ticket.timeline.filter(kind=TimelineEntry.Kind.FOLLOWUP).count() == 1
+
+    def test_a_follow_up_for_another_reason_stays_when_the_ticket_reopens(
+        self, followup, rep, salesperson
+    ):
+        """One made from an unhappy survey answer, say, is not about the resolution undone."""
+        from tickets.models import TicketEvent
+
+        ticket = Ticket.objects.get(pk=followup.ticket_id)
+        other = FollowUpTask.objects.create(
+            ticket=ticket,
+            customer=ticket.customer,
+            salesperson=salesperson,
+            reason="The customer answered the survey unhappy",
+            due_on=followup.due_on,
+            event=TicketEvent.objects.create(ticket=ticket, type="survey.answered"),
+        )
+        ticket_update(ticket=ticket, actor=rep, status="open", reason="Again")
+        dispatch_pending()
+        other.refresh_from_db()
+        followup.refresh_from_db()
+        assert (followup.status, other.status) == ("cancelled", "open")
+
+    def test_a_follow_up_done_stays_done_when_it_reopens_the_ticket(self, followup, salesperson):
+        task = followup_record_outcome(
+            task=followup, user=salesperson, outcome="not_satisfied", notes="Still crashes"
+        )
+        dispatch_pending()
+        task.refresh_from_db()
+        assert (task.status, task.outcome) == ("done", "not_satisfied")
+
     def test_no_answer_reschedules(self, followup, salesperson):
         tomorrow_or_later = timezone.localdate() + timedelta(days=3)
         task = followup_record_outcome(
