@@ -212,7 +212,9 @@ class StandingBook:
         ids = set(customer_ids)
         self._customers = {
             customer.pk: customer
-            for customer in Customer.objects.filter(pk__in=ids).select_related("salesperson")
+            for customer in Customer.objects.filter(pk__in=ids)
+            .select_related("salesperson")
+            .order_by()
         }
         self._invoices: dict[int, list[tuple[Decimal, date, date, date | None]]] = {}
         # Unordered: the standing sums them (and sorting them cost the routing time).
