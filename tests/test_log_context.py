@@ -4,6 +4,7 @@ followed from the web process through the worker that routed it; JSON or text.""
 import io
 import json
 import logging
+from contextlib import contextmanager
 from datetime import date
 
 import pytest
@@ -24,6 +25,22 @@ class Captured(logging.Handler):
 
     def emit(self, record):
         self.records.append(record)
+
+
+@contextmanager
+def captured_at_info():
+    """The root logger's records at INFO and above while the block runs, as the console
+    handler sees them."""
+    captured = Captured()
+    root = logging.getLogger()
+    root.addHandler(captured)
+    previous = root.level
+    root.setLevel(logging.INFO)
+    try:
+        yield captured
+    finally:
+        root.removeHandler(captured)
+        root.setLevel(previous)
 
 
 def _bug_reported(rep, customer, *, request_id: str) -> TicketEvent:
@@ -107,21 +124,13 @@ def test_a_request_extra_is_its_method_and_path_and_a_bad_extra_loses_only_itsel
 def test_the_worker_routes_an_event_under_the_request_id_that_wrote_it(
     rep, customer, starter_rules, live_worker
 ):
-    captured = Captured()
-    root = logging.getLogger()
-    root.addHandler(captured)
-    previous = root.level
-    root.setLevel(logging.INFO)
-    try:
+    with captured_at_info() as captured:
         event = _bug_reported(rep, customer, request_id="req-trace-1")
 
         def routed():
             return [r for r in captured.records if r.getMessage().startswith("Routed ")]
 
         (line,) = wait_for(routed)
-    finally:
-        root.removeHandler(captured)
-        root.setLevel(previous)
     assert line.request_id == "req-trace-1"
     assert line.event_id == str(event.pk)
     assert line.task_id  # the routing task's own id
@@ -185,17 +194,8 @@ def test_events_routed_together_each_name_the_request_that_wrote_them(
     first = _bug_reported(rep, customer, request_id="req-batch-1")
     second = _bug_reported(rep, customer, request_id="req-batch-2")
     assert (first.request_id, second.request_id) == ("req-batch-1", "req-batch-2")
-    captured = Captured()
-    root = logging.getLogger()
-    root.addHandler(captured)
-    previous = root.level
-    root.setLevel(logging.INFO)
-    try:
-        with bound(request_id="req-of-the-task"):
-            outbox._dispatch_batch(None, timezone.now())
-    finally:
-        root.removeHandler(captured)
-        root.setLevel(previous)
+    with captured_at_info() as captured, bound(request_id="req-of-the-task"):
+        outbox._dispatch_batch(None, timezone.now())
     routed = {
         r.event_id: r.request_id for r in captured.records if r.getMessage().startswith("Routed ")
     }
