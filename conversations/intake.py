@@ -33,6 +33,10 @@ def dedupe_key(raw: bytes) -> tuple[str, str]:
     return (f"id:{message_id}"[:255] if message_id else f"sha256:{digest}"), digest
 
 
+# Above this size a message is looked for before its file is written (see inbound_store).
+LOOK_FIRST_BYTES = 256 * 1024
+
+
 def _raw_name(digest: str) -> str:
     # Content-addressed: the same bytes stored twice (a retry after a lost answer) are one file.
     return f"mail/raw/{digest[:2]}/{digest}.eml"
@@ -53,6 +57,12 @@ def inbound_store(
     from conversations.tasks import process_inbound
 
     key, digest = dedupe_key(raw)
+    if len(raw) > LOOK_FIRST_BYTES:
+        # A large message known already (another copy of it, with other headers) costs a query
+        # rather than writing megabytes only to delete them again.
+        existing = InboundMessage.objects.filter(dedupe_key=key).first()
+        if existing is not None:
+            return existing, False
     # The file first, so that no row ever names a missing one; by content, so that a retry or a
     # second fetch of the same bytes writes nothing.
     name = _raw_name(digest)

@@ -75,3 +75,20 @@ def test_storing_a_new_message_is_one_statement(
 ):
     with django_assert_num_queries(1):
         inbound_store(raw=_copy_to("support@example.com"), source="pipe", mailbox=mailbox)
+
+
+def test_a_large_copy_already_known_writes_no_file(media, enqueued, mailbox, monkeypatch):
+    """Over LOOK_FIRST_BYTES a copy is looked for first: nothing is written for it."""
+    from conversations import intake
+
+    monkeypatch.setattr(intake, "LOOK_FIRST_BYTES", 100)
+    first, _ = inbound_store(raw=_copy_to("support@example.com"), source="pipe", mailbox=mailbox)
+    saved = []
+    real_save = intake.default_storage.save
+    monkeypatch.setattr(
+        intake.default_storage, "save", lambda *a, **k: saved.append(a[0]) or real_save(*a, **k)
+    )
+    copy, created = inbound_store(raw=_copy_to("sales@example.com"), source="pipe")
+    assert not created
+    assert copy.pk == first.pk
+    assert saved == []
