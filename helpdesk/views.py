@@ -41,8 +41,10 @@ def _home_sections(user) -> list[dict]:
     now = timezone.now()
     queues = queue_health_for_member(user, now=now)
     sections = []
+    mail: dict[str, int] | None = None  # read once for the sections that show it
     if user.is_staff and user.has_perms(ROUTING_HEALTH_PERMISSIONS):
-        sections.append(_routing_section(now))
+        mail = inbound_waiting_counts()
+        sections.append(_routing_section(now, mail))
     for queue in queues:
         urgency = _urgency(late=queue["past_target"], waiting=queue["new_count"])
         sections.append({"template": "home/_queue.html", "urgency": urgency, "queue": queue})
@@ -55,13 +57,19 @@ def _home_sections(user) -> list[dict]:
     if any(queue["slug"] == SUPPORT for queue in queues):
         tickets = tickets_open_for_assignee(user=user)
         calls = calls_logged_by(user=user, since=local_day_start(timezone.localdate(now)))
+        # Mail nobody could put on a ticket waits for a rep: a new customer's first email,
+        # most often, which nothing else would bring to anyone's attention.
+        mail = mail if mail is not None else inbound_waiting_counts()
+        waiting = tickets["count"] + mail["triage"] + mail["quarantined"]
         sections.append(
             {
                 "template": "home/_rep.html",
                 # No ticket has a deadline of its own: an urgent one is the rep's "late".
-                "urgency": _urgency(late=tickets["urgent"], waiting=tickets["count"]),
+                "urgency": _urgency(late=tickets["urgent"], waiting=waiting),
                 "tickets": tickets,
                 "calls": calls,
+                "mail": mail,
+                "mail_links": _mail_links(),
             }
         )
     # sorted() is stable: equally urgent sections keep the order above (what stops everyone's
@@ -73,12 +81,17 @@ def _urgency(*, late: int, waiting: int) -> int:
     return LATE if late else WAITING if waiting else CLEAR
 
 
-def _routing_section(now) -> dict:
+def _mail_links() -> dict[str, str]:
+    """The Mail page's tabs of the mail waiting for a rep."""
+    inbox = reverse("mail-inbox")
+    return {"triage": f"{inbox}?view=triage", "quarantined": f"{inbox}?view=quarantined"}
+
+
+def _routing_section(now, mail: dict[str, int]) -> dict:
     """Whether routing keeps up: events not dispatched, deliveries failed, mail held back, each
     linked to the list that shows the same rows (the admin's filters, the Mail page's tabs)."""
     events = events_undispatched_summary(now=now)
     failed = deliveries_failed_counts()
-    mail = inbound_waiting_counts()
     undispatched = {"dispatched_at__isnull": "True", "created_at__lt": events["before"].isoformat()}
     given_up = {**undispatched, "dispatch_failures__gte": events["max_failures"]}
     failed_only = {"status__exact": DeliveryStatus.FAILED.value}
@@ -87,8 +100,7 @@ def _routing_section(now) -> dict:
         "given_up": _admin_list("tickets_ticketevent", given_up),
         "emails": _admin_list("deliveries_emaildelivery", failed_only),
         "webhooks": _admin_list("deliveries_webhookdelivery", failed_only),
-        "triage": f"{reverse('mail-inbox')}?view=triage",
-        "quarantined": f"{reverse('mail-inbox')}?view=quarantined",
+        **_mail_links(),
     }
     broken = events["count"] + failed["emails"] + failed["webhooks"]
     return {

@@ -150,6 +150,37 @@ def test_only_the_first_ten_tickets_are_listed_and_the_count_says_how_many(clien
     assert "The 10 most urgent" in rep_section
 
 
+def _waiting_mail(status: str, count: int) -> None:
+    for index in range(count):
+        InboundMessage.objects.create(
+            source="pipe",
+            dedupe_key=f"id:<{status}{index}@example.com>",
+            sha256=f"{index:064d}",
+            raw="mail/raw/none.eml",
+            size=1,
+            status=status,
+        )
+
+
+def test_a_rep_sees_the_mail_waiting_for_a_rep_linked_to_exactly_it(client, rep):
+    """A new customer's first email waits in triage until a rep says who wrote it: the rep's
+    section says so, and each count opens the Mail page's tab that lists those messages."""
+    _waiting_mail("triage", 2)
+    _waiting_mail("quarantined", 1)
+    html = page(client, rep)
+    rep_section = section(html, "home-rep")
+    mail = [(href, n) for href, n in counts(rep_section) if href.startswith("/mail/")]
+    assert mail == [("/mail/?view=triage", 2), ("/mail/?view=quarantined", 1)]
+    assert "from senders nobody knows yet" in rep_section
+    for href, count in mail:
+        assert len(client.get(href).context["page"].object_list) == count, href
+
+
+def test_a_rep_is_told_nothing_of_mail_when_none_waits(client, rep):
+    _waiting_mail("ticket", 1)
+    assert 'id="home-rep-mail"' not in section(page(client, rep), "home-rep")
+
+
 @time_machine.travel(datetime(2026, 3, 10, 3, 0, tzinfo=UTC), tick=False)
 def test_todays_calls_are_the_reps_own_of_the_companys_day(client, settings, rep, customer):
     # 03:00 UTC is 23:00 on the 9th in New York: the company's day began 27 hours ago in UTC.
