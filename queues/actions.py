@@ -8,6 +8,7 @@ from django.utils import timezone
 from accounts.models import Department, Membership
 from deliveries.staff_emails import staff_emails_send_on_commit
 from helpdesk.calendar import add_working_days
+from queues.followups import is_resolution, resolution_undone
 from queues.models import FollowUpTask, Notification
 from queues.services import notification_alert_emails, response_due_at
 from routing.engine.actions import (
@@ -144,6 +145,13 @@ def _perform_followup(action: dict, ctx: ActionContext) -> dict:
     salesperson_id = ctx.facts.get("customer.salesperson_id")
     if salesperson_id is None:
         return {"type": "create_followup", "done": "Skipped: the customer has no salesperson"}
+    if is_resolution(ctx.event) and resolution_undone(ctx.event, ctx.ticket):
+        # Routed late (a backlog, a retry): the ticket was reopened since, and its reopening
+        # cancelled follow-ups of this resolution before this one existed.
+        return {
+            "type": "create_followup",
+            "done": "Skipped: the ticket's status changed again since this resolution",
+        }
     due_on = add_working_days(
         timezone.localdate(ctx.event.created_at), action["due_in_working_days"]
     )

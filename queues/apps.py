@@ -27,6 +27,7 @@ class QueuesConfig(AppConfig):
         # What queues write on tickets' timelines (services.py, followups.py), in words.
         timeline_labels_register(key="queue status", labels=dict(Notification.Status.choices))
         timeline_labels_register(key="outcome", labels=dict(FollowUpTask.Outcome.choices))
+        timeline_labels_register(key="follow-up status", labels=dict(FollowUpTask.Status.choices))
         timeline_keys_hide("queue item", "follow-up")
         ticket_page_facts_register(
             name="response targets",

@@ -99,40 +99,65 @@ def followup_record_outcome(
     return task
 
 
+def is_resolution(event: TicketEvent) -> bool:
+    """Whether ``event`` resolved or closed its ticket (a status change to a done status)."""
+    return event.type == TicketEvent.Type.STATUS_CHANGED and (
+        (event.snapshot or {}).get("status") in Ticket.DONE_STATUSES
+    )
+
+
+def resolution_undone(event: TicketEvent, ticket: Ticket) -> bool:
+    """Whether the resolution ``event`` recorded has been followed by another status change:
+    a follow-up to confirm it would ask about something that no longer stands."""
+    return bool(ticket.status_changed_at and ticket.status_changed_at > event.created_at)
+
+
 def followups_on_event(event: TicketEvent) -> None:
-    """Outbox subscriber: a ticket reopened cancels its open follow-ups that were to confirm the
-    resolution now undone (made by routing a status change); the next resolution makes a new
-    one, so the salesperson is not asked twice. Those made for another reason (an unhappy
-    survey answer, say) stay. Once: only open ones are changed, each with a line on the
-    timeline."""
+    """Outbox subscriber: a ticket reopened cancels its open follow-ups that were to confirm a
+    resolution before it (made by routing that resolution's event); the next resolution makes
+    a new one, so the salesperson is not asked twice. Those made for another reason (an
+    unhappy survey answer, say) stay. Once: only open ones are changed, each with a line on
+    the timeline. (A resolution routed after its reopening makes no follow-up at all:
+    ``queues.actions``.)"""
     change = (event.changes or {}).get("status")
     if event.type != TicketEvent.Type.STATUS_CHANGED or not change or len(change) != 2:
         return
     old, new = change
     if old not in Ticket.DONE_STATUSES or new in Ticket.DONE_STATUSES:
         return
-    # No savepoint: in a batch of events the outbox's transaction holds this too.
+    # No savepoint: in a batch of events the outbox's transaction holds this too. The ticket
+    # is locked first, in the order a salesperson's outcome takes (its ticket, then the task).
     with transaction.atomic(savepoint=False):
+        list(
+            Ticket.objects.select_for_update(of=("self",))
+            .filter(pk=event.ticket_id)
+            .values_list("pk", flat=True)
+        )
         tasks = list(
             FollowUpTask.objects.select_for_update(of=("self",))
             .select_related("salesperson", "ticket")
             .filter(
                 ticket_id=event.ticket_id,
                 status=FollowUpTask.Status.OPEN,
+                # Made by routing a resolution written before this reopening: the ids of one
+                # ticket's events follow its row lock, whenever each was routed.
                 event__type=TicketEvent.Type.STATUS_CHANGED,
-                created_at__lte=event.created_at,
+                event__snapshot__status__in=list(Ticket.DONE_STATUSES),
+                event_id__lt=event.pk,
             )
         )
+        now = timezone.now()
         for task in tasks:
             task.status = FollowUpTask.Status.CANCELLED
+            task.completed_at = now
             task.outcome_notes = "Cancelled: the ticket was reopened before the follow-up."
-            task.save(update_fields=["status", "outcome_notes"])
+            task.save(update_fields=["status", "completed_at", "outcome_notes"])
             timeline_record(
                 ticket=task.ticket,
                 kind=TimelineEntry.Kind.FOLLOWUP,
                 body=f"Follow-up for {task.salesperson} cancelled: the ticket was reopened. "
-                "Its next resolution asks again.",
-                changes={"follow-up": task.pk, "status": FollowUpTask.Status.CANCELLED},
+                "A rule that follows up resolutions asks again at the next one.",
+                changes={"follow-up": task.pk, "follow-up status": FollowUpTask.Status.CANCELLED},
             )
 
 

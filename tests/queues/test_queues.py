@@ -298,9 +298,10 @@ class TestFollowUps:
         assert "reopened" in followup.outcome_notes
         cancelled = ticket.timeline.filter(kind=TimelineEntry.Kind.FOLLOWUP)
         assert [entry.body for entry in cancelled] == [
-            f"Follow-up for {followup.salesperson} cancelled: the ticket was reopened. Its next "
-            "resolution asks again."
+            f"Follow-up for {followup.salesperson} cancelled: the ticket was reopened. A rule "
+            "that follows up resolutions asks again at the next one."
         ]
+        assert followup.completed_at is not None  # listed under Recently closed
         ticket_update(
             ticket=ticket, actor=rep, status="resolved", root_cause="product_defect", resolution="x"
         )
@@ -315,7 +316,11 @@ class TestFollowUps:
         ticket = Ticket.objects.get(pk=followup.ticket_id)
         ticket_update(ticket=ticket, actor=rep, status="open", reason="Again")
         dispatch_pending()
-        reopened = TicketEvent.objects.filter(ticket=ticket).latest("pk")
+        reopened = TicketEvent.objects.get(
+            ticket=ticket,
+            type=TicketEvent.Type.STATUS_CHANGED,
+            changes__status=["resolved", "open"],
+        )
         followups_on_event(reopened)  # a second delivery
         assert ticket.timeline.filter(kind=TimelineEntry.Kind.FOLLOWUP).count() == 1
 
@@ -340,13 +345,78 @@ class TestFollowUps:
         followup.refresh_from_db()
         assert (followup.status, other.status) == ("cancelled", "open")
 
+    def test_a_follow_up_of_another_status_change_stays_when_the_ticket_reopens(
+        self, followup, rep, salesperson
+    ):
+        """Made when the ticket went pending, say: not about a resolution."""
+        from tickets.models import TicketEvent
+
+        ticket = Ticket.objects.get(pk=followup.ticket_id)
+        pending = TicketEvent.objects.create(
+            ticket=ticket, type="ticket.status_changed", snapshot={"status": "pending"}
+        )
+        other = FollowUpTask.objects.create(
+            ticket=ticket,
+            customer=ticket.customer,
+            salesperson=salesperson,
+            reason="Check back while it waits",
+            due_on=followup.due_on,
+            event=pending,
+        )
+        TicketEvent.objects.filter(pk=pending.pk).update(dispatched_at=timezone.now())
+        ticket_update(ticket=ticket, actor=rep, status="open", reason="Again")
+        dispatch_pending()
+        other.refresh_from_db()
+        followup.refresh_from_db()
+        assert (followup.status, other.status) == ("cancelled", "open")
+
     def test_a_follow_up_done_stays_done_when_it_reopens_the_ticket(self, followup, salesperson):
+        """The salesperson's 'not satisfied' reopens the ticket: that follow-up stays done, and
+        another one still open for the same resolution is cancelled, once."""
+        other = FollowUpTask.objects.create(
+            ticket=followup.ticket,
+            customer=followup.customer,
+            salesperson=salesperson,
+            reason="A second rule's",
+            due_on=followup.due_on,
+            event=followup.event,
+        )
         task = followup_record_outcome(
             task=followup, user=salesperson, outcome="not_satisfied", notes="Still crashes"
         )
         dispatch_pending()
         task.refresh_from_db()
+        other.refresh_from_db()
         assert (task.status, task.outcome) == ("done", "not_satisfied")
+        assert other.status == "cancelled"
+        lines = task.ticket.timeline.filter(
+            kind=TimelineEntry.Kind.FOLLOWUP, body__contains="cancelled"
+        )
+        assert lines.count() == 1
+
+    def test_a_resolution_routed_after_its_reopening_makes_no_follow_up(self, customer, rep):
+        """Resolved and reopened before routing caught up (a backlog, a retry): the follow-up
+        the resolution's rule would make is not made, rather than left open on a reopened
+        ticket that its reopening could no longer cancel."""
+        from routing.models import RuleMatch
+
+        rule_create(
+            name="Follow up resolved bugs",
+            trigger="ticket.status_changed",
+            conditions={
+                "all": [{"field": "status", "operator": "changed_to", "value": "resolved"}]
+            },
+            actions=[{"type": "create_followup", "due_in_working_days": 2, "reason": "Check"}],
+        )
+        ticket = ticket_create(customer=customer, kind="bug", channel="phone", subject="Crash")
+        ticket = ticket_update(
+            ticket=ticket, actor=rep, status="resolved", root_cause="product_defect", resolution="x"
+        )
+        ticket_update(ticket=ticket, actor=rep, status="open", reason="Not fixed after all")
+        dispatch_pending()  # the resolution is routed now, after its reopening was written
+        assert not FollowUpTask.objects.filter(ticket=ticket, status="open").exists()
+        match = RuleMatch.objects.get(ticket=ticket, rule__name="Follow up resolved bugs")
+        assert match.actions[0]["done"].startswith("Skipped: the ticket's status changed again")
 
     def test_no_answer_reschedules(self, followup, salesperson):
         tomorrow_or_later = timezone.localdate() + timedelta(days=3)
