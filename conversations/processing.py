@@ -346,11 +346,10 @@ def _reopened_or_new(
     ticket: Ticket, *, sender: str, is_automatic: bool, mail: ParsedMail, texts
 ) -> tuple[Ticket, TimelineEntry | None]:
     """The ticket a message on ``ticket`` goes to, and the first entry of it if it was opened
-    for it (else None). A contact
-    writing on a resolved or closed ticket reopens it within EMAIL_REOPEN_DAYS of its
-    resolution; later, the message goes to the open ticket already opened from it (a second
-    reply on the same old thread), else to a new ticket linked to it. Automatic replies, staff
-    and strangers reopen nothing."""
+    for it (else None). A contact writing on a resolved or closed ticket reopens it within
+    EMAIL_REOPEN_DAYS of its resolution; later, the message goes to the open ticket already
+    opened from it (a second reply on the same old thread), else to a new ticket linked to it.
+    Automatic replies, staff and strangers reopen nothing."""
     unchanged = (ticket, None)
     if ticket.status not in Ticket.DONE_STATUSES or is_automatic or sender != MessageSender.CONTACT:
         return unchanged

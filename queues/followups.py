@@ -119,11 +119,7 @@ def followups_on_event(event: TicketEvent) -> None:
     unhappy survey answer, say) stay. Once: only open ones are changed, each with a line on
     the timeline. (A resolution routed after its reopening makes no follow-up at all:
     ``queues.actions``.)"""
-    change = (event.changes or {}).get("status")
-    if event.type != TicketEvent.Type.STATUS_CHANGED or not change or len(change) != 2:
-        return
-    old, new = change
-    if old not in Ticket.DONE_STATUSES or new in Ticket.DONE_STATUSES:
+    if not event.reopened():
         return
     # No savepoint: in a batch of events the outbox's transaction holds this too. The ticket
     # is locked first, in the order a salesperson's outcome takes (its ticket, then the task).

@@ -41,24 +41,17 @@ NO_REPLY = re.compile(
 PROBLEM_KINDS = (Ticket.Kind.BUG, Ticket.Kind.RMA)
 
 
-def _status_change(event: TicketEvent) -> tuple[str, str] | None:
-    change = (event.changes or {}).get("status")
-    if event.type != TicketEvent.Type.STATUS_CHANGED or not change or len(change) != 2:
-        return None
-    return change[0], change[1]
-
-
 def surveys_on_event(event: TicketEvent) -> None:
     """Outbox subscriber: a resolution schedules a survey of the ticket's contact (once per
     resolution); a reopening cancels the ticket's surveys not sent yet."""
-    change = _status_change(event)
+    change = event.status_change()
     if change is None:
         return
     old, new = change
     done = set(Ticket.DONE_STATUSES)
     if new in done and old not in done:
         survey_schedule(event=event)
-    elif old in done and new not in done:
+    elif event.reopened():
         Survey.objects.filter(ticket_id=event.ticket_id, status=Status.SCHEDULED).update(
             status=Status.CANCELLED,
             reason="The ticket was reopened before the survey went out.",

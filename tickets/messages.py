@@ -3,8 +3,8 @@
 The conversation itself (a message's text, HTML, headers and attachments) belongs to the app
 that carries it (``conversations``). The ticket keeps a ``message`` timeline entry for each, so
 its timeline reads the whole story (and its search all but our automatic replies' boilerplate),
-and a message received emits
-``ticket.message_received``, which rules react to like any other event.
+and a message received emits ``ticket.message_received``, which rules react to like any other
+event.
 """
 
 from django.db import transaction

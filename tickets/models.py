@@ -367,6 +367,19 @@ class TicketEvent(models.Model):
     def __str__(self) -> str:
         return f"{self.type} on T-{self.ticket_id}"
 
+    def status_change(self) -> tuple[str, str] | None:
+        """(old, new) status, for a status change; else None."""
+        change = (self.changes or {}).get("status")
+        if self.type != self.Type.STATUS_CHANGED or not change or len(change) != 2:
+            return None
+        return change[0], change[1]
+
+    def reopened(self) -> bool:
+        """Whether this event took its ticket out of a done status (resolved, closed)."""
+        change = self.status_change()
+        done = Ticket.DONE_STATUSES
+        return change is not None and change[0] in done and change[1] not in done
+
 
 class SavedView(models.Model):
     """A ticket list's filters and sort saved under a name: a rep's own, or shared with everyone

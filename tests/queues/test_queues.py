@@ -253,6 +253,18 @@ class TestEmails:
         assert routed_bug.timeline.filter(body__contains="escalated to").count() == 2
 
 
+def _another_followup(followup: FollowUpTask, event) -> FollowUpTask:
+    """A second open follow-up of ``followup``'s ticket and salesperson, made on ``event``."""
+    return FollowUpTask.objects.create(
+        ticket=followup.ticket,
+        customer=followup.customer,
+        salesperson=followup.salesperson,
+        reason="Another reason",
+        due_on=followup.due_on,
+        event=event,
+    )
+
+
 class TestFollowUps:
     def test_satisfied(self, followup, salesperson):
         task = followup_record_outcome(task=followup, user=salesperson, outcome="satisfied")
@@ -309,6 +321,13 @@ class TestFollowUps:
         statuses = FollowUpTask.objects.filter(ticket=ticket).values_list("status", flat=True)
         assert sorted(statuses) == ["cancelled", "open"]
 
+    def test_closing_a_resolved_ticket_keeps_its_follow_up(self, followup, rep):
+        """Closed is done too: the resolution stands, and so does the follow-up."""
+        ticket_update(ticket=Ticket.objects.get(pk=followup.ticket_id), actor=rep, status="closed")
+        dispatch_pending()
+        followup.refresh_from_db()
+        assert followup.status == FollowUpTask.Status.OPEN
+
     def test_a_reopening_delivered_twice_cancels_once(self, followup, rep):
         from queues.followups import followups_on_event
         from tickets.models import TicketEvent
@@ -324,20 +343,13 @@ class TestFollowUps:
         followups_on_event(reopened)  # a second delivery
         assert ticket.timeline.filter(kind=TimelineEntry.Kind.FOLLOWUP).count() == 1
 
-    def test_a_follow_up_for_another_reason_stays_when_the_ticket_reopens(
-        self, followup, rep, salesperson
-    ):
+    def test_a_follow_up_for_another_reason_stays_when_the_ticket_reopens(self, followup, rep):
         """One made from an unhappy survey answer, say, is not about the resolution undone."""
         from tickets.models import TicketEvent
 
         ticket = Ticket.objects.get(pk=followup.ticket_id)
-        other = FollowUpTask.objects.create(
-            ticket=ticket,
-            customer=ticket.customer,
-            salesperson=salesperson,
-            reason="The customer answered the survey unhappy",
-            due_on=followup.due_on,
-            event=TicketEvent.objects.create(ticket=ticket, type="survey.answered"),
+        other = _another_followup(
+            followup, TicketEvent.objects.create(ticket=ticket, type="survey.answered")
         )
         ticket_update(ticket=ticket, actor=rep, status="open", reason="Again")
         dispatch_pending()
@@ -346,7 +358,7 @@ class TestFollowUps:
         assert (followup.status, other.status) == ("cancelled", "open")
 
     def test_a_follow_up_of_another_status_change_stays_when_the_ticket_reopens(
-        self, followup, rep, salesperson
+        self, followup, rep
     ):
         """Made when the ticket went pending, say: not about a resolution."""
         from tickets.models import TicketEvent
@@ -355,14 +367,7 @@ class TestFollowUps:
         pending = TicketEvent.objects.create(
             ticket=ticket, type="ticket.status_changed", snapshot={"status": "pending"}
         )
-        other = FollowUpTask.objects.create(
-            ticket=ticket,
-            customer=ticket.customer,
-            salesperson=salesperson,
-            reason="Check back while it waits",
-            due_on=followup.due_on,
-            event=pending,
-        )
+        other = _another_followup(followup, pending)
         TicketEvent.objects.filter(pk=pending.pk).update(dispatched_at=timezone.now())
         ticket_update(ticket=ticket, actor=rep, status="open", reason="Again")
         dispatch_pending()
@@ -373,14 +378,7 @@ class TestFollowUps:
     def test_a_follow_up_done_stays_done_when_it_reopens_the_ticket(self, followup, salesperson):
         """The salesperson's 'not satisfied' reopens the ticket: that follow-up stays done, and
         another one still open for the same resolution is cancelled, once."""
-        other = FollowUpTask.objects.create(
-            ticket=followup.ticket,
-            customer=followup.customer,
-            salesperson=salesperson,
-            reason="A second rule's",
-            due_on=followup.due_on,
-            event=followup.event,
-        )
+        other = _another_followup(followup, followup.event)
         task = followup_record_outcome(
             task=followup, user=salesperson, outcome="not_satisfied", notes="Still crashes"
         )
