@@ -12,6 +12,7 @@ from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
 from accounts.models import Contact, Customer, Department, Invoice, Membership, User
+from helpdesk.prepared import PreparedQuery
 
 
 class _StandingFigures(TypedDict):
@@ -200,6 +201,21 @@ def customer_matches(*, query: str, limit: int = 8) -> list[tuple[Customer, Cont
     return found[:limit]
 
 
+# Read for every event routed: their SQL is built once (helpdesk.prepared).
+_CUSTOMERS = PreparedQuery(
+    lambda ids: Customer.objects.filter(pk__in=ids).select_related("salesperson").order_by()
+)
+# Unordered: the standing sums them (and sorting them cost the routing time).
+_INVOICES_UNPAID_SINCE = PreparedQuery(
+    lambda ids, since: (
+        Invoice.objects.filter(customer_id__in=ids)
+        .filter(Q(paid_on__isnull=True) | Q(paid_on__gt=since))
+        .order_by()
+        .values_list("customer_id", "amount", "issued_on", "due_on", "paid_on")
+    )
+)
+
+
 class StandingBook:
     """The standing of some customers on any day, from two queries however many days are asked.
 
@@ -209,21 +225,10 @@ class StandingBook:
     """
 
     def __init__(self, *, customer_ids, since: date):
-        ids = set(customer_ids)
-        self._customers = {
-            customer.pk: customer
-            for customer in Customer.objects.filter(pk__in=ids)
-            .select_related("salesperson")
-            .order_by()
-        }
+        ids = sorted(set(customer_ids))
+        self._customers = {customer.pk: customer for customer in _CUSTOMERS(ids)}
         self._invoices: dict[int, list[tuple[Decimal, date, date, date | None]]] = {}
-        # Unordered: the standing sums them (and sorting them cost the routing time).
-        invoices = (
-            Invoice.objects.filter(customer_id__in=ids)
-            .filter(Q(paid_on__isnull=True) | Q(paid_on__gt=since))
-            .order_by()
-        )
-        for row in invoices.values_list("customer_id", "amount", "issued_on", "due_on", "paid_on"):
+        for row in _INVOICES_UNPAID_SINCE(ids, since):
             self._invoices.setdefault(row[0], []).append(row[1:])
 
     def on(self, customer_id: int, day: date) -> CustomerStanding:

@@ -30,6 +30,7 @@ from conversations.mime import ParsedMail, parse
 from conversations.models import Attachment, InboundMessage, Mailbox, Message
 from conversations.selectors import contacts_for_address, staff_for_address, thread_for
 from conversations.texts import NO_TEXT, description_of, texts_of
+from helpdesk.prepared import PreparedQuery
 from tickets.messages import message_entry_record
 from tickets.models import MessageDirection, MessageSender, Ticket, TimelineEntry
 from tickets.services import ticket_link, ticket_open, ticket_update
@@ -90,8 +91,21 @@ def inbound_process(*, inbound_id: int, contact: Contact | None = None) -> str:
         return _quarantine(inbound_id, f"It could not be processed: {_error(exc)}")
 
 
-def locked(inbound_id: int) -> InboundMessage:
+def _locked(inbound_id: int, *, asynchronous: bool):
     rows = InboundMessage.objects.select_for_update(of=("self",)).select_related("mailbox")
+    if asynchronous:
+        rows = rows.annotate(_commit=RawSQL("set_config('synchronous_commit', 'off', true)", ()))
+    return rows.filter(pk=inbound_id).order_by()
+
+
+# Read for every message processed: their SQL is built once (helpdesk.prepared).
+_LOCKED = PreparedQuery(lambda inbound_id: _locked(inbound_id, asynchronous=False))
+_LOCKED_COMMITTING_ASYNCHRONOUSLY = PreparedQuery(
+    lambda inbound_id: _locked(inbound_id, asynchronous=True)
+)
+
+
+def locked(inbound_id: int) -> InboundMessage:
     outermost = len(connection.atomic_blocks) == 1
     if settings.EMAIL_ASYNCHRONOUS_COMMIT and outermost and connection.vendor == "postgresql":
         # This transaction's COMMIT then returns without waiting for the disk (set in the
@@ -100,8 +114,12 @@ def locked(inbound_id: int) -> InboundMessage:
         # leaves (sending an email starts with its claim, a synchronous commit, which flushes
         # the log up to itself, this commit with it); a crash before that leaves the message
         # pending, and the sweep processes it again.
-        rows = rows.annotate(_commit=RawSQL("set_config('synchronous_commit', 'off', true)", ()))
-    return rows.get(pk=inbound_id)
+        found = _LOCKED_COMMITTING_ASYNCHRONOUSLY(inbound_id)
+    else:
+        found = _LOCKED(inbound_id)
+    if not found:
+        raise InboundMessage.DoesNotExist(f"No inbound message {inbound_id}")
+    return found[0]
 
 
 def _process(inbound_id: int, contact: Contact | None) -> str:

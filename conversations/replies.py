@@ -28,6 +28,7 @@ from conversations.models import Attachment, Mailbox, Message
 from conversations.selectors import latest_inbound_message
 from deliveries.models import EmailDelivery
 from deliveries.tasks import send_email_delivery
+from helpdesk.prepared import PreparedQuery
 from helpdesk.queue import enqueue_on_commit
 from tickets.messages import message_entry_record
 from tickets.models import MessageDirection, Ticket, TimelineEntry
@@ -50,12 +51,21 @@ def mailbox_for_ticket(ticket: Ticket) -> Mailbox | None:
 def default_mailbox() -> Mailbox | None:
     """The mailbox mail goes out through when nothing says which: ``EMAIL_DEFAULT_MAILBOX``,
     or the first active one."""
-    mailboxes = Mailbox.objects.filter(is_active=True)
     if settings.EMAIL_DEFAULT_MAILBOX:
-        chosen = mailboxes.filter(name=settings.EMAIL_DEFAULT_MAILBOX).first()
-        if chosen is not None:
-            return chosen
-    return mailboxes.order_by("pk").first()
+        chosen = _ACTIVE_MAILBOX_NAMED(settings.EMAIL_DEFAULT_MAILBOX)
+        if chosen:
+            return chosen[0]
+    first = _FIRST_ACTIVE_MAILBOX()
+    return first[0] if first else None
+
+
+# Read for every acknowledgement and reply: their SQL is built once (helpdesk.prepared).
+_ACTIVE_MAILBOX_NAMED = PreparedQuery(
+    lambda name: Mailbox.objects.filter(is_active=True, name=name).order_by("pk")[:1]
+)
+_FIRST_ACTIVE_MAILBOX = PreparedQuery(
+    lambda: Mailbox.objects.filter(is_active=True).order_by("pk")[:1]
+)
 
 
 def from_address(mailbox: Mailbox | None) -> tuple[str, str]:

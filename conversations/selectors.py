@@ -10,6 +10,7 @@ from conversations.addressing import reply_token, subject_ticket_id
 from conversations.mime import ParsedMail
 from conversations.models import Attachment, InboundMessage, Message, SenderAddress
 from deliveries.models import EmailDelivery
+from helpdesk.prepared import PreparedQuery
 from tickets.models import Ticket
 
 
@@ -18,21 +19,33 @@ def contacts_for_address(address: str) -> list[Contact]:
     by the addresses reps told us are theirs."""
     if not address:
         return []
+    return _CONTACTS_FOR_ADDRESS(address, address.lower())
+
+
+def _contacts_for_address(address: str, lowered: str) -> QuerySet[Contact]:
     # A UNION of two index lookups, not an OR of both conditions: PostgreSQL answers an OR
     # with a subquery by reading every contact (24 ms at 100,000 contacts, against 1 ms).
     by_email = Contact.objects.filter(email__iexact=address).order_by().values("pk")
-    remembered = SenderAddress.objects.filter(email=address.lower()).order_by().values("contact_id")
-    return list(
+    remembered = SenderAddress.objects.filter(email=lowered).order_by().values("contact_id")
+    return (
         Contact.objects.filter(pk__in=by_email.union(remembered))
         .select_related("customer")
         .order_by("pk")
     )
 
 
+# Read for every message received: their SQL is built once (helpdesk.prepared).
+_CONTACTS_FOR_ADDRESS = PreparedQuery(_contacts_for_address)
+_STAFF_FOR_ADDRESS = PreparedQuery(
+    lambda address: User.objects.filter(email__iexact=address, is_active=True).order_by("pk")[:1]
+)
+
+
 def staff_for_address(address: str) -> User | None:
     if not address:
         return None
-    return User.objects.filter(email__iexact=address, is_active=True).order_by("pk").first()
+    found = _STAFF_FOR_ADDRESS(address)
+    return found[0] if found else None
 
 
 @dataclass(frozen=True)

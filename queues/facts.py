@@ -9,6 +9,7 @@ from datetime import date, datetime
 
 from django.utils import timezone
 
+from helpdesk.prepared import PreparedQuery
 from queues.models import FollowUpTask
 from routing.engine.facts import FactSource, facts_register
 from routing.engine.fields import Field
@@ -19,11 +20,16 @@ def _open_followups(ticket_ids: list[int]):
     return FollowUpTask.objects.filter(ticket_id__in=ticket_ids, status=FollowUpTask.Status.OPEN)
 
 
+# Read for every event routed: its SQL is built once (helpdesk.prepared). Unordered: only
+# whether any is overdue counts (and sorting them cost the routing time).
+_OPEN_FOLLOWUPS_DUE = PreparedQuery(
+    lambda ticket_ids: _open_followups(ticket_ids).order_by().values_list("ticket_id", "due_on")
+)
+
+
 def followup_facts(ticket_ids: list[int], days: list[date]) -> list[dict]:
     due: dict[int, list[date]] = {}
-    # Unordered: only whether any is overdue counts (and sorting them cost the routing time).
-    rows = _open_followups(set(ticket_ids)).order_by().values_list("ticket_id", "due_on")
-    for ticket_id, due_on in rows:
+    for ticket_id, due_on in _OPEN_FOLLOWUPS_DUE(sorted(set(ticket_ids))):
         due.setdefault(ticket_id, []).append(due_on)
     return [
         {"followup_overdue": any(due_on < day for due_on in due.get(ticket_id, ()))}

@@ -24,6 +24,7 @@ from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from helpdesk import log_context
+from helpdesk.prepared import PreparedQuery
 from helpdesk.queue import enqueue_on_commit, started
 from tickets.models import Ticket, TicketEvent
 
@@ -138,12 +139,13 @@ def event_dispatch(*, event_id: int) -> bool:
         # Before looking: an event committed from now on sends a task of its own.
         started(DISPATCH_QUEUED)
     now = timezone.now()
-    events = TicketEvent.objects.select_related("ticket").filter(pk=event_id).order_by()
     if settings.OUTBOX_DISPATCH_BATCH > 1:
         # Whether a batch is worth it, known in the same query: an index probe of the
         # undispatched events that stops at the first.
-        events = events.annotate(others_waiting=_others_due(now, event_id))
-    event = next(iter(events[:1]), None)
+        found = _EVENT_AND_OTHERS_WAITING(event_id, now)
+    else:
+        found = _EVENT(event_id)
+    event = found[0] if found else None
     others_waiting = getattr(event, "others_waiting", False)
     if event is None or event.dispatched_at is not None:
         if coalescing and (event is None or others_waiting):
@@ -224,6 +226,20 @@ def _others_due(now, event_id: int) -> RawSQL:
         (connection.ops.adapt_datetimefield_value(now), MAX_DISPATCH_FAILURES, event_id),
         output_field=BooleanField(),
     )
+
+
+# An event with its ticket, read for every dispatch: its SQL is built once (helpdesk.prepared).
+_EVENT = PreparedQuery(
+    lambda event_id: TicketEvent.objects.select_related("ticket").filter(pk=event_id).order_by()
+)
+_EVENT_AND_OTHERS_WAITING = PreparedQuery(
+    lambda event_id, now: (
+        TicketEvent.objects.select_related("ticket")
+        .filter(pk=event_id)
+        .annotate(others_waiting=_others_due(now, event_id))
+        .order_by()
+    )
+)
 
 
 def _due_condition(now) -> Q:
@@ -319,7 +335,8 @@ def _dispatch_each(events: list[TicketEvent]) -> None:
 
 def event_dispatch_one(*, event_id: int) -> bool:
     """``event_dispatch`` of this event alone, whatever else is waiting."""
-    event = TicketEvent.objects.select_related("ticket").filter(pk=event_id).first()
+    found = _EVENT(event_id)
+    event = found[0] if found else None
     if event is None or event.dispatched_at is not None:
         return False
     return _dispatch_one(event)
