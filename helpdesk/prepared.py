@@ -39,6 +39,9 @@ _EPOCH = datetime(1, 1, 1, tzinfo=UTC)
 _SCALARS = (int, str, date)
 # A longer list runs as built: each length is SQL of its own, kept for the process's life.
 MAX_ITEMS = 64
+# An int past a 64-bit column's range runs as built too: Django answers it with no rows, where
+# the database driver would refuse it.
+_INT_RANGE = range(-(2**63), 2**63)
 
 
 def _stand_in(value: Any, number: int) -> Any:
@@ -73,6 +76,8 @@ def _shape(args: tuple) -> tuple | None:
     for value in args:
         if isinstance(value, bool):
             return None
+        if isinstance(value, int) and value not in _INT_RANGE:
+            return None
         if isinstance(value, _SCALARS):
             shape.append((type(value), None))
         elif isinstance(value, list | tuple | set | frozenset):
@@ -82,6 +87,8 @@ def _shape(args: tuple) -> tuple | None:
                 return None
             kind = kinds.pop()
             if kind is bool or not issubclass(kind, int | str):
+                return None
+            if kind is int and not all(item in _INT_RANGE for item in items):
                 return None
             shape.append((type(items[0]), len(items)))
         else:
@@ -101,7 +108,9 @@ class _Compiled:
     for_update: bool
 
     def run(self, connection, args: tuple) -> list:
-        if self.for_update and connection.get_autocommit():
+        # As Django refuses it (where the database can lock rows at all).
+        locking = self.for_update and connection.features.has_select_for_update
+        if locking and connection.get_autocommit():
             raise transaction.TransactionManagementError(
                 "select_for_update cannot be used outside of a transaction."
             )
