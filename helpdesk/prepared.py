@@ -178,6 +178,10 @@ class PreparedQuery:
             return list(self._build(*args))
         return compiled.run(connection, args)
 
+    def __deepcopy__(self, memo: dict) -> "PreparedQuery":
+        # One per process, shared: a serializer field holding it is copied for every request.
+        return self
+
     def is_prepared(self, *args: Any) -> bool:
         """Whether a call with these arguments runs SQL built before (after a first call)."""
         shape = _shape(args)

@@ -173,3 +173,19 @@ def test_locking_outside_a_transaction_is_refused_as_the_queryset_refuses_it(tic
         return
     with pytest.raises(transaction.TransactionManagementError):
         query(event.pk)
+
+
+def test_the_api_create_looks_its_customer_up_prepared_and_refuses_an_unknown_one():
+    from tickets.api import serializers
+
+    customer = CustomerFactory()
+    body = {"kind": "bug", "subject": "Crash", "customer": customer.pk}
+    for _ in range(2):  # each request validates with a copy of the declared fields
+        valid = serializers.TicketCreateSerializer(data=body)
+        assert valid.is_valid(), valid.errors
+        assert valid.validated_data["customer"] == customer
+    assert serializers._CUSTOMER.is_prepared(customer.pk)
+    for unknown in (customer.pk + 1000, str(customer.pk + 1000), 2**70):
+        invalid = serializers.TicketCreateSerializer(data={**body, "customer": unknown})
+        assert not invalid.is_valid()
+        assert invalid.errors["customer"][0].code == "does_not_exist"
