@@ -225,7 +225,7 @@ class StandingBook:
     """
 
     def __init__(self, *, customer_ids, since: date):
-        ids = sorted(set(customer_ids))
+        ids = set(customer_ids)
         self._customers = {customer.pk: customer for customer in _CUSTOMERS(ids)}
         self._invoices: dict[int, list[tuple[Decimal, date, date, date | None]]] = {}
         for row in _INVOICES_UNPAID_SINCE(ids, since):

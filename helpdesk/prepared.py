@@ -3,18 +3,20 @@
 Compiling a queryset to SQL is most of what an ORM read costs: for an event with its ticket
 (two tables, forty columns) Django spends about 1.2 ms building the SQL that PostgreSQL answers
 in 0.2 ms, on every event routed and every message received. A ``PreparedQuery`` builds its
-queryset once per database and shape of arguments (how many ids a list holds), with stand-in
-values, finds where those stand in the SQL's parameters, and from then on runs the same SQL
-with the caller's values, turning its rows into what the queryset would have given: model
-instances (with their ``select_related`` relations and annotations) or ``values_list`` rows.
+queryset once per database and shape of arguments (how many ids a list holds), twice, with two
+sets of stand-in values; where the two SQLs' parameters differ is where the arguments go. From
+then on it runs that SQL with the caller's values, turning its rows into what the queryset
+would have given: model instances (with their ``select_related`` relations and annotations) or
+``values_list`` rows.
 
 Only for querysets whose SQL depends on nothing but the arguments' values: no ``now()``
 evaluated while building, no setting read then, no filter chosen by a value (pass what varies
-as an argument, not as a closure). Arguments: ints, strings, dates, datetimes, and lists,
-tuples or sets of ints or strings, each reaching the SQL as given (``pk=``, ``__in``,
-``__iexact`` on PostgreSQL, a ``RawSQL`` parameter). Anything else (an empty list, a value of
-another type, a lookup that transforms its value on this database) runs the queryset as built,
-so the answer is always the queryset's own; tests/test_prepared.py compares both.
+as an argument, not as a closure). Arguments: ints, strings, dates, aware datetimes, and lists,
+tuples or sets of ints or strings. Only a query whose every argument reaches its SQL as given,
+and nowhere else, is prepared (``pk=``, ``__in``, ``__iexact`` on PostgreSQL, a ``RawSQL``
+parameter); anything else runs the queryset as built: an empty or long list, a value of
+another type, a naive datetime, a lookup that transforms its value (``icontains``, ``iexact``
+on SQLite), a stand-in the field refuses. tests/test_prepared.py compares both.
 """
 
 from collections.abc import Callable, Iterable
@@ -22,7 +24,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from django.db import connections, router, transaction
+from django.db import connections, transaction
 from django.db.models import QuerySet
 from django.db.models.query import (
     FlatValuesListIterable,
@@ -31,10 +33,9 @@ from django.db.models.query import (
     get_related_populators,
 )
 
-# Stand-ins no real parameter equals: ints far past any id, strings with control characters,
-# dates and times in the first year of the calendar.
+# Stand-ins, in two variants: a parameter equal to one by chance cannot equal both. Strings
+# with what escaping, case folding or trimming would change.
 _INT = 7_340_032_000_000_000_000
-_EPOCH = datetime(1, 1, 1, tzinfo=UTC)
 
 _SCALARS = (int, str, date)
 # A longer list runs as built: each length is SQL of its own, kept for the process's life.
@@ -44,19 +45,15 @@ MAX_ITEMS = 64
 _INT_RANGE = range(-(2**63), 2**63)
 
 
-def _stand_in(value: Any, number: int) -> Any:
-    if isinstance(value, bool):
-        raise TypeError("a bool argument changes the SQL's shape")
+def _stand_in(value: Any, number: int, variant: int) -> Any:
     if isinstance(value, int):
-        return _INT + number
+        return _INT + variant * 1_000_000 + number
     if isinstance(value, str):
-        # With what escaping for LIKE would change: a string the query transforms (``iexact``
-        # on SQLite escapes it) is then not found as given, and the query is not prepared.
-        return f"\x02prepared-{number}%_\\\x03"
+        return f" \x02Prepared-{variant}-{number}%_\\\x03 "
     if isinstance(value, datetime):
-        return _EPOCH + timedelta(seconds=number + 1)
+        return datetime(2000 + variant, 1, 1, tzinfo=UTC) + timedelta(seconds=number + 1)
     if isinstance(value, date):
-        return date(1, 1, 1) + timedelta(days=number + 1)
+        return date(2000 + variant, 1, 1) + timedelta(days=number + 1)
     raise TypeError(type(value).__name__)
 
 
@@ -78,6 +75,8 @@ def _shape(args: tuple) -> tuple | None:
             return None
         if isinstance(value, int) and value not in _INT_RANGE:
             return None
+        if isinstance(value, datetime) and value.tzinfo is None:
+            return None  # Django makes it aware, with a warning: left to Django
         if isinstance(value, _SCALARS):
             shape.append((type(value), None))
         elif isinstance(value, list | tuple | set | frozenset):
@@ -155,26 +154,26 @@ class PreparedQuery:
 
     def __init__(self, build: Callable[..., QuerySet]) -> None:
         self._build = build
-        # By shape: the queryset built with stand-ins, and the stand-ins.
-        self._templates: dict[tuple, tuple[QuerySet, tuple]] = {}
+        # By shape: the queryset built with each variant of stand-ins (None: it cannot be).
+        self._templates: dict[tuple, list[tuple[QuerySet, tuple]] | None] = {}
         self._compiled: dict[tuple, _Compiled | None] = {}
 
     def __call__(self, *args: Any) -> list:
         shape = _shape(args)
         if shape is None:
             return list(self._build(*args))
-        template = self._templates.get(shape)
-        if template is None:
-            template = self._templates[shape] = self._template(args)
-        queryset, stand_ins = template
-        for_update = queryset.query.select_for_update
-        alias = (router.db_for_write if for_update else router.db_for_read)(queryset.model)
+        if shape not in self._templates:
+            self._templates[shape] = self._template(args)
+        templates = self._templates[shape]
+        if templates is None:
+            return list(self._build(*args))
+        alias = templates[0][0].db  # as the queryset routes itself (a write if it locks)
         connection = connections[alias]
         key = (alias, shape)
         if key not in self._compiled:
-            self._compiled[key] = _compile(queryset, connection, stand_ins)
+            self._compiled[key] = _compile(templates, connection)
         compiled = self._compiled[key]
-        if compiled is None:  # its arguments do not reach the SQL as given, on this database
+        if compiled is None:
             return list(self._build(*args))
         return compiled.run(connection, args)
 
@@ -185,34 +184,32 @@ class PreparedQuery:
     def is_prepared(self, *args: Any) -> bool:
         """Whether a call with these arguments runs SQL built before (after a first call)."""
         shape = _shape(args)
-        return any(key[1] == shape and c is not None for key, c in self._compiled.items())
+        return any(key[1] == shape and c is not None for key, c in list(self._compiled.items()))
 
-    def _template(self, args: tuple) -> tuple[QuerySet, tuple]:
-        number = 0
-        stand_ins = []
-        for value in args:
-            if isinstance(value, _SCALARS):
-                stand_ins.append(_stand_in(value, number))
-                number += 1
-            else:
-                items = []
-                for item in value:
-                    items.append(_stand_in(item, number))
+    def _template(self, args: tuple) -> list[tuple[QuerySet, tuple]] | None:
+        templates = []
+        for variant in (1, 2):
+            number = 0
+            stand_ins: list = []
+            for value in args:
+                if isinstance(value, _SCALARS):
+                    stand_ins.append(_stand_in(value, number, variant))
                     number += 1
-                stand_ins.append(items)
-        return self._build(*stand_ins), tuple(stand_ins)
+                else:
+                    stand_ins.append(
+                        [_stand_in(item, number + n, variant) for n, item in enumerate(value)]
+                    )
+                    number += len(stand_ins[-1])
+            try:
+                queryset = self._build(*stand_ins)
+            except Exception:  # a stand-in the field refuses: the queryset as built decides
+                return None
+            templates.append((queryset, tuple(stand_ins)))
+        return templates
 
 
-def _compile(queryset: QuerySet, connection, stand_ins: tuple) -> _Compiled | None:
-    iterable = queryset._iterable_class
-    if iterable not in (ModelIterable, ValuesListIterable, FlatValuesListIterable):
-        raise TypeError(f"a prepared query gives models or values_list rows, not {iterable}")
-    if queryset._prefetch_related_lookups or queryset._known_related_objects:
-        raise TypeError("a prepared query cannot prefetch")
-    compiler = queryset.query.get_compiler(connection=connection)
-    sql, params = compiler.as_sql()
-    if compiler.col_count != len(compiler.select) or compiler.has_extra_select:
-        raise TypeError("a prepared query cannot select columns only to order by")
+def _slots_wanted(connection, stand_ins: tuple) -> dict[Any, tuple[int, int | None]]:
+    """Each stand-in as it appears among a query's parameters: (argument, item of a list)."""
     wanted: dict[Any, tuple[int, int | None]] = {}
     for argument, value in enumerate(stand_ins):
         if isinstance(value, list):
@@ -220,22 +217,51 @@ def _compile(queryset: QuerySet, connection, stand_ins: tuple) -> _Compiled | No
                 wanted[_adapted(connection, each)] = (argument, item)
         else:
             wanted[_adapted(connection, value)] = (argument, None)
-    slots = []
-    found = set()
-    for position, param in enumerate(params):
-        try:
-            slot = wanted.get(param)
-        except TypeError:  # an unhashable parameter (a list for an array): a constant
-            slot = None
-        if slot is not None:
-            slots.append((position, *slot))
-            found.add(slot)
-    if len(found) != len(wanted):
+    return wanted
+
+
+def _slot(wanted: dict, param: Any) -> tuple[int, int | None] | None:
+    try:
+        return wanted.get(param)
+    except TypeError:  # an unhashable parameter (a list for an array): not a stand-in
         return None
+
+
+def _compile(templates: list[tuple[QuerySet, tuple]], connection) -> _Compiled | None:
+    """The SQL of the first template and where its arguments go, if the two templates' SQL and
+    parameters differ only there, each stand-in found as given; else None."""
+    queryset = templates[0][0]
+    iterable = queryset._iterable_class
+    if iterable not in (ModelIterable, ValuesListIterable, FlatValuesListIterable):
+        raise TypeError(f"a prepared query gives models or values_list rows, not {iterable}")
+    if queryset._prefetch_related_lookups or queryset._known_related_objects:
+        raise TypeError("a prepared query cannot prefetch")
+    built = []
+    for each, stand_ins in templates:
+        compiler = each.query.get_compiler(connection=connection)
+        try:
+            sql, params = compiler.as_sql()
+        except Exception:  # a stand-in a lookup refuses (EmptyResultSet, say): as built
+            return None
+        built.append((compiler, sql, list(params), _slots_wanted(connection, stand_ins)))
+    (compiler, sql, params, wanted), (_, other_sql, other_params, other_wanted) = built
+    if compiler.col_count != len(compiler.select) or compiler.has_extra_select:
+        raise TypeError("a prepared query cannot select columns only to order by")
+    if sql != other_sql or len(params) != len(other_params):
+        return None
+    slots = []
+    for position, (param, other) in enumerate(zip(params, other_params, strict=True)):
+        slot = _slot(wanted, param)
+        if slot is not None and _slot(other_wanted, other) == slot:
+            slots.append((position, *slot))
+        elif param != other:  # made from an argument, but not as given: as built
+            return None
+    if {slot[1:] for slot in slots} != set(wanted.values()):
+        return None  # an argument that does not reach the SQL as given
     fields = [column[0] for column in compiler.select[: compiler.col_count]]
     return _Compiled(
         sql=sql,
-        params=list(params),
+        params=params,
         slots=slots,
         compiler=compiler,
         iterable=iterable,

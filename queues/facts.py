@@ -29,7 +29,7 @@ _OPEN_FOLLOWUPS_DUE = PreparedQuery(
 
 def followup_facts(ticket_ids: list[int], days: list[date]) -> list[dict]:
     due: dict[int, list[date]] = {}
-    for ticket_id, due_on in _OPEN_FOLLOWUPS_DUE(sorted(set(ticket_ids))):
+    for ticket_id, due_on in _OPEN_FOLLOWUPS_DUE(set(ticket_ids)):
         due.setdefault(ticket_id, []).append(due_on)
     return [
         {"followup_overdue": any(due_on < day for due_on in due.get(ticket_id, ()))}

@@ -189,3 +189,59 @@ def test_the_api_create_looks_its_customer_up_prepared_and_refuses_an_unknown_on
         invalid = serializers.TicketCreateSerializer(data={**body, "customer": unknown})
         assert not invalid.is_valid()
         assert invalid.errors["customer"][0].code == "does_not_exist"
+
+
+def test_an_argument_also_used_transformed_is_not_prepared():
+    """``a`` reaches the SQL as given (``email=``) and as ``%a%`` (``icontains``): a query
+    that froze the second at its stand-in would find nothing."""
+    contact = ContactFactory(name="Bob Stone", email="b.stone@example.com")
+    query = PreparedQuery(
+        lambda a: Contact.objects.filter(Q(email=a) | Q(name__icontains=a)).order_by("pk")
+    )
+    for _ in range(2):
+        assert [c.pk for c in query("bob")] == [contact.pk]
+    assert not query.is_prepared("bob")
+    lowered = PreparedQuery(lambda a: Contact.objects.filter(email=a.lower()))
+    assert [c.pk for c in lowered("B.Stone@Example.com")] == [contact.pk]
+    assert not lowered.is_prepared("x")
+
+
+def test_a_stand_in_the_field_refuses_leaves_it_to_the_queryset(tickets):
+    by_pk = PreparedQuery(lambda pk: Customer.objects.filter(pk=pk))
+    customer = tickets[0].customer
+    for _ in range(2):
+        assert by_pk(str(customer.pk)) == [customer]  # Django takes digits for an id
+    assert not by_pk.is_prepared(str(customer.pk))
+    # A 32-bit column: the stand-in is out of its range, which Django answers by itself.
+    event = TicketEvent.objects.get(ticket=tickets[0])
+    failures = PreparedQuery(
+        lambda n: TicketEvent.objects.filter(ticket=tickets[0], dispatch_failures=n)
+    )
+    for _ in range(2):
+        assert [e.pk for e in failures(0)] == [event.pk]
+    assert failures(3) == []
+
+
+def test_a_naive_datetime_is_left_to_django(tickets, settings):
+    settings.TIME_ZONE = "America/New_York"
+    event = TicketEvent.objects.get(ticket=tickets[0])
+    naive = timezone.make_naive(event.created_at + timedelta(hours=1))
+    query = PreparedQuery(lambda at: TicketEvent.objects.filter(pk=event.pk, created_at__lt=at))
+    with pytest.warns(RuntimeWarning):
+        assert [e.pk for e in query(naive)] == [event.pk]
+    assert not query.is_prepared(naive)
+
+
+def test_routing_an_event_reads_its_event_and_facts_prepared(tickets):
+    """A call site that stopped reaching its prepared SQL would show only as slower routing."""
+    from accounts import selectors
+    from queues import facts
+    from tickets import outbox
+
+    # The first dispatch routes all three events together, as a batch.
+    outbox.event_dispatch(event_id=TicketEvent.objects.get(ticket=tickets[0]).pk)
+    assert not TicketEvent.objects.filter(dispatched_at__isnull=True).exists()
+    assert outbox._EVENT_AND_OTHERS_WAITING.is_prepared(1, timezone.now())
+    assert selectors._CUSTOMERS.is_prepared({1})  # the three tickets' one customer
+    assert selectors._INVOICES_UNPAID_SINCE.is_prepared({1}, timezone.localdate())
+    assert facts._OPEN_FOLLOWUPS_DUE.is_prepared({1, 2, 3})
