@@ -18,19 +18,18 @@ from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.files.base import File
 from django.core.files.storage import default_storage
-from django.db import DatabaseError, connection, transaction
-from django.db.models.expressions import RawSQL
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from accounts.models import Contact
 from conversations import robots
 from conversations.addressing import base_address, is_ours
 from conversations.bounces import bounce_record
-from conversations.mime import ParsedMail, parse
+from conversations.mime import ParsedMail
 from conversations.models import Attachment, InboundMessage, Mailbox, Message
 from conversations.selectors import contacts_for_address, staff_for_address, thread_for
+from conversations.stored import locked, read_stored
 from conversations.texts import NO_TEXT, description_of, texts_of
-from helpdesk.prepared import PreparedQuery
 from tickets.messages import message_entry_record
 from tickets.models import MessageDirection, MessageSender, Ticket, TimelineEntry
 from tickets.services import ticket_link, ticket_open, ticket_update
@@ -64,16 +63,6 @@ class Held(Exception):
         self.status, self.reason = status, reason
 
 
-def read_stored(inbound: InboundMessage) -> ParsedMail:
-    """The stored message, parsed within the attachment limits."""
-    with inbound.raw.open("rb") as handle:
-        return parse(
-            handle,
-            attachment_max_bytes=settings.EMAIL_ATTACHMENT_MAX_BYTES,
-            message_max_bytes=settings.EMAIL_MESSAGE_MAX_BYTES,
-        )
-
-
 def inbound_process(*, inbound_id: int, contact: Contact | None = None) -> str:
     """Make of a stored message what it is (see the module), once: a message already processed
     is left as it is. ``contact``: who sent it, as a rep said (triage). Its status after.
@@ -89,37 +78,6 @@ def inbound_process(*, inbound_id: int, contact: Contact | None = None) -> str:
     except Exception as exc:
         logger.exception("Inbound message %s could not be processed", inbound_id)
         return _quarantine(inbound_id, f"It could not be processed: {_error(exc)}")
-
-
-def _locked(inbound_id: int, *, asynchronous: bool):
-    rows = InboundMessage.objects.select_for_update(of=("self",)).select_related("mailbox")
-    if asynchronous:
-        rows = rows.annotate(_commit=RawSQL("set_config('synchronous_commit', 'off', true)", ()))
-    return rows.filter(pk=inbound_id).order_by()
-
-
-# Read for every message processed: their SQL is built once (helpdesk.prepared).
-_LOCKED = PreparedQuery(lambda inbound_id: _locked(inbound_id, asynchronous=False))
-_LOCKED_COMMITTING_ASYNCHRONOUSLY = PreparedQuery(
-    lambda inbound_id: _locked(inbound_id, asynchronous=True)
-)
-
-
-def locked(inbound_id: int) -> InboundMessage:
-    outermost = len(connection.atomic_blocks) == 1
-    if settings.EMAIL_ASYNCHRONOUS_COMMIT and outermost and connection.vendor == "postgresql":
-        # This transaction's COMMIT then returns without waiting for the disk (set in the
-        # statement that locks the row, not one more). Nothing can be lost: the message was
-        # stored by a synchronous commit; what processing makes of it is durable before anything
-        # leaves (sending an email starts with its claim, a synchronous commit, which flushes
-        # the log up to itself, this commit with it); a crash before that leaves the message
-        # pending, and the sweep processes it again.
-        found = _LOCKED_COMMITTING_ASYNCHRONOUSLY(inbound_id)
-    else:
-        found = _LOCKED(inbound_id)
-    if not found:
-        raise InboundMessage.DoesNotExist(f"No inbound message {inbound_id}")
-    return found[0]
 
 
 def _process(inbound_id: int, contact: Contact | None) -> str:

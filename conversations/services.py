@@ -10,14 +10,9 @@ from accounts.models import Contact, Customer, User
 from accounts.services import contact_create
 from conversations import robots
 from conversations.models import InboundMessage, Message, SenderAddress
-from conversations.processing import (
-    Sender,
-    finish,
-    inbound_process,
-    message_add,
-    read_stored,
-)
+from conversations.processing import Sender, finish, inbound_process, message_add
 from conversations.selectors import contacts_for_address
+from conversations.stored import read_stored
 from conversations.texts import texts_of
 from tickets.models import Ticket
 
