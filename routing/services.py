@@ -263,7 +263,9 @@ def _record_on_timeline(fired_by_event: list[tuple[TicketEvent, list[tuple[str, 
         entries.append(TimelineEntry(ticket=event.ticket, kind=kind, body=body, changes=changes))
     if not entries:
         return
-    TimelineEntry.objects.bulk_create(entries)
+    # An entry has no key but its id to conflict on: this is a plain INSERT, whose SQL
+    # (unlike ``bulk_create``'s) is built once per process and number of entries.
+    insert_ignoring_conflicts(entries)
     # In the order of the tickets' ids, so that these updates at least lock in one order. (Two
     # batches whose actions locked the same tickets in other orders before can still deadlock;
     # PostgreSQL then fails one, and the outbox routes its events one by one.)
