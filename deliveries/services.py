@@ -34,6 +34,7 @@ from django.utils import timezone
 from deliveries import webhook_client
 from deliveries.models import EmailDelivery, WebhookAttempt, WebhookDelivery
 from helpdesk.queue import enqueue_on_commit
+from helpdesk.updates import update_returning
 
 logger = logging.getLogger(__name__)
 
@@ -82,11 +83,8 @@ def _claimable(now: datetime) -> Q:
 def _claim(model, delivery_id: int):
     """Claim a due delivery for this worker (one conditional UPDATE: of two workers, one wins);
     the claimed row, or None if it is not due or another worker has it."""
-    now = timezone.now()
-    claimed = model.objects.filter(_claimable(now), pk=delivery_id).update(
-        status=Status.SENDING, claimed_at=now, enqueued_at=None, attempts=F("attempts") + 1
-    )
-    return model.objects.get(pk=delivery_id) if claimed else None
+    claimed = _claim_many(model, [delivery_id])
+    return claimed[0] if claimed else None
 
 
 def _record(delivery, **fields) -> bool:
@@ -328,18 +326,15 @@ def _close_quietly(connection) -> None:
 
 
 def _claim_many(model, delivery_ids: list[int]) -> list:
-    """``_claim`` of several at once: one conditional UPDATE, then the rows it claimed (those
-    with this claim's time), in the order of their ids."""
+    """``_claim`` of several at once: one conditional UPDATE, which returns the rows it
+    claimed, in the order of their ids."""
     now = timezone.now()
-    claimed = model.objects.filter(_claimable(now), pk__in=delivery_ids).update(
-        status=Status.SENDING, claimed_at=now, enqueued_at=None, attempts=F("attempts") + 1
-    )
-    if not claimed:
-        return []
-    return list(
-        model.objects.filter(pk__in=delivery_ids, status=Status.SENDING, claimed_at=now).order_by(
-            "pk"
-        )
+    return update_returning(
+        model.objects.filter(_claimable(now), pk__in=delivery_ids),
+        status=Status.SENDING,
+        claimed_at=now,
+        enqueued_at=None,
+        attempts=F("attempts") + 1,
     )
 
 

@@ -1,0 +1,90 @@
+"""``update_returning``: one UPDATE that gives back the rows it changed, as a SELECT would."""
+
+from datetime import timedelta
+
+import pytest
+from django.db import NotSupportedError, connection
+from django.db.models import F
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from deliveries.models import EmailDelivery
+from helpdesk.updates import update_returning
+
+pytestmark = pytest.mark.django_db
+
+Status = EmailDelivery.Status
+
+
+@pytest.fixture
+def deliveries():
+    return EmailDelivery.objects.bulk_create(
+        EmailDelivery(
+            key=f"test:{n}",
+            recipient=f"r{n}@example.com",
+            subject=f"Subject {n}",
+            headers={"X-N": str(n)},
+            attempts=n,
+        )
+        for n in range(4)
+    )
+
+
+def test_the_rows_changed_come_back_as_they_are_now_from_one_statement(deliveries):
+    now = timezone.now()
+    wanted = [deliveries[3].pk, deliveries[1].pk]
+    with CaptureQueriesContext(connection) as queries:
+        rows = update_returning(
+            EmailDelivery.objects.filter(pk__in=wanted),
+            status=Status.SENDING,
+            claimed_at=now,
+            attempts=F("attempts") + 1,
+        )
+    assert len(queries.captured_queries) == 1
+    assert [row.pk for row in rows] == sorted(wanted)
+    assert [(row.status, row.claimed_at, row.attempts) for row in rows] == [
+        (Status.SENDING, now, 2),
+        (Status.SENDING, now, 4),
+    ]
+    # Every field, converted as a SELECT converts it (JSON decoded), and the instance saved.
+    assert rows[0].headers == {"X-N": "1"}
+    assert rows[0].recipient == "r1@example.com"
+    assert not rows[0]._state.adding
+    for row in rows:
+        reread = EmailDelivery.objects.get(pk=row.pk)
+        assert (reread.status, reread.claimed_at, reread.attempts) == (
+            row.status,
+            row.claimed_at,
+            row.attempts,
+        )
+    untouched = EmailDelivery.objects.get(pk=deliveries[0].pk)
+    assert (untouched.status, untouched.attempts) == (Status.PENDING, 0)
+
+
+def test_a_condition_no_row_meets_changes_nothing_and_returns_nothing(deliveries):
+    later = timezone.now() + timedelta(hours=1)
+    rows = update_returning(
+        EmailDelivery.objects.filter(created_at__gt=later), status=Status.SENDING
+    )
+    assert rows == []
+    assert not EmailDelivery.objects.filter(status=Status.SENDING).exists()
+    assert update_returning(EmailDelivery.objects.all()) == []  # nothing to set
+
+
+def test_of_two_claims_of_the_same_rows_only_the_first_gets_them(deliveries):
+    def claim():
+        return update_returning(
+            EmailDelivery.objects.filter(status=Status.PENDING, attempts__lt=2),
+            status=Status.SENDING,
+        )
+
+    assert [row.pk for row in claim()] == [deliveries[0].pk, deliveries[1].pk]
+    assert claim() == []
+
+
+def test_a_database_that_cannot_return_updated_rows_is_refused(deliveries, monkeypatch):
+    monkeypatch.setattr(connection, "vendor", "mysql")
+    with pytest.raises(NotSupportedError):
+        update_returning(EmailDelivery.objects.all(), status=Status.SENDING)
+    monkeypatch.undo()
+    assert not EmailDelivery.objects.filter(status=Status.SENDING).exists()
