@@ -8,7 +8,8 @@ return them from the UPDATE itself.
 
 from typing import Any, TypeVar
 
-from django.db import NotSupportedError, connections, router, transaction
+from django.core.exceptions import EmptyResultSet
+from django.db import NotSupportedError, connections, transaction
 from django.db.models import Model, QuerySet
 from django.db.models.sql import UpdateQuery
 
@@ -18,22 +19,29 @@ M = TypeVar("M", bound=Model)
 def update_returning(queryset: QuerySet[M], **values: Any) -> list[M]:
     """``queryset.update(**values)``, and the rows it changed as they are after it (every
     concrete field, expressions such as ``F("attempts") + 1`` evaluated), in the order of
-    their primary keys. Only for a model's own table: a field of a parent model is refused,
-    as a database that cannot return rows from an UPDATE is."""
+    their primary keys. Refused where ``update()`` refuses (a slice, a union), and for a model
+    with a parent model's table, as on a database that cannot return rows from an UPDATE."""
+    queryset._not_support_combined_queries("update")
+    if queryset.query.is_sliced:
+        raise TypeError("Cannot update a query once a slice has been taken.")
     model = queryset.model
-    using = queryset._db or router.db_for_write(model)
+    queryset._for_write = True  # as update() routes itself: the database for writes
+    using = queryset.db
     connection = connections[using]
     if connection.vendor not in ("postgresql", "sqlite") or not (
         connection.features.can_return_columns_from_insert  # SQLite 3.35 and later
     ):
         raise NotSupportedError(f"UPDATE ... RETURNING on {connection.vendor}")
+    if model._meta.parents:
+        raise NotSupportedError("UPDATE ... RETURNING of a model with a parent model")
     query = queryset.query.chain(UpdateQuery)
     query.add_update_values(values)
-    if query.related_updates:
-        raise NotSupportedError("UPDATE ... RETURNING of a parent model's fields")
     query.annotations = {}
     compiler = query.get_compiler(using=using)
-    sql, params = compiler.as_sql()
+    try:
+        sql, params = compiler.as_sql()
+    except EmptyResultSet:  # a filter no row can meet (``pk__in=[]``, ``none()``)
+        return []
     if not sql:
         return []
     opts = model._meta

@@ -69,6 +69,17 @@ def test_a_condition_no_row_meets_changes_nothing_and_returns_nothing(deliveries
     assert rows == []
     assert not EmailDelivery.objects.filter(status=Status.SENDING).exists()
     assert update_returning(EmailDelivery.objects.all()) == []  # nothing to set
+    nothing = (EmailDelivery.objects.filter(pk__in=[]), EmailDelivery.objects.none())
+    assert [update_returning(qs, status=Status.SENDING) for qs in nothing] == [[], []]
+
+
+def test_a_slice_or_a_union_is_refused_as_update_refuses_it(deliveries):
+    with pytest.raises(TypeError):
+        update_returning(EmailDelivery.objects.order_by("pk")[:1], status=Status.SENDING)
+    union = EmailDelivery.objects.filter(attempts=0).union(EmailDelivery.objects.filter(attempts=1))
+    with pytest.raises(NotSupportedError):
+        update_returning(union, status=Status.SENDING)
+    assert not EmailDelivery.objects.filter(status=Status.SENDING).exists()
 
 
 def test_of_two_claims_of_the_same_rows_only_the_first_gets_them(deliveries):

@@ -104,7 +104,10 @@ def _params(shape: "_Shape", fields, objs, connection) -> tuple | None:
             value = field.pre_save(obj, add=True)
             if hasattr(value, "resolve_expression"):
                 return None
-            row.append(field.get_db_prep_save(value, connection=connection))
+            value = field.get_db_prep_save(value, connection=connection)
+            if hasattr(value, "as_sql"):
+                return None  # a field that made it an expression: compiled, not a parameter
+            row.append(value)
         rows.append(row)
     return _laid_out(rows, shape.by_column)
 

@@ -133,6 +133,26 @@ class TestOneShapeCompiledOnce:
         assert RuleMatch.objects.get(rule=b).ticket_id == event.ticket_id
         assert RuleMatch.objects.filter(rule=c).exists()
 
+    def test_a_value_a_field_prepares_into_an_expression_goes_through_the_compiler(
+        self, event, compiles, monkeypatch
+    ):
+        a, b = rules(2)
+        rows.insert_ignoring_conflicts([match(event, a)])
+        field = RuleMatch._meta.get_field("rule_version")
+        prepared = field.get_db_prep_save
+
+        def prep(value, connection):
+            return Value(None) if value == -1 else prepared(value, connection)
+
+        monkeypatch.setattr(field, "get_db_prep_save", prep)
+        obj = match(event, b)
+        obj.rule_version_id = -1
+
+        rows.insert_ignoring_conflicts([obj])
+
+        assert compiles == [1, 1]
+        assert RuleMatch.objects.get(rule=b).rule_version_id is None
+
     def test_a_first_statement_with_an_expression_leaves_the_shape_to_the_next(
         self, event, compiles
     ):
