@@ -60,6 +60,15 @@ def default_mailbox() -> Mailbox | None:
 
 
 # Read for every acknowledgement and reply: their SQL is built once (helpdesk.prepared).
+_ACKNOWLEDGED_SINCE = PreparedQuery(
+    lambda address, since: (
+        EmailDelivery.objects.filter(
+            key__startswith="ack:", recipient__iexact=address, created_at__gte=since
+        )
+        .order_by()
+        .values_list("pk", flat=True)[:1]
+    )
+)
 _ACTIVE_MAILBOX_NAMED = PreparedQuery(
     lambda name: Mailbox.objects.filter(is_active=True, name=name).order_by("pk")[:1]
 )
@@ -259,10 +268,7 @@ def acknowledgement_send(*, message: Message) -> Message | None:
     if contact is None or not contact.email:
         return None
     since = timezone.now() - timedelta(minutes=settings.EMAIL_ACKNOWLEDGE_INTERVAL_MINUTES)
-    recent = EmailDelivery.objects.filter(
-        key__startswith="ack:", recipient__iexact=contact.email, created_at__gte=since
-    )
-    if recent.exists():
+    if _ACKNOWLEDGED_SINCE(contact.email, since):
         return None
     inbound = message.inbound
     # The request opened the ticket: the mailbox it came to is the ticket's (the default when
