@@ -11,9 +11,9 @@ Rows (ours / baseline):
 
 1. API create of a bug for a customer with unpaid invoices (the starter rules notify
    engineering and finance, each with a member emailed per new item and one on the digest, so
-   routing also makes two emails, which the worker then sends to the console backend), routing
-   worker running: tickets/s over 4 keep-alive client connections, against bare DRF
-   creates/s. Request p50/p95/p99.
+   routing also makes two emails, which the worker then sends to the console backend, or with
+   ``--smtp`` over SMTP to a local relay that discards them), routing worker running: tickets/s
+   over 4 keep-alive client connections, against bare DRF creates/s. Request p50/p95/p99.
 2. The same with the worker stopped (no baseline). These tickets are the backlog of row 3.
 3. Routing that backlog: tickets routed/s once the worker starts, from the first to the last
    event marked dispatched (``dispatched_at``, so the worker's start-up is not counted),
@@ -36,6 +36,10 @@ run it there with ``BENCH_CODE_VERSION=<commit>``.
 
     .venv/bin/python bench/pipeline.py            # about 4 minutes
     .venv/bin/python bench/pipeline.py --quick    # smaller sizes, a smoke run
+    .venv/bin/python bench/pipeline.py --smtp     # emails over SMTP to a local relay
+
+The relay of ``--smtp`` shares the machine's cores with what is measured, where a deployment's
+relay runs elsewhere: on two cores it costs more than the console backend does.
 """
 
 import argparse
@@ -43,6 +47,7 @@ import http.client
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -100,6 +105,37 @@ BASE_ENV = {
 def gunicorn(procs: Processes, name: str, app: str, port: int, env: dict, cwd: Path) -> None:
     argv = [str(BIN / "gunicorn"), app, f"--bind=127.0.0.1:{port}", f"--workers={WORKERS}"]
     procs.start(name, argv, env, cwd)
+
+
+def smtp_relay(procs: Processes) -> dict:
+    """A local SMTP server that accepts and discards mail (aiosmtpd's ``Sink``): the worker sends
+    as it would to a deployment's relay, not to the console backend, whose output Celery turns
+    into log lines. The settings that point the worker at it."""
+    port = free_port()
+    argv = [sys.executable, "-m", "aiosmtpd", "-n", "-l", f"127.0.0.1:{port}"]
+    procs.start("smtp-relay", [*argv, "-c", "aiosmtpd.handlers.Sink"], {}, ROOT)
+    deadline = time.monotonic() + 30
+    while True:
+        procs.check()
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=2) as sock:
+                if sock.recv(64).startswith(b"220"):
+                    return {"EMAIL_HOST": "127.0.0.1", "EMAIL_PORT": str(port)}
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the SMTP relay does not answer on :{port}; see {procs.logs}")
+        time.sleep(0.1)
+
+
+def email_outcomes() -> dict:
+    """How many of the emails routing made ended in each status: all sent, or the run says so."""
+    from django.db.models import Count
+
+    from deliveries.models import EmailDelivery
+
+    rows = EmailDelivery.objects.values_list("status").annotate(n=Count("pk")).order_by()
+    return dict(rows)
 
 
 def celery_worker(procs: Processes, name: str, app: str, env: dict, *extra: str) -> None:
@@ -369,7 +405,7 @@ def run(args: argparse.Namespace, procs: Processes) -> dict:
     base_create = load(base_port, "/entries/", base["token"], entry, args.base_creates)
 
     # Row 1, ours, routing worker running; then row 4 while it runs with nothing queued.
-    worker_env = {**OURS_ENV, "REDIS_URL": REDIS}
+    worker_env = {**OURS_ENV, "REDIS_URL": REDIS, **(smtp_relay(procs) if args.smtp else {})}
     celery_worker(procs, "switchboard-worker", "helpdesk", worker_env)
     load(ours_port, "/api/v1/tickets/", token, bug(customer_id), 20)
     wait_routed(procs, 60)
@@ -399,7 +435,9 @@ def run(args: argparse.Namespace, procs: Processes) -> dict:
         "code": code_version(ROOT),
         "code_root": str(Path(sys.modules["tickets"].__file__).parent.parent),
         "setup": f"gunicorn {WORKERS} sync workers each, {CONNECTIONS} client connections, "
-        f"Celery workers --concurrency={WORKERS} on {REDIS}, PostgreSQL, CONN_MAX_AGE=600",
+        f"Celery workers --concurrency={WORKERS} on {REDIS}, PostgreSQL, CONN_MAX_AGE=600, "
+        + ("emails over SMTP to a local relay" if args.smtp else "emails to the console backend"),
+        "emails_by_status": email_outcomes(),
         "api_create": {
             "ours_worker_running": with_worker,
             "baseline_drf_create": base_create,
@@ -454,6 +492,9 @@ def main() -> None:
     parser.add_argument("--backlog", type=int, default=1500, help="rows 2 and 3 tickets and tasks")
     parser.add_argument("--probes", type=int, default=200, help="row 4 probes, each side")
     parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
+    parser.add_argument(
+        "--smtp", action="store_true", help="send the emails to a local SMTP relay, not the console"
+    )
     args = parser.parse_args()
     if args.quick:
         args.creates, args.base_creates, args.backlog, args.probes = 100, 300, 150, 30
