@@ -91,6 +91,12 @@ def thread_for(mail: ParsedMail) -> Thread | None:
     return None
 
 
+def waiting_mail_count() -> int:
+    """Messages waiting for a rep (an unknown sender, or quarantined): an index of its own
+    holds only the rows not processed for good, so counting them reads no other mail."""
+    return InboundMessage.objects.filter(status__in=InboundMessage.WAITING).count()
+
+
 def inbound_list(*, statuses=None) -> QuerySet[InboundMessage]:
     """Mail received, newest first: of these statuses, or all of it."""
     rows = InboundMessage.objects.select_related("mailbox").order_by("-received_at", "-id")

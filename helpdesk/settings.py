@@ -102,6 +102,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "queues.context_processors.work_counts",
+                "conversations.context_processors.mail_counts",
             ],
         },
     },

@@ -4,8 +4,11 @@ sandboxed frame, downloads, the reply composer, and mail waiting for a rep at /m
 from email.message import EmailMessage
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from conversations.models import InboundMessage, Message, ReplyTemplate
+from conversations.selectors import waiting_mail_count
 from deliveries.models import EmailDelivery
 from tests.factories import ContactFactory, CustomerFactory
 from tickets.models import Ticket
@@ -184,6 +187,42 @@ def test_triage_of_an_unknown_sender_opens_the_ticket_and_remembers_them(browser
     assert ticket.contact.email == "newcomer@prospect.example"
     # The next message from them is theirs at once.
     assert ingest(_mail(sender="newcomer@prospect.example", subject="Again")).status == "ticket"
+
+
+def _nav_mail(page: str) -> str:
+    return page.split('id="nav-mail"')[1].split("</a>")[0]
+
+
+def test_the_navigation_counts_the_mail_waiting_for_a_rep(browser, ingest, contact):
+    ingest(_mail())  # a known contact: a ticket, waiting for nobody
+    assert "nav-mail-waiting" not in _nav_mail(browser.get("/tickets/").content.decode())
+    stranger = ingest(_mail(sender="stranger@prospect.example", subject="Who"))
+    anonymous = ingest(_mail(subject="Anonymous").replace(b"From: ada@customer.example\n", b""))
+    assert (stranger.status, anonymous.status) == ("triage", "quarantined")
+    nav = _nav_mail(browser.get("/tickets/").content.decode())
+    assert 'id="nav-mail-waiting" aria-label="messages waiting for a rep">2</span>' in nav
+    browser.post(f"/mail/{stranger.pk}/assign/", {"contact": contact.pk})
+    nav = _nav_mail(browser.get("/tickets/").content.decode())
+    assert 'aria-label="messages waiting for a rep">1</span>' in nav
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's plan")
+def test_counting_the_waiting_mail_reads_only_the_index_of_unsettled_mail(ingest, contact):
+    """Every page's navigation counts it: it must not read all the mail ever received."""
+    InboundMessage.objects.bulk_create(
+        InboundMessage(dedupe_key=f"id:{n}", sha256="0" * 64, raw="x", size=1, status="ticket")
+        for n in range(3000)
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE conversations_inboundmessage")
+    with CaptureQueriesContext(connection) as captured:
+        assert waiting_mail_count() == 0
+    [query] = captured.captured_queries
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN {query['sql']}")
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "inbound_waiting_idx" in plan, plan
+    assert "Seq Scan" not in plan, plan
 
 
 def test_saying_who_a_sender_is_settles_all_their_waiting_mail(browser, ingest):
