@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from conversations.intake import inbound_store
-from conversations.models import Mailbox, ReplyTemplate
+from conversations.models import InboundMessage, Mailbox, ReplyTemplate
 from conversations.processing import inbound_process
 from deliveries.models import EmailDelivery
 from tests.browser.conftest import log_in, screenshot
@@ -69,6 +69,25 @@ def test_a_rep_triages_mail_from_an_unknown_sender(page, rep):
     expect(page.locator("h1")).to_contain_text("Export fails")
     expect(page.locator(".facts")).to_contain_text("Nina Newhire")
     expect(page.locator(".facts")).to_contain_text("Email")
+
+
+def test_the_mail_count_in_the_navigation_follows_without_a_reload(page, rep, settings):
+    settings.NAV_COUNTS_REFRESH_SECONDS = 1
+    log_in(page, "rep", PASSWORD)
+    page.goto("/tickets/")
+    expect(page.locator("#nav-mail-waiting")).to_have_count(0)
+    page.evaluate("window.stillHere = true")
+    first = _ingest("stranger@unknown.example", "Pricing question")
+    _ingest("someone@unknown.example", "Another question")
+    assert first.status == "triage"
+    badge = page.locator("#nav-mail-waiting")
+    expect(badge).to_have_text("2", timeout=5_000)
+    expect(badge).to_have_attribute("aria-label", "2 waiting for a rep")
+    assert page.evaluate("window.stillHere") is True
+    screenshot(page, "nav-mail-count")
+    InboundMessage.objects.filter(status="triage").update(status="ticket")
+    expect(badge).to_have_count(0, timeout=5_000)
+    expect(page.get_by_role("link", name="Mail", exact=True)).to_be_visible()
 
 
 def test_a_rep_reads_the_reply_and_its_html_safely(page, rep):

@@ -200,10 +200,18 @@ def test_the_navigation_counts_the_mail_waiting_for_a_rep(browser, ingest, conta
     anonymous = ingest(_mail(subject="Anonymous").replace(b"From: ada@customer.example\n", b""))
     assert (stranger.status, anonymous.status) == ("triage", "quarantined")
     nav = _nav_mail(browser.get("/tickets/").content.decode())
-    assert 'id="nav-mail-waiting" aria-label="messages waiting for a rep">2</span>' in nav
+    assert 'id="nav-mail-waiting" aria-label="2 waiting for a rep">2</span>' in nav
+    assert browser.get("/mail/counts/").json() == {"waiting": 2}
     browser.post(f"/mail/{stranger.pk}/assign/", {"contact": contact.pk})
     nav = _nav_mail(browser.get("/tickets/").content.decode())
-    assert 'aria-label="messages waiting for a rep">1</span>' in nav
+    assert 'aria-label="1 waiting for a rep">1</span>' in nav
+    assert browser.get("/mail/counts/").json() == {"waiting": 1}
+
+
+def test_the_mail_count_is_for_signed_in_staff(client):
+    response = client.get("/mail/counts/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/login/")
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's plan")
