@@ -34,7 +34,6 @@
       element = document.createElement("span");
       element.id = badgeSpec.id;
       element.className = badgeSpec.className;
-      element.setAttribute("aria-label", badgeSpec.label);
       // After the badges before it in OPTIONAL order, so the nav reads as the server renders.
       const after = OPTIONAL.slice(0, OPTIONAL.indexOf(badgeSpec))
         .map((spec) => document.getElementById(spec.id))
@@ -43,6 +42,7 @@
       after.after(document.createTextNode(" "), element);
     }
     element.textContent = String(count);
+    element.setAttribute("aria-label", `${count} ${badgeSpec.label}`);
   }
 
   async function refresh() {
@@ -56,6 +56,8 @@
     // The server adds the totals up (routing.selectors.nav_counts_for_user); this shows them.
     const counts = await response.json();
     badge.textContent = String(counts.new_items);
+    // The label is what a screen reader says of the badge: with the number, or none is said.
+    badge.setAttribute("aria-label", `${counts.new_items} new items`);
     showOptional(OPTIONAL[0], counts.past_target);
     showOptional(OPTIONAL[1], counts.escalated);
   }

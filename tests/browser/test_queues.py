@@ -55,6 +55,7 @@ def test_engineer_works_a_routed_bug_and_the_rep_sees_the_answer(browser, live_s
     ticket_create(customer=customer, kind="bug", channel="web", subject="Second bug")
     dispatch_pending()
     expect(engineer.locator("#nav-new-items")).to_have_text("2", timeout=5_000)
+    expect(engineer.locator("#nav-new-items")).to_have_attribute("aria-label", "2 new items")
     assert engineer.evaluate("window.stillHere") is True
     engineer.get_by_role("link", name="Queues").click()
     engineer.wait_for_url("**/queues/engineering/")
@@ -337,8 +338,11 @@ def test_the_nav_badges_come_and_go_with_their_counts_without_a_reload(page, set
     queues_escalate()
     expect(page.locator("#nav-past-target")).to_have_text("1", timeout=5_000)
     expect(page.locator("#nav-escalated")).to_have_text("1", timeout=5_000)
-    expect(page.locator("#nav-escalated")).to_have_attribute("aria-label", "escalated to you")
+    expect(page.locator("#nav-escalated")).to_have_attribute("aria-label", "1 escalated to you")
     expect(page.locator("#nav-queues")).to_have_text("Queues 1 1 1")
+    # What a screen reader says of the link: each number with what it counts.
+    name = "Queues 1 new items 1 past their response target 1 escalated to you"
+    expect(page.get_by_role("link", name=name, exact=True)).to_be_visible()
     screenshot(page, "nav-escalated-live")
 
     notification_acknowledge(notification=item, user=lead)
