@@ -1,6 +1,7 @@
 from email.message import EmailMessage
 
 import pytest
+from django.db import connection
 
 from conversations.intake import inbound_store
 from conversations.models import InboundMessage, Mailbox
@@ -45,3 +46,10 @@ def customer_email(
     if text:
         mail.set_content(text)
     return mail
+
+
+def plan_of(sql: str) -> str:
+    """PostgreSQL's plan for a query a test captured: which index it reads, if any."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN {sql}")
+        return "\n".join(row[0] for row in cursor.fetchall())

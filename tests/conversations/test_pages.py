@@ -10,6 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from conversations.models import InboundMessage, Message, ReplyTemplate
 from conversations.selectors import waiting_mail_count
 from deliveries.models import EmailDelivery
+from tests.conversations.conftest import plan_of
 from tests.factories import ContactFactory, CustomerFactory
 from tickets.models import Ticket
 
@@ -226,9 +227,7 @@ def test_counting_the_waiting_mail_reads_only_the_index_of_unsettled_mail(ingest
     with CaptureQueriesContext(connection) as captured:
         assert waiting_mail_count() == 0
     [query] = captured.captured_queries
-    with connection.cursor() as cursor:
-        cursor.execute(f"EXPLAIN {query['sql']}")
-        plan = "\n".join(row[0] for row in cursor.fetchall())
+    plan = plan_of(query["sql"])
     assert "inbound_waiting_idx" in plan, plan
     assert "Seq Scan" not in plan, plan
 

@@ -8,6 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from accounts.models import Contact
 from conversations.models import SenderAddress
 from conversations.selectors import contacts_for_address
+from tests.conversations.conftest import plan_of
 from tests.factories import ContactFactory, CustomerFactory
 
 pytestmark = pytest.mark.django_db
@@ -40,9 +41,7 @@ def test_the_lookup_reads_no_contact_it_does_not_return():
     with CaptureQueriesContext(connection) as captured:
         assert len(contacts_for_address("C42@customer.example")) == 1
     [query] = captured.captured_queries
-    with connection.cursor() as cursor:
-        cursor.execute(f"EXPLAIN {query['sql']}")
-        plan = "\n".join(row[0] for row in cursor.fetchall())
+    plan = plan_of(query["sql"])
     assert "contact_email_upper_idx" in plan, plan
     assert "Seq Scan on accounts_contact" not in plan, plan
 
@@ -73,8 +72,6 @@ def test_whether_a_sender_was_acknowledged_lately_is_an_index_lookup(ingest, con
             bytes(customer_email(subject="Printer on fire", message_id="<fire@customer.example>"))
         )
     [query] = [q["sql"] for q in captured.captured_queries if "LIKE 'ack:%'" in q["sql"]]
-    with connection.cursor() as cursor:
-        cursor.execute(f"EXPLAIN {query}")
-        plan = "\n".join(row[0] for row in cursor.fetchall())
+    plan = plan_of(query)
     assert "Index Cond" in plan, plan
     assert "email_recipient_recent_idx" in plan, plan
