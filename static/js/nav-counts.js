@@ -1,29 +1,44 @@
-// The navigation's counts of new queue items (and of those past their response target, and of
-// those escalated to a lead, which come and go with their counts) refresh without a reload,
-// every NAV_COUNTS_REFRESH_SECONDS (the server renders it into data-refresh-seconds).
+// The navigation's counts refresh without a reload, every NAV_COUNTS_REFRESH_SECONDS (the
+// server renders it into data-refresh-seconds): new queue items (and those past their response
+// target, and those escalated to a lead, which come and go with their counts), and the mail
+// waiting for a rep (there only while some waits). Each link names its own counts URL.
 "use strict";
 
 (function () {
-  const link = document.getElementById("nav-queues");
-  const badge = document.getElementById("nav-new-items");
-  if (!link || !badge) {
-    return;
+  // Ask the link's data-counts-url every interval and hand the answer to ``apply``.
+  function poll(link, apply) {
+    const seconds = Number.parseInt(link.dataset.refreshSeconds, 10);
+    const interval = (Number.isFinite(seconds) && seconds > 0 ? seconds : 30) * 1000;
+    async function refresh() {
+      const response = await fetch(link.dataset.countsUrl, {
+        credentials: "same-origin",
+        headers: { Accept: "application/json" },
+      });
+      if (response.ok) {
+        apply(await response.json());
+      }
+    }
+    async function loop() {
+      try {
+        await refresh();
+      } catch (error) {
+        // Offline for a moment, or the server restarting: the next round tries again.
+      } finally {
+        window.setTimeout(loop, interval);
+      }
+    }
+    window.setTimeout(loop, interval);
   }
-  const seconds = Number.parseInt(link.dataset.refreshSeconds, 10);
-  const INTERVAL = (Number.isFinite(seconds) && seconds > 0 ? seconds : 30) * 1000;
 
-  // The badges shown only while their count is not zero, as base.html renders them, in order.
-  const OPTIONAL = [
-    { id: "nav-past-target", className: "badge overdue", label: "past their response target" },
-    { id: "nav-escalated", className: "badge escalated", label: "escalated to you" },
-  ];
-
-  function showOptional(badgeSpec, count) {
-    let element = document.getElementById(badgeSpec.id);
+  // A badge shown only while its count is not zero, placed after ``after()`` (the element it
+  // follows in the link, as base.html renders them). The label is what a screen reader says
+  // of the badge: with the number, or none is said.
+  function showOptional(spec, count, after) {
+    let element = document.getElementById(spec.id);
     if (!count) {
       if (element) {
         const space = element.previousSibling;
-        if (space && space.nodeType === Node.TEXT_NODE) {
+        if (space && space.nodeType === Node.TEXT_NODE && !space.textContent.trim()) {
           space.remove();
         }
         element.remove();
@@ -32,44 +47,40 @@
     }
     if (!element) {
       element = document.createElement("span");
-      element.id = badgeSpec.id;
-      element.className = badgeSpec.className;
-      // After the badges before it in OPTIONAL order, so the nav reads as the server renders.
-      const after = OPTIONAL.slice(0, OPTIONAL.indexOf(badgeSpec))
-        .map((spec) => document.getElementById(spec.id))
-        .filter(Boolean)
-        .pop() || badge;
-      after.after(document.createTextNode(" "), element);
+      element.id = spec.id;
+      element.className = spec.className;
+      after().after(document.createTextNode(" "), element);
     }
     element.textContent = String(count);
-    element.setAttribute("aria-label", `${count} ${badgeSpec.label}`);
+    element.setAttribute("aria-label", `${count} ${spec.label}`);
   }
 
-  async function refresh() {
-    const response = await fetch(link.dataset.countsUrl, {
-      credentials: "same-origin",
-      headers: { Accept: "application/json" },
+  const queues = document.getElementById("nav-queues");
+  const newItems = document.getElementById("nav-new-items");
+  if (queues && newItems) {
+    const OPTIONAL = [
+      { id: "nav-past-target", className: "badge overdue", label: "past their response target" },
+      { id: "nav-escalated", className: "badge escalated", label: "escalated to you" },
+    ];
+    // After the badges before it in OPTIONAL order, so the nav reads as the server renders.
+    const before = (spec) => () =>
+      OPTIONAL.slice(0, OPTIONAL.indexOf(spec))
+        .map((earlier) => document.getElementById(earlier.id))
+        .filter(Boolean)
+        .pop() || newItems;
+    // The server adds the totals up (queues.selectors.nav_counts_for_user); this shows them.
+    poll(queues, (counts) => {
+      newItems.textContent = String(counts.new_items);
+      newItems.setAttribute("aria-label", `${counts.new_items} new items`);
+      showOptional(OPTIONAL[0], counts.past_target, before(OPTIONAL[0]));
+      showOptional(OPTIONAL[1], counts.escalated, before(OPTIONAL[1]));
     });
-    if (!response.ok) {
-      return;
-    }
-    // The server adds the totals up (routing.selectors.nav_counts_for_user); this shows them.
-    const counts = await response.json();
-    badge.textContent = String(counts.new_items);
-    // The label is what a screen reader says of the badge: with the number, or none is said.
-    badge.setAttribute("aria-label", `${counts.new_items} new items`);
-    showOptional(OPTIONAL[0], counts.past_target);
-    showOptional(OPTIONAL[1], counts.escalated);
   }
 
-  async function loop() {
-    try {
-      await refresh();
-    } catch (error) {
-      // Offline for a moment, or the server restarting: the next round tries again.
-    } finally {
-      window.setTimeout(loop, INTERVAL);
-    }
+  const mail = document.getElementById("nav-mail");
+  if (mail && mail.dataset.countsUrl) {
+    const WAITING = { id: "nav-mail-waiting", className: "badge", label: "waiting for a rep" };
+    // The link's last child is its text ("Mail") until the badge follows it.
+    poll(mail, (counts) => showOptional(WAITING, counts.waiting, () => mail.lastChild));
   }
-  window.setTimeout(loop, INTERVAL);
 })();
