@@ -32,7 +32,8 @@ def update_returning(queryset: QuerySet[M], **values: Any) -> list[M]:
         connection.features.can_return_columns_from_insert  # SQLite 3.35 and later
     ):
         raise NotSupportedError(f"UPDATE ... RETURNING on {connection.vendor}")
-    if model._meta.parents:
+    # A proxy's parents name its concrete model: only a concrete parent means two tables.
+    if model._meta.concrete_model._meta.parents:
         raise NotSupportedError("UPDATE ... RETURNING of a model with a parent model")
     query = queryset.query.chain(UpdateQuery)
     query.add_update_values(values)

@@ -99,3 +99,24 @@ def test_a_database_that_cannot_return_updated_rows_is_refused(deliveries, monke
         update_returning(EmailDelivery.objects.all(), status=Status.SENDING)
     monkeypatch.undo()
     assert not EmailDelivery.objects.filter(status=Status.SENDING).exists()
+
+
+class _ProxiedDelivery(EmailDelivery):
+    """A proxy: the same one table, so one UPDATE covers it."""
+
+    class Meta:
+        proxy = True
+        app_label = "deliveries"
+        verbose_name_plural = "proxied email deliveries"
+
+
+def test_a_proxy_model_is_updated_and_a_child_of_a_concrete_model_refused(deliveries, monkeypatch):
+    [row] = update_returning(_ProxiedDelivery.objects.filter(pk=deliveries[0].pk), attempts=9)
+    assert (type(row), row.attempts) == (_ProxiedDelivery, 9)
+    # Multi-table inheritance: the parent's columns are in another table, out of one UPDATE's
+    # reach. (No model here has a concrete parent; its _meta says so for the test.)
+    monkeypatch.setattr(EmailDelivery._meta, "parents", {EmailDelivery: None})
+    with pytest.raises(NotSupportedError):
+        update_returning(EmailDelivery.objects.all(), status=Status.SENDING)
+    monkeypatch.undo()
+    assert not EmailDelivery.objects.filter(status=Status.SENDING).exists()
