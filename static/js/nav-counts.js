@@ -37,9 +37,14 @@
     let element = document.getElementById(spec.id);
     if (!count) {
       if (element) {
-        const space = element.previousSibling;
-        if (space && space.nodeType === Node.TEXT_NODE && !space.textContent.trim()) {
-          space.remove();
+        // The space before it goes too: a text node of its own, or the end of the link's text
+        // ("Mail " as the server renders it), so that adding it again makes one space.
+        const text = element.previousSibling;
+        if (text && text.nodeType === Node.TEXT_NODE) {
+          text.textContent = text.textContent.replace(/\s+$/, "");
+          if (!text.textContent) {
+            text.remove();
+          }
         }
         element.remove();
       }
@@ -71,7 +76,7 @@
     // The server adds the totals up (queues.selectors.nav_counts_for_user); this shows them.
     poll(queues, (counts) => {
       newItems.textContent = String(counts.new_items);
-      newItems.setAttribute("aria-label", `${counts.new_items} new items`);
+      newItems.setAttribute("aria-label", `${counts.new_items} new item${counts.new_items === 1 ? "" : "s"}`);
       showOptional(OPTIONAL[0], counts.past_target, before(OPTIONAL[0]));
       showOptional(OPTIONAL[1], counts.escalated, before(OPTIONAL[1]));
     });

@@ -90,6 +90,21 @@ def test_the_mail_count_in_the_navigation_follows_without_a_reload(page, rep, se
     expect(page.get_by_role("link", name="Mail", exact=True)).to_be_visible()
 
 
+def test_a_mail_count_rendered_with_the_page_goes_and_comes_back_cleanly(page, rep, settings):
+    settings.NAV_COUNTS_REFRESH_SECONDS = 1
+    _ingest("stranger@unknown.example", "Pricing question")
+    log_in(page, "rep", PASSWORD)
+    page.goto("/tickets/")
+    text = "document.getElementById('nav-mail').textContent"
+    assert page.evaluate(text) == "Mail 1"
+    InboundMessage.objects.filter(status="triage").update(status="ticket")
+    expect(page.locator("#nav-mail-waiting")).to_have_count(0, timeout=5_000)
+    assert page.evaluate(text) == "Mail"
+    _ingest("someone@unknown.example", "Another question")
+    expect(page.locator("#nav-mail-waiting")).to_have_text("1", timeout=5_000)
+    assert page.evaluate(text) == "Mail 1"
+
+
 def test_a_rep_reads_the_reply_and_its_html_safely(page, rep):
     customer = CustomerFactory(name="Initech")
     ContactFactory(customer=customer, name="Peter Gibbons", email="peter@initech.example")

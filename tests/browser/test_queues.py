@@ -341,7 +341,7 @@ def test_the_nav_badges_come_and_go_with_their_counts_without_a_reload(page, set
     expect(page.locator("#nav-escalated")).to_have_attribute("aria-label", "1 escalated to you")
     expect(page.locator("#nav-queues")).to_have_text("Queues 1 1 1")
     # What a screen reader says of the link: each number with what it counts.
-    name = "Queues 1 new items 1 past their response target 1 escalated to you"
+    name = "Queues 1 new item 1 past their response target 1 escalated to you"
     expect(page.get_by_role("link", name=name, exact=True)).to_be_visible()
     screenshot(page, "nav-escalated-live")
 

@@ -209,7 +209,7 @@ def test_the_navigation_counts_the_mail_waiting_for_a_rep(browser, ingest, conta
     assert browser.get("/mail/counts/").json() == {"waiting": 1}
 
 
-def test_the_mail_count_is_for_signed_in_staff(client):
+def test_the_mail_count_needs_a_signed_in_user(client):
     response = client.get("/mail/counts/")
     assert response.status_code == 302
     assert response["Location"].startswith("/login/")

@@ -540,11 +540,11 @@ def test_queue_page_tabs_filters_and_constant_queries(
 def test_nav_shows_new_items_and_overdue_follow_ups(people, work, client):
     client.force_login(people["engineer"])
     html = client.get("/").content.decode()
-    assert 'id="nav-new-items" aria-label="1 new items">1<' in html
+    assert 'id="nav-new-items" aria-label="1 new item">1<' in html
     FollowUpTask.objects.update(due_on=timezone.localdate() - timedelta(days=2))
     client.force_login(people["seller"])
     html = client.get("/").content.decode()
-    assert 'aria-label="overdue">1<' in html
+    assert 'aria-label="1 overdue">1<' in html
 
 
 def test_timeline_fragment_costs_no_navigation_query(
