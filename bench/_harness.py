@@ -10,6 +10,7 @@ import signal
 import socket
 import statistics
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -80,6 +81,27 @@ def wait_http(procs: Processes, port: int, path: str, token: str) -> None:
         if time.monotonic() > deadline:
             raise RuntimeError(f"nothing answers 200 on :{port}{path}; see {procs.logs}")
         time.sleep(0.2)
+
+
+def smtp_relay(procs: Processes, cwd: Path) -> dict:
+    """A local SMTP server that accepts and discards mail (aiosmtpd's ``Sink``): the worker sends
+    as it would to a deployment's relay, not to the console backend, whose output Celery turns
+    into log lines. The settings that point the worker at it."""
+    port = free_port()
+    argv = [sys.executable, "-m", "aiosmtpd", "-n", "-l", f"127.0.0.1:{port}"]
+    procs.start("smtp-relay", [*argv, "-c", "aiosmtpd.handlers.Sink"], {}, cwd)
+    deadline = time.monotonic() + 30
+    while True:
+        procs.check()
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=2) as sock:
+                if sock.recv(64).startswith(b"220"):
+                    return {"EMAIL_HOST": "127.0.0.1", "EMAIL_PORT": str(port)}
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the SMTP relay does not answer on :{port}; see {procs.logs}")
+        time.sleep(0.1)
 
 
 def spread(values: list[float]) -> dict:

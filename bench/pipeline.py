@@ -39,7 +39,8 @@ run it there with ``BENCH_CODE_VERSION=<commit>``.
     .venv/bin/python bench/pipeline.py --smtp     # emails over SMTP to a local relay
 
 The relay of ``--smtp`` shares the machine's cores with what is measured, where a deployment's
-relay runs elsewhere: on two cores it costs more than the console backend does.
+relay runs elsewhere; on two cores its figures were those of the console backend, within the
+spread of runs (docs/operations.md, 2026-12-06).
 """
 
 import argparse
@@ -47,7 +48,6 @@ import http.client
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -65,6 +65,7 @@ from _harness import (  # noqa: E402
     machine,
     post_load,
     rate,
+    smtp_relay,
     spread,
     wait_http,
 )
@@ -105,27 +106,6 @@ BASE_ENV = {
 def gunicorn(procs: Processes, name: str, app: str, port: int, env: dict, cwd: Path) -> None:
     argv = [str(BIN / "gunicorn"), app, f"--bind=127.0.0.1:{port}", f"--workers={WORKERS}"]
     procs.start(name, argv, env, cwd)
-
-
-def smtp_relay(procs: Processes) -> dict:
-    """A local SMTP server that accepts and discards mail (aiosmtpd's ``Sink``): the worker sends
-    as it would to a deployment's relay, not to the console backend, whose output Celery turns
-    into log lines. The settings that point the worker at it."""
-    port = free_port()
-    argv = [sys.executable, "-m", "aiosmtpd", "-n", "-l", f"127.0.0.1:{port}"]
-    procs.start("smtp-relay", [*argv, "-c", "aiosmtpd.handlers.Sink"], {}, ROOT)
-    deadline = time.monotonic() + 30
-    while True:
-        procs.check()
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=2) as sock:
-                if sock.recv(64).startswith(b"220"):
-                    return {"EMAIL_HOST": "127.0.0.1", "EMAIL_PORT": str(port)}
-        except OSError:
-            pass
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"the SMTP relay does not answer on :{port}; see {procs.logs}")
-        time.sleep(0.1)
 
 
 def email_outcomes() -> dict:
@@ -405,7 +385,8 @@ def run(args: argparse.Namespace, procs: Processes) -> dict:
     base_create = load(base_port, "/entries/", base["token"], entry, args.base_creates)
 
     # Row 1, ours, routing worker running; then row 4 while it runs with nothing queued.
-    worker_env = {**OURS_ENV, "REDIS_URL": REDIS, **(smtp_relay(procs) if args.smtp else {})}
+    relay = smtp_relay(procs, ROOT) if args.smtp else {}
+    worker_env = {**OURS_ENV, "REDIS_URL": REDIS, **relay}
     celery_worker(procs, "switchboard-worker", "helpdesk", worker_env)
     load(ours_port, "/api/v1/tickets/", token, bug(customer_id), 20)
     wait_routed(procs, 60)

@@ -76,7 +76,8 @@
     // The server adds the totals up (queues.selectors.nav_counts_for_user); this shows them.
     poll(queues, (counts) => {
       newItems.textContent = String(counts.new_items);
-      newItems.setAttribute("aria-label", `${counts.new_items} new item${counts.new_items === 1 ? "" : "s"}`);
+      const items = counts.new_items === 1 ? "item" : "items";
+      newItems.setAttribute("aria-label", `${counts.new_items} new ${items}`);
       showOptional(OPTIONAL[0], counts.past_target, before(OPTIONAL[0]));
       showOptional(OPTIONAL[1], counts.escalated, before(OPTIONAL[1]));
     });
