@@ -1,7 +1,8 @@
 // The navigation's counts refresh without a reload, every NAV_COUNTS_REFRESH_SECONDS (the
 // server renders it into data-refresh-seconds): new queue items (and those past their response
 // target, and those escalated to a lead, which come and go with their counts), and the mail
-// waiting for a rep (there only while some waits). Each link names its own counts URL.
+// waiting for a rep (there only while some waits), and the Menu button's dot, which stands for
+// them on a phone. Each link names its own counts URL.
 "use strict";
 
 (function () {
@@ -16,6 +17,7 @@
       });
       if (response.ok) {
         apply(await response.json());
+        showMenuAlert();
       }
     }
     async function loop() {
@@ -58,6 +60,17 @@
     }
     element.textContent = String(count);
     element.setAttribute("aria-label", `${count} ${spec.label}`);
+  }
+
+  // On a phone the badges are behind the Menu button: its dot shows while any of them counts
+  // something (the follow-ups' badge too, which is only rendered with the page).
+  function showMenuAlert() {
+    const alert = document.getElementById("menu-alert");
+    if (alert) {
+      const badges = document.querySelectorAll("#main-nav .badge");
+      const counting = (badge) => Number.parseInt(badge.textContent, 10) > 0;
+      alert.hidden = !Array.from(badges).some(counting);
+    }
   }
 
   const queues = document.getElementById("nav-queues");

@@ -90,6 +90,24 @@ def test_the_mail_count_in_the_navigation_follows_without_a_reload(page, rep, se
     expect(page.get_by_role("link", name="Mail", exact=True)).to_be_visible()
 
 
+def test_on_a_phone_the_menu_button_says_when_work_is_waiting(page, rep, settings):
+    settings.NAV_COUNTS_REFRESH_SECONDS = 1
+    log_in(page, "rep", PASSWORD)
+    page.set_viewport_size({"width": 390, "height": 800})
+    page.goto("/tickets/")
+    dot = page.locator("#menu-alert")
+    expect(page.get_by_role("button", name="Menu", exact=True)).to_be_visible()
+    expect(dot).to_be_hidden()
+    _ingest("stranger@unknown.example", "Pricing question")
+    # Live, as the badges it stands for: behind the closed menu, the button says it.
+    expect(dot).to_be_visible(timeout=5_000)
+    expect(page.get_by_role("button", name="Menu (work is waiting)")).to_be_visible()
+    screenshot(page, "phone-menu-work-waiting")
+    InboundMessage.objects.filter(status="triage").update(status="ticket")
+    expect(dot).to_be_hidden(timeout=5_000)
+    expect(page.get_by_role("button", name="Menu", exact=True)).to_be_visible()
+
+
 def test_a_mail_count_rendered_with_the_page_goes_and_comes_back_cleanly(page, rep, settings):
     settings.NAV_COUNTS_REFRESH_SECONDS = 1
     _ingest("stranger@unknown.example", "Pricing question")

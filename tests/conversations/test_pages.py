@@ -209,6 +209,20 @@ def test_the_navigation_counts_the_mail_waiting_for_a_rep(browser, ingest, conta
     assert browser.get("/mail/counts/").json() == {"waiting": 1}
 
 
+def _menu_alert(page: str) -> str:
+    return page.split('id="menu-alert"')[1].split(">")[0]
+
+
+def test_the_menu_button_shows_a_dot_while_mail_waits(browser, ingest):
+    # A rep of no queue, with no follow-ups: only the mail can set it.
+    assert "hidden" in _menu_alert(browser.get("/tickets/").content.decode())
+    stranger = ingest(_mail(sender="stranger@prospect.example", subject="Who"))
+    assert stranger.status == "triage"
+    page = browser.get("/tickets/").content.decode()
+    assert "hidden" not in _menu_alert(page)
+    assert '<span class="visually-hidden">(work is waiting)</span>' in page
+
+
 def test_the_mail_count_needs_a_signed_in_user(client):
     response = client.get("/mail/counts/")
     assert response.status_code == 302

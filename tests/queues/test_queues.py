@@ -541,10 +541,14 @@ def test_nav_shows_new_items_and_overdue_follow_ups(people, work, client):
     client.force_login(people["engineer"])
     html = client.get("/").content.decode()
     assert 'id="nav-new-items" aria-label="1 new item">1<' in html
-    FollowUpTask.objects.update(due_on=timezone.localdate() - timedelta(days=2))
+    assert 'id="menu-alert">' in html  # the Menu button's dot, for a phone
     client.force_login(people["seller"])
     html = client.get("/").content.decode()
+    assert 'id="menu-alert" hidden>' in html  # an open follow-up, not overdue: nothing waits
+    FollowUpTask.objects.update(due_on=timezone.localdate() - timedelta(days=2))
+    html = client.get("/").content.decode()
     assert 'aria-label="1 overdue">1<' in html
+    assert 'id="menu-alert">' in html
 
 
 def test_timeline_fragment_costs_no_navigation_query(
