@@ -1,6 +1,5 @@
 """What the navigation shows of the mail on every page: how many messages wait for a rep."""
 
-from django.conf import settings
 from django.utils.functional import SimpleLazyObject
 
 from conversations.selectors import waiting_mail_count
@@ -12,7 +11,4 @@ def mail_counts(request) -> dict:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    return {
-        "nav_mail": SimpleLazyObject(lambda: {"waiting": waiting_mail_count()}),
-        "nav_mail_refresh_seconds": settings.NAV_COUNTS_REFRESH_SECONDS,
-    }
+    return {"nav_mail": SimpleLazyObject(lambda: {"waiting": waiting_mail_count()})}

@@ -13,7 +13,6 @@ urlpatterns = [
     path("messages/<int:pk>/html/", messages.message_html, name="message-html"),
     path("attachments/<int:pk>/", messages.attachment_download, name="attachment-download"),
     path("mail/", inbox.inbox, name="mail-inbox"),
-    path("mail/counts/", inbox.mail_counts, name="mail-counts"),
     path("mail/<int:pk>/", inbox.inbound_detail, name="inbound-detail"),
     path("mail/<int:pk>/original.eml", messages.inbound_raw, name="inbound-raw"),
     path("mail/<int:pk>/assign/", inbox.inbound_assign, name="inbound-assign"),

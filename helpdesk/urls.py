@@ -19,6 +19,7 @@ if not settings.API_DOCS_PUBLIC:
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("nav/counts/", views.nav_counts, name="nav-counts"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", include("monitoring.urls")),

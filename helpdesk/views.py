@@ -1,17 +1,24 @@
-"""Pages that belong to no single app: the start page, the health check, old admin addresses."""
+"""Pages that belong to no single app: the start page, the navigation's live counts, old admin
+addresses."""
 
 from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponsePermanentRedirect
+from django.http import HttpResponsePermanentRedirect, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
+from django.views.decorators.http import require_GET
 
-from conversations.selectors import inbound_waiting_counts
+from conversations.selectors import inbound_waiting_counts, waiting_mail_count
 from deliveries.models import DeliveryStatus
 from deliveries.selectors import deliveries_failed_counts
-from queues.selectors import followups_summary_for_user, is_salesperson, queue_health_for_member
+from queues.selectors import (
+    followups_summary_for_user,
+    is_salesperson,
+    nav_counts_for_user,
+    queue_health_for_member,
+)
 from tickets.selectors import (
     calls_logged_by,
     events_undispatched_summary,
@@ -35,6 +42,17 @@ ROUTING_HEALTH_PERMISSIONS = (
 def home(request):
     """What needs the user now: a section for each role they hold, the most urgent first."""
     return render(request, "home.html", {"sections": _home_sections(request.user)})
+
+
+@login_required
+@require_GET
+def nav_counts(request):
+    """What the navigation's badges show, for their refresh without a reload: the user's queues
+    (per queue and in total) and the mail waiting for a rep. One answer for both, so that an
+    open page costs one request per interval, whatever the navigation counts."""
+    return JsonResponse(
+        {"queues": nav_counts_for_user(request.user), "mail": {"waiting": waiting_mail_count()}}
+    )
 
 
 def _home_sections(user) -> list[dict]:

@@ -5,7 +5,6 @@ from queues.views import followups, queues
 urlpatterns = [
     path("tickets/<int:pk>/queues/", queues.ticket_who_was_told_page, name="ticket-queues"),
     path("queues/", queues.queue_index, name="queues"),
-    path("queues/counts/", queues.queue_counts, name="queue-counts"),
     path("queues/<slug:slug>/", queues.queue, name="queue"),
     path("queues/<slug:slug>/acknowledge/", queues.items_acknowledge, name="queue-acknowledge"),
     path("queues/<slug:slug>/email/", queues.queue_email_preference, name="queue-email-preference"),

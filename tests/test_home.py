@@ -620,3 +620,31 @@ def test_the_page_costs_the_same_queries_however_much_there_is(client, customer,
     }
     assert counts(section(html, "home-rep"))[0] == ("/tickets/mine/", 6)
     assert _queries(client, everyone) == few
+
+
+def test_the_navigations_counts_are_one_answer_for_signed_in_users(client):
+    """What the badges' refresh reads every interval on every open page: one request, a fixed
+    handful of queries, for the queues and the mail alike; nobody signed in learns nothing."""
+    response = client.get("/nav/counts/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/login/")
+    engineer = member("erin", "engineering")
+    rule_create(
+        name="Bugs to engineering",
+        trigger="ticket.created",
+        conditions={"all": [{"field": "kind", "operator": "is", "value": "bug"}]},
+        actions=[{"type": "notify_department", "department": "engineering"}],
+    )
+    ticket_create(customer=CustomerFactory(), kind="bug", channel="phone", subject="Crash")
+    dispatch_pending()
+    InboundMessage.objects.create(dedupe_key="id:x", sha256="0" * 64, raw="x", size=1,
+                                  status=InboundMessage.Status.TRIAGE)  # fmt: skip
+    client.force_login(engineer)
+    with CaptureQueriesContext(connection) as queries:
+        counts = client.get("/nav/counts/").json()
+    # The session, the user, the queues' counts and the mail's.
+    assert len(queries.captured_queries) == 4
+    assert counts["queues"]["new_items"] == 1
+    assert [q["slug"] for q in counts["queues"]["queues"]] == ["engineering"]
+    assert counts["mail"] == {"waiting": 1}
+    assert client.post("/nav/counts/").status_code == 405

@@ -5,7 +5,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, JsonResponse
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
@@ -18,7 +18,6 @@ from conversations.selectors import (
     inbound_list,
     inbound_preview,
     triage_customers,
-    waiting_mail_count,
     web_form_answers,
 )
 from tickets.selectors import ticket_id_from_reference, tickets_brief
@@ -42,13 +41,6 @@ def inbox(request):
         "conversations/inbox.html",
         {"page": page, "view": view, "title": title, "views": _VIEWS},
     )
-
-
-@login_required
-@require_GET
-def mail_counts(request):
-    """What the navigation's mail badge shows, for its refresh without a reload."""
-    return JsonResponse({"waiting": waiting_mail_count()})
 
 
 def _inbound_or_404(pk: int) -> InboundMessage:

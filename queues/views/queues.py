@@ -7,7 +7,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponseRedirect, JsonResponse
+from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -26,7 +26,6 @@ from queues.selectors import (
     SHIPPING,
     department_for_queue,
     departments_for_user,
-    nav_counts_for_user,
     notification_for_work,
     notifications_for_user,
     queue_counts_for_user,
@@ -378,14 +377,6 @@ def queue_email_preference(request, slug: str):
     else:
         messages.success(request, f"Saved: {membership.get_email_preference_display().lower()}.")
     return redirect("queue", slug=department.slug)
-
-
-@login_required
-@require_GET
-def queue_counts(request):
-    """The navigation's counts, per queue and in total (new, past target, escalated to the
-    user), for its live refresh."""
-    return JsonResponse(nav_counts_for_user(request.user))
 
 
 @login_required

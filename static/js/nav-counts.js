@@ -1,23 +1,22 @@
 // The navigation's counts refresh without a reload, every NAV_COUNTS_REFRESH_SECONDS (the
-// server renders it into data-refresh-seconds): new queue items (and those past their response
-// target, and those escalated to a lead, which come and go with their counts), and the mail
-// waiting for a rep (there only while some waits), and the Menu button's dot, which stands for
-// them on a phone. Each link names its own counts URL.
+// server renders it into the nav's data-refresh-seconds), from one answer at the nav's
+// data-counts-url: new queue items (and those past their response target, and those escalated
+// to a lead, which come and go with their counts), the mail waiting for a rep (there only
+// while some waits), and the Menu button's dot, which stands for them on a phone.
 "use strict";
 
 (function () {
-  // Ask the link's data-counts-url every interval and hand the answer to ``apply``.
-  function poll(link, apply) {
-    const seconds = Number.parseInt(link.dataset.refreshSeconds, 10);
+  // Ask the nav's data-counts-url every interval and hand the answer to ``apply``.
+  function poll(nav, apply) {
+    const seconds = Number.parseInt(nav.dataset.refreshSeconds, 10);
     const interval = (Number.isFinite(seconds) && seconds > 0 ? seconds : 30) * 1000;
     async function refresh() {
-      const response = await fetch(link.dataset.countsUrl, {
+      const response = await fetch(nav.dataset.countsUrl, {
         credentials: "same-origin",
         headers: { Accept: "application/json" },
       });
       if (response.ok) {
         apply(await response.json());
-        showMenuAlert();
       }
     }
     async function loop() {
@@ -73,6 +72,12 @@
     }
   }
 
+  const nav = document.getElementById("main-nav");
+  if (!nav || !nav.dataset.countsUrl) {
+    return;
+  }
+  const appliers = [];
+
   const queues = document.getElementById("nav-queues");
   const newItems = document.getElementById("nav-new-items");
   if (queues && newItems) {
@@ -87,19 +92,24 @@
         .filter(Boolean)
         .pop() || newItems;
     // The server adds the totals up (queues.selectors.nav_counts_for_user); this shows them.
-    poll(queues, (counts) => {
-      newItems.textContent = String(counts.new_items);
-      const items = counts.new_items === 1 ? "item" : "items";
-      newItems.setAttribute("aria-label", `${counts.new_items} new ${items}`);
-      showOptional(OPTIONAL[0], counts.past_target, before(OPTIONAL[0]));
-      showOptional(OPTIONAL[1], counts.escalated, before(OPTIONAL[1]));
+    appliers.push((counts) => {
+      newItems.textContent = String(counts.queues.new_items);
+      const items = counts.queues.new_items === 1 ? "item" : "items";
+      newItems.setAttribute("aria-label", `${counts.queues.new_items} new ${items}`);
+      showOptional(OPTIONAL[0], counts.queues.past_target, before(OPTIONAL[0]));
+      showOptional(OPTIONAL[1], counts.queues.escalated, before(OPTIONAL[1]));
     });
   }
 
   const mail = document.getElementById("nav-mail");
-  if (mail && mail.dataset.countsUrl) {
+  if (mail) {
     const WAITING = { id: "nav-mail-waiting", className: "badge", label: "waiting for a rep" };
     // The link's last child is its text ("Mail") until the badge follows it.
-    poll(mail, (counts) => showOptional(WAITING, counts.waiting, () => mail.lastChild));
+    appliers.push((counts) => showOptional(WAITING, counts.mail.waiting, () => mail.lastChild));
   }
+
+  poll(nav, (counts) => {
+    appliers.forEach((apply) => apply(counts));
+    showMenuAlert();
+  });
 })();

@@ -48,7 +48,7 @@ def test_engineer_works_a_routed_bug_and_the_rep_sees_the_answer(browser, live_s
     engineer = browser.new_context(base_url=live_server.url).new_page()
     log_in(engineer, "erin", PASSWORD)
     expect(engineer.locator("#nav-new-items")).to_have_text("1")
-    assert engineer.locator("#nav-queues").get_attribute("data-refresh-seconds") == "1"
+    assert engineer.locator("#main-nav").get_attribute("data-refresh-seconds") == "1"
     # Another bug is logged meanwhile: the page's own timer refreshes the count in place,
     # without a reload and without anyone calling anything.
     engineer.evaluate("window.stillHere = true")
@@ -327,6 +327,10 @@ def test_the_nav_badges_come_and_go_with_their_counts_without_a_reload(page, set
     )
     ticket_create(customer=CustomerFactory(), kind="bug", channel="phone", subject="Slow")
     dispatch_pending()
+    polls = []
+    page.on(
+        "request", lambda request: request.resource_type == "fetch" and polls.append(request.url)
+    )
     log_in(page, "lea", PASSWORD)
     expect(page.locator("#nav-new-items")).to_have_text("1")
     expect(page.locator("#nav-escalated")).to_have_count(0)
@@ -350,3 +354,6 @@ def test_the_nav_badges_come_and_go_with_their_counts_without_a_reload(page, set
     expect(page.locator("#nav-past-target")).to_have_count(0)
     expect(page.locator("#nav-queues")).to_have_text("Queues 0")
     assert page.evaluate("window.stillHere") is True
+    # One request per interval refreshes the queues' badges and the mail's together.
+    assert polls
+    assert {url.split("/", 3)[3] for url in polls} == {"nav/counts/"}

@@ -105,7 +105,7 @@ def test_every_role_against_every_queue(request, user, slug, routed, client):
     who = page.get(f"/tickets/{by_api.ticket_id}/queues/")
     assert who.status_code == 200
     assert f'id="told-{by_api.pk}"' in who.content.decode()
-    counted = {q["slug"] for q in page.get("/queues/counts/").json()["queues"]}
+    counted = {q["slug"] for q in page.get("/nav/counts/").json()["queues"]["queues"]}
     assert (slug in counted) is works
 
     # Working, in the API: bulk acknowledge, respond, complete.

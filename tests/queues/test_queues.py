@@ -773,7 +773,7 @@ def test_the_live_counts_answer_the_navigations_totals(people, work, client, cus
     dispatch_pending()
     Notification.objects.filter(ticket=work).update(due_at=timezone.now() - timedelta(hours=1))
     client.force_login(people["admin"])
-    counts = client.get("/queues/counts/").json()
+    counts = client.get("/nav/counts/").json()["queues"]
     assert (counts["new_items"], counts["past_target"], counts["escalated"]) == (4, 2, 0)
     assert {q["slug"]: q["new_count"] for q in counts["queues"]}["finance"] == 2
     html = client.get("/").content.decode()
@@ -966,19 +966,19 @@ def test_escalations_reach_the_lead_in_the_application(people, work, client):
     assert [i.pk for i in page.context["page"]] == [notification.pk]
     assert "Escalated to you" in page.content.decode()
     assert 'id="nav-escalated" aria-label="1 escalated to you">1<' in page.content.decode()
-    assert client.get("/queues/counts/").json()["escalated"] == 1
+    assert client.get("/nav/counts/").json()["queues"]["escalated"] == 1
     # A member sees no such tab nor count; the admins get finance's, which has no lead.
     client.force_login(people["engineer"])
     page = client.get("/queues/engineering/", {"status": "escalated"})
     assert page.context["tab"] == "new"
     assert "escalated" not in [tab for tab, _, _ in page.context["tabs"]]
-    assert client.get("/queues/counts/").json()["escalated"] == 0
+    assert client.get("/nav/counts/").json()["queues"]["escalated"] == 0
     client.force_login(people["admin"])
-    assert client.get("/queues/counts/").json()["escalated"] == 1
+    assert client.get("/nav/counts/").json()["queues"]["escalated"] == 1
     # Taken on, it is no longer waiting: off the tab and the count.
     notification_acknowledge(notification=notification, user=people["engineer"])
     client.force_login(lead)
-    assert client.get("/queues/counts/").json()["escalated"] == 0
+    assert client.get("/nav/counts/").json()["queues"]["escalated"] == 0
     assert 'id="nav-escalated"' not in client.get("/queues/engineering/").content.decode()
 
 
@@ -992,7 +992,7 @@ def test_an_admin_sees_the_escalations_that_reach_them_on_the_tab_and_in_the_nav
         queues_escalate(now=notification.due_at + timedelta(minutes=1))
     assert Notification.objects.filter(escalated_at__isnull=False).count() == 2
     client.force_login(people["admin"])
-    assert client.get("/queues/counts/").json()["escalated"] == 1
+    assert client.get("/nav/counts/").json()["queues"]["escalated"] == 1
     engineering = client.get("/queues/engineering/", {"status": "escalated"})
     assert "escalated" not in [tab for tab, _, _ in engineering.context["tabs"]]
     assert engineering.context["tab"] == "new"
