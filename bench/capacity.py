@@ -7,7 +7,7 @@ help desk (tickets routed into queues), and the cost of each request an agent's 
 is measured in the same run, against /healthz (no query, no template) as the baseline:
 
 - the pages' own polls: the open ticket's live facts (every TICKET_LIVE_SECONDS), its timeline
-  (every 10 s once the page is a minute old), the navigation's queue counts (every
+  (every 10 s once the page is a minute old), the navigation's counts, queues and mail (every
   NAV_COUNTS_REFRESH_SECONDS) and the open queue's list (as often);
 - the pages themselves: a ticket page, a queue page;
 - a ticket created through the API (as the call log or an integration does).
@@ -266,7 +266,7 @@ def run() -> dict:
         "baseline /healthz": ["/healthz"],
         "ticket live poll": [f"/tickets/{ticket}/live/?version={version}"],
         "ticket timeline poll": [f"/tickets/{ticket}/timeline/?after=0"],
-        "navigation counts poll": ["/queues/counts/"],
+        "navigation counts poll": ["/nav/counts/"],
         "queue list refresh": ["/queues/engineering/?fragment=list"],
         "ticket page": [f"/tickets/{ticket}/"],
         "queue page": ["/queues/engineering/"],
