@@ -395,7 +395,7 @@ READYZ_OUTBOX_LAG_SECONDS = env_int("READYZ_OUTBOX_LAG_SECONDS", 300, minimum=10
 READYZ_CACHE_SECONDS = env_int("READYZ_CACHE_SECONDS", 2, minimum=0)
 METRICS_TOKEN = env_str("METRICS_TOKEN")
 
-# How often every open page asks /queues/counts/ for the navigation's counts.
+# How often every open page asks /nav/counts/ for the navigation's counts.
 NAV_COUNTS_REFRESH_SECONDS = env_int("NAV_COUNTS_REFRESH_SECONDS", 30, minimum=1)
 # How often an open ticket page refreshes its facts and says its user is viewing it; a viewer
 # not heard from for three such rounds has left (tickets.presence).

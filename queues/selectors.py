@@ -143,7 +143,8 @@ def queue_counts_for_user(user) -> list[dict]:
 
 def nav_counts_for_user(user) -> dict:
     """What the navigation shows of the user's queues, totals included: the page renders it
-    and ``/queues/counts/`` answers it, so the live refresh only displays numbers."""
+    and ``/nav/counts/`` answers it (under ``queues``), so the live refresh only displays
+    numbers."""
     queues = queue_counts_for_user(user)
     return {
         "queues": queues,

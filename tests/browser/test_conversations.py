@@ -103,6 +103,12 @@ def test_on_a_phone_the_menu_button_says_when_work_is_waiting(page, rep, setting
     expect(dot).to_be_visible(timeout=5_000)
     expect(page.get_by_role("button", name="Menu (work is waiting)")).to_be_visible()
     screenshot(page, "phone-menu-work-waiting")
+    # Forced colours (Windows' contrast themes) drop backgrounds: the dot must still differ.
+    page.emulate_media(forced_colors="active")
+    colour = "(e) => getComputedStyle(e).backgroundColor"
+    bar = page.locator(".topbar").evaluate(colour)
+    assert dot.evaluate(colour) not in (bar, "rgba(0, 0, 0, 0)")
+    page.emulate_media(forced_colors="none")
     InboundMessage.objects.filter(status="triage").update(status="ticket")
     expect(dot).to_be_hidden(timeout=5_000)
     expect(page.get_by_role("button", name="Menu", exact=True)).to_be_visible()
