@@ -31,9 +31,18 @@
     window.setTimeout(loop, interval);
   }
 
+  // A badge reads as its number, then words only a screen reader says ("3 new items"), in a
+  // visually hidden span as base.html renders them: an aria-label on a plain span is not
+  // read out in a screen reader's reading mode.
+  function setBadge(element, count, words) {
+    const said = document.createElement("span");
+    said.className = "visually-hidden";
+    said.textContent = ` ${words}`;
+    element.replaceChildren(String(count), said);
+  }
+
   // A badge shown only while its count is not zero, placed after ``after()`` (the element it
-  // follows in the link, as base.html renders them). The label is what a screen reader says
-  // of the badge: with the number, or none is said.
+  // follows in the link, as base.html renders them).
   function showOptional(spec, count, after) {
     let element = document.getElementById(spec.id);
     if (!count) {
@@ -57,8 +66,7 @@
       element.className = spec.className;
       after().after(document.createTextNode(" "), element);
     }
-    element.textContent = String(count);
-    element.setAttribute("aria-label", `${count} ${spec.label}`);
+    setBadge(element, count, spec.label);
   }
 
   // On a phone the badges are behind the Menu button: its dot shows while any of them counts
@@ -93,9 +101,8 @@
         .pop() || newItems;
     // The server adds the totals up (queues.selectors.nav_counts_for_user); this shows them.
     appliers.push((counts) => {
-      newItems.textContent = String(counts.queues.new_items);
       const items = counts.queues.new_items === 1 ? "item" : "items";
-      newItems.setAttribute("aria-label", `${counts.queues.new_items} new ${items}`);
+      setBadge(newItems, counts.queues.new_items, `new ${items}`);
       showOptional(OPTIONAL[0], counts.queues.past_target, before(OPTIONAL[0]));
       showOptional(OPTIONAL[1], counts.queues.escalated, before(OPTIONAL[1]));
     });

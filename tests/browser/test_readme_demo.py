@@ -68,7 +68,7 @@ def test_the_readme_demo_as_rita_erin_sam_and_sally(new_page, live_worker):
     # erin takes it on in engineering's queue, answers it and finishes it.
     erin = new_page()
     log_in(erin, "erin", DEMO_PASSWORD)
-    expect(erin.locator("#nav-new-items")).not_to_have_text("0")
+    expect(erin.locator("#nav-new-items")).not_to_have_text("0 new items")
     erin.get_by_role("link", name=re.compile("^Queues")).click()
     if "/queues/engineering/" not in erin.url:
         erin.get_by_role("link", name=re.compile("Engineering")).first.click()

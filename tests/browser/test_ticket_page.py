@@ -211,6 +211,8 @@ def test_the_ticket_list_filters_behind_a_button_as_chips_saved_views_and_header
     chip = page.get_by_role("link", name="Remove the filter Kind: Bug report")
     expect(chip).to_be_visible()
     expect(page.locator("#f-kind")).to_be_hidden()  # the panel closed again; the chip says it
+    # The button says how many filters apply, in words for a screen reader.
+    expect(page.locator(".filter-panel > summary")).to_have_text("Filter 1 active")
     # Saved under a name, the view is one click away from then on.
     page.get_by_text("Save this view").click()
     page.get_by_label("Name").fill("Bugs")
