@@ -77,7 +77,7 @@ class Part:
             for chunk in _decoded_chunks(self.source):
                 digest.update(chunk)
                 spool.write(chunk)
-        except binascii.Error:
+        except ValueError:  # binascii.Error, or a character outside ASCII in the payload
             # Broken base64 somewhere: start again with Python's own lenient decoding of the
             # whole part (what a mail client would show).
             spool.seek(0)

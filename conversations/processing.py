@@ -139,6 +139,9 @@ def finish(inbound: InboundMessage, status: str, reason: str) -> None:
 
 
 def _decide(inbound: InboundMessage, mail: ParsedMail, contact: Contact | None):
+    """What the message is. A ``contact`` a rep named is their decision on a message held for
+    them: the holds that wait for a person (no sender, a subject tag of another customer's
+    ticket, a subject that only reads like an automatic reply, a flood) hold it no longer."""
     if inbound.source == InboundMessage.Source.WEB:
         return _web_request(inbound, mail, contact)
     if mail.message_id and is_ours(mail.message_id):
@@ -148,11 +151,13 @@ def _decide(inbound: InboundMessage, mail: ParsedMail, contact: Contact | None):
     verdict = robots.classify(mail, list_mail_is_automatic=settings.EMAIL_LIST_MAIL_IS_AUTOMATIC)
     if verdict.kind == robots.BOUNCE:
         return bounce_record(mail, verdict)
-    if not mail.sender:
+    if not mail.sender and contact is None:
         raise Held(Status.QUARANTINED, "No sender address (From, Reply-To, Sender, Return-Path).")
     sender = Sender(mail.sender, [contact] if contact else contacts_for_address(mail.sender))
     thread = thread_for(mail)
     if thread is not None and thread.how == "subject" and not _may_use_tag(sender, thread):
+        if contact is not None:  # the rep says who wrote it: not the ticket's customer
+            return _open(inbound, mail, verdict, sender, checked=True)
         raise Held(
             Status.TRIAGE,
             f"The subject names {thread.ticket.reference}, but {mail.sender} is not a contact "
@@ -160,9 +165,17 @@ def _decide(inbound: InboundMessage, mail: ParsedMail, contact: Contact | None):
         )
     if thread is not None:
         return _append(inbound, mail, verdict, thread, sender)
-    if verdict.kind == robots.AUTO:
+    if verdict.kind == robots.AUTO and not verdict.certain:
+        if contact is None:  # else the rep said who wrote it: a ticket, but no acknowledgement
+            # Dropped, it would be lost if a person wrote it; opened, it could start a loop.
+            raise Held(
+                Status.TRIAGE,
+                f"The subject reads like an automatic reply, but no header says it is one: a "
+                f"rep decides whether {mail.sender} wrote it.",
+            )
+    elif verdict.kind == robots.AUTO:
         return Status.AUTO, f"An automatic reply ({verdict.reason}) to no ticket of ours.", None
-    return _open(inbound, mail, verdict, sender)
+    return _open(inbound, mail, verdict, sender, checked=contact is not None)
 
 
 def our_addresses_forget(**kwargs) -> None:
@@ -271,7 +284,7 @@ def _append(inbound, mail, verdict, thread, sender: Sender):
     is_automatic = verdict.is_robot
     texts = texts_of(mail)
     ticket, opened = _reopened_or_new(
-        ticket, sender=kind, is_automatic=is_automatic, mail=mail, texts=texts
+        ticket, sender=kind, contact=contact, is_automatic=is_automatic, mail=mail, texts=texts
     )
     if opened is not None:
         _new_ticket_message(inbound, mail, ticket, opened, contact, texts)
@@ -321,13 +334,20 @@ def message_add(
 
 
 def _reopened_or_new(
-    ticket: Ticket, *, sender: str, is_automatic: bool, mail: ParsedMail, texts
+    ticket: Ticket,
+    *,
+    sender: str,
+    contact: Contact | None,
+    is_automatic: bool,
+    mail: ParsedMail,
+    texts,
 ) -> tuple[Ticket, TimelineEntry | None]:
     """The ticket a message on ``ticket`` goes to, and the first entry of it if it was opened
     for it (else None). A contact writing on a resolved or closed ticket reopens it within
     EMAIL_REOPEN_DAYS of its resolution; later, the message goes to the open ticket already
     opened from it (a second reply on the same old thread), else to a new ticket linked to it.
-    Automatic replies, staff and strangers reopen nothing."""
+    Automatic replies, staff and strangers reopen nothing. A new ticket is the writer's
+    (``contact``: a colleague may answer the old thread), so that replies go to them."""
     unchanged = (ticket, None)
     if ticket.status not in Ticket.DONE_STATUSES or is_automatic or sender != MessageSender.CONTACT:
         return unchanged
@@ -341,6 +361,9 @@ def _reopened_or_new(
         )
         ticket.refresh_from_db()
         return unchanged
+    # Locked: of two replies on the same old thread processed at once, the second waits and
+    # then finds the ticket the first opened, rather than opening another.
+    Ticket.objects.select_for_update().filter(pk=ticket.pk).values_list("pk").get()
     follow_up = (
         ticket.related.filter(
             channel=Ticket.Channel.EMAIL,
@@ -354,7 +377,7 @@ def _reopened_or_new(
         return follow_up, None
     new, created = ticket_open(
         customer=ticket.customer,
-        contact=ticket.contact,
+        contact=contact or ticket.contact,
         kind=Ticket.Kind.CALL,
         channel=Ticket.Channel.EMAIL,
         subject=(mail.subject or ticket.subject)[:200],
@@ -376,21 +399,29 @@ def _new_ticket_message(inbound, mail, ticket, created: TimelineEntry, contact, 
     )
 
 
-def _the_contact(inbound, mail, contacts: list[Contact], *, unknown: str) -> Contact:
+def _the_contact(
+    inbound, mail, contacts: list[Contact], *, unknown: str, checked: bool = False
+) -> Contact:
     """The one contact a new request is from, within the hourly limit of one sender; else the
-    request waits for a rep (``unknown``: why, when nobody has the address)."""
+    request waits for a rep (``unknown``: why, when nobody has the address). ``checked``: a rep
+    named the contact, which releases a message the limit held."""
     if not contacts:
         raise Held(Status.TRIAGE, unknown)
     if len(contacts) > 1:
         names = ", ".join(f"{known.name} ({known.customer})" for known in contacts[:5])
         raise Held(Status.TRIAGE, f"{mail.sender} is the address of several contacts: {names}.")
-    _check_flood(inbound, mail)
+    if not checked:
+        _check_flood(inbound, mail)
     return contacts[0]
 
 
-def _open(inbound, mail, verdict, sender: Sender):
+def _open(inbound, mail, verdict, sender: Sender, *, checked: bool = False):
     contact = _the_contact(
-        inbound, mail, sender.contacts, unknown=f"Nobody we know writes from {mail.sender}."
+        inbound,
+        mail,
+        sender.contacts,
+        unknown=f"Nobody we know writes from {mail.sender}.",
+        checked=checked,
     )
     texts = texts_of(mail)
     ticket, created = ticket_open(
@@ -425,6 +456,7 @@ def _web_request(inbound: InboundMessage, mail: ParsedMail, contact: Contact | N
         mail,
         [contact] if contact else contacts_for_address(mail.sender),
         unknown=f"A web request from {mail.sender}, whom nobody knows yet.",
+        checked=contact is not None,
     )
     form = {name: str(inbound.form.get(name) or "") for name in WEB_FORM_FIELDS}
     if form["kind"] not in Ticket.Kind.values:

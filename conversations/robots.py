@@ -20,11 +20,14 @@ _BOUNCE_SUBJECTS = re.compile(
     r"non[- ]?delivery|unzustellbar|non remis|no se puede entregar)",
     re.IGNORECASE,
 )
+# The phrase, then the subject it answers after a colon (or nothing): "Automatic reply: Help".
+# A person's subject may begin with the same words ("Automatic reply rules stopped working").
 _AUTO_SUBJECTS = re.compile(
     r"^(auto(matic)?[ -]?(reply|response|antwort)|automatische antwort|out of (the )?office|"
     r"abwesenheitsnotiz|"
     r"absence|r[ée]ponse automatique|respuesta autom[áa]tica|risposta automatica|"
-    r"automatisch antwoord|fuera de la oficina|hors du bureau)",
+    r"automatisch antwoord|fuera de la oficina|hors du bureau)"
+    r"(\s*(reply|notice|message))?\s*(:|$)",
     re.IGNORECASE,
 )
 _AUTO_PRECEDENCE = {"bulk", "junk", "list", "auto_reply", "auto-reply"}
@@ -34,6 +37,8 @@ _AUTO_PRECEDENCE = {"bulk", "junk", "list", "auto_reply", "auto-reply"}
 class Verdict:
     kind: str  # HUMAN, BOUNCE, AUTO or LIST
     reason: str = ""
+    # False when only the subject's words say so, which a person's subject can say too.
+    certain: bool = True
 
     @property
     def is_robot(self) -> bool:
@@ -59,6 +64,10 @@ def _report(mail: ParsedMail) -> Verdict | None:
     report_type = str(mail.message.get_param("report-type") or "").lower()
     if content_type == "multipart/report" and report_type in ("delivery-status", ""):
         return Verdict(BOUNCE, "a delivery status notification (multipart/report)")
+    if content_type == "multipart/report":
+        # A read receipt (disposition-notification), an abuse or spam report (feedback-report):
+        # a machine's report, never the customer writing, and nothing to mark as bouncing.
+        return Verdict(AUTO, f"a report (multipart/report; report-type={report_type})")
     if mail.reports:
         return Verdict(BOUNCE, "a delivery status part (message/delivery-status)")
     if mail.header("X-Failed-Recipients"):
@@ -99,7 +108,7 @@ def _auto(mail: ParsedMail) -> Verdict | None:
         if mail.header(header):
             return Verdict(AUTO, header)
     if _AUTO_SUBJECTS.search(mail.subject):
-        return Verdict(AUTO, "an automatic-reply subject")
+        return Verdict(AUTO, "an automatic-reply subject", certain=False)
     return None
 
 

@@ -178,7 +178,7 @@ def test_filenames_cannot_name_a_path(ingest, contact):
         ("Auto-Submitted: auto-replied\r\n", "Abwesenheitsnotiz: Help"),
         ("Precedence: auto_reply\r\n", "Réponse automatique : Help"),
         ("X-Autoreply: yes\r\n", "Out of office"),
-        ("", "Automatic reply: Help"),
+        ("X-Auto-Response-Suppress: All\r\nAuto-Submitted: auto-generated\r\n", "Help"),
     ],
 )
 def test_out_of_office_replies_open_nothing_and_are_never_answered(

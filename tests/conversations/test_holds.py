@@ -1,0 +1,248 @@
+"""What holds a message for a rep rather than guessing, and a rep's decision releasing it: a
+subject that only reads like an automatic reply, read receipts, a sender missing, a flood, a
+stranger quoting another customer's ticket; and a reply on an old thread by a colleague."""
+
+import base64
+import threading
+from datetime import timedelta
+from email.message import EmailMessage
+from unittest import mock
+
+import pytest
+from django.utils import timezone
+
+from conversations import processing, services
+from conversations.intake import inbound_store
+from conversations.models import Attachment, InboundMessage, Message
+from conversations.processing import inbound_process
+from deliveries.models import EmailDelivery
+from tests.factories import ContactFactory, CustomerFactory
+from tickets.models import Ticket
+from tickets.services import ticket_update
+
+
+@pytest.fixture(autouse=True)
+def _media(settings, tmp_path):
+    settings.MEDIA_ROOT = str(tmp_path)
+
+
+def _mail(number, *, subject="Help", sender="ada@customer.example", text="", **headers) -> bytes:
+    mail = EmailMessage()
+    mail["From"] = sender
+    mail["To"] = "support@example.com"
+    mail["Subject"] = subject
+    mail["Message-ID"] = f"<holds-{number}@customer.example>"
+    for name, value in headers.items():
+        mail[name.replace("_", "-")] = value
+    mail.set_content(text or f"Message {number}.")
+    return bytes(mail)
+
+
+def _acknowledgements():
+    return EmailDelivery.objects.filter(key__startswith="ack:")
+
+
+def _resolve_long_ago(ticket, rep, settings) -> None:
+    ticket_update(
+        ticket=ticket, actor=rep, status="resolved", root_cause="product_defect", resolution="ok"
+    )
+    long_ago = timezone.now() - timedelta(days=settings.EMAIL_REOPEN_DAYS + 1)
+    Ticket.objects.filter(pk=ticket.pk).update(resolved_at=long_ago)
+
+
+@pytest.mark.parametrize(
+    "subject",
+    [
+        "Automatic reply rules stopped working after the update",
+        "Auto-response emails go to the wrong customers",
+        "Out of office hours support: is there a phone number?",
+        "Absence management module crashes",
+    ],
+)
+def test_a_person_writing_about_automatic_replies_gets_a_ticket(ingest, contact, subject):
+    inbound = ingest(_mail(1, subject=subject))
+    assert inbound.status == "ticket", inbound.reason
+    assert _acknowledgements().count() == 1
+
+
+def test_a_subject_alone_that_reads_automatic_waits_for_a_rep_and_is_not_answered(
+    ingest, contact, rep
+):
+    inbound = ingest(_mail(1, subject="Automatic reply: Your order"))
+    assert inbound.status == "triage"
+    assert "no header says it is one" in inbound.reason
+    assert not Ticket.objects.exists()
+    # The rep says Ada wrote it: a ticket, and still no acknowledgement to what may be a robot.
+    assert services.inbound_assign(inbound=inbound, actor=rep, contact=contact) == "ticket"
+    assert Ticket.objects.get().contact == contact
+    assert not _acknowledgements().exists()
+
+
+def test_a_subject_that_reads_automatic_on_a_thread_is_added_and_reopens_nothing(
+    ingest, contact, rep
+):
+    first = ingest(_mail(1))
+    ticket_update(
+        ticket=first.ticket, actor=rep, status="resolved", root_cause="usability", resolution="ok"
+    )
+    reply = ingest(_mail(2, subject=f"Out of Office: Re: Help [{first.ticket.reference}]"))
+    assert reply.status == "appended"
+    assert Message.objects.get(inbound=reply).is_automatic
+    assert Ticket.objects.get(pk=first.ticket_id).status == "resolved"
+
+
+def _read_receipt(number: int, *, in_reply_to: str = "") -> bytes:
+    threading_header = f"In-Reply-To: <{in_reply_to}>\r\n" if in_reply_to else ""
+    return (
+        "From: ada@customer.example\r\nTo: support@example.com\r\n"
+        f"Subject: Read: Help\r\nMessage-ID: <mdn-{number}@customer.example>\r\n"
+        f"{threading_header}MIME-Version: 1.0\r\n"
+        'Content-Type: multipart/report; report-type=disposition-notification; boundary="b"\r\n'
+        "\r\n--b\r\nContent-Type: text/plain\r\n\r\nYour message was read.\r\n"
+        "--b\r\nContent-Type: message/disposition-notification\r\n\r\n"
+        "Final-Recipient: rfc822;ada@customer.example\r\n"
+        "Disposition: manual-action/MDN-sent-manually; displayed\r\n"
+        "\r\n--b--\r\n"
+    ).encode()
+
+
+def test_a_read_receipt_is_a_machine_writing(ingest, contact, rep):
+    first = ingest(_mail(1))
+    acknowledgement = Message.objects.get(ticket=first.ticket, direction="out")
+    ticket_update(
+        ticket=first.ticket, actor=rep, status="resolved", root_cause="usability", resolution="ok"
+    )
+    receipt = ingest(_read_receipt(1, in_reply_to=acknowledgement.message_id))
+    assert receipt.status == "appended"
+    assert Message.objects.get(inbound=receipt).is_automatic
+    assert Ticket.objects.get(pk=first.ticket_id).status == "resolved"  # not reopened
+    alone = ingest(_read_receipt(2))
+    assert alone.status == "auto", alone.reason
+    assert "disposition-notification" in alone.reason
+    assert Ticket.objects.count() == 1
+    assert _acknowledgements().count() == 1  # the first request's only
+
+
+def test_a_stray_byte_in_base64_is_read_leniently_not_quarantined(ingest, contact):
+    content = b"%PDF" * 300
+    encoded = base64.encodebytes(content)
+    raw = (
+        b"From: ada@customer.example\r\nTo: support@example.com\r\nSubject: Scan\r\n"
+        b"Message-ID: <stray@customer.example>\r\nMIME-Version: 1.0\r\n"
+        b'Content-Type: multipart/mixed; boundary="b"\r\n\r\n'
+        b"--b\r\nContent-Type: text/plain\r\n\r\nSee attached.\r\n"
+        b'--b\r\nContent-Type: application/pdf\r\nContent-Disposition: attachment; filename="a.pdf"'
+        b"\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+        + encoded[:100]
+        + b"\xa0"
+        + encoded[100:]
+        + b"\r\n--b--\r\n"
+    )
+    inbound = ingest(raw)
+    assert inbound.status == "ticket", inbound.reason
+    assert Attachment.objects.get().file.read() == content
+
+
+def test_a_rep_naming_the_contact_of_a_message_without_a_sender_opens_its_ticket(
+    ingest, contact, rep
+):
+    raw = (
+        b"To: support@example.com\r\nSubject: Call me back\r\n"
+        b"Message-ID: <nosender@customer.example>\r\n\r\nThis is Ada, please call.\r\n"
+    )
+    inbound = ingest(raw)
+    assert inbound.status == "quarantined"
+    assert services.inbound_assign(inbound=inbound, actor=rep, contact=contact) == "ticket"
+    assert Ticket.objects.get().contact == contact
+
+
+def test_a_rep_releases_a_message_the_flood_limit_held(ingest, contact, rep, settings):
+    settings.EMAIL_SENDER_HOURLY_LIMIT = 2
+    held = [ingest(_mail(number, subject=f"Request {number}")) for number in range(3)][-1]
+    assert held.status == "quarantined"
+    assert services.inbound_assign(inbound=held, actor=rep, contact=contact) == "ticket"
+    assert Ticket.objects.count() == 3
+    # The limit holds what the sender writes next all the same.
+    assert ingest(_mail(4, subject="Request 4")).status == "quarantined"
+
+
+def test_a_stranger_quoting_another_customers_ticket_gets_their_own_once_a_rep_says_who(
+    ingest, contact, rep
+):
+    first = ingest(_mail(1))
+    stranger = ingest(
+        _mail(2, subject=f"Re: Help [{first.ticket.reference}]", sender="bob@other.example")
+    )
+    assert stranger.status == "triage"
+    other = CustomerFactory(name="Other Co")
+    status = services.inbound_assign(
+        inbound=stranger, actor=rep, customer=other, contact_name="Bob"
+    )
+    assert status == "ticket"
+    stranger.refresh_from_db()
+    assert stranger.ticket.customer == other
+    assert stranger.ticket_id != first.ticket_id
+    assert first.ticket.messages.filter(direction="in").count() == 1  # nothing added to Ada's
+
+
+def test_a_colleague_answering_a_long_closed_thread_owns_the_new_ticket(
+    ingest, contact, rep, settings
+):
+    first = ingest(_mail(1))
+    _resolve_long_ago(first.ticket, rep, settings)
+    carl = ContactFactory(customer=contact.customer, name="Carl", email="carl@customer.example")
+    again = ingest(
+        _mail(2, subject=f"Re: Help [{first.ticket.reference}]", sender="carl@customer.example")
+    )
+    assert again.status == "ticket"
+    assert again.ticket_id != first.ticket_id
+    assert again.ticket.contact == carl
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_replies_on_a_long_closed_thread_at_once_open_one_new_ticket(
+    mailbox, contact, rep, settings
+):
+    with mock.patch("conversations.intake.enqueue_on_commit"):
+        first, _ = inbound_store(raw=_mail(1), source="pipe", mailbox=mailbox)
+        inbound_process(inbound_id=first.pk)
+        first.refresh_from_db()
+        _resolve_long_ago(first.ticket, rep, settings)
+        tag = f"Re: Help [{first.ticket.reference}]"
+        stored = [
+            inbound_store(raw=_mail(number, subject=tag), source="pipe", mailbox=mailbox)[0]
+            for number in (2, 3)
+        ]
+    # Each worker waits for the other (up to a second) before it opens a ticket: without the
+    # lock both have looked for a new ticket and found none; with it, the second waits there.
+    barrier = threading.Barrier(2, timeout=1)
+    real_open = processing.ticket_open
+
+    def open_together(**kwargs):
+        try:
+            barrier.wait()
+        except threading.BrokenBarrierError:
+            pass
+        return real_open(**kwargs)
+
+    def work(inbound_id):
+        from django.db import connection
+
+        try:
+            inbound_process(inbound_id=inbound_id)
+        finally:
+            connection.close()
+
+    with mock.patch.object(processing, "ticket_open", open_together):
+        workers = [threading.Thread(target=work, args=(row.pk,)) for row in stored]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join(timeout=30)
+    assert Ticket.objects.count() == 2  # the old one and one new
+    statuses = sorted(
+        InboundMessage.objects.filter(pk__in=[r.pk for r in stored]).values_list(
+            "status", flat=True
+        )
+    )
+    assert statuses == ["appended", "ticket"]
