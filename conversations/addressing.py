@@ -56,7 +56,8 @@ def subject_ticket_id(subject: str) -> int | None:
 def subject_for(*, ticket_reference: str, subject: str) -> str:
     """``Re: <subject> [T-1042]``: the same for every message of the thread, so that mail
     clients keep them together."""
-    subject = SUBJECT_TAG.sub("", subject).strip()
+    # On one line whatever the ticket's subject holds: a line break in a header fails the send.
+    subject = " ".join(SUBJECT_TAG.sub("", subject).split())
     while True:
         stripped = re.sub(r"^(re|aw|sv|fwd?|wg|tr|r)(\[\d+\])?\s*:\s*", "", subject, flags=re.I)
         if stripped == subject:

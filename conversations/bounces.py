@@ -5,6 +5,7 @@ from accounts.services import contacts_mark_bouncing
 from conversations.mime import ParsedMail
 from conversations.models import InboundMessage, Message
 from deliveries.models import EmailDelivery
+from deliveries.services import emails_suppress_to
 from tickets.models import MessageDirection, Ticket, TimelineEntry
 from tickets.services import timeline_record
 
@@ -53,6 +54,7 @@ def bounce_record(mail: ParsedMail, verdict) -> tuple[str, str, Ticket | None]:
         reason = f"{report.status} {report.diagnostic}".strip() or "delivery failed"
         if contacts_mark_bouncing(email=report.recipient, reason=reason):
             marked.append(report.recipient)
+        emails_suppress_to(address=report.recipient, reason=reason)
     if ticket is not None:
         recipients = ", ".join(report.recipient for report in failed) or "the customer"
         timeline_record(

@@ -31,6 +31,7 @@ from conversations.models import Attachment, InboundMessage, Mailbox, Message
 from conversations.selectors import contacts_for_address, staff_for_address, thread_for
 from conversations.stored import locked, read_stored
 from conversations.texts import NO_TEXT, description_of, texts_of
+from deliveries.actions import is_automatic_address
 from helpdesk.prepared import PreparedQuery
 from tickets.messages import message_entry_record
 from tickets.models import MessageDirection, MessageSender, Ticket, TimelineEntry
@@ -287,7 +288,8 @@ def _append(inbound, mail, verdict, thread, sender: Sender):
         ticket, sender=kind, contact=contact, is_automatic=is_automatic, mail=mail, texts=texts
     )
     if opened is not None:
-        _new_ticket_message(inbound, mail, ticket, opened, contact, texts)
+        message = _new_ticket_message(inbound, mail, ticket, opened, contact, texts)
+        _acknowledge(message, mail, verdict)  # the customer learns the new ticket's number
         reason = (
             f"A reply to {thread.ticket.reference}, closed too long ago to reopen: opened "
             f"{ticket.reference}, linked to it."
@@ -433,15 +435,25 @@ def _open(inbound, mail, verdict, sender: Sender, *, checked: bool = False):
         description=description_of(texts),
     )
     message = _new_ticket_message(inbound, mail, ticket, created, contact, texts)
-    if verdict.kind == robots.HUMAN and settings.EMAIL_ACKNOWLEDGE:
-        from conversations.replies import acknowledgement_send
-
-        acknowledgement_send(message=message)
+    _acknowledge(message, mail, verdict)
     return (
         Status.TICKET,
         f"Opened {ticket.reference} for {contact.name} ({contact.customer}).",
         ticket,
     )
+
+
+def _acknowledge(message: Message, mail: ParsedMail, verdict) -> None:
+    """Acknowledge the new ticket ``message`` opened: to a person only, not to an address that
+    never reads its mail (``noreply@``, ``notifications@``), which no header may say."""
+    if (
+        verdict.kind == robots.HUMAN
+        and settings.EMAIL_ACKNOWLEDGE
+        and not is_automatic_address(mail.sender)
+    ):
+        from conversations.replies import acknowledgement_send
+
+        acknowledgement_send(message=message)
 
 
 # What of the web form's answers a ticket takes, and the ticket fields they go to.

@@ -16,7 +16,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import transaction
+from django.db import connection, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -25,7 +25,7 @@ from accounts.portal_links import portal_url
 from conversations.addressing import new_message_id, reply_address, subject_for
 from conversations.bodies import REPLY_SEPARATOR
 from conversations.models import Attachment, Mailbox, Message
-from conversations.selectors import latest_inbound_message
+from conversations.selectors import message_answered
 from deliveries.models import EmailDelivery
 from deliveries.tasks import send_email_delivery
 from helpdesk.prepared import PreparedQuery
@@ -150,13 +150,15 @@ def _outgoing(
     automatic: bool = False,
     answered: Message | None = None,
     mailbox: Mailbox | None = None,
+    kind: str = "",
 ) -> Message:
     """The message and its delivery. ``answered`` and ``mailbox``, when the caller has them
-    (the message just received), spare looking them up."""
+    (the message just received), spare looking them up. ``kind`` prefixes the delivery's key:
+    ``ack`` (what the acknowledgements' hourly limit counts), ``confirm``, else ``message``."""
     mailbox = mailbox or mailbox_for_ticket(ticket)
     from_header, base = from_address(mailbox)
     message_id = new_message_id(ticket_id=ticket.pk)
-    answered = answered or latest_inbound_message(ticket)
+    answered = answered or message_answered(ticket)
     headers = _threading_headers(answered, message_id)
     headers["Reply-To"] = reply_address(
         mailbox_address=base, ticket_id=ticket.pk, contact_id=contact.pk
@@ -178,7 +180,7 @@ def _outgoing(
     }
     delivery = EmailDelivery(
         # Keyed by our Message-ID: stored once, whatever retries the caller makes.
-        key=f"{'ack' if automatic else 'message'}:{message_id}"[:120],
+        key=f"{kind or 'message'}:{message_id}"[:120],
         ticket=ticket,
         recipient=contact.email,
         subject=subject,
@@ -268,6 +270,7 @@ def acknowledgement_send(*, message: Message) -> Message | None:
     if contact is None or not contact.email:
         return None
     since = timezone.now() - timedelta(minutes=settings.EMAIL_ACKNOWLEDGE_INTERVAL_MINUTES)
+    _lock_address(contact.email)
     if _ACKNOWLEDGED_SINCE(contact.email, since):
         return None
     inbound = message.inbound
@@ -280,7 +283,23 @@ def acknowledgement_send(*, message: Message) -> Message | None:
         "email/customer_acknowledgement.txt",
         answered=message if message.message_id else None,
         mailbox=mailbox or default_mailbox(),
+        kind="ack",
     )
+
+
+_ACK_LOCK = 3834  # RFC 3834, automatic responses: the advisory locks of acknowledgements
+
+
+def _lock_address(address: str) -> None:
+    """Until the transaction ends, the one writer to this address: of two messages of one
+    sender processed at once, the second waits, then sees the first's acknowledgement. (SQLite,
+    the embedded default, has one writer at a time anyway.)"""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            # Two keys: this lock's kind, then the address; no other lock shares the kind.
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(%s, hashtext(lower(%s)))", [_ACK_LOCK, address]
+            )
 
 
 def _automatic_reply(message: Message, contact: Contact, template: str, **outgoing) -> Message:
@@ -313,4 +332,6 @@ def confirmation_send(*, message: Message) -> Message | None:
     contact = message.contact
     if contact is None or not contact.email:
         return None
-    return _automatic_reply(message, contact, "email/customer_confirmation.txt")
+    # Keyed apart from acknowledgements: a request made on the web does not use up the
+    # acknowledgement of the sender's next email.
+    return _automatic_reply(message, contact, "email/customer_confirmation.txt", kind="confirm")

@@ -135,14 +135,19 @@ def attachment_get(*, attachment_id: int) -> Attachment:
     return Attachment.objects.select_related("message").get(pk=attachment_id)
 
 
-def latest_inbound_message(ticket: Ticket) -> Message | None:
-    """The newest message the customer sent on the ticket (a reply answers it)."""
-    return (
-        Message.objects.filter(ticket=ticket, direction=Message.Direction.IN)
-        .exclude(message_id="")
-        .order_by("-created_at", "-id")
-        .first()
-    )
+def message_answered(ticket: Ticket) -> Message | None:
+    """The message an email to the customer answers (its In-Reply-To): the newest one a person
+    of the ticket's customer wrote on it, not an out-of-office reply nor a stranger in Cc, who
+    never sent the customer anything; else the newest we sent, so that on a ticket opened by
+    phone every email we send is one thread in the customer's mail client."""
+    messages = Message.objects.filter(ticket=ticket).exclude(message_id="")
+    newest = messages.order_by("-created_at", "-id")
+    theirs = newest.filter(
+        direction=Message.Direction.IN,
+        is_automatic=False,
+        contact__customer_id=ticket.customer_id,
+    ).first()
+    return theirs or newest.filter(direction=Message.Direction.OUT).first()
 
 
 def inbound_preview(inbound: InboundMessage) -> dict:

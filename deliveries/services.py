@@ -254,6 +254,18 @@ def emails_deliver(*, delivery_ids: list[int]) -> dict[int, str]:
     return statuses
 
 
+def emails_suppress_to(*, address: str, reason: str) -> int:
+    """Send nothing more of what waits for this address (it bounces): an email queued before
+    the bounce came, a retry, is suppressed with the reason. How many were."""
+    waiting = [Status.PENDING, Status.RETRYING]
+    return EmailDelivery.objects.filter(recipient__iexact=address, status__in=waiting).update(
+        status=Status.SUPPRESSED,
+        reason=f"The address bounces: {reason}"[:300],
+        next_attempt_at=None,
+        enqueued_at=None,
+    )
+
+
 def _send_one(delivery: EmailDelivery, connection) -> tuple[str, bool]:
     """Send one claimed delivery and record the outcome: (its status, whether the batch may go
     on: not once the task's soft time limit has struck)."""

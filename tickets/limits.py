@@ -15,3 +15,12 @@ TAG_MAX_LENGTH = 50
 
 # Whatever a ticket accumulates, its search index is built from as much of its search text as
 # PostgreSQL's tsvector can hold (tickets migration 0013), so no write fails for its words.
+
+
+def one_line(value: str) -> None:
+    """Refuse a line break in a one-line field: a subject becomes an email header, where one
+    would make every email of the ticket fail to send."""
+    from django.core.exceptions import ValidationError
+
+    if "\n" in value or "\r" in value:
+        raise ValidationError("Write it on one line (no line breaks).", code="one_line")

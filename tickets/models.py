@@ -6,6 +6,7 @@ from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 
 from accounts.models import Contact, Customer, Department
+from tickets.limits import one_line
 
 
 class Tag(models.Model):
@@ -73,7 +74,7 @@ class Ticket(models.Model):
 
     kind = models.CharField(max_length=8, choices=Kind.choices)
     channel = models.CharField(max_length=8, choices=Channel.choices)
-    subject = models.CharField(max_length=200)
+    subject = models.CharField(max_length=200, validators=[one_line])
     description = models.TextField(blank=True)
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="tickets")
     contact = models.ForeignKey(
