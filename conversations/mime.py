@@ -43,10 +43,20 @@ CHARSET_ALIASES = {
     "big5-hkscs": "big5hkscs",
     "utf8": "utf-8",
     "x-utf-8": "utf-8",
+    # Microsoft's and Apple's names (the "x-" of others, x-euc-jp say, is dropped below).
+    "windows-31j": "cp932",
+    "x-ms-cp932": "cp932",
+    "windows-949": "cp949",
+    "x-windows-949": "cp949",
+    "cp-1252": "cp1252",
+    "latin-9": "iso8859_15",
+    "koi8-ru": "koi8_u",
+    "x-mac-ce": "mac_latin2",
 }
 
 _MESSAGE_ID = re.compile(r"<([^<>\s]+)>")
 _SURROGATE = re.compile("[\ud800-\udfff]")
+_ESCAPED_BYTE = re.compile("[\udc80-\udcff]")  # a byte the parser could not decode
 _NOT_ESCAPED = re.compile("[\ud800-\udc7f\udd00-\udfff]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _FILENAME_UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f]+')
@@ -167,11 +177,14 @@ def _codec(charset: str | None) -> str | None:
     if not charset:
         return None
     name = charset.strip().strip('"').lower()
-    name = CHARSET_ALIASES.get(name, name)
-    try:
-        return codecs.lookup(name).name
-    except (LookupError, ValueError):  # unknown, or not a name at all (a NUL in it)
-        return None
+    # "x-" marks a name not registered (x-cp1251, x-euc-jp, x-mac-cyrillic): the rest may be.
+    for candidate in (name, name[2:] if name.startswith("x-") else None):
+        if candidate:
+            try:
+                return codecs.lookup(CHARSET_ALIASES.get(candidate, candidate)).name
+            except (LookupError, ValueError):  # unknown, or not a name at all (a NUL in it)
+                continue
+    return None
 
 
 def decode_bytes(data: bytes, charset: str | None) -> tuple[str, bool]:
@@ -201,21 +214,47 @@ def decode_words(value: str) -> str:
     """RFC 2047 encoded words decoded, each in its charset (or the fallbacks of decode_bytes)."""
     if "=?" not in value:
         return value
+    original, bytewise = value, False
+    if not value.isascii():
+        # decode_header gives back the text between encoded words as bytes made with
+        # raw-unicode-escape, which turns a character past U+00FF into "\\u0416": handed its
+        # UTF-8 bytes one per character instead, it gives them back as they were.
+        try:
+            value, bytewise = value.encode("utf-8", "surrogateescape").decode("latin-1"), True
+        except UnicodeEncodeError:  # a lone surrogate: left to clean_text
+            pass
     try:
         parts = decode_header(value)
     except Exception:
-        return value
+        return original
     decoded = []
     for part, charset in parts:
         if isinstance(part, bytes):
             part = decode_bytes(part, None if charset == "unknown-8bit" else charset)[0]
+        elif bytewise:  # no encoded word after all: the text as it came
+            part = original
         decoded.append(part)
     return "".join(decoded)
 
 
 def header_text(message: Message, name: str) -> str:
     """A header's value as text ("" when absent), RFC 2047 words decoded, unfolded."""
-    return clean_text(" ".join(decode_words(_raw_header(message, name)).split()))
+    return clean_text(
+        " ".join(decode_words(_raw_bytes_decoded(_raw_header(message, name))).split())
+    )
+
+
+def _raw_bytes_decoded(value: str) -> str:
+    """A header with raw 8-bit bytes in it (against RFC 5322, but common: kept by the parser
+    as surrogates) as text, the bytes read as UTF-8, else cp1252, as a body without a charset
+    is; encoded words around them are left for ``decode_words``."""
+    if not _ESCAPED_BYTE.search(value):
+        return value
+    try:
+        data = value.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:  # other lone surrogates too: clean_text replaces them all
+        return value
+    return decode_bytes(data, None)[0]
 
 
 def message_ids(value: str) -> list[str]:
@@ -235,7 +274,7 @@ def addresses(message: Message, name: str) -> list[tuple[str, str]]:
     """(name, address) of each address in a header, addresses lower-cased; those without an
     ``@`` are dropped."""
     # Split before decoding: a comma inside an encoded display name is not a separator.
-    raw = clean_text(" ".join(_raw_header(message, name).split()))
+    raw = clean_text(" ".join(_raw_bytes_decoded(_raw_header(message, name)).split()))
     if not raw:
         return []
     try:

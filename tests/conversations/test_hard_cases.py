@@ -46,6 +46,14 @@ def text_of(inbound: InboundMessage) -> str:
         # A charset nobody knows: the bytes are UTF-8, and read as such.
         ("x-unknown-cs", "naïve".encode(), "naïve"),
         ("koi8-r", "Привет".encode("koi8-r"), "Привет"),
+        # Names mail clients write that Python does not know as such.
+        ("windows-31j", "お問い合わせ".encode("cp932"), "お問い合わせ"),
+        ("x-euc-jp", "お問い合わせ".encode("euc_jp"), "お問い合わせ"),
+        ("windows-949", "문의드립니다".encode("cp949"), "문의드립니다"),
+        ("x-cp1251", "Заявка".encode("cp1251"), "Заявка"),
+        ("x-mac-cyrillic", "Заявка".encode("mac_cyrillic"), "Заявка"),
+        ("koi8-ru", "Заявка".encode("koi8_u"), "Заявка"),
+        ("latin-9", "Prix 10 €".encode("iso8859_15"), "Prix 10 €"),
     ],
 )
 def test_text_in_any_charset_is_read(ingest, contact, charset, body, expected):
@@ -410,3 +418,35 @@ def test_a_contacts_signed_links_quoted_in_a_reply_are_not_kept_for_staff(ingest
     assert "/support/survey/[link removed]" in message.text
     assert "/support/my/[link removed]" in message.text
     assert b"eyJzIjoxfQ" in inbound.raw.open("rb").read()
+
+
+@pytest.mark.parametrize(
+    ("subject", "sender", "expected_subject", "expected_name"),
+    [
+        # Raw Latin-1 bytes (a mailer that never heard of RFC 2047): read as cp1252.
+        (b"Caf\xe9 cr\xe8me", b"Jos\xe9 Garc\xeda", "Café crème", "José García"),
+        # Raw UTF-8 beside an encoded word, in and past Latin-1.
+        ("Grüße aus =?utf-8?q?K=C3=B6ln?=".encode(), "Jürgen".encode(), "Grüße aus Köln", "Jürgen"),
+        ("Заявка =?utf-8?q?=E2=84=96?= 5".encode(), "Иван".encode(), "Заявка № 5", "Иван"),
+    ],
+)
+def test_raw_8bit_headers_are_decoded_like_a_body_without_a_charset(
+    ingest, customer, subject, sender, expected_subject, expected_name
+):
+    from tests.factories import ContactFactory
+
+    ContactFactory(customer=customer, email="jose@customer.example")
+    raw = (
+        b"From: " + sender + b" <jose@customer.example>\r\nTo: support@example.com\r\n"
+        b"Subject: "
+        + subject
+        + b"\r\nMessage-ID: <"
+        + str(abs(hash(subject))).encode()
+        + b"@customer.example>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nhi\r\n"
+    )
+    inbound = ingest(raw)
+    assert inbound.status == "ticket", inbound.reason
+    assert inbound.subject == expected_subject
+    message = Message.objects.get(inbound=inbound)
+    assert message.sender_name == expected_name
+    assert inbound.ticket.subject == expected_subject
