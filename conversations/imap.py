@@ -123,9 +123,13 @@ def _fetch_new(mailbox: Mailbox) -> int:
     with _login(_client(mailbox), mailbox) as box:
         status = box.folder.status(mailbox.imap_folder, ["UIDVALIDITY"])
         uidvalidity = int(status["UIDVALIDITY"])
-        last = mailbox.imap_last_uid if mailbox.imap_uidvalidity == uidvalidity else 0
-        if mailbox.imap_uidvalidity not in (None, uidvalidity):
-            logger.warning("Mailbox %s: UIDVALIDITY changed; looking at all mail", mailbox.name)
+        where = mailbox.imap_cursor_key
+        same = mailbox.imap_uidvalidity == uidvalidity and mailbox.imap_cursor_of == where
+        last = mailbox.imap_last_uid if same else 0
+        if mailbox.imap_uidvalidity is not None and not same:
+            logger.warning(
+                "Mailbox %s: UIDVALIDITY or folder changed; looking at all mail", mailbox.name
+            )
         box.folder.set(mailbox.imap_folder, readonly=not mailbox.imap_move_to)
         # "last+1:*" always includes the highest UID, even when it is not above ``last``
         # (RFC 3501): the filter below keeps only what is new.
@@ -139,13 +143,13 @@ def _fetch_new(mailbox: Mailbox) -> int:
                 )
                 stored += created
             Mailbox.objects.filter(pk=mailbox.pk).update(
-                imap_last_uid=uid, imap_uidvalidity=uidvalidity
+                imap_last_uid=uid, imap_uidvalidity=uidvalidity, imap_cursor_of=where
             )
             if mailbox.imap_move_to:
                 box.move(str(uid), mailbox.imap_move_to)
         if not new:
             Mailbox.objects.filter(pk=mailbox.pk).update(
-                imap_uidvalidity=uidvalidity, imap_last_uid=last
+                imap_uidvalidity=uidvalidity, imap_last_uid=last, imap_cursor_of=where
             )
     return stored
 

@@ -58,6 +58,10 @@ class Mailbox(models.Model):
     # again, and the Message-ID keeps the ones already stored from being stored twice.
     imap_uidvalidity = models.BigIntegerField(null=True, blank=True)
     imap_last_uid = models.BigIntegerField(default=0)
+    # The folder the two above were read in (``imap_cursor_key``): another server, account or
+    # folder starts from its first message, whatever its UIDVALIDITY, which two folders can
+    # share (Dovecot gives two made in the same second the same).
+    imap_cursor_of = models.CharField(max_length=800, blank=True, editable=False)
     last_polled_at = models.DateTimeField(null=True, blank=True)
     last_success_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
@@ -77,6 +81,11 @@ class Mailbox(models.Model):
     @property
     def polls_imap(self) -> bool:
         return bool(self.imap_host)
+
+    @property
+    def imap_cursor_key(self) -> str:
+        """The folder polled, as ``imap_cursor_of`` records it."""
+        return f"{self.imap_host.lower()}:{self.imap_port}/{self.imap_user}/{self.imap_folder}"
 
 
 class InboundMessage(models.Model):

@@ -180,6 +180,37 @@ def test_a_rebuilt_folder_is_looked_at_again_without_duplicates(imap_mailbox, co
     assert InboundMessage.objects.count() == 3
 
 
+def test_another_folder_is_read_from_its_first_message_even_with_the_same_uidvalidity(
+    imap_mailbox, contact
+):
+    for number in range(3):
+        _append(imap_mailbox.imap_port, number)
+    assert mailbox_poll(mailbox_id=imap_mailbox.pk, force=True) == 3
+    other = "Support-new"
+    with _box(imap_mailbox.imap_port) as box:
+        if box.folder.exists(other):
+            box.folder.delete(other)
+        box.folder.create(other)
+        for number in (10, 11):
+            mail = EmailMessage()
+            mail["From"] = "ada@customer.example"
+            mail["Subject"] = f"Question {number}"
+            mail["Message-ID"] = f"<imap-{number}@customer.example>"
+            mail.set_content("In the new folder.")
+            box.append(bytes(mail), other)
+        uidvalidity = int(box.folder.status(other, ["UIDVALIDITY"])["UIDVALIDITY"])
+    # The admin points the mailbox at the new folder; its UIDVALIDITY happens to be the old
+    # one's (Dovecot gives folders made in the same second the same), and its UIDs are 1 and 2,
+    # under the 3 read in the old folder.
+    Mailbox.objects.filter(pk=imap_mailbox.pk).update(
+        imap_folder=other, imap_uidvalidity=uidvalidity
+    )
+    assert mailbox_poll(mailbox_id=imap_mailbox.pk, force=True) == 2
+    imap_mailbox.refresh_from_db()
+    assert imap_mailbox.imap_cursor_of.endswith("/agent/Support-new")
+    assert mailbox_poll(mailbox_id=imap_mailbox.pk, force=True) == 0  # and not again
+
+
 def test_processed_mail_can_be_moved_to_a_folder(imap_mailbox, contact):
     with _box(imap_mailbox.imap_port) as box:
         if not box.folder.exists("Done"):
