@@ -26,7 +26,7 @@ from accounts.models import Contact
 from conversations import robots
 from conversations.addressing import base_address, is_ours
 from conversations.bounces import bounce_record
-from conversations.mime import ParsedMail
+from conversations.mime import ParsedMail, addresses
 from conversations.models import Attachment, InboundMessage, Mailbox, Message
 from conversations.selectors import contacts_for_address, staff_for_address, thread_for
 from conversations.stored import locked, read_stored
@@ -96,8 +96,10 @@ def _process(inbound_id: int, contact: Contact | None) -> str:
         try:
             status, reason, ticket = _decide(inbound, mail, contact)
         except Held as held:  # raised before anything was written
+            inbound.sender = mail.sender  # who _decide found wrote it (_relayed_for)
             finish(inbound, held.status, held.reason)
             return inbound.status
+        inbound.sender = mail.sender
         inbound.ticket = ticket
         finish(inbound, status, reason)
         return inbound.status
@@ -147,7 +149,7 @@ def _decide(inbound: InboundMessage, mail: ParsedMail, contact: Contact | None):
         return _web_request(inbound, mail, contact)
     if mail.message_id and is_ours(mail.message_id):
         return Status.LOOP, "Our own message came back (its Message-ID is ours).", None
-    if base_address(mail.sender) in _our_addresses():
+    if base_address(mail.sender) in _our_addresses() and not _relayed_for(mail):
         return Status.LOOP, f"Sent from our own address {mail.sender}.", None
     verdict = robots.classify(mail, list_mail_is_automatic=settings.EMAIL_LIST_MAIL_IS_AUTOMATIC)
     if verdict.kind == robots.BOUNCE:
@@ -194,6 +196,19 @@ def _our_addresses() -> set[str]:
         }
         cache.set("conversations:our-addresses", addresses, 60)
     return addresses
+
+
+def _relayed_for(mail: ParsedMail) -> bool:
+    """Whether mail From one of our addresses was written by someone else and relayed: a group
+    or list our address is (Google Groups, a DMARC-minding list) rewrites From to itself and
+    names the author in X-Original-From or Reply-To. If so, the author becomes the sender."""
+    ours = _our_addresses()
+    for header in ("X-Original-From", "Reply-To"):
+        for name, address in addresses(mail.message, header):
+            if base_address(address) not in ours:
+                mail.sender, mail.sender_name, mail.sender_header = address, name, header
+                return True
+    return False
 
 
 def _may_use_tag(sender: Sender, thread) -> bool:

@@ -246,3 +246,23 @@ def test_two_replies_on_a_long_closed_thread_at_once_open_one_new_ticket(
         )
     )
     assert statuses == ["appended", "ticket"]
+
+
+def test_mail_a_group_relays_from_our_address_is_its_authors(ingest, contact):
+    """Our support@ is a Google Group: for a sender whose domain asks for DMARC, the group
+    rewrites From to itself and names the author in X-Original-From and Reply-To."""
+    relayed = ingest(
+        _mail(
+            1,
+            sender="'Ada Customer' via Support <support@example.com>",
+            Reply_To="Ada Customer <ada@customer.example>",
+            X_Original_From="Ada Customer <ada@customer.example>",
+            subject="Printer on fire",
+        )
+    )
+    assert relayed.status == "ticket", relayed.reason
+    assert relayed.sender == "ada@customer.example"
+    assert relayed.ticket.contact == contact
+    assert Message.objects.get(inbound=relayed).sender == "ada@customer.example"
+    # Our own mail, with nobody else named, is still our own come back.
+    assert ingest(_mail(2, sender="support@example.com")).status == "loop"
