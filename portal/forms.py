@@ -80,6 +80,17 @@ class RequestForm(PlainLabelsForm):
         widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}),
     )
 
+    def clean_email(self) -> str:
+        """The address as mail carries it: an internationalised domain (bücher.example) in
+        its ASCII form (xn--bcher-kva.example), which the request's stored message needs."""
+        # Django's EmailField has refused letters beyond ASCII before the @ already.
+        local, _, domain = self.cleaned_data["email"].rpartition("@")
+        try:
+            domain = domain.encode("idna").decode("ascii")
+        except UnicodeError as exc:
+            raise forms.ValidationError("Enter a valid email address.") from exc
+        return f"{local}@{domain.lower()}"
+
     def clean(self):
         cleaned = super().clean()
         if cleaned.get("kind") == Ticket.Kind.RMA:

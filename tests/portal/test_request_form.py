@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from accounts.models import Contact
 from conversations.models import InboundMessage, Message
+from conversations.processing import inbound_process
 from conversations.services import inbound_assign
 from deliveries.models import EmailDelivery
 from tests.portal.conftest import form_data
@@ -348,3 +349,20 @@ def test_a_flood_of_requests_in_one_contacts_name_is_held_for_review(
     held = InboundMessage.objects.get(status="quarantined")
     assert "within the hour" in held.reason
     assert EmailDelivery.objects.filter(recipient=contact.email).count() == 2
+
+
+def test_an_address_with_an_internationalised_domain_is_taken_in_its_ascii_form(client, proof):
+    response = client.post(URL, form_data(proof, email="ada@Bücher.example"))
+    assert response.status_code == 200
+    inbound = InboundMessage.objects.get()
+    assert b"From: " in inbound.raw.read()
+    inbound_process(inbound_id=inbound.pk)
+    inbound.refresh_from_db()
+    assert inbound.sender == "ada@xn--bcher-kva.example"
+
+
+def test_an_address_with_letters_beyond_ascii_before_the_at_is_refused_not_a_500(client, proof):
+    response = client.post(URL, form_data(proof, email="jürgen@example.com"))
+    assert response.status_code == 400
+    assert b"Enter a valid email address." in response.content
+    assert not InboundMessage.objects.exists()
