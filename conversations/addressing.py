@@ -66,9 +66,12 @@ def subject_for(*, ticket_reference: str, subject: str) -> str:
     return f"Re: {subject or 'Your request'} [{ticket_reference}]"[:250]
 
 
-def new_message_id(*, ticket_id: int) -> str:
-    """A Message-ID on our own mail domain, so that our own mail coming back is recognised."""
-    return f"t{ticket_id}.{secrets.token_hex(8)}@{settings.EMAIL_MESSAGE_ID_DOMAIN}"
+def new_message_id(*, ticket_id: int, token: str = "") -> str:
+    """A Message-ID on our own mail domain, so that our own mail coming back is recognised.
+    ``token``: its 16 hex digits when the caller chose them (a form's, see reply_send)."""
+    if not re.fullmatch(r"[0-9a-f]{16}", token):
+        token = secrets.token_hex(8)
+    return f"t{ticket_id}.{token}@{settings.EMAIL_MESSAGE_ID_DOMAIN}"
 
 
 def is_ours(message_id: str) -> bool:

@@ -27,6 +27,9 @@ class MultipleFileField(forms.FileField):
 class ReplyForm(PlainLabelsForm):
     body = long_text("Reply", rows=6)
     attachments = MultipleFileField(label="Attach files", required=False)
+    # Made when the composer is shown, sent back with it: the same reply posted twice (a double
+    # click, the browser's resend) is sent once (conversations.replies.reply_send).
+    sent_as = forms.RegexField(regex=r"^[0-9a-f]{16}$", required=False, widget=forms.HiddenInput)
 
     def clean_attachments(self):
         files = self.cleaned_data["attachments"]

@@ -151,13 +151,14 @@ def _outgoing(
     answered: Message | None = None,
     mailbox: Mailbox | None = None,
     kind: str = "",
+    message_id: str | None = None,
 ) -> Message:
     """The message and its delivery. ``answered`` and ``mailbox``, when the caller has them
     (the message just received), spare looking them up. ``kind`` prefixes the delivery's key:
     ``ack`` (what the acknowledgements' hourly limit counts), ``confirm``, else ``message``."""
     mailbox = mailbox or mailbox_for_ticket(ticket)
     from_header, base = from_address(mailbox)
-    message_id = new_message_id(ticket_id=ticket.pk)
+    message_id = message_id or new_message_id(ticket_id=ticket.pk)
     answered = answered or message_answered(ticket)
     headers = _threading_headers(answered, message_id)
     headers["Reply-To"] = reply_address(
@@ -221,10 +222,22 @@ def _outgoing(
 
 
 @transaction.atomic
-def reply_send(*, ticket: Ticket, author: User, body: str, files=()) -> Message:
-    """A rep's public reply: a message to the customer on the timeline, sent by email."""
+def reply_send(*, ticket: Ticket, author: User, body: str, files=(), sent_as: str = "") -> Message:
+    """A rep's public reply: a message to the customer on the timeline, sent by email.
+
+    ``sent_as``: the composer's token (16 hex digits), which makes the reply's Message-ID: the
+    same reply posted again (a double click, a resent form) is the message sent the first
+    time, not a second email."""
     if not body.strip():
         raise ValidationError({"body": "A reply cannot be empty."})
+    message_id = new_message_id(ticket_id=ticket.pk, token=sent_as) if sent_as else None
+    if message_id:
+        # The ticket's row, locked: of two posts at once, the second waits, then finds the
+        # first's message.
+        Ticket.objects.select_for_update().filter(pk=ticket.pk).values_list("pk").get()
+        sent = Message.objects.filter(ticket=ticket, message_id=message_id).first()
+        if sent is not None:
+            return sent
     contact = _recipient(ticket)
     entry = message_entry_record(
         ticket=ticket,
@@ -240,6 +253,7 @@ def reply_send(*, ticket: Ticket, author: User, body: str, files=()) -> Message:
         author=author,
         text=body,
         files=files,
+        message_id=message_id,
     )
 
 

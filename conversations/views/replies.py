@@ -1,5 +1,7 @@
 """The reply composer on the ticket page: a public reply to the customer, from a template."""
 
+import secrets
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -27,7 +29,7 @@ def reply_section(*, request, ticket: Ticket, form=None) -> dict:
     contact = ticket.contact
     return {
         "script": "js/reply.js",
-        "reply_form": form or ReplyForm(),
+        "reply_form": form or ReplyForm(initial={"sent_as": secrets.token_hex(8)}),
         "reply_to": contact.email if contact else "",
         "reply_bouncing": bool(contact and contact.email_bouncing_since),
         "reply_bounce_reason": contact.email_bounce_reason if contact else "",
@@ -46,6 +48,7 @@ def reply_add(request, pk: int):
                 author=request.user,
                 body=form.cleaned_data["body"],
                 files=form.cleaned_data["attachments"],
+                sent_as=form.cleaned_data["sent_as"],
             )
         except ValidationError as exc:
             form.add_service_errors(exc)

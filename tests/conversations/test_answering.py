@@ -204,3 +204,25 @@ def test_two_requests_of_one_sender_processed_at_once_are_acknowledged_once(
         worker.join(timeout=30)
     assert list(InboundMessage.objects.values_list("status", flat=True)) == ["ticket", "ticket"]
     assert _acknowledgements().count() == 1
+
+
+def test_the_same_reply_posted_twice_is_sent_once(client, ingest, contact, rep):
+    first = ingest(_request(1))
+    client.force_login(rep)
+    page = client.get(f"/tickets/{first.ticket_id}/").content.decode()
+    token = page.split('name="sent_as" value="')[1].split('"')[0]
+    for _ in range(2):  # a double click, or the browser sending the form again
+        response = client.post(
+            f"/tickets/{first.ticket_id}/reply/", {"body": "Same answer", "sent_as": token}
+        )
+        assert response.status_code == 302
+    replies_sent = EmailDelivery.objects.filter(key__startswith="message:")
+    assert replies_sent.count() == 1
+    assert Message.objects.filter(ticket=first.ticket, text="Same answer").count() == 1
+    assert token in replies_sent.get().key
+    # The composer shown again carries a new token: the next reply is another email.
+    page = client.get(f"/tickets/{first.ticket_id}/").content.decode()
+    again = page.split('name="sent_as" value="')[1].split('"')[0]
+    assert again != token
+    client.post(f"/tickets/{first.ticket_id}/reply/", {"body": "Another", "sent_as": again})
+    assert replies_sent.count() == 2
