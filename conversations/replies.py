@@ -216,7 +216,9 @@ def _outgoing(
     if files:
         delivery.attachments = files_store(message, files)
         delivery.save(update_fields=["attachments"])
-    if delivery.status != EmailDelivery.Status.SUPPRESSED:
+    # Not stored: whether it will be sent, for what the rep is told.
+    message.suppressed = delivery.status == EmailDelivery.Status.SUPPRESSED
+    if not message.suppressed:
         enqueue_on_commit(send_email_delivery, delivery.pk)
     return message
 

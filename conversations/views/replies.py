@@ -43,7 +43,7 @@ def reply_add(request, pk: int):
     form = ReplyForm(request.POST, request.FILES)
     if form.is_valid():
         try:
-            reply_send(
+            reply = reply_send(
                 ticket=ticket,
                 author=request.user,
                 body=form.cleaned_data["body"],
@@ -53,7 +53,14 @@ def reply_add(request, pk: int):
         except ValidationError as exc:
             form.add_service_errors(exc)
         else:
-            messages.success(request, f"Reply sent to {ticket.contact.email}.")
+            if getattr(reply, "suppressed", False):
+                messages.warning(
+                    request,
+                    f"Not sent: mail to {ticket.contact.email} bounces. The reply is on the "
+                    "timeline; change the contact's address to write to them.",
+                )
+            else:
+                messages.success(request, f"Reply sent to {ticket.contact.email}.")
             return redirect("ticket-page", pk=pk)
     return ticket_page(request, ticket, status=400, sections={"reply": form})
 

@@ -226,3 +226,18 @@ def test_the_same_reply_posted_twice_is_sent_once(client, ingest, contact, rep):
     assert again != token
     client.post(f"/tickets/{first.ticket_id}/reply/", {"body": "Another", "sent_as": again})
     assert replies_sent.count() == 2
+
+
+def test_a_rep_replying_to_an_address_that_bounces_is_told_it_was_not_sent(
+    client, ingest, contact, rep
+):
+    first = ingest(_request(1))
+    contact.email_bouncing_since = timezone.now()
+    contact.email_bounce_reason = "550 5.1.1 User unknown"
+    contact.save()
+    client.force_login(rep)
+    response = client.post(f"/tickets/{first.ticket_id}/reply/", {"body": "Hello"}, follow=True)
+    page = response.content.decode()
+    assert f"Not sent: mail to {contact.email} bounces" in page
+    assert "Reply sent to" not in page
+    assert EmailDelivery.objects.get(key__startswith="message:").status == "suppressed"
