@@ -15,6 +15,7 @@ import hmac
 import json
 import logging
 import random
+import re
 import smtplib
 import socket
 import time
@@ -31,6 +32,7 @@ from django.db import transaction
 from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 
+from accounts.services import contacts_mark_bouncing
 from deliveries import webhook_client
 from deliveries.models import EmailDelivery, WebhookAttempt, WebhookDelivery
 from helpdesk.queue import enqueue_on_commit
@@ -160,6 +162,23 @@ def _smtp_failure(exc: Exception) -> tuple[str, bool]:
     return _error_text(exc), False
 
 
+# RFC 3463: 5.1.x, the destination mailbox's address is bad (unknown user, no such domain);
+# 5.2.1, the mailbox is disabled. Not 5.7.x, a refusal by policy (relaying denied to us, say),
+# which says nothing of the address.
+_ADDRESS_GONE = re.compile(r"^5\.(1\.\d{1,3}|2\.1)\b")
+
+
+def _address_gone(exc: Exception) -> bool:
+    """Whether the recipient was refused for good because the address does not take mail."""
+    if not isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return False
+    for code, message in exc.recipients.values():
+        text = message.decode(errors="replace") if isinstance(message, bytes) else str(message)
+        if code >= 500 and _ADDRESS_GONE.match(text.strip()):
+            return True
+    return False
+
+
 class _DeadlineSMTP(smtplib.SMTP):
     # Every read and write of the SMTP exchange (greeting, EHLO, STARTTLS, login, the message,
     # QUIT) ends by one deadline. Name resolution is not covered: the system resolver bounds it.
@@ -280,8 +299,9 @@ def _send_one(delivery: EmailDelivery, connection) -> tuple[str, bool]:
     except (smtplib.SMTPException, OSError, SoftTimeLimitExceeded) as exc:
         reason, permanent = _smtp_failure(exc)
         go_on = not isinstance(exc, SoftTimeLimitExceeded)
+        gone = _address_gone(exc)
     except Exception as exc:  # the message itself cannot be made (a header, an address)
-        reason, permanent = _error_text(exc), True
+        reason, permanent, gone = _error_text(exc), True, False
     else:
         _record(
             delivery,
@@ -294,6 +314,11 @@ def _send_one(delivery: EmailDelivery, connection) -> tuple[str, bool]:
         return Status.SENT, go_on
     fields = _failure_fields(delivery.attempts, reason, permanent=permanent)
     _record(delivery, **fields)
+    if gone:
+        # Our server said so at once, as a bounce would later: a contact with this address is
+        # marked, and nothing else waiting for it is sent.
+        contacts_mark_bouncing(email=delivery.recipient, reason=reason)
+        emails_suppress_to(address=delivery.recipient, reason=reason)
     _close_quietly(connection)  # the next message starts on a new connection
     return str(fields["status"]), go_on
 

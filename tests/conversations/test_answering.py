@@ -241,3 +241,30 @@ def test_a_rep_replying_to_an_address_that_bounces_is_told_it_was_not_sent(
     assert f"Not sent: mail to {contact.email} bounces" in page
     assert "Reply sent to" not in page
     assert EmailDelivery.objects.get(key__startswith="message:").status == "suppressed"
+
+
+@pytest.mark.parametrize(
+    ("refusal", "gone"),
+    [
+        ("550 5.1.1 <ada@customer.example>: Recipient address rejected: User unknown", True),
+        ("550 5.2.1 Mailbox disabled", True),
+        # A refusal by policy (our relay's, say) says nothing of the address.
+        ("550 5.7.1 Relaying denied", False),
+    ],
+)
+def test_a_recipient_our_server_refuses_for_good_is_marked_bouncing(
+    ingest, contact, rep, smtp_server, refusal, gone
+):
+    first = ingest(_request(1))  # its acknowledgement waits, unsent
+    smtp_server.refuse[contact.email] = refusal
+    reply = reply_send(ticket=first.ticket, author=rep, body="Answer")
+    assert email_deliver(delivery_id=reply.delivery_id) == "failed"
+    contact.refresh_from_db()
+    acknowledgement = _acknowledgements().get()
+    if gone:
+        assert contact.email_bouncing_since is not None
+        assert refusal.split(" ", 1)[0] in contact.email_bounce_reason
+        assert acknowledgement.status == "suppressed"
+    else:
+        assert contact.email_bouncing_since is None
+        assert acknowledgement.status == "pending"
