@@ -1,8 +1,10 @@
 """What a bounce (a delivery failure report) does: it marks the failed address, and says so on
 the ticket whose email bounced. It opens no ticket and is never answered."""
 
+import re
+
 from accounts.services import contacts_mark_bouncing
-from conversations.mime import ParsedMail
+from conversations.mime import DeliveryReport, ParsedMail, addresses, normalise_message_id
 from conversations.models import InboundMessage, Message
 from deliveries.models import EmailDelivery
 from deliveries.services import emails_suppress_to
@@ -12,10 +14,40 @@ from tickets.services import timeline_record
 Status = InboundMessage.Status
 
 
+# A bounce in plain text (Exim's, qmail's) copies the original below its own words, headers
+# first: the first Message-ID line of its text is the original's.
+_COPIED_MESSAGE_ID = re.compile(rb"^Message-ID:[ \t]*<([^<>\s]+)>", re.IGNORECASE | re.MULTILINE)
+
+
+def _copied_message_id(mail: ParsedMail) -> str:
+    for part in mail.message.walk():
+        if part.get_content_type() == "text/plain":
+            found = _COPIED_MESSAGE_ID.search(part.get_payload(decode=True) or b"")
+            if found:
+                return normalise_message_id(found[1].decode("ascii", "replace"))
+    return ""
+
+
+def _failed_reports(mail: ParsedMail) -> list[DeliveryReport]:
+    """What the bounce says failed for good: its delivery status reports, else (a bounce in
+    plain text) the addresses of its X-Failed-Recipients."""
+    failed = [
+        report
+        for report in mail.reports
+        if report.action == "failed" or report.status.startswith("5")
+    ]
+    if failed or mail.reports:
+        return failed
+    return [
+        DeliveryReport(recipient=address, action="failed", status="", diagnostic="")
+        for _, address in addresses(mail.message, "X-Failed-Recipients")
+    ]
+
+
 def _bounced_email(mail: ParsedMail) -> tuple[Ticket | None, set[str]]:
     """The ticket whose email a bounce reports on, and the addresses that email went to: found
     by the Message-ID the report encloses (ours, or the one the provider gave it)."""
-    reported = mail.reported_message_id
+    reported = mail.reported_message_id or _copied_message_id(mail)
     if not reported:
         return None, set()
     sent = (
@@ -41,17 +73,15 @@ def bounce_record(mail: ParsedMail, verdict) -> tuple[str, str, Ticket | None]:
     """Mark each address reported as failed for good as bouncing, and say so on the ticket whose
     email bounced. Only an address that email went to is marked: a report anyone can write
     about any address (a forged bounce) must not silence mail to a customer."""
-    failed = [
-        report
-        for report in mail.reports
-        if report.action == "failed" or report.status.startswith("5")
-    ]
+    failed = _failed_reports(mail)
     ticket, sent_to = _bounced_email(mail)
     marked = []
     for report in failed:
         if report.recipient not in sent_to:
             continue
         reason = f"{report.status} {report.diagnostic}".strip() or "delivery failed"
+        if not report.status:  # a plain-text bounce: said in words, for people
+            reason = f"delivery failed ({verdict.reason})"
         if contacts_mark_bouncing(email=report.recipient, reason=reason):
             marked.append(report.recipient)
         emails_suppress_to(address=report.recipient, reason=reason)
@@ -61,7 +91,7 @@ def bounce_record(mail: ParsedMail, verdict) -> tuple[str, str, Ticket | None]:
             ticket=ticket,
             kind=TimelineEntry.Kind.MESSAGE,
             body=f"Our email to {recipients} could not be delivered ({verdict.reason}).",
-            changes={"bounce": ", ".join(report.status for report in failed) or "unknown"},
+            changes={"bounce": ", ".join(report.status for report in failed if report.status) or "unknown"},
         )
     said = f"A bounce ({verdict.reason})"
     if marked:

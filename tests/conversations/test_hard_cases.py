@@ -280,6 +280,22 @@ def test_a_bounce_marks_the_address_and_is_recorded_on_its_ticket(ingest, contac
     assert Ticket.objects.count() == 1
 
 
+def test_a_plain_text_bounce_of_exim_marks_the_address_and_is_recorded(ingest, contact, rep):
+    from conversations.replies import reply_send
+
+    first = ingest(raw_mail(b"help me"))
+    reply = reply_send(ticket=first.ticket, author=rep, body="Answer")
+    bounce = ingest(
+        _dsn(recipient=contact.email, status="", original_id=reply.message_id, style="exim")
+    )
+    assert bounce.status == "bounce"
+    assert bounce.ticket_id == first.ticket_id
+    contact.refresh_from_db()
+    assert contact.email_bouncing_since is not None
+    assert "X-Failed-Recipients" in contact.email_bounce_reason
+    assert first.ticket.timeline.filter(body__contains="could not be delivered").exists()
+
+
 def test_a_forged_bounce_silences_nobody(ingest, contact):
     """A report about an address we never wrote to (or not from that email) marks nothing."""
     ingest(_dsn(recipient=contact.email, status="5.1.1", original_id="made-up@x", style="postfix"))
