@@ -91,7 +91,10 @@ def bounce_record(mail: ParsedMail, verdict) -> tuple[str, str, Ticket | None]:
             ticket=ticket,
             kind=TimelineEntry.Kind.MESSAGE,
             body=f"Our email to {recipients} could not be delivered ({verdict.reason}).",
-            changes={"bounce": ", ".join(report.status for report in failed if report.status) or "unknown"},
+            changes={
+                "bounce": ", ".join(report.status for report in failed if report.status)
+                or "unknown"
+            },
         )
     said = f"A bounce ({verdict.reason})"
     if marked:

@@ -425,6 +425,10 @@ def _the_contact(
     if not contacts:
         raise Held(Status.TRIAGE, unknown)
     if len(contacts) > 1:
+        # Several share the address: the one a rep said writes from it, if they said.
+        chosen = [known for known in contacts if getattr(known, "remembered", False)]
+        contacts = chosen if len(chosen) == 1 else contacts
+    if len(contacts) > 1:
         names = ", ".join(f"{known.name} ({known.customer})" for known in contacts[:5])
         raise Held(Status.TRIAGE, f"{mail.sender} is the address of several contacts: {names}.")
     if not checked:

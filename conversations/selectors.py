@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from django.db.models import Count, Prefetch, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, QuerySet
 
 from accounts.models import Contact, Customer, User
 from accounts.selectors import customer_matches
@@ -29,6 +29,8 @@ def _contacts_for_address(address: str, lowered: str) -> QuerySet[Contact]:
     remembered = SenderAddress.objects.filter(email=lowered).order_by().values("contact_id")
     return (
         Contact.objects.filter(pk__in=by_email.union(remembered))
+        # The one a rep said writes from it, among several who share it.
+        .annotate(remembered=Exists(remembered.filter(contact_id=OuterRef("pk"))))
         .select_related("customer")
         .order_by("pk")
     )

@@ -53,8 +53,13 @@ def inbound_assign(
     if contact is None:
         name = contact_name.strip() or inbound.sender.split("@")[0] or "Unknown"
         contact = contact_create(customer=customer, name=name[:200], email=inbound.sender)
-    elif inbound.sender and contact.email.lower() != inbound.sender.lower():
-        SenderAddress.objects.get_or_create(
+    elif inbound.sender and (
+        contact.email.lower() != inbound.sender.lower()
+        or Contact.objects.filter(email__iexact=inbound.sender).exclude(pk=contact.pk).exists()
+    ):
+        # Remembered even when it is the contact's own email, if others share it: the rep said
+        # which of them writes from it. The latest word counts.
+        SenderAddress.objects.update_or_create(
             email=inbound.sender.lower(), defaults={"contact": contact}
         )
     status = inbound_process(inbound_id=inbound.pk, contact=contact)

@@ -266,3 +266,16 @@ def test_mail_a_group_relays_from_our_address_is_its_authors(ingest, contact):
     assert Message.objects.get(inbound=relayed).sender == "ada@customer.example"
     # Our own mail, with nobody else named, is still our own come back.
     assert ingest(_mail(2, sender="support@example.com")).status == "loop"
+
+
+def test_a_rep_saying_which_of_two_contacts_shares_an_address_is_remembered(ingest, customer, rep):
+    other = CustomerFactory(name="Other Co")
+    sam = ContactFactory(customer=customer, name="Sam A", email="sam@shared.example")
+    ContactFactory(customer=other, name="Sam B", email="Sam@Shared.example")
+    first = ingest(_mail(1, sender="sam@shared.example"))
+    assert first.status == "triage"
+    assert "several contacts" in first.reason
+    assert services.inbound_assign(inbound=first, actor=rep, contact=sam) == "ticket"
+    second = ingest(_mail(2, subject="Another question", sender="sam@shared.example"))
+    assert second.status == "ticket", second.reason
+    assert second.ticket.contact == sam
