@@ -11,8 +11,14 @@ _PLACEHOLDER = re.compile(r"\{\{\s*([a-z_.]+)\s*\}\}")
 PLACEHOLDERS = ("contact.name", "customer.name", "ticket.reference", "ticket.subject", "rep.name")
 
 
+# Anything written as a placeholder: {{ Contact.Name }} and {{ contact.name|title }} fill in
+# nothing, and would reach the customer as they are written.
+_ANY_PLACEHOLDER = re.compile(r"\{\{(.*?)\}\}", re.DOTALL)
+
+
 def unknown_placeholders(body: str) -> list[str]:
-    return sorted({name for name in _PLACEHOLDER.findall(body) if name not in PLACEHOLDERS})
+    written = {" ".join(inner.split()) for inner in _ANY_PLACEHOLDER.findall(body)}
+    return sorted(name for name in written if name not in PLACEHOLDERS)
 
 
 def values_for(*, ticket: Ticket, rep: User) -> dict[str, str]:

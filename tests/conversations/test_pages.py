@@ -1,6 +1,7 @@
 """The conversation as reps see and work it: messages on the ticket page, their HTML in a
 sandboxed frame, downloads, the reply composer, and mail waiting for a rep at /mail/."""
 
+import re
 from email.message import EmailMessage
 
 import pytest
@@ -147,11 +148,22 @@ def test_reply_templates_are_filled_in_for_the_ticket(browser, ingest, contact, 
     )
 
 
-def test_a_template_with_an_unknown_placeholder_is_refused():
+@pytest.mark.parametrize(
+    ("body", "named"),
+    [
+        ("Hi {{ contact.nmae }}", "contact.nmae"),
+        # Written otherwise than a placeholder fills in: it would reach the customer as is.
+        ("Hi {{ Contact.Name }}", "Contact.Name"),
+        ("Hi {{ contact.name|title }}", "contact.name|title"),
+        ("Hi {{contact.first_name}}", "contact.first_name"),
+    ],
+)
+def test_a_template_with_an_unknown_placeholder_is_refused(body, named):
     from django.core.exceptions import ValidationError
 
-    with pytest.raises(ValidationError, match="contact.nmae"):
-        ReplyTemplate(name="Typo", body="Hi {{ contact.nmae }}").clean()
+    with pytest.raises(ValidationError, match=re.escape(named)):
+        ReplyTemplate(name="Typo", body=body).clean()
+    ReplyTemplate(name="Fine", body="Hi {{contact.name}}, about {{ ticket.reference }}").clean()
 
 
 def test_a_public_note_reaches_the_customer_once(browser, ingest, contact):
