@@ -19,8 +19,9 @@ _OURS = re.compile(r"^t\d{1,12}\.[0-9a-f]{16}$")
 SUBJECT_TAG = re.compile(r"\[T-(\d{1,12})\]", re.IGNORECASE)
 
 
-def _signature(ticket_id: int, contact_id: int) -> str:
-    return salted_hmac(_SALT, f"{ticket_id}.{contact_id}", algorithm="sha256").hexdigest()[:16]
+def _signature(ticket_id: int, contact_id: int, secret: str | None = None) -> str:
+    value = f"{ticket_id}.{contact_id}"
+    return salted_hmac(_SALT, value, secret=secret, algorithm="sha256").hexdigest()[:16]
 
 
 def reply_address(*, mailbox_address: str, ticket_id: int, contact_id: int | None) -> str:
@@ -37,7 +38,13 @@ def reply_token(address: str) -> tuple[int, int | None] | None:
     if not match:
         return None
     ticket_id, contact_id, signature = int(match[1]), int(match[2]), match[3].lower()
-    if not constant_time_compare(signature, _signature(ticket_id, contact_id)):
+    # The retired keys too (SECRET_KEY_FALLBACKS): a customer answers mail sent before the key
+    # was rotated, and Django signs sessions and links the same way.
+    secrets_in_use = [settings.SECRET_KEY, *settings.SECRET_KEY_FALLBACKS]
+    if not any(
+        constant_time_compare(signature, _signature(ticket_id, contact_id, secret))
+        for secret in secrets_in_use
+    ):
         return None
     return ticket_id, contact_id or None
 

@@ -15,6 +15,7 @@ PROBE = (
     "print(json.dumps({'engine': db['ENGINE'], 'conn_max_age': db['CONN_MAX_AGE'], "
     "'eager': settings.CELERY_TASK_ALWAYS_EAGER, 'broker': settings.CELERY_BROKER_URL, "
     "'debug': settings.DEBUG, 'site_url': settings.SITE_URL, "
+    "'fallbacks': settings.SECRET_KEY_FALLBACKS, "
     "'options': {a: d.get('OPTIONS', {}) for a, d in settings.DATABASES.items()}}))"
 )
 
@@ -56,6 +57,12 @@ def test_secret_key_can_come_from_a_file(tmp_path):
     secret = tmp_path / "key"
     secret.write_text("from-a-file\n")
     assert load(DJANGO_SECRET_KEY_FILE=str(secret)).returncode == 0
+
+
+def test_retired_secret_keys_come_from_the_environment():
+    result = load(DJANGO_SECRET_KEY="new", DJANGO_SECRET_KEY_FALLBACKS="older, oldest")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["fallbacks"] == ["older", "oldest"]
 
 
 def test_postgres_and_redis_from_the_environment_keep_connections():

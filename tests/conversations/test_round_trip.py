@@ -221,3 +221,24 @@ def test_a_reply_quoting_the_id_a_provider_gave_our_email_threads(conversation, 
     inbound = ingest(bytes(mail))
     assert inbound.status == "appended"
     assert inbound.ticket_id == ticket.pk
+
+
+def test_a_reply_address_signed_before_the_key_was_rotated_still_threads(
+    conversation, ingest, settings
+):
+    ticket, sent = conversation
+    old_key = settings.SECRET_KEY
+    settings.SECRET_KEY = "a-new-key-after-rotation-" + "x" * 40
+    raw = answer_to(
+        sent[1],
+        body="Still broken.",
+        message_id="<after-rotation@c.example>",
+        to=sent[1]["Reply-To"],
+        subject="unrelated",
+        drop=("In-Reply-To", "References"),
+    )
+    settings.SECRET_KEY_FALLBACKS = [old_key]
+    inbound = ingest(raw)
+    assert inbound.status == "appended", inbound.reason
+    assert inbound.ticket_id == ticket.pk
+    assert "(by reply address)" in inbound.reason
