@@ -464,15 +464,22 @@ def _open(inbound, mail, verdict, sender: Sender, *, checked: bool = False):
 
 def _acknowledge(message: Message, mail: ParsedMail, verdict) -> None:
     """Acknowledge the new ticket ``message`` opened: to a person only, not to an address that
-    never reads its mail (``noreply@``, ``notifications@``), which no header may say."""
+    never reads its mail (``noreply@``, ``notifications@``), which no header may say, nor to a
+    sender who asked for no automatic answer (Microsoft's X-Auto-Response-Suppress)."""
     if (
         verdict.kind == robots.HUMAN
         and settings.EMAIL_ACKNOWLEDGE
         and not is_automatic_address(mail.sender)
+        and not _suppresses_auto_replies(mail)
     ):
         from conversations.replies import acknowledgement_send
 
         acknowledgement_send(message=message)
+
+
+def _suppresses_auto_replies(mail: ParsedMail) -> bool:
+    asked = {value.strip().lower() for value in mail.header("X-Auto-Response-Suppress").split(",")}
+    return bool(asked & {"all", "autoreply"})
 
 
 # What of the web form's answers a ticket takes, and the ticket fields they go to.

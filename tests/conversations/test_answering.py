@@ -268,3 +268,12 @@ def test_a_recipient_our_server_refuses_for_good_is_marked_bouncing(
     else:
         assert contact.email_bouncing_since is None
         assert acknowledgement.status == "pending"
+
+
+@pytest.mark.parametrize(("asked", "acknowledged"), [("All", 0), ("OOF, AutoReply", 0), ("DR", 1)])
+def test_a_sender_asking_for_no_automatic_answer_gets_no_acknowledgement(
+    ingest, contact, asked, acknowledged
+):
+    inbound = ingest(_request(1, X_Auto_Response_Suppress=asked))
+    assert inbound.status == "ticket"
+    assert _acknowledgements().count() == acknowledged
