@@ -18,7 +18,7 @@ from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.files.base import File
 from django.core.files.storage import default_storage
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, DataError, transaction
 from django.db.models import Count
 from django.utils import timezone
 
@@ -71,11 +71,17 @@ def inbound_process(*, inbound_id: int, contact: Contact | None = None) -> str:
     is left as it is. ``contact``: who sent it, as a rep said (triage). Its status after.
 
     A message that cannot be read or made sense of (a parser's bug included) is quarantined
-    with the error: what its processing wrote is rolled back, the message itself stays. Only
-    a database error is raised, for the task to retry with the message still pending.
+    with the error: what its processing wrote is rolled back, the message itself stays, and so
+    is one whose rows the database refuses (``DataError``). Only another database error is
+    raised, for the task to retry with the message still pending.
     """
     try:
         return _process(inbound_id, contact)
+    except DataError as exc:
+        # The database refuses what this message made (a value out of range, say): trying
+        # again makes the same, for ever. Held for a person, as a parser's error is.
+        logger.exception("Inbound message %s could not be stored as processed", inbound_id)
+        return _quarantine(inbound_id, f"It could not be processed: {_error(exc)}")
     except DatabaseError:
         raise
     except Exception as exc:

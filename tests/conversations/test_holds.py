@@ -279,3 +279,32 @@ def test_a_rep_saying_which_of_two_contacts_shares_an_address_is_remembered(inge
     second = ingest(_mail(2, subject="Another question", sender="sam@shared.example"))
     assert second.status == "ticket", second.reason
     assert second.ticket.contact == sam
+
+
+def test_a_message_whose_rows_the_database_refuses_is_quarantined_not_retried_for_ever(
+    mailbox, contact, monkeypatch
+):
+    from django.db import DataError, OperationalError
+
+    inbound, _ = inbound_store(raw=_mail(1), source="pipe", mailbox=mailbox)
+
+    def refused(*args, **kwargs):
+        raise DataError("value too long for type character varying(300)")
+
+    monkeypatch.setattr(processing, "ticket_open", refused)
+    assert inbound_process(inbound_id=inbound.pk) == "quarantined"
+    inbound.refresh_from_db()
+    assert "value too long" in inbound.reason
+    assert not Ticket.objects.exists()
+
+    # The database unreachable for a moment is another matter: the task tries again.
+    again, _ = inbound_store(raw=_mail(2), source="pipe", mailbox=mailbox)
+
+    def unreachable(*args, **kwargs):
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(processing, "ticket_open", unreachable)
+    with pytest.raises(OperationalError):
+        inbound_process(inbound_id=again.pk)
+    again.refresh_from_db()
+    assert again.status == "pending"
