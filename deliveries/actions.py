@@ -104,7 +104,8 @@ def _perform_email(action: dict, ctx: ActionContext) -> dict:
     # ticket's row lock makes the second wait for the first's deliveries to be committed.
     ctx.locked_ticket()
     context = ctx.template_context()
-    subject = render(action["subject"], context).replace("\n", " ")[:250]
+    # One line, whatever the placeholders hold (a description's \r\n): a header cannot break.
+    subject = " ".join(render(action["subject"], context).split())[:250]
     body = render(action["body"], context)
     if action["to"] == "contact" and ctx.ticket.contact is not None:
         # Every email to a contact carries their way to the request on the web.

@@ -162,10 +162,12 @@ def _smtp_failure(exc: Exception) -> tuple[str, bool]:
     return _error_text(exc), False
 
 
-# RFC 3463: 5.1.x, the destination mailbox's address is bad (unknown user, no such domain);
-# 5.2.1, the mailbox is disabled. Not 5.7.x, a refusal by policy (relaying denied to us, say),
-# which says nothing of the address.
-_ADDRESS_GONE = re.compile(r"^5\.(1\.\d{1,3}|2\.1)\b")
+# RFC 3463 and 7505: the destination address is bad (5.1.1 no such user, 5.1.2 no such
+# domain, 5.1.3 bad syntax, 5.1.6 moved, 5.1.10 null MX) or its mailbox disabled (5.2.1). Not
+# the rest of 5.1 (5.1.7, 5.1.8 are about our sender address, which Postfix reports at the
+# recipient), nor 5.7.x (a refusal by policy: relaying denied to us): those say nothing of the
+# recipient, and would mark every customer written to.
+_ADDRESS_GONE = re.compile(r"^5\.(1\.(1|2|3|6|10)|2\.1)\b")
 
 
 def _address_gone(exc: Exception) -> bool:
@@ -174,7 +176,7 @@ def _address_gone(exc: Exception) -> bool:
         return False
     for code, message in exc.recipients.values():
         text = message.decode(errors="replace") if isinstance(message, bytes) else str(message)
-        if code >= 500 and _ADDRESS_GONE.match(text.strip()):
+        if code >= 500 and _ADDRESS_GONE.match(text.strip()) and "sender" not in text.lower():
             return True
     return False
 

@@ -53,6 +53,24 @@ def test_a_line_break_in_a_subject_is_refused_at_the_api(api, customer, contact)
     assert not Ticket.objects.exists()
 
 
+def test_subjects_written_on_several_lines_are_folded_and_their_tickets_edited(
+    db, customer, contact, rep
+):
+    import importlib
+
+    from django.apps import apps
+
+    ticket = ticket_create(
+        customer=customer, contact=contact, kind="call", channel="phone", subject="x"
+    )
+    Ticket.objects.filter(pk=ticket.pk).update(subject="Printer\r\n on fire")
+    fold = importlib.import_module("tickets.migrations.0024_fold_multiline_subjects").fold
+    fold(apps, None)
+    ticket.refresh_from_db()
+    assert ticket.subject == "Printer on fire"
+    ticket_update(ticket=ticket, actor=rep, priority="high")  # no longer refused on its subject
+
+
 def test_a_subject_that_holds_a_line_break_still_sends_on_one_line(db, customer, contact, rep):
     ticket = ticket_create(
         customer=customer, contact=contact, kind="call", channel="phone", subject="x"
@@ -250,6 +268,10 @@ def test_a_rep_replying_to_an_address_that_bounces_is_told_it_was_not_sent(
         ("550 5.2.1 Mailbox disabled", True),
         # A refusal by policy (our relay's, say) says nothing of the address.
         ("550 5.7.1 Relaying denied", False),
+        # Nor one of our own sender address, which Postfix gives at the recipient: by its code
+        # (5.1.7 and 5.1.8 are the sender's), or by its words whatever the code.
+        ("550 5.1.8 Domain not found", False),
+        ("550 5.1.1 <support@example.com>: Sender address rejected: User unknown", False),
     ],
 )
 def test_a_recipient_our_server_refuses_for_good_is_marked_bouncing(

@@ -214,6 +214,17 @@ class TestEmail:
         dispatch_pending()
         assert EmailDelivery.objects.filter(recipient="finance@corp.example").count() == 1
 
+    def test_a_subject_made_of_a_multiline_placeholder_is_sent_on_one_line(
+        self, customer, smtp_server
+    ):
+        email_rule(subject="New: {{ ticket.description }}")
+        contact = ContactFactory(customer=customer, email="ann@plain.example")
+        new_ticket(customer, contact=contact, description="Printer on fire.\r\nSmoke too.")
+        dispatch_pending()
+        delivery = EmailDelivery.objects.get()
+        assert delivery.subject == "New: Printer on fire. Smoke too."
+        assert deliveries.email_deliver(delivery_id=delivery.pk) == "sent"
+
     def test_second_email_to_the_same_recipient_about_a_ticket_is_throttled(self, customer):
         rule(
             [{"type": "send_email", "to": "contact", "subject": "s", "body": "b"}],
