@@ -4,8 +4,10 @@ their requests. (Requests and replies themselves are ``conversations.web``; surv
 
 import uuid
 
+import idna
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.template.loader import render_to_string
 
 from accounts.models import Contact
@@ -49,7 +51,18 @@ def ticket_not_solved_say(*, ticket: Ticket, contact: Contact, text: str = "") -
 def links_send(*, email: str) -> int:
     """Email a link to their requests to every contact with this address (how many). The caller
     answers the same whatever this returns."""
-    contacts = list(Contact.objects.filter(email__iexact=email.strip()).select_related("customer"))
+    # ``email`` is in its ASCII form (portal.forms.mail_address); a rep may have written the
+    # contact's with the domain's letters.
+    local, _, domain = email.strip().rpartition("@")
+    try:
+        written = f"{local}@{idna.decode(domain)}"
+    except idna.IDNAError:
+        written = email.strip()
+    contacts = list(
+        Contact.objects.filter(Q(email__iexact=email.strip()) | Q(email__iexact=written))
+        .select_related("customer")
+        .order_by("pk")
+    )
     sent = 0
     for contact in contacts:
         if contact.email_bouncing_since is not None:
