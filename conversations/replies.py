@@ -229,7 +229,8 @@ def reply_send(*, ticket: Ticket, author: User, body: str, files=(), sent_as: st
 
     ``sent_as``: the composer's token (16 hex digits), which makes the reply's Message-ID: the
     same reply posted again (a double click, a resent form) is the message sent the first
-    time, not a second email."""
+    time, not a second email. Posted again with other words (the form edited after going
+    back), it is a reply of its own."""
     if not body.strip():
         raise ValidationError({"body": "A reply cannot be empty."})
     message_id = new_message_id(ticket_id=ticket.pk, token=sent_as) if sent_as else None
@@ -238,8 +239,12 @@ def reply_send(*, ticket: Ticket, author: User, body: str, files=(), sent_as: st
         # first's message.
         Ticket.objects.select_for_update().filter(pk=ticket.pk).values_list("pk").get()
         sent = Message.objects.filter(ticket=ticket, message_id=message_id).first()
-        if sent is not None:
+        if sent is not None and sent.text == body:
+            delivery = EmailDelivery.objects.filter(pk=sent.delivery_id).first()
+            sent.suppressed = bool(delivery) and delivery.status == EmailDelivery.Status.SUPPRESSED
             return sent
+        if sent is not None:
+            message_id = None  # a new Message-ID, made below
     contact = _recipient(ticket)
     entry = message_entry_record(
         ticket=ticket,

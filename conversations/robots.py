@@ -27,7 +27,7 @@ _AUTO_SUBJECTS = re.compile(
     r"abwesenheitsnotiz|"
     r"absence|r[ée]ponse automatique|respuesta autom[áa]tica|risposta automatica|"
     r"automatisch antwoord|fuera de la oficina|hors du bureau)"
-    r"(\s*(reply|notice|message))?\s*(:|$)",
+    r"(\s*(auto-?reply|reply|notice|message))?\s*(:|$)",
     re.IGNORECASE,
 )
 _AUTO_PRECEDENCE = {"bulk", "junk", "list", "auto_reply", "auto-reply"}

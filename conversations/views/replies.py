@@ -53,7 +53,7 @@ def reply_add(request, pk: int):
         except ValidationError as exc:
             form.add_service_errors(exc)
         else:
-            if getattr(reply, "suppressed", False):
+            if reply.suppressed:
                 messages.warning(
                     request,
                     f"Not sent: mail to {ticket.contact.email} bounces. The reply is on the "
