@@ -14,7 +14,7 @@ from tickets.services import timeline_record
 Status = InboundMessage.Status
 
 
-# A bounce in plain text (Exim's, qmail's) copies the original below its own words, headers
+# A bounce in plain text (Exim's) copies the original below its own words, headers
 # first: the first Message-ID line of its text is the original's.
 _COPIED_MESSAGE_ID = re.compile(rb"^Message-ID:[ \t]*<([^<>\s]+)>", re.IGNORECASE | re.MULTILINE)
 

@@ -84,8 +84,9 @@ class Mailbox(models.Model):
 
     @property
     def imap_cursor_key(self) -> str:
-        """The folder polled, as ``imap_cursor_of`` records it."""
-        return f"{self.imap_host.lower()}:{self.imap_port}/{self.imap_user}/{self.imap_folder}"
+        """The folder polled, as ``imap_cursor_of`` records it. Not the port: the same server
+        on another port (143 to 993) is the same folder, whose mail need not be read again."""
+        return f"{self.imap_host.lower()}/{self.imap_user}/{self.imap_folder}"
 
 
 class InboundMessage(models.Model):

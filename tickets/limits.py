@@ -4,6 +4,8 @@ help desk needs is refused with a clear 400 rather than failing deep in the data
 The sizes are documented in docs/api.md ("Limits"); change them there too.
 """
 
+from django.core.exceptions import ValidationError
+
 # A description, resolution, note, call summary or answer. Long enough for a pasted log or stack
 # trace; bounded so one text cannot fill the search index on its own (PostgreSQL's tsvector holds
 # at most 1 MB of lexemes, and distinct words cost about twice their length in it).
@@ -20,7 +22,5 @@ TAG_MAX_LENGTH = 50
 def one_line(value: str) -> None:
     """Refuse a line break in a one-line field: a subject becomes an email header, where one
     would make every email of the ticket fail to send."""
-    from django.core.exceptions import ValidationError
-
     if "\n" in value or "\r" in value:
         raise ValidationError("Write it on one line (no line breaks).", code="one_line")

@@ -3,17 +3,6 @@
 from django.db import migrations, models
 
 
-def keep_their_place(apps, schema_editor):
-    """Mailboxes polled already keep their cursor: it was read in the folder they name now."""
-    Mailbox = apps.get_model("conversations", "Mailbox")
-    for mailbox in Mailbox.objects.exclude(imap_uidvalidity=None):
-        mailbox.imap_cursor_of = (
-            f"{mailbox.imap_host.lower()}:{mailbox.imap_port}/{mailbox.imap_user}/"
-            f"{mailbox.imap_folder}"
-        )
-        mailbox.save(update_fields=["imap_cursor_of"])
-
-
 class Migration(migrations.Migration):
     dependencies = [
         ("conversations", "0002_web_requests"),
@@ -25,5 +14,4 @@ class Migration(migrations.Migration):
             name="imap_cursor_of",
             field=models.CharField(blank=True, editable=False, max_length=800),
         ),
-        migrations.RunPython(keep_their_place, migrations.RunPython.noop),
     ]

@@ -209,6 +209,10 @@ def test_another_folder_is_read_from_its_first_message_even_with_the_same_uidval
     imap_mailbox.refresh_from_db()
     assert imap_mailbox.imap_cursor_of.endswith("/agent/Support-new")
     assert mailbox_poll(mailbox_id=imap_mailbox.pk, force=True) == 0  # and not again
+    # The same server on another port is the same folder: nothing is read again.
+    assert Mailbox.objects.get(pk=imap_mailbox.pk).imap_cursor_key == imap_mailbox.imap_cursor_of
+    Mailbox.objects.filter(pk=imap_mailbox.pk).update(imap_port=993)
+    assert Mailbox.objects.get(pk=imap_mailbox.pk).imap_cursor_key == imap_mailbox.imap_cursor_of
 
 
 def test_processed_mail_can_be_moved_to_a_folder(imap_mailbox, contact):
