@@ -79,9 +79,10 @@ def bounce_record(mail: ParsedMail, verdict) -> tuple[str, str, Ticket | None]:
     for report in failed:
         if report.recipient not in sent_to:
             continue
-        reason = f"{report.status} {report.diagnostic}".strip() or "delivery failed"
-        if not report.status:  # a plain-text bounce: said in words, for people
-            reason = f"delivery failed ({verdict.reason})"
+        # A plain-text bounce says neither: what told it was one stands in.
+        reason = f"{report.status} {report.diagnostic}".strip() or (
+            f"delivery failed ({verdict.reason})"
+        )
         if contacts_mark_bouncing(email=report.recipient, reason=reason):
             marked.append(report.recipient)
         emails_suppress_to(address=report.recipient, reason=reason)

@@ -102,7 +102,7 @@ def _process(inbound_id: int, contact: Contact | None) -> str:
         try:
             status, reason, ticket = _decide(inbound, mail, contact)
         except Held as held:  # raised before anything was written
-            inbound.sender = mail.sender  # who _decide found wrote it (_relayed_for)
+            inbound.sender = mail.sender  # who _decide found wrote it (_relayed_author)
             finish(inbound, held.status, held.reason)
             return inbound.status
         inbound.sender = mail.sender
@@ -155,8 +155,11 @@ def _decide(inbound: InboundMessage, mail: ParsedMail, contact: Contact | None):
         return _web_request(inbound, mail, contact)
     if mail.message_id and is_ours(mail.message_id):
         return Status.LOOP, "Our own message came back (its Message-ID is ours).", None
-    if base_address(mail.sender) in _our_addresses() and not _relayed_for(mail):
-        return Status.LOOP, f"Sent from our own address {mail.sender}.", None
+    if base_address(mail.sender) in _our_addresses():
+        author = _relayed_author(mail)
+        if author is None:
+            return Status.LOOP, f"Sent from our own address {mail.sender}.", None
+        mail.sender, mail.sender_name, mail.sender_header = author
     verdict = robots.classify(mail, list_mail_is_automatic=settings.EMAIL_LIST_MAIL_IS_AUTOMATIC)
     if verdict.kind == robots.BOUNCE:
         return bounce_record(mail, verdict)
@@ -204,17 +207,16 @@ def _our_addresses() -> set[str]:
     return addresses
 
 
-def _relayed_for(mail: ParsedMail) -> bool:
-    """Whether mail From one of our addresses was written by someone else and relayed: a group
-    or list our address is (Google Groups, a DMARC-minding list) rewrites From to itself and
-    names the author in X-Original-From or Reply-To. If so, the author becomes the sender."""
+def _relayed_author(mail: ParsedMail) -> tuple[str, str, str] | None:
+    """(address, name, header) of who wrote mail From one of our addresses, if someone else
+    did and it was relayed: a group or list our address is (Google Groups, a DMARC-minding
+    list) rewrites From to itself and names the author in X-Original-From or Reply-To."""
     ours = _our_addresses()
     for header in ("X-Original-From", "Reply-To"):
         for name, address in addresses(mail.message, header):
             if base_address(address) not in ours:
-                mail.sender, mail.sender_name, mail.sender_header = address, name, header
-                return True
-    return False
+                return address, name, header
+    return None
 
 
 def _may_use_tag(sender: Sender, thread) -> bool:
@@ -433,10 +435,10 @@ def _the_contact(
     if len(contacts) > 1:
         # Several share the address: the one a rep said writes from it, if they said.
         chosen = [known for known in contacts if getattr(known, "remembered", False)]
-        contacts = chosen if len(chosen) == 1 else contacts
-    if len(contacts) > 1:
-        names = ", ".join(f"{known.name} ({known.customer})" for known in contacts[:5])
-        raise Held(Status.TRIAGE, f"{mail.sender} is the address of several contacts: {names}.")
+        if len(chosen) != 1:
+            names = ", ".join(f"{known.name} ({known.customer})" for known in contacts[:5])
+            raise Held(Status.TRIAGE, f"{mail.sender} is the address of several contacts: {names}.")
+        contacts = chosen
     if not checked:
         _check_flood(inbound, mail)
     return contacts[0]
