@@ -7,7 +7,7 @@ from accounts.services import contacts_mark_bouncing
 from conversations.mime import DeliveryReport, ParsedMail, addresses, normalise_message_id
 from conversations.models import InboundMessage, Message
 from deliveries.models import EmailDelivery
-from deliveries.services import emails_suppress_to
+from deliveries.refusals import emails_suppress_to
 from tickets.models import MessageDirection, Ticket, TimelineEntry
 from tickets.services import timeline_record
 

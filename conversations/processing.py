@@ -19,20 +19,19 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import File
 from django.core.files.storage import default_storage
 from django.db import DatabaseError, DataError, transaction
-from django.db.models import Count
 from django.utils import timezone
 
 from accounts.models import Contact
 from conversations import robots
 from conversations.addressing import base_address, is_ours
 from conversations.bounces import bounce_record
+from conversations.holds import Held, the_contact
 from conversations.mime import ParsedMail, addresses
 from conversations.models import Attachment, InboundMessage, Mailbox, Message
 from conversations.selectors import contacts_for_address, staff_for_address, thread_for
 from conversations.stored import locked, read_stored
 from conversations.texts import NO_TEXT, description_of, texts_of
 from deliveries.actions import is_automatic_address
-from helpdesk.prepared import PreparedQuery
 from tickets.messages import message_entry_record
 from tickets.models import MessageDirection, MessageSender, Ticket, TimelineEntry
 from tickets.services import ticket_link, ticket_open, ticket_update
@@ -56,14 +55,6 @@ class Sender:
 
     def contact_of(self, customer_id: int) -> Contact | None:
         return next((known for known in self.contacts if known.customer_id == customer_id), None)
-
-
-class Held(Exception):
-    """The message waits for a person; the text says why."""
-
-    def __init__(self, status: str, reason: str):
-        super().__init__(reason)
-        self.status, self.reason = status, reason
 
 
 def inbound_process(*, inbound_id: int, contact: Contact | None = None) -> str:
@@ -424,28 +415,8 @@ def _new_ticket_message(inbound, mail, ticket, created: TimelineEntry, contact, 
     )
 
 
-def _the_contact(
-    inbound, mail, contacts: list[Contact], *, unknown: str, checked: bool = False
-) -> Contact:
-    """The one contact a new request is from, within the hourly limit of one sender; else the
-    request waits for a rep (``unknown``: why, when nobody has the address). ``checked``: a rep
-    named the contact, which releases a message the limit held."""
-    if not contacts:
-        raise Held(Status.TRIAGE, unknown)
-    if len(contacts) > 1:
-        # Several share the address: the one a rep said writes from it, if they said.
-        chosen = [known for known in contacts if getattr(known, "remembered", False)]
-        if len(chosen) != 1:
-            names = ", ".join(f"{known.name} ({known.customer})" for known in contacts[:5])
-            raise Held(Status.TRIAGE, f"{mail.sender} is the address of several contacts: {names}.")
-        contacts = chosen
-    if not checked:
-        _check_flood(inbound, mail)
-    return contacts[0]
-
-
 def _open(inbound, mail, verdict, sender: Sender, *, checked: bool = False):
-    contact = _the_contact(
+    contact = the_contact(
         inbound,
         mail,
         sender.contacts,
@@ -497,7 +468,7 @@ WEB_FORM_FIELDS = ("kind", "product", "rma_serial_number", "rma_order_number", "
 def _web_request(inbound: InboundMessage, mail: ParsedMail, contact: Contact | None):
     """A request made on the web form: a person typed it (no robot, no thread to find), and it
     asked what kind of request it is. An unknown sender waits for a rep, as mail does."""
-    contact = _the_contact(
+    contact = the_contact(
         inbound,
         mail,
         [contact] if contact else contacts_for_address(mail.sender),
@@ -525,30 +496,3 @@ def _web_request(inbound: InboundMessage, mail: ParsedMail, contact: Contact | N
         f"Opened {ticket.reference} for {contact.name} ({contact.customer}) from the web form.",
         ticket,
     )
-
-
-# Counted for every new request: its SQL is built once (helpdesk.prepared). One row (the
-# sender's count) or none.
-_TICKETS_OPENED_SINCE = PreparedQuery(
-    lambda sender, since, inbound_id: (
-        InboundMessage.objects.filter(sender=sender, status=Status.TICKET, received_at__gte=since)
-        .exclude(pk=inbound_id)
-        .order_by()
-        .values("sender")
-        .annotate(opened=Count("pk"))
-        .values_list("opened", flat=True)
-    )
-)
-
-
-def _check_flood(inbound: InboundMessage, mail: ParsedMail) -> None:
-    """Hold a sender's mail for review once they opened EMAIL_SENDER_HOURLY_LIMIT tickets
-    within the hour: a script or a loop, not a customer, sends hundreds."""
-    since = timezone.now() - timedelta(hours=1)
-    opened = sum(_TICKETS_OPENED_SINCE(mail.sender, since, inbound.pk))
-    if opened >= settings.EMAIL_SENDER_HOURLY_LIMIT:
-        raise Held(
-            Status.QUARANTINED,
-            f"{mail.sender} opened {opened} tickets within the hour (limit "
-            f"{settings.EMAIL_SENDER_HOURLY_LIMIT}): held for review.",
-        )

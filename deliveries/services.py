@@ -15,7 +15,6 @@ import hmac
 import json
 import logging
 import random
-import re
 import smtplib
 import socket
 import time
@@ -32,9 +31,9 @@ from django.db import transaction
 from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 
-from accounts.services import contacts_mark_bouncing
 from deliveries import webhook_client
 from deliveries.models import EmailDelivery, WebhookAttempt, WebhookDelivery
+from deliveries.refusals import address_gone, address_refused
 from helpdesk.queue import enqueue_on_commit
 from helpdesk.updates import update_returning
 
@@ -162,25 +161,6 @@ def _smtp_failure(exc: Exception) -> tuple[str, bool]:
     return _error_text(exc), False
 
 
-# RFC 3463 and 7505: the destination address is bad (5.1.1 no such user, 5.1.2 no such
-# domain, 5.1.3 bad syntax, 5.1.6 moved, 5.1.10 null MX) or its mailbox disabled (5.2.1). Not
-# the rest of 5.1 (5.1.7, 5.1.8 are about our sender address, which Postfix reports at the
-# recipient), nor 5.7.x (a refusal by policy: relaying denied to us): those say nothing of the
-# recipient, and would mark every customer written to.
-_ADDRESS_GONE = re.compile(r"^5\.(1\.(1|2|3|6|10)|2\.1)\b")
-
-
-def _address_gone(exc: Exception) -> bool:
-    """Whether the recipient was refused for good because the address does not take mail."""
-    if not isinstance(exc, smtplib.SMTPRecipientsRefused):
-        return False
-    for code, message in exc.recipients.values():
-        text = message.decode(errors="replace") if isinstance(message, bytes) else str(message)
-        if code >= 500 and _ADDRESS_GONE.match(text.strip()) and "sender" not in text.lower():
-            return True
-    return False
-
-
 class _DeadlineSMTP(smtplib.SMTP):
     # Every read and write of the SMTP exchange (greeting, EHLO, STARTTLS, login, the message,
     # QUIT) ends by one deadline. Name resolution is not covered: the system resolver bounds it.
@@ -275,18 +255,6 @@ def emails_deliver(*, delivery_ids: list[int]) -> dict[int, str]:
     return statuses
 
 
-def emails_suppress_to(*, address: str, reason: str) -> int:
-    """Send nothing more of what waits for this address (it bounces): an email queued before
-    the bounce came, a retry, is suppressed with the reason. How many were."""
-    waiting = [Status.PENDING, Status.RETRYING]
-    return EmailDelivery.objects.filter(recipient__iexact=address, status__in=waiting).update(
-        status=Status.SUPPRESSED,
-        reason=f"The address bounces: {reason}"[:300],
-        next_attempt_at=None,
-        enqueued_at=None,
-    )
-
-
 def _send_one(delivery: EmailDelivery, connection) -> tuple[str, bool]:
     """Send one claimed delivery and record the outcome: (its status, whether the batch may go
     on: not once the task's soft time limit has struck)."""
@@ -301,7 +269,7 @@ def _send_one(delivery: EmailDelivery, connection) -> tuple[str, bool]:
     except (smtplib.SMTPException, OSError, SoftTimeLimitExceeded) as exc:
         reason, permanent = _smtp_failure(exc)
         go_on = not isinstance(exc, SoftTimeLimitExceeded)
-        gone = _address_gone(exc)
+        gone = address_gone(exc)
     except Exception as exc:  # the message itself cannot be made (a header, an address)
         reason, permanent, gone = _error_text(exc), True, False
     else:
@@ -317,10 +285,7 @@ def _send_one(delivery: EmailDelivery, connection) -> tuple[str, bool]:
     fields = _failure_fields(delivery.attempts, reason, permanent=permanent)
     _record(delivery, **fields)
     if gone:
-        # Our server said so at once, as a bounce would later: a contact with this address is
-        # marked, and nothing else waiting for it is sent.
-        contacts_mark_bouncing(email=delivery.recipient, reason=reason)
-        emails_suppress_to(address=delivery.recipient, reason=reason)
+        address_refused(address=delivery.recipient, reason=reason)
     _close_quietly(connection)  # the next message starts on a new connection
     return str(fields["status"]), go_on
 

@@ -5,7 +5,7 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from conversations import processing, replies, selectors, stored
+from conversations import holds, processing, replies, selectors, stored
 from conversations.intake import inbound_store
 from conversations.models import InboundMessage
 from tests.conversations.conftest import customer_email
@@ -29,5 +29,5 @@ def test_a_message_piped_in_reads_its_row_sender_and_mailbox_prepared(
     assert selectors._CONTACTS_FOR_ADDRESS.is_prepared("a@b", "a@b") is on_postgresql
     assert replies._FIRST_ACTIVE_MAILBOX.is_prepared()
     # The flood count and the acknowledgement throttle of each new request.
-    assert processing._TICKETS_OPENED_SINCE.is_prepared("a@b", timezone.now(), 1)
+    assert holds._TICKETS_OPENED_SINCE.is_prepared("a@b", timezone.now(), 1)
     assert replies._ACKNOWLEDGED_SINCE.is_prepared("a@b", timezone.now()) is on_postgresql
