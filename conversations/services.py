@@ -14,6 +14,7 @@ from conversations.processing import Sender, finish, inbound_process, message_ad
 from conversations.selectors import contacts_for_address
 from conversations.stored import read_stored
 from conversations.texts import texts_of
+from helpdesk.queue import enqueue_on_commit
 from tickets.models import Ticket
 
 Status = InboundMessage.Status
@@ -63,12 +64,31 @@ def inbound_assign(
             email=inbound.sender.lower(), defaults={"contact": contact}
         )
     status = inbound_process(inbound_id=inbound.pk, contact=contact)
-    # What else the same sender wrote meanwhile waits no longer: they are known now.
-    others = InboundMessage.objects.filter(status=Status.TRIAGE, sender=inbound.sender)
-    for other in others.exclude(pk=inbound.pk).order_by("received_at", "pk"):
-        _reopen_for_processing(other)
-        inbound_process(inbound_id=other.pk)
+    _process_the_rest_of(inbound.sender, but=inbound.pk)
     return status
+
+
+def _process_the_rest_of(sender: str, *, but: int) -> None:
+    """What else the sender wrote meanwhile waits no longer: they are known now. Each message
+    is processed by a task of its own, in a transaction of its own, once this one commits:
+    processed here, each would add its ticket's lock to the locks this transaction holds (the
+    sender's, the first ticket's), in an order a worker processing the same sender's new mail
+    takes them the other way round (a deadlock); and a sender with fifty waiting messages
+    would keep the rep waiting for all fifty. Pending, a message whose task is lost is
+    processed by the sweep."""
+    from conversations.tasks import process_inbound
+
+    others = list(
+        InboundMessage.objects.filter(status=Status.TRIAGE, sender=sender)
+        .exclude(pk=but)
+        .order_by("received_at", "pk")
+        .values_list("pk", flat=True)
+    )
+    if not others:
+        return
+    InboundMessage.objects.filter(pk__in=others, status=Status.TRIAGE).update(status=Status.PENDING)
+    for other in others:
+        enqueue_on_commit(process_inbound, other)
 
 
 @transaction.atomic

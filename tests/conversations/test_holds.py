@@ -311,3 +311,49 @@ def test_a_message_whose_rows_the_database_refuses_is_quarantined_not_retried_fo
         inbound_process(inbound_id=again.pk)
     again.refresh_from_db()
     assert again.status == "pending"
+
+
+def test_saying_who_a_sender_is_leaves_the_rest_of_their_mail_to_the_worker(ingest, rep):
+    """The rep's transaction processes only the message they looked at: the sender's other
+    waiting mail is processed by tasks of its own, each in a transaction of its own, so the
+    rep's holds none of their tickets' locks (and waits for none of them)."""
+    waiting = [
+        ingest(_mail(number, subject=f"Question {number}", sender="pat@new.example"))
+        for number in range(4)
+    ]
+    assert {inbound.status for inbound in waiting} == {"triage"}
+    status = services.inbound_assign(
+        inbound=waiting[0], actor=rep, customer=CustomerFactory(), contact_name="Pat"
+    )
+    assert status == "ticket"
+    assert Ticket.objects.count() == 1
+    rest = InboundMessage.objects.filter(pk__in=[inbound.pk for inbound in waiting[1:]])
+    assert set(rest.values_list("status", flat=True)) == {"pending"}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_rest_of_a_senders_waiting_mail_becomes_tickets_through_the_worker(
+    live_worker, mailbox, rep
+):
+    from tests.conftest import wait_for
+
+    waiting = []
+    for number in range(3):
+        inbound, _ = inbound_store(
+            raw=_mail(number, subject=f"Question {number}", sender="pat@new.example"),
+            source="pipe",
+            mailbox=mailbox,
+        )
+        inbound_process(inbound_id=inbound.pk)  # or the task the store enqueued: either
+        inbound.refresh_from_db()
+        waiting.append(inbound)
+    assert {inbound.status for inbound in waiting} == {"triage"}
+    services.inbound_assign(
+        inbound=waiting[0], actor=rep, customer=CustomerFactory(), contact_name="Pat"
+    )
+    wait_for(lambda: not InboundMessage.objects.exclude(status="ticket").exists())
+    tickets = Ticket.objects.filter(
+        pk__in=InboundMessage.objects.values("ticket_id")
+    ).select_related("contact")
+    assert len(tickets) == 3
+    assert {ticket.contact.name for ticket in tickets} == {"Pat"}
