@@ -2,6 +2,7 @@
 
 from django import forms
 from django.conf import settings
+from django.template.defaultfilters import filesizeformat
 
 from tickets.forms import PlainLabelsForm, long_text
 
@@ -38,6 +39,16 @@ class ReplyForm(PlainLabelsForm):
         if too_big:
             raise forms.ValidationError(
                 f"Over the limit of {limit:,} bytes per file: {', '.join(too_big)}."
+            )
+        total, most = (
+            sum(upload.size for upload in files),
+            settings.EMAIL_REPLY_ATTACHMENTS_MAX_BYTES,
+        )
+        if total > most:
+            # Refused here rather than by the customer's mail server, after it was sent.
+            raise forms.ValidationError(
+                f"Together the files weigh {filesizeformat(total)}: one email carries at most "
+                f"{filesizeformat(most)} of them. Send the rest in another reply."
             )
         return files
 

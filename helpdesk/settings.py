@@ -529,6 +529,11 @@ EMAIL_DEFAULT_MAILBOX = env_str("EMAIL_DEFAULT_MAILBOX", "")
 # in the original message (a notice says so); the message itself is never dropped.
 EMAIL_ATTACHMENT_MAX_BYTES = env_int("EMAIL_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024, minimum=1)
 EMAIL_MESSAGE_MAX_BYTES = env_int("EMAIL_MESSAGE_MAX_BYTES", 25 * 1024 * 1024, minimum=1)
+# The files a rep attaches to one reply, together: base64 makes them a third larger, and the
+# usual limit of a customer's mail server (and of most providers) is 25 MB a message.
+EMAIL_REPLY_ATTACHMENTS_MAX_BYTES = env_int(
+    "EMAIL_REPLY_ATTACHMENTS_MAX_BYTES", 18 * 1024 * 1024, minimum=1
+)
 # Languages whose quoting and signature conventions are recognised in replies.
 EMAIL_REPLY_LANGUAGES = env_list("EMAIL_REPLY_LANGUAGES", ["en", "de", "fr", "es", "it", "nl"])
 # The acknowledgement of a new emailed request, at most one per sender per interval.

@@ -124,6 +124,33 @@ def test_an_empty_reply_is_refused_with_the_text_kept(browser, ingest, contact):
     assert not EmailDelivery.objects.filter(key__startswith="message:").exists()
 
 
+def test_files_too_heavy_for_one_email_are_refused_with_the_reply_kept(
+    browser, ingest, contact, settings
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.EMAIL_REPLY_ATTACHMENTS_MAX_BYTES = 2500
+    inbound = ingest(_mail())
+
+    def files(*sizes):
+        return [
+            SimpleUploadedFile(f"log{n}.txt", b"x" * size, "text/plain")
+            for n, size in enumerate(sizes)
+        ]
+
+    url = f"/tickets/{inbound.ticket_id}/reply/"
+    response = browser.post(url, {"body": "The logs.", "attachments": files(1500, 1500)})
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "one email carries at most" in page
+    assert "The logs." in page  # what the rep wrote is still in the composer
+    assert not EmailDelivery.objects.filter(key__startswith="message:").exists()
+    # Within the limit together, they go.
+    response = browser.post(url, {"body": "The logs.", "attachments": files(1200, 1200)})
+    assert response.status_code == 302
+    assert len(EmailDelivery.objects.get(key__startswith="message:").attachments) == 2
+
+
 def test_a_reply_to_a_contact_without_an_address_is_a_400_not_a_500(browser, customer):
     contact = ContactFactory(customer=customer, email="")
     from tickets.services import ticket_create
