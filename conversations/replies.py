@@ -99,10 +99,16 @@ def _recipient(ticket: Ticket) -> Contact:
 
 def _threading_headers(answered: Message | None, message_id: str) -> dict[str, str]:
     headers = {"Message-ID": f"<{message_id}>"}
-    if answered is not None:
-        chain = [*answered.references.split(), answered.message_id][-20:]
+    if answered is None:
+        return headers
+    # Message ids are ASCII (RFC 5322); one that is not (a sender's mail system's own idea)
+    # would go out encoded as RFC 2047, which no client matches, and drag the whole header
+    # with it: left out, the reply threads by the others, the Reply-To and the subject tag.
+    chain = [mid for mid in [*answered.references.split(), answered.message_id] if mid.isascii()]
+    if answered.message_id.isascii():
         headers["In-Reply-To"] = f"<{answered.message_id}>"
-        headers["References"] = " ".join(f"<{mid}>" for mid in chain)
+    if chain:
+        headers["References"] = " ".join(f"<{mid}>" for mid in chain[-20:])
     return headers
 
 

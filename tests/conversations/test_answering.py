@@ -306,3 +306,28 @@ def test_a_sender_asking_for_no_automatic_answer_gets_no_acknowledgement(
     inbound = ingest(_request(1, X_Auto_Response_Suppress=asked))
     assert inbound.status == "ticket"
     assert _acknowledgements().count() == acknowledged
+
+
+def test_a_message_id_with_non_ascii_letters_is_left_out_of_our_threading_headers(
+    ingest, contact, rep
+):
+    """RFC 5322 message ids are ASCII; one that is not would be sent encoded (RFC 2047), which
+    no mail client matches. The reply threads by the rest (References, Reply-To, the tag)."""
+    from django.core import mail as outbox
+
+    raw = (
+        "From: ada@customer.example\r\nTo: support@example.com\r\nSubject: Caf\u00e9\r\n"
+        "Message-ID: <caf\u00e9-1@customer.example>\r\n"
+        "References: <earlier@customer.example>\r\n"
+        "Content-Type: text/plain; charset=utf-8\r\n\r\nBonjour.\r\n"
+    ).encode()
+    inbound = ingest(raw)
+    assert inbound.status == "ticket", inbound.reason
+    reply = reply_send(ticket=inbound.ticket, author=rep, body="Answer")
+    outbox.outbox.clear()
+    assert email_deliver(delivery_id=reply.delivery_id) == "sent"
+    [sent] = outbox.outbox
+    message = sent.message()
+    assert "=?" not in str(message["References"] or "")
+    assert "In-Reply-To" not in message or "=?" not in str(message["In-Reply-To"])
+    assert "<earlier@customer.example>" in str(message["References"])
