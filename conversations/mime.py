@@ -151,8 +151,13 @@ def message_ids(value: str) -> list[str]:
 
 
 def normalise_message_id(value: str) -> str:
-    """A Message-ID as we store and compare it: no brackets or spaces, at most 250 characters."""
-    return value.strip().strip("<>").strip()[:250]
+    """A Message-ID as we store and compare it: no brackets or spaces, at most 250 characters.
+    A longer one keeps its start and a digest of the whole: cut short, two ids that differ
+    only after the cut would be one message (the second dropped as a duplicate)."""
+    value = value.strip().strip("<>").strip()
+    if len(value) <= 250:
+        return value
+    return f"{value[:200]}~{hashlib.sha256(value.encode(errors='replace')).hexdigest()[:40]}"
 
 
 def addresses(message: Message, name: str) -> list[tuple[str, str]]:

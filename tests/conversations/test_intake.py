@@ -92,3 +92,27 @@ def test_a_large_copy_already_known_writes_no_file(media, enqueued, mailbox, mon
     assert not created
     assert copy.pk == first.pk
     assert saved == []
+
+
+def test_two_long_message_ids_alike_up_to_the_column_size_are_two_messages(
+    media, enqueued, mailbox
+):
+    """Ids longer than the column keep a digest of the whole: cut short, the second message
+    would be taken for a duplicate of the first and lost."""
+    from conversations.mime import normalise_message_id
+
+    stem = "x" * 260
+    stored = []
+    for ending in ("a", "b"):
+        raw = (
+            f"From: ada@customer.example\r\nTo: support@example.com\r\nSubject: {ending}\r\n"
+            f"Message-ID: <{stem}{ending}@customer.example>\r\n\r\nHello.\r\n"
+        ).encode()
+        inbound, created = inbound_store(raw=raw, source="pipe", mailbox=mailbox)
+        assert created
+        stored.append(inbound)
+    assert stored[0].pk != stored[1].pk
+    # The same long id always comes out the same: a reply quoting it still threads.
+    long_id = f"<{stem}a@customer.example>"
+    assert normalise_message_id(long_id) == normalise_message_id(f" {long_id} ")
+    assert len(normalise_message_id(long_id)) <= 250
