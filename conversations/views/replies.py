@@ -10,6 +10,7 @@ from django.shortcuts import redirect
 from django.views.decorators.http import require_GET
 
 from conversations.forms import ReplyForm
+from conversations.models import ReplyTemplate
 from conversations.replies import reply_send
 from conversations.reply_templates import templates_filled_in
 from tickets.models import Ticket
@@ -33,6 +34,7 @@ def reply_section(*, request, ticket: Ticket, form=None) -> dict:
         "reply_to": contact.email if contact else "",
         "reply_bouncing": bool(contact and contact.email_bouncing_since),
         "reply_bounce_reason": contact.email_bounce_reason if contact else "",
+        "has_templates": ReplyTemplate.objects.filter(is_active=True).exists(),
     }
 
 

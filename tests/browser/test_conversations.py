@@ -164,6 +164,9 @@ def test_a_rep_answers_with_a_reply_template_by_keyboard(page, rep):
         "({{ ticket.reference }})",
     )
     ReplyTemplate.objects.create(name="Closing", body="Glad it works, {{ contact.name }}.")
+    ReplyTemplate.objects.create(
+        name="Closing with survey", body="Glad it works. A survey follows."
+    )
     inbound = _ingest("alice@umbrella.example", "Export broken")
     log_in(page, "rep", PASSWORD)
     page.goto(f"/tickets/{inbound.ticket_id}/")
@@ -173,11 +176,29 @@ def test_a_rep_answers_with_a_reply_template_by_keyboard(page, rep):
     expect(reply).to_be_focused()
     picker = page.get_by_label("Start from a template")
     picker.focus()
-    picker.press_sequentially("Ask for the version")
+    # A name typed on the way to a longer one is not a choice: "Closing" is not chosen
+    # while the rep types "Closing with survey".
+    picker.press_sequentially("Closing with survey")
+    expect(picker).to_have_value("Closing with survey")
+    expect(reply).to_have_value("")
+    picker.fill("closing")
+    picker.press("Enter")  # the exact name, in any case
+    expect(reply).to_have_value("Glad it works, Alice Abernathy.")
+    reply.fill("")
+    picker.focus()
+    picker.press_sequentially("version")  # part of a name only one template has
+    picker.press("Enter")
     expect(reply).to_have_value(
         f"Hello Alice Abernathy, which version of the product do you run? (T-{inbound.ticket_id})"
     )
     expect(reply).to_be_focused()
+    picker.press_sequentially("clos")
+    picker.press("Enter")  # two names hold it: nothing is inserted, and the rep is told
+    expect(page.locator("#reply-template-hint")).to_have_text(
+        "2 templates match: type more of the name."
+    )
+    picker.fill("")
+    reply.focus()
     reply.press("End")
     reply.type(" Thanks!")
     screenshot(page, "ticket-reply-composer")
