@@ -25,7 +25,7 @@ from django.urls import re_path
 from django.utils.crypto import constant_time_compare
 from django.utils.datastructures import MultiValueDict
 
-from conversations.intake import inbound_store, mailbox_for
+from conversations.intake import inbound_store, mailbox_for, mailbox_for_raw
 from conversations.models import InboundMessage
 
 logger = logging.getLogger(__name__)
@@ -39,16 +39,25 @@ def on_inbound(sender, event, esp_name, **kwargs) -> None:
         raw = message.as_bytes()
     except Exception:  # a message the serialiser trips on is still kept, as text
         raw = message.as_string().encode("utf-8", "surrogateescape")
-    recipients = [str(address.addr_spec) for address in (message.to or []) + (message.cc or [])]
-    envelope = getattr(message, "envelope_recipient", None)
-    if envelope:
-        recipients.insert(0, envelope)
     inbound_store(
         raw=raw,
         source=InboundMessage.Source.WEBHOOK,
-        mailbox=mailbox_for(recipients),
+        mailbox=_mailbox_of(message, raw),
         provider_id=f"{esp_name.lower()}:{event.event_id or ''}",
     )
+
+
+def _mailbox_of(message, raw: bytes):
+    """The mailbox the provider delivered it to: its envelope recipient, else To and Cc."""
+    envelope = getattr(message, "envelope_recipient", None)
+    try:
+        recipients = [str(address.addr_spec) for address in (message.to or []) + (message.cc or [])]
+    except Exception:
+        # anymail refuses a To it cannot parse ("undisclosed-recipients:;" on mail sent by
+        # Bcc): refused, the provider would post it again and again, then drop it. Our own
+        # reading of the headers is lenient.
+        return mailbox_for([envelope] if envelope else []) or mailbox_for_raw(raw)
+    return mailbox_for(([envelope] if envelope else []) + recipients)
 
 
 def _basic_auth_ok(request) -> bool:
@@ -81,7 +90,7 @@ def _form(content_type: str, body: bytes) -> tuple[QueryDict, MultiValueDict]:
             name = part.get_param("name", header="content-disposition")
             if not name:
                 continue
-            data = part.get_payload(decode=True) or b""
+            data = _part_bytes(part)
             filename = part.get_filename()
             if filename:
                 files.appendlist(name, SimpleUploadedFile(filename, data, part.get_content_type()))
@@ -93,6 +102,20 @@ def _form(content_type: str, body: bytes) -> tuple[QueryDict, MultiValueDict]:
     return post, files
 
 
+def _part_bytes(part) -> bytes:
+    """A form part's content. A part the MIME parser takes for a container (a forwarded
+    message, ``message/rfc822``, or a ``multipart/*`` file) has no decoded payload: its bytes
+    are those after its headers."""
+    if not part.is_multipart():
+        return part.get_payload(decode=True) or b""
+    whole = part.as_bytes()
+    for separator in (b"\r\n\r\n", b"\n\n"):
+        head, found, body = whole.partition(separator)
+        if found:
+            return body
+    return b""
+
+
 def larger_requests(view):
     """Let this view read a request body up to EMAIL_WEBHOOK_MAX_BYTES (413 beyond)."""
 
@@ -102,8 +125,11 @@ def larger_requests(view):
             raise Http404("Inbound webhooks are off (ANYMAIL_WEBHOOK_SECRET is not set)")
         if not _basic_auth_ok(request):
             # Refused before a byte of the body is read: a stranger cannot make us read and
-            # parse 40 MB. (anymail checks again, and the provider's signature besides.)
-            return HttpResponse("Basic authentication required", status=400)
+            # parse 40 MB. (anymail checks again, and the provider's signature besides.) A 401
+            # with its challenge: Amazon SNS sends the credentials only when challenged.
+            response = HttpResponse("Basic authentication required", status=401)
+            response["WWW-Authenticate"] = 'Basic realm="Switchboard inbound email"'
+            return response
         limit = settings.EMAIL_WEBHOOK_MAX_BYTES
         try:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
