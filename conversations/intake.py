@@ -8,6 +8,7 @@ commit: a message that cannot be understood is still stored, and waits for a per
 
 import hashlib
 import logging
+import os
 from email.parser import BytesHeaderParser
 
 from django.core.files.base import ContentFile
@@ -66,9 +67,10 @@ def inbound_store(
     # The file first, so that no row ever names a missing one; by content, so that a retry or a
     # second fetch of the same bytes writes nothing.
     name = _raw_name(digest)
-    written = not default_storage.exists(name)
+    written = not _kept_whole(name, len(raw))
     if written:
         name = default_storage.save(name, ContentFile(raw))
+        _flush(name)
     row = InboundMessage(
         mailbox=mailbox,
         source=source,
@@ -90,6 +92,35 @@ def inbound_store(
         # written is nobody's.
         default_storage.delete(name)
     return inbound, created
+
+
+def _kept_whole(name: str, size: int) -> bool:
+    """Whether the file of these bytes is there, whole. One cut short (its writer died: a full
+    disk, the mail server killing the pipe) is removed, to be written again: trusted, the
+    retry would store the message truncated, and the mail server would then drop its copy."""
+    if not default_storage.exists(name):
+        return False
+    if default_storage.size(name) == size:
+        return True
+    logger.warning("Raw message file %s is incomplete; writing it again", name)
+    default_storage.delete(name)
+    return False
+
+
+def _flush(name: str) -> None:
+    """On disk before the message is acknowledged (the mail server, the provider or the IMAP
+    cursor then forgets it): a power cut must not leave a row whose file is empty. A storage
+    without local paths (S3, say) has the object whole once its upload returned."""
+    try:
+        path = default_storage.path(name)
+    except NotImplementedError:
+        return
+    for target, flags in ((path, os.O_RDONLY), (os.path.dirname(path), os.O_RDONLY)):
+        descriptor = os.open(target, flags)
+        try:
+            os.fsync(descriptor)
+        finally:
+            os.close(descriptor)
 
 
 def mailbox_for_raw(raw: bytes, *, name: str = "") -> Mailbox | None:

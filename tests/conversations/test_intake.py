@@ -116,3 +116,34 @@ def test_two_long_message_ids_alike_up_to_the_column_size_are_two_messages(
     long_id = f"<{stem}a@customer.example>"
     assert normalise_message_id(long_id) == normalise_message_id(f" {long_id} ")
     assert len(normalise_message_id(long_id)) <= 250
+
+
+def test_a_file_cut_short_by_a_writer_that_died_is_written_again(media, enqueued, mailbox):
+    from conversations.intake import _raw_name, dedupe_key
+
+    raw = _copy_to("support@example.com")
+    _, digest = dedupe_key(raw)
+    partial = media / _raw_name(digest)
+    partial.parent.mkdir(parents=True)
+    partial.write_bytes(raw[:40])  # the pipe was killed mid-write; the mail server retries
+    inbound, created = inbound_store(raw=raw, source="pipe", mailbox=mailbox)
+    assert created
+    assert inbound.raw.read() == raw
+
+
+def test_a_new_file_is_on_disk_before_the_message_is_acknowledged(
+    media, enqueued, mailbox, monkeypatch
+):
+    import os
+
+    flushed = []
+    real = os.fsync
+
+    def fsync(descriptor):
+        flushed.append(os.readlink(f"/proc/self/fd/{descriptor}"))
+        return real(descriptor)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    inbound, _ = inbound_store(raw=_copy_to("support@example.com"), source="pipe", mailbox=mailbox)
+    path = inbound.raw.path
+    assert flushed == [path, os.path.dirname(path)]
