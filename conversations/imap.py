@@ -6,7 +6,9 @@ their mail client is still fetched, and ours leave it unread for them. Each mess
 (``inbound_store``) before the last UID moves past it, so a poll that dies half-way fetches the
 rest next time and stores nothing twice (the Message-ID says it is known). A UIDVALIDITY change
 (the folder was rebuilt) looks at every message again; those already stored are recognised.
-Moving processed mail to a folder, when asked, happens only after it is stored.
+Moving processed mail to a folder, when asked, happens only after it is stored, moves that
+message only (never a plain EXPUNGE, which would take others' deleted mail with it), and is
+checked possible (the folder exists, and is another) before anything is fetched.
 
 A poll that fails (the server unreachable, a refused login, a certificate that does not verify:
 TLS is never given up for a plain connection) records the error, keeps the time of the last
@@ -15,6 +17,7 @@ success for the admin, and puts the next try off, doubling from a minute up to a
 
 import logging
 import ssl
+from contextlib import contextmanager, suppress
 from datetime import timedelta
 from pathlib import Path
 
@@ -118,9 +121,65 @@ def mailbox_poll(*, mailbox_id: int, force: bool = False) -> int:
     return stored
 
 
+@contextmanager
+def _session(mailbox: Mailbox):
+    """A logged-in client, logged out after, whatever happened: a refused login closes its
+    socket too, and a LOGOUT that fails (the connection is what broke) never hides the error
+    that broke it."""
+    client = _client(mailbox)
+    try:
+        box = _login(client, mailbox)
+    except BaseException:
+        with suppress(Exception):
+            client.client.shutdown()
+        raise
+    try:
+        # imaplib keeps the capabilities the server listed before login; most servers list
+        # more after it (Dovecot lists MOVE only then).
+        kind, data = box.client.capability()
+        if kind == "OK" and data and data[-1]:
+            box.client.capabilities = tuple(data[-1].decode("ascii", "replace").upper().split())
+        yield box
+    finally:
+        with suppress(Exception):
+            box.logout()
+
+
+def _move(box, uid: int, folder: str) -> None:
+    """Move one message, and only it. Without MOVE (RFC 6851), a copy flagged deleted is
+    expunged by its UID (UIDPLUS, RFC 4315); a plain EXPUNGE would also remove every other
+    message someone flagged deleted, fetched by us or not. Without either, the original stays,
+    flagged deleted, for the next expunge of the mailbox's owner."""
+    capabilities = box.client.capabilities
+    if "MOVE" in capabilities:
+        box.move(str(uid), folder)
+        return
+    box.copy(str(uid), folder)
+    # Not imap-tools' flag(), which sends a plain EXPUNGE after the STORE.
+    kind, data = box.client.uid("STORE", str(uid), "+FLAGS.SILENT", r"(\Deleted)")
+    if kind != "OK":
+        raise RuntimeError(f"STORE {uid} answered {kind}: {data!r}")
+    if "UIDPLUS" in capabilities:
+        kind, data = box.client.uid("EXPUNGE", str(uid))
+        if kind != "OK":
+            raise RuntimeError(f"UID EXPUNGE {uid} answered {kind}: {data!r}")
+
+
+def _check_move_target(box, mailbox: Mailbox) -> None:
+    # Before anything is fetched: stored and then not moved, every message would be fetched
+    # one at a time, a poll each, backing off for an hour after a few.
+    target = mailbox.imap_move_to
+    if target == mailbox.imap_folder:
+        raise ValueError(f"The folder to move processed mail to is the folder polled ({target})")
+    if not box.folder.exists(target):
+        raise ValueError(f"The folder to move processed mail to does not exist: {target}")
+
+
 def _fetch_new(mailbox: Mailbox) -> int:
     stored = 0
-    with _login(_client(mailbox), mailbox) as box:
+    with _session(mailbox) as box:
+        if mailbox.imap_move_to:
+            _check_move_target(box, mailbox)
         status = box.folder.status(mailbox.imap_folder, ["UIDVALIDITY"])
         uidvalidity = int(status["UIDVALIDITY"])
         where = mailbox.imap_cursor_key
@@ -142,11 +201,9 @@ def _fetch_new(mailbox: Mailbox) -> int:
                     raw=raw, source=InboundMessage.Source.IMAP, mailbox=mailbox, imap_uid=uid
                 )
                 stored += created
-            Mailbox.objects.filter(pk=mailbox.pk).update(
-                imap_last_uid=uid, imap_uidvalidity=uidvalidity, imap_cursor_of=where
-            )
+            _advance(mailbox, uid=uid, uidvalidity=uidvalidity, where=where)
             if mailbox.imap_move_to:
-                box.move(str(uid), mailbox.imap_move_to)
+                _move(box, uid, mailbox.imap_move_to)
         if not new:
             Mailbox.objects.filter(pk=mailbox.pk).update(
                 imap_uidvalidity=uidvalidity, imap_last_uid=last, imap_cursor_of=where
@@ -154,12 +211,27 @@ def _fetch_new(mailbox: Mailbox) -> int:
     return stored
 
 
+def _advance(mailbox: Mailbox, *, uid: int, uidvalidity: int, where: str) -> None:
+    """The cursor past ``uid``, never back: a poll overlapping this one (the admin's "test
+    now") that got further is not undone."""
+    same_cursor = Q(imap_uidvalidity=uidvalidity, imap_cursor_of=where)
+    Mailbox.objects.filter(pk=mailbox.pk).filter(~same_cursor | Q(imap_last_uid__lt=uid)).update(
+        imap_last_uid=uid, imap_uidvalidity=uidvalidity, imap_cursor_of=where
+    )
+
+
 def _fetch_raw(box, uid: int) -> bytes | None:
-    """The message's bytes, without marking it read (``BODY.PEEK[]``)."""
+    """The message's bytes, without marking it read (``BODY.PEEK[]``); None if it is gone."""
     kind, data = box.client.uid("FETCH", str(uid), "(BODY.PEEK[])")
     if kind != "OK":
         raise RuntimeError(f"FETCH {uid} answered {kind}: {data!r}")
     for item in data:
         if isinstance(item, tuple) and len(item) == 2:
             return bytes(item[1])
-    return None  # expunged meanwhile: nothing to store
+    # No body: expunged meanwhile, or the server could not give it. Only the first may be
+    # passed over; the cursor moving past a message still there would lose it.
+    kind, found = box.client.uid("SEARCH", "UID", str(uid))
+    if kind == "OK" and str(uid).encode() in b" ".join(found or [b""]).split():
+        raise RuntimeError(f"FETCH {uid} gave no body, and the message is still there")
+    logger.warning("Mailbox message UID %s was expunged before it could be fetched", uid)
+    return None

@@ -269,3 +269,111 @@ def test_an_xoauth2_token_file_outside_its_folder_is_never_read(imap_mailbox, se
     )
     with pytest.raises(PermissionError, match="EMAIL_IMAP_TOKEN_DIR"):
         mailbox_poll(mailbox_id=imap_mailbox.pk, force=True)
+
+
+def _done_folder(port) -> None:
+    with _box(port) as box:
+        if box.folder.exists("Done"):
+            box.folder.delete("Done")
+        box.folder.create("Done")
+
+
+def _uids(port, folder=FOLDER) -> list[int]:
+    with _box(port) as box:
+        box.folder.set(folder)
+        return sorted(int(uid) for uid in box.uids())
+
+
+def _flag_deleted_by_someone_else(port, uid: int) -> None:
+    with _box(port) as box:
+        box.folder.set(FOLDER)
+        # The raw STORE: imap-tools' flag() expunges right after.
+        assert box.client.uid("STORE", str(uid), "+FLAGS", r"(\Deleted)")[0] == "OK"
+
+
+def test_moving_processed_mail_leaves_what_someone_else_flagged_deleted(
+    imap_mailbox, contact, settings
+):
+    """A plain EXPUNGE after the copy would also remove the message another client flagged
+    deleted, before it was ever fetched."""
+    settings.EMAIL_IMAP_BATCH = 1
+    _done_folder(imap_mailbox.imap_port)
+    Mailbox.objects.filter(pk=imap_mailbox.pk).update(imap_move_to="Done")
+    _append(imap_mailbox.imap_port, 21)
+    _append(imap_mailbox.imap_port, 22)
+    first, second = _uids(imap_mailbox.imap_port)
+    _flag_deleted_by_someone_else(imap_mailbox.imap_port, second)
+    assert mailbox_poll(mailbox_id=imap_mailbox.pk, force=True) == 1
+    assert _uids(imap_mailbox.imap_port) == [second]
+    assert mailbox_poll(mailbox_id=imap_mailbox.pk, force=True) == 1
+    assert InboundMessage.objects.count() == 2
+
+
+def test_without_move_a_server_with_uidplus_expunges_only_the_message_moved(imap_mailbox, contact):
+    from conversations import imap
+
+    _done_folder(imap_mailbox.imap_port)
+    _append(imap_mailbox.imap_port, 23)
+    _append(imap_mailbox.imap_port, 24)
+    first, second = _uids(imap_mailbox.imap_port)
+    _flag_deleted_by_someone_else(imap_mailbox.imap_port, second)
+    with imap._session(imap_mailbox) as box:
+        assert "UIDPLUS" in box.client.capabilities
+        box.client.capabilities = tuple(c for c in box.client.capabilities if c != "MOVE")
+        box.folder.set(FOLDER)
+        imap._move(box, first, "Done")
+    assert _uids(imap_mailbox.imap_port) == [second]
+    assert len(_uids(imap_mailbox.imap_port, "Done")) == 1
+
+
+def test_a_folder_to_move_to_that_is_missing_fails_the_poll_before_anything_is_fetched(
+    imap_mailbox, contact
+):
+    Mailbox.objects.filter(pk=imap_mailbox.pk).update(imap_move_to="Dnoe")
+    _append(imap_mailbox.imap_port, 25)
+    with pytest.raises(ValueError, match="does not exist: Dnoe"):
+        mailbox_poll(mailbox_id=imap_mailbox.pk, force=True)
+    imap_mailbox.refresh_from_db()
+    assert "Dnoe" in imap_mailbox.last_error
+    assert imap_mailbox.imap_last_uid == 0
+    assert not InboundMessage.objects.exists()
+
+
+def test_the_cursor_never_moves_back(imap_mailbox, contact):
+    from conversations import imap
+
+    _append(imap_mailbox.imap_port, 26)
+    assert mailbox_poll(mailbox_id=imap_mailbox.pk, force=True) == 1
+    imap_mailbox.refresh_from_db()
+    ahead = imap_mailbox.imap_last_uid
+    # A slower poll overlapping this one (the admin's "test now") gets to an earlier UID.
+    imap._advance(
+        imap_mailbox,
+        uid=ahead - 1,
+        uidvalidity=imap_mailbox.imap_uidvalidity,
+        where=imap_mailbox.imap_cursor_of,
+    )
+    imap_mailbox.refresh_from_db()
+    assert imap_mailbox.imap_last_uid == ahead
+
+
+def test_a_message_the_server_gives_no_body_for_is_not_passed_over():
+    """The cursor may move past a message whose FETCH came back empty only if it is gone."""
+    from conversations import imap
+
+    class Client:
+        def __init__(self, still_there):
+            self.still_there = still_there
+
+        def uid(self, command, *args):
+            if command == "FETCH":
+                return "OK", [b"7 (UID 7)"]
+            return "OK", [b"7" if self.still_there else b""]
+
+    class Box:
+        def __init__(self, still_there):
+            self.client = Client(still_there)
+
+    with pytest.raises(RuntimeError, match="still there"):
+        imap._fetch_raw(Box(still_there=True), 7)
+    assert imap._fetch_raw(Box(still_there=False), 7) is None
