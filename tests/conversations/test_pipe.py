@@ -112,3 +112,42 @@ def test_the_readmes_pipe_command_stores_the_message(tmp_path):
     inbound = InboundMessage.objects.get()
     assert inbound.mailbox.name == "support"
     assert b"And to Sweden?" in (tmp_path / inbound.raw.name).read_bytes()
+
+
+def _wrapper(stdin: bytes, env: dict) -> subprocess.CompletedProcess:
+    return subprocess.run(  # noqa: S603 - our own script, fixed arguments
+        [str(ROOT / "scripts" / "ingest-email"), "--mailbox", "support"],
+        input=stdin,
+        capture_output=True,
+        cwd="/",
+        env={"PATH": os.environ.get("PATH", ""), "SWITCHBOARD_PYTHON": sys.executable, **env},
+        timeout=60,
+        check=False,
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_pipe_script_reads_its_settings_file_and_stores_the_message(tmp_path):
+    from conversations.models import Mailbox
+
+    Mailbox.objects.create(name="support", address="support@example.com")
+    settings_file = tmp_path / "env"
+    settings_file.write_text(
+        f"DATABASE_URL={_database_url()}\nMEDIA_ROOT={tmp_path}\n"
+        "DJANGO_SECRET_KEY=test-only-secret-key\nREDIS_URL=redis://127.0.0.1:1/0\n"
+        "LOG_LEVEL=ERROR\n"
+    )
+    done = _wrapper(MAIL, {"SWITCHBOARD_ENV": str(settings_file)})
+    assert done.returncode == 0, done.stderr
+    assert InboundMessage.objects.get().mailbox.name == "support"
+
+
+def test_a_deployment_that_cannot_start_asks_the_mail_server_to_retry(tmp_path):
+    """Not 1 (Django refusing to start without its secret key) nor 2 (sh unable to read the
+    settings file): both would bounce the customer's mail."""
+    without_secret = _wrapper(MAIL, {"DATABASE_URL": "postgres://nobody@127.0.0.1:1/none"})
+    assert without_secret.returncode == 75, without_secret.stderr
+    assert b"retry" in without_secret.stderr
+    unreadable = _wrapper(MAIL, {"SWITCHBOARD_ENV": str(tmp_path / "missing")})
+    assert unreadable.returncode == 75
+    assert b"cannot read" in unreadable.stderr

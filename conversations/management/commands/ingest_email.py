@@ -1,10 +1,10 @@
 """``manage.py ingest_email``: one message on stdin, for a mail server's pipe delivery.
 
-Postfix (``aliases``: ``support: "|/srv/switchboard/manage.py ingest_email --mailbox support"``)
-and Exim hand each message to the command and read its exit status, as sysexits(3) defines
-it: 0 means delivered, 75 (EX_TEMPFAIL) asks the server to keep the message and try later.
-Anything else would bounce the message to its sender, so the command never exits otherwise:
-junk is stored and quarantined, not refused. Empty input is nothing to deliver (0).
+Postfix and Exim hand each message to the command (through ``scripts/ingest-email``, which
+also turns a failure to start into 75) and read its exit status, as sysexits(3) defines it: 0
+means delivered, 75 (EX_TEMPFAIL) asks the server to keep the message and try later. Anything
+else would bounce the message to its sender, so the command never exits otherwise: junk is
+stored and quarantined, not refused. Empty input is nothing to deliver (0).
 """
 
 import sys
@@ -19,6 +19,9 @@ class Command(BaseCommand):
     help = "Store one RFC 822 message read on standard input (exit 75 if it cannot be stored)."
     # call_command(..., stdin=...) hands a stream in place of the process's own (tests).
     stealth_options = ("stdin",)
+    # A system check's error (in any app) would exit 1, which bounces the mail: what the
+    # command needs, the database and the storage, it finds out by storing.
+    requires_system_checks: list[str] = []
 
     def add_arguments(self, parser):
         parser.add_argument(
