@@ -36,9 +36,27 @@ class MailboxForm(forms.ModelForm):
             "imap_move_to",
         ]
 
+    # Where the stored password goes: changed, it must be typed again, or whoever may edit a
+    # mailbox could point it at their own server and have the poller log in there with it.
+    _PASSWORD_GOES_TO = ("imap_host", "imap_port", "imap_security", "imap_user")
+
+    def clean(self):
+        data = super().clean()
+        if self.cleaned_data.get("imap_password") or not self.instance.pk:
+            return data
+        moved = [name for name in self._PASSWORD_GOES_TO if name in self.changed_data]
+        if moved and self.instance.imap_password:
+            self.add_error(
+                "imap_password",
+                "The server or user changed: type the password again (the stored one is only "
+                "ever sent to the server it was given for).",
+            )
+        elif self.instance.pk:
+            self.cleaned_data["imap_password"] = self.instance.imap_password
+        return data
+
     def clean_imap_password(self):
-        typed = self.cleaned_data.get("imap_password")
-        return typed or (self.instance.imap_password if self.instance.pk else "")
+        return self.cleaned_data.get("imap_password") or ""
 
 
 @admin.register(Mailbox)

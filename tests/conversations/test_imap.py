@@ -377,3 +377,46 @@ def test_a_message_the_server_gives_no_body_for_is_not_passed_over():
     with pytest.raises(RuntimeError, match="still there"):
         imap._fetch_raw(Box(still_there=True), 7)
     assert imap._fetch_raw(Box(still_there=False), 7) is None
+
+
+def test_the_stored_password_goes_only_to_the_server_it_was_given_for(db):
+    from conversations.admin import MailboxForm
+
+    mailbox = Mailbox.objects.create(
+        name="support",
+        address="support@example.com",
+        imap_host="imap.example.com",
+        imap_port=993,
+        imap_user="agent",
+        imap_password="secret",  # noqa: S106 - a test's
+        imap_folder="INBOX",
+    )
+    fields = {
+        "name": "support",
+        "address": "support@example.com",
+        "is_active": "on",
+        "imap_host": "imap.example.com",
+        "imap_port": "993",
+        "imap_security": mailbox.imap_security,
+        "imap_auth": mailbox.imap_auth,
+        "imap_user": "agent",
+        "imap_password": "",
+        "imap_token_file": "",
+        "imap_folder": "INBOX",
+        "imap_move_to": "",
+    }
+    # Another folder, the password left empty: the stored one is kept.
+    form = MailboxForm({**fields, "imap_folder": "Support"}, instance=mailbox)
+    assert form.is_valid(), form.errors
+    assert form.save().imap_password == "secret"
+    # Another server: the stored password is not sent there unless typed again.
+    elsewhere = MailboxForm({**fields, "imap_host": "imap.attacker.example"}, instance=mailbox)
+    assert not elsewhere.is_valid()
+    assert "type the password again" in str(elsewhere.errors["imap_password"])
+    mailbox.refresh_from_db()
+    assert mailbox.imap_host == "imap.example.com"
+    typed = MailboxForm(
+        {**fields, "imap_host": "imap2.example.com", "imap_password": "new"}, instance=mailbox
+    )
+    assert typed.is_valid(), typed.errors
+    assert typed.save().imap_password == "new"
