@@ -18,7 +18,7 @@ class DeliveryStatus(models.TextChoices):
     SENT = "sent", "Sent"
     FAILED = "failed", "Failed"
     THROTTLED = "throttled", "Not sent: throttled"
-    SUPPRESSED = "suppressed", "Not sent: automatic or no-reply address"
+    SUPPRESSED = "suppressed", "Not sent"  # the reason says why: a no-reply address, a bounce
 
 
 class Delivery(models.Model):
