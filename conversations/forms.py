@@ -32,13 +32,22 @@ class ReplyForm(PlainLabelsForm):
     # click, the browser's resend) is sent once (conversations.replies.reply_send).
     sent_as = forms.RegexField(regex=r"^[0-9a-f]{16}$", required=False, widget=forms.HiddenInput)
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Said before the rep uploads, not only after the upload is refused.
+        self.fields["attachments"].help_text = (
+            f"Up to {filesizeformat(settings.EMAIL_ATTACHMENT_MAX_BYTES)} each, "
+            f"{filesizeformat(settings.EMAIL_REPLY_ATTACHMENTS_MAX_BYTES)} together."
+        )
+
     def clean_attachments(self):
         files = self.cleaned_data["attachments"]
         limit = settings.EMAIL_ATTACHMENT_MAX_BYTES
         too_big = [upload.name for upload in files if upload.size > limit]
         if too_big:
             raise forms.ValidationError(
-                f"Over the limit of {limit:,} bytes per file: {', '.join(too_big)}."
+                f"Over the limit of {filesizeformat(limit)} per file: {', '.join(too_big)}. "
+                "Choose the files again (the browser drops them when a form is refused)."
             )
         total, most = (
             sum(upload.size for upload in files),
@@ -48,7 +57,8 @@ class ReplyForm(PlainLabelsForm):
             # Refused here rather than by the customer's mail server, after it was sent.
             raise forms.ValidationError(
                 f"Together the files weigh {filesizeformat(total)}: one email carries at most "
-                f"{filesizeformat(most)} of them. Send the rest in another reply."
+                f"{filesizeformat(most)} of them. Choose fewer again, and send the rest in "
+                "another reply."
             )
         return files
 
@@ -59,10 +69,16 @@ class AssignForm(PlainLabelsForm):
     contact = forms.IntegerField(required=False, widget=forms.HiddenInput)
     customer = forms.IntegerField(required=False, widget=forms.HiddenInput)
     contact_name = forms.CharField(label="New contact's name", max_length=200, required=False)
+    # The customer whose fieldset the form is: a name typed for a new contact there, with no
+    # choice ticked, means that new contact.
+    for_customer = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
     def clean(self):
         data = super().clean()
         if not data.get("contact") and not data.get("customer"):
+            if data.get("contact_name", "").strip() and data.get("for_customer"):
+                data["customer"] = data["for_customer"]
+                return data
             raise forms.ValidationError("Choose a contact, or a customer to add the sender to.")
         return data
 

@@ -115,6 +115,24 @@ def triage_customers(*, query: str, limit: int = 10) -> list[Customer]:
     return [customers[pk] for pk in ids if pk in customers]
 
 
+def customers_at_domain(*, sender: str, most: int = 3) -> list[Customer]:
+    """The customers whose contacts write from the sender's domain (newhire@globex.example:
+    Globex's people write from globex.example), each with its contacts; none when more than
+    ``most`` do, as for a mail provider's domain shared by everyone."""
+    domain = sender.rpartition("@")[2].strip().lower()
+    if not domain:
+        return []
+    ids = list(
+        Contact.objects.filter(email__iendswith=f"@{domain}")
+        .order_by()
+        .values_list("customer_id", flat=True)
+        .distinct()[: most + 1]
+    )
+    if len(ids) > most:
+        return []
+    return list(Customer.objects.filter(pk__in=ids).prefetch_related("contacts").order_by("name"))
+
+
 def inbound_get(*, inbound_id: int) -> InboundMessage:
     return InboundMessage.objects.select_related("mailbox", "ticket").get(pk=inbound_id)
 

@@ -11,9 +11,11 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.selectors import contacts_list, customers_list
 from conversations import services
+from conversations.addressing import subject_ticket_id
 from conversations.forms import AssignForm, AttachForm
 from conversations.models import InboundMessage
 from conversations.selectors import (
+    customers_at_domain,
     inbound_get,
     inbound_list,
     inbound_preview,
@@ -54,14 +56,20 @@ def _detail(request, inbound, *, status=200, assign_form=None, attach_form=None)
     # A request made on the web form names the organisation: the search starts from it.
     query = request.GET.get("customer", inbound.form.get("organisation", "")).strip()
     customers = triage_customers(query=query) if query else []
+    # Nothing searched yet: the customers whose people write from the sender's domain.
+    suggested = not query and customers_at_domain(sender=inbound.sender)
+    # A reply quoting a ticket's number, held (a stranger's, say): that ticket, ready to pick.
+    tagged = subject_ticket_id(inbound.subject)
     context = {
         "inbound": inbound,
         "web_form": web_form_answers(inbound),
         "preview": inbound_preview(inbound),
         "query": query,
-        "customers": customers,
+        "customers": customers or suggested or [],
+        "suggested": bool(suggested),
         "assign_form": assign_form or AssignForm(),
-        "attach_form": attach_form or AttachForm(),
+        "attach_form": attach_form
+        or AttachForm(initial={"reference": f"T-{tagged}"} if tagged else None),
     }
     return render(request, "conversations/inbound_detail.html", context, status=status)
 

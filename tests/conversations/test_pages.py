@@ -139,6 +139,10 @@ def test_files_too_heavy_for_one_email_are_refused_with_the_reply_kept(
         ]
 
     url = f"/tickets/{inbound.ticket_id}/reply/"
+    # Said before anything is uploaded.
+    assert "Up to 10.0\xa0MB each, 2.4\xa0KB together." in browser.get(
+        f"/tickets/{inbound.ticket_id}/"
+    ).content.decode()
     response = browser.post(url, {"body": "The logs.", "attachments": files(1500, 1500)})
     assert response.status_code == 400
     page = response.content.decode()
@@ -383,3 +387,55 @@ def test_a_public_note_posted_through_the_api_is_emailed_too(api, ingest, contac
     dispatch_pending()
     sent = EmailDelivery.objects.get(key__startswith="message:")
     assert "Fixed in 4.2." in sent.body
+
+
+def test_triage_suggests_the_customers_whose_people_write_from_the_senders_domain(browser, ingest):
+    globex = CustomerFactory(name="Globex")
+    ContactFactory(customer=globex, name="Hank", email="hank@globex.example")
+    inbound = ingest(_mail(sender="newhire@globex.example", subject="First day"))
+    assert inbound.status == "triage"
+    page = browser.get(f"/mail/{inbound.pk}/").content.decode()
+    assert 'id="suggested"' in page
+    assert "<legend>Globex</legend>" in page
+    # A domain everyone writes from (a mail provider's) suggests nobody.
+    for number in range(4):
+        ContactFactory(email=f"someone{number}@mail.example")
+    stranger = ingest(_mail(sender="pat@mail.example", subject="Hello"))
+    page = browser.get(f"/mail/{stranger.pk}/").content.decode()
+    assert 'id="suggested"' not in page
+
+
+def test_a_name_typed_for_a_new_contact_is_enough_without_ticking_the_choice(browser, ingest):
+    inbound = ingest(_mail(sender="pat@prospect.example", subject="Question"))
+    customer = CustomerFactory(name="Prospect Inc")
+    response = browser.post(
+        f"/mail/{inbound.pk}/assign/?customer=Prospect",
+        {"for_customer": customer.pk, "contact_name": "Pat"},
+    )
+    assert response.status_code == 302
+    inbound.refresh_from_db()
+    assert inbound.ticket.contact.name == "Pat"
+
+
+def test_a_refused_triage_keeps_the_customers_found(browser, ingest):
+    inbound = ingest(_mail(sender="pat@prospect.example", subject="Question"))
+    customer = CustomerFactory(name="Prospect Inc")
+    found = browser.get(f"/mail/{inbound.pk}/?customer=Prospect").content.decode()
+    assert f'action="/mail/{inbound.pk}/assign/?customer=Prospect#assign"' in found
+    response = browser.post(
+        f"/mail/{inbound.pk}/assign/?customer=Prospect", {"for_customer": customer.pk}
+    )
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "Choose a contact" in page
+    assert "<legend>Prospect Inc</legend>" in page
+
+
+def test_a_held_reply_quoting_a_ticket_offers_that_ticket(browser, ingest, contact):
+    first = ingest(_mail())
+    stranger = ingest(
+        _mail(sender="bob@other.example", subject=f"Re: Broken [{first.ticket.reference}]")
+    )
+    assert stranger.status == "triage"
+    page = browser.get(f"/mail/{stranger.pk}/").content.decode()
+    assert f'value="{first.ticket.reference}"' in page
