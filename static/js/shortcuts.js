@@ -13,9 +13,36 @@
 //   queue's "a" take on and "d" done);
 // - Ctrl+Enter (or Cmd+Enter) submits the form that has the focus when it allows it.
 // None of them fires while the user is typing in a field.
+//
+// And on every page: a form posted is not posted again within a few seconds (a double click,
+// Ctrl+Enter pressed twice), which would add a note twice or email a customer twice.
 "use strict";
 
 (function () {
+  const RESUBMIT_AFTER_MS = 3000;
+  // On window, bubbling: after every handler of the page's own scripts, so only a submission
+  // none of them took over (a fetch instead of the navigation) counts.
+  window.addEventListener("submit", function (event) {
+    const form = event.target;
+    if (event.defaultPrevented || (form.method || "").toLowerCase() !== "post") {
+      return;
+    }
+    const last = Number(form.dataset.postedAt || 0);
+    if (Date.now() - last < RESUBMIT_AFTER_MS) {
+      event.preventDefault();
+      return;
+    }
+    form.dataset.postedAt = String(Date.now());
+  });
+  // Back to a page kept by the browser: its forms may be posted again.
+  window.addEventListener("pageshow", function (event) {
+    if (event.persisted) {
+      document.querySelectorAll("form[data-posted-at]").forEach(function (form) {
+        delete form.dataset.postedAt;
+      });
+    }
+  });
+
   const GO_WAIT_MS = 1500;
   let goPending = null;
 

@@ -304,3 +304,36 @@ def test_the_ticket_list_shows_the_columns_chosen(page, rep, customer):
     screenshot(page, "ticket-list-columns")
     page.set_viewport_size({"width": 390, "height": 800})
     assert page.evaluate(SIDEWAYS) <= 0
+
+
+def test_a_form_posted_twice_in_a_moment_is_posted_once(page, rep, ticket):
+    """A double click, or Ctrl+Enter pressed twice, on a slow line: the second post would add
+    the note again (and email a note for the customer twice)."""
+    log_in(page, "rep", PASSWORD)
+    page.goto(f"/tickets/{ticket.pk}/")
+    page.get_by_label("Note", exact=True).fill("Called back, no answer.")
+    # A listener after the page's own: it sees whether the post would go, then holds it, so
+    # that both posts are made on the same page as on a line slow to answer.
+    went = page.evaluate(
+        """() => {
+            const went = [];
+            window.addEventListener("submit", (event) => {
+                went.push(!event.defaultPrevented);
+                event.preventDefault();
+            });
+            const form = document.querySelector("textarea[name=body]").form;
+            form.requestSubmit();
+            form.requestSubmit();
+            return went;
+        }"""
+    )
+    assert went == [True, False]
+    # For real, once: the note is added, and the page that comes back posts again.
+    page.reload()
+    page.get_by_label("Note", exact=True).fill("Called back, no answer.")
+    page.get_by_role("button", name="Add note").click()
+    expect(page.locator("#timeline")).to_contain_text("Called back, no answer.")
+    page.get_by_label("Note", exact=True).fill("Called back again.")
+    page.get_by_role("button", name="Add note").click()
+    expect(page.locator("#timeline")).to_contain_text("Called back again.")
+    assert TimelineEntry.objects.filter(ticket=ticket, kind="note").count() == 2

@@ -140,9 +140,10 @@ def test_files_too_heavy_for_one_email_are_refused_with_the_reply_kept(
 
     url = f"/tickets/{inbound.ticket_id}/reply/"
     # Said before anything is uploaded.
-    assert "Up to 10.0\xa0MB each, 2.4\xa0KB together." in browser.get(
-        f"/tickets/{inbound.ticket_id}/"
-    ).content.decode()
+    assert (
+        "Up to 10.0\xa0MB each, 2.4\xa0KB together."
+        in browser.get(f"/tickets/{inbound.ticket_id}/").content.decode()
+    )
     response = browser.post(url, {"body": "The logs.", "attachments": files(1500, 1500)})
     assert response.status_code == 400
     page = response.content.decode()
