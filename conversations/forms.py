@@ -31,6 +31,17 @@ class ReplyForm(PlainLabelsForm):
     # Made when the composer is shown, sent back with it: the same reply posted twice (a double
     # click, the browser's resend) is sent once (conversations.replies.reply_send).
     sent_as = forms.RegexField(regex=r"^[0-9a-f]{16}$", required=False, widget=forms.HiddenInput)
+    # What the reply leaves the ticket at: a question asked waits for the customer (pending),
+    # and their answer opens it again (conversations.processing).
+    then_status = forms.ChoiceField(
+        label="Then set the ticket to",
+        required=False,
+        choices=[
+            ("", "its status as it is"),
+            ("pending", "Pending: waiting for the customer"),
+            ("open", "Open"),
+        ],
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

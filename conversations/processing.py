@@ -362,10 +362,20 @@ def _reopened_or_new(
     for it (else None). A contact writing on a resolved or closed ticket reopens it within
     EMAIL_REOPEN_DAYS of its resolution; later, the message goes to the open ticket already
     opened from it (a second reply on the same old thread), else to a new ticket linked to it.
-    Automatic replies, staff and strangers reopen nothing. A new ticket is the writer's
+    A pending ticket (waiting for the customer) their answer opens again. Automatic replies,
+    staff and strangers reopen nothing. A new ticket is the writer's
     (``contact``: a colleague may answer the old thread), so that replies go to them."""
     unchanged = (ticket, None)
-    if ticket.status not in Ticket.DONE_STATUSES or is_automatic or sender != MessageSender.CONTACT:
+    if is_automatic or sender != MessageSender.CONTACT:
+        return unchanged
+    if ticket.status == Ticket.Status.PENDING:
+        # It waited for the customer, who answered: it is the team's turn again.
+        ticket_update(
+            ticket=ticket, actor=None, status=Ticket.Status.OPEN, reason="The customer answered."
+        )
+        ticket.refresh_from_db()
+        return unchanged
+    if ticket.status not in Ticket.DONE_STATUSES:
         return unchanged
     done_at = ticket.resolved_at or ticket.status_changed_at or ticket.updated_at
     if done_at and timezone.now() - done_at <= timedelta(days=settings.EMAIL_REOPEN_DAYS):

@@ -32,6 +32,7 @@ from helpdesk.prepared import PreparedQuery
 from helpdesk.queue import enqueue_on_commit
 from tickets.messages import message_entry_record
 from tickets.models import MessageDirection, Ticket, TimelineEntry
+from tickets.services import ticket_update
 
 
 def mailbox_for_ticket(ticket: Ticket) -> Mailbox | None:
@@ -230,8 +231,18 @@ def _outgoing(
 
 
 @transaction.atomic
-def reply_send(*, ticket: Ticket, author: User, body: str, files=(), sent_as: str = "") -> Message:
-    """A rep's public reply: a message to the customer on the timeline, sent by email.
+def reply_send(
+    *,
+    ticket: Ticket,
+    author: User,
+    body: str,
+    files=(),
+    sent_as: str = "",
+    then_status: str = "",
+) -> Message:
+    """A rep's public reply: a message to the customer on the timeline, sent by email; then,
+    with ``then_status``, the ticket set to that status (pending: waiting for the customer),
+    in the same transaction: refused, the reply is not sent either.
 
     ``sent_as``: the composer's token (16 hex digits), which makes the reply's Message-ID: the
     same reply posted again (a double click, a resent form) is the message sent the first
@@ -259,7 +270,7 @@ def reply_send(*, ticket: Ticket, author: User, body: str, files=(), sent_as: st
         channel=Ticket.Channel.EMAIL,
         author=author,
     )
-    return _outgoing(
+    message = _outgoing(
         ticket=ticket,
         contact=contact,
         entry=entry,
@@ -268,6 +279,10 @@ def reply_send(*, ticket: Ticket, author: User, body: str, files=(), sent_as: st
         files=files,
         message_id=message_id,
     )
+    if then_status and then_status != ticket.status:
+        ticket.refresh_from_db()  # its first response and search text were written meanwhile
+        ticket_update(ticket=ticket, actor=author, status=then_status)
+    return message
 
 
 @transaction.atomic

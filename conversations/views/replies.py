@@ -51,6 +51,7 @@ def reply_add(request, pk: int):
                 body=form.cleaned_data["body"],
                 files=form.cleaned_data["attachments"],
                 sent_as=form.cleaned_data["sent_as"],
+                then_status=form.cleaned_data["then_status"],
             )
         except ValidationError as exc:
             form.add_service_errors(exc)

@@ -13,6 +13,7 @@ from conversations.processing import inbound_process
 from deliveries.models import EmailDelivery
 from tests.browser.conftest import log_in, screenshot
 from tests.factories import ContactFactory, CustomerFactory
+from tickets.models import Ticket
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
 
@@ -201,9 +202,12 @@ def test_a_rep_answers_with_a_reply_template_by_keyboard(page, rep):
     reply.focus()
     reply.press("End")
     reply.type(" Thanks!")
+    # A question asked: the ticket waits for the customer's answer.
+    page.get_by_label("Then set the ticket to").select_option("pending")
     screenshot(page, "ticket-reply-composer")
     reply.press("Control+Enter")
     expect(page.get_by_text("Reply sent to alice@umbrella.example")).to_be_visible()
+    assert Ticket.objects.get(pk=inbound.ticket_id).status == "pending"
     expect(page.locator("#timeline")).to_contain_text("Reply to the customer")
     delivery = EmailDelivery.objects.get(key__startswith="message:")
     assert "which version of the product do you run?" in delivery.body

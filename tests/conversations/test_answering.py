@@ -331,3 +331,34 @@ def test_a_message_id_with_non_ascii_letters_is_left_out_of_our_threading_header
     assert "=?" not in str(message["References"] or "")
     assert "In-Reply-To" not in message or "=?" not in str(message["In-Reply-To"])
     assert "<earlier@customer.example>" in str(message["References"])
+
+
+def test_a_reply_can_leave_the_ticket_waiting_for_the_customer_whose_answer_opens_it(
+    ingest, contact, rep
+):
+    first = ingest(_request(1, subject="Which cable?"))
+    ticket = first.ticket
+    reply_send(ticket=ticket, author=rep, body="Which model is it?", then_status="pending")
+    ticket.refresh_from_db()
+    assert ticket.status == "pending"
+    reply = Message.objects.get(ticket=ticket, direction="out", author=rep)
+    # An out-of-office answering us is not the customer's answer.
+    away = _request(2, subject="Re: Which cable?", In_Reply_To=f"<{reply.message_id}>")
+    away = away.replace(b"Subject:", b"Auto-Submitted: auto-replied\r\nSubject:", 1)
+    assert ingest(away).status == "appended"
+    ticket.refresh_from_db()
+    assert ticket.status == "pending"
+    answer = _request(3, subject="Re: Which cable?", In_Reply_To=f"<{reply.message_id}>")
+    assert ingest(answer).status == "appended"
+    ticket.refresh_from_db()
+    assert ticket.status == "open"
+
+
+def test_a_reply_whose_status_change_is_refused_is_not_sent(ingest, contact, rep):
+    from django.core.exceptions import ValidationError
+
+    ticket = ingest(_request(1)).ticket
+    with pytest.raises(ValidationError):
+        reply_send(ticket=ticket, author=rep, body="Done.", then_status="resolved")
+    assert not Message.objects.filter(ticket=ticket, author=rep).exists()
+    assert not EmailDelivery.objects.filter(key__startswith="message:").exists()
