@@ -108,6 +108,7 @@ class InboundMessage(models.Model):
         LOOP = "loop", "Our own mail come back"
         TRIAGE = "triage", "Waiting for a rep: who sent it?"
         QUARANTINED = "quarantined", "Quarantined"
+        DISMISSED = "dismissed", "Dismissed by a rep"
 
     WAITING = (Status.TRIAGE, Status.QUARANTINED)
 

@@ -92,6 +92,17 @@ def _process_the_rest_of(sender: str, *, but: int) -> None:
 
 
 @transaction.atomic
+def inbound_dismiss(*, inbound: InboundMessage, actor: User) -> None:
+    """Set aside a waiting message that is no business of the help desk (spam, a newsletter,
+    mail meant for someone else): it waits no longer, and is kept, with who dismissed it."""
+    locked = InboundMessage.objects.select_for_update().get(pk=inbound.pk)
+    if locked.status not in InboundMessage.WAITING:
+        raise ValidationError({"inbound": "This message no longer waits for a rep."})
+    who = actor.get_full_name() or actor.username
+    finish(locked, Status.DISMISSED, f"Dismissed by {who} (was: {locked.reason})")
+
+
+@transaction.atomic
 def inbound_attach(*, inbound: InboundMessage, ticket: Ticket, actor: User) -> Message:
     """Put a waiting message on a ticket a rep chose, as a message received."""
     locked = InboundMessage.objects.select_for_update().get(pk=inbound.pk)

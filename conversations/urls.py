@@ -18,6 +18,7 @@ urlpatterns = [
     path("mail/<int:pk>/assign/", inbox.inbound_assign, name="inbound-assign"),
     path("mail/<int:pk>/attach/", inbox.inbound_attach, name="inbound-attach"),
     path("mail/<int:pk>/retry/", inbox.inbound_retry, name="inbound-retry"),
+    path("mail/<int:pk>/dismiss/", inbox.inbound_dismiss, name="inbound-dismiss"),
 ]
 # The providers' inbound webhooks: anymail's views (signature and basic auth verified); they
 # answer 404 until ANYMAIL_WEBHOOK_SECRET is set.

@@ -143,6 +143,19 @@ def inbound_attach(request, pk: int):
 
 @login_required
 @require_POST
+def inbound_dismiss(request, pk: int):
+    inbound = _inbound_or_404(pk)
+    try:
+        services.inbound_dismiss(inbound=inbound, actor=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("inbound-detail", pk=pk)
+    messages.success(request, f"Dismissed: {inbound.subject or '(no subject)'}.")
+    return redirect("mail-inbox")
+
+
+@login_required
+@require_POST
 def inbound_retry(request, pk: int):
     inbound = _inbound_or_404(pk)
     try:

@@ -440,3 +440,20 @@ def test_a_held_reply_quoting_a_ticket_offers_that_ticket(browser, ingest, conta
     assert stranger.status == "triage"
     page = browser.get(f"/mail/{stranger.pk}/").content.decode()
     assert f'value="{first.ticket.reference}"' in page
+
+
+def test_mail_that_is_no_business_of_the_help_desk_can_be_dismissed(browser, ingest, rep):
+    spam = ingest(_mail(sender="offers@spam.example", subject="Cheap watches"))
+    assert spam.status == "triage"
+    assert waiting_mail_count() == 1
+    response = browser.post(f"/mail/{spam.pk}/dismiss/")
+    assert response.status_code == 302
+    spam.refresh_from_db()
+    assert spam.status == "dismissed"
+    assert spam.reason.startswith("Dismissed by")
+    assert waiting_mail_count() == 0
+    assert not Ticket.objects.exists()
+    # Kept, and listed with all the mail received; dismissed once only.
+    assert "Cheap watches" in browser.get("/mail/?view=all").content.decode()
+    again = browser.post(f"/mail/{spam.pk}/dismiss/", follow=True)
+    assert "no longer waits" in again.content.decode()
