@@ -4,15 +4,28 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('conversations', '0004_mailbox_cursors_keep_their_place'),
+        ("conversations", "0004_mailbox_cursors_keep_their_place"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='inboundmessage',
-            name='status',
-            field=models.CharField(choices=[('pending', 'Waiting to be processed'), ('ticket', 'Opened a ticket'), ('appended', 'Added to a ticket'), ('bounce', 'Delivery failure report'), ('auto', 'Automatic reply'), ('loop', 'Our own mail come back'), ('triage', 'Waiting for a rep: who sent it?'), ('quarantined', 'Quarantined'), ('dismissed', 'Dismissed by a rep')], default='pending', max_length=12),
+            model_name="inboundmessage",
+            name="status",
+            field=models.CharField(
+                choices=[
+                    ("pending", "Waiting to be processed"),
+                    ("ticket", "Opened a ticket"),
+                    ("appended", "Added to a ticket"),
+                    ("bounce", "Delivery failure report"),
+                    ("auto", "Automatic reply"),
+                    ("loop", "Our own mail come back"),
+                    ("triage", "Waiting for a rep: who sent it?"),
+                    ("quarantined", "Quarantined"),
+                    ("dismissed", "Dismissed by a rep"),
+                ],
+                default="pending",
+                max_length=12,
+            ),
         ),
     ]

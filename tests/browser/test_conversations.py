@@ -59,6 +59,11 @@ def test_a_rep_triages_mail_from_an_unknown_sender(page, rep):
     page.get_by_role("link", name="Mail").click()
     expect(page.get_by_role("cell", name="newhire@globex.example", exact=True)).to_be_visible()
     screenshot(page, "mail-waiting")
+    # On a phone each message is a block, its subject (the link) across the whole width.
+    size = page.viewport_size
+    page.set_viewport_size({"width": 390, "height": 800})
+    assert page.locator("td.mail-subject").first.bounding_box()["width"] > 300
+    page.set_viewport_size(size)
     page.get_by_role("link", name="Export fails").click()
     page.get_by_label("Customer").fill("globex")
     page.get_by_role("button", name="Find").click()
