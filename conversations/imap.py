@@ -59,7 +59,8 @@ def _token_file(mailbox: Mailbox) -> Path:
     allowed = settings.EMAIL_IMAP_TOKEN_DIR
     if not allowed:
         raise PermissionError("XOAUTH2 needs EMAIL_IMAP_TOKEN_DIR, the folder token files are in")
-    path = Path(mailbox.imap_token_file).resolve()
+    # A bare file name is one in that folder, as the field's help says.
+    path = (Path(allowed) / mailbox.imap_token_file).resolve()
     if not path.is_relative_to(Path(allowed).resolve()):
         raise PermissionError(f"The token file must be in EMAIL_IMAP_TOKEN_DIR ({allowed})")
     return path

@@ -420,3 +420,14 @@ def test_the_stored_password_goes_only_to_the_server_it_was_given_for(db):
     )
     assert typed.is_valid(), typed.errors
     assert typed.save().imap_password == "new"
+
+
+def test_a_token_file_named_without_its_folder_is_found_in_the_token_folder(settings, tmp_path):
+    from conversations.imap import _token_file
+
+    settings.EMAIL_IMAP_TOKEN_DIR = str(tmp_path / "tokens")
+    mailbox = Mailbox(imap_auth=Mailbox.Auth.XOAUTH2, imap_token_file="office365.token")
+    assert _token_file(mailbox) == (tmp_path / "tokens" / "office365.token").resolve()
+    mailbox.imap_token_file = "../secret.env"  # named relative, it still may not leave it
+    with pytest.raises(PermissionError, match="EMAIL_IMAP_TOKEN_DIR"):
+        _token_file(mailbox)

@@ -47,6 +47,9 @@ class Command(BaseCommand):
             from conversations.models import InboundMessage
 
             mailbox = mailbox_for_raw(raw, name=mailbox_name)
+            if mailbox_name and mailbox is None:
+                # Stored all the same (refused, the mail would bounce), for a rep to see.
+                self.stderr.write(f"ingest_email: no mailbox is named {mailbox_name!r}")
             inbound, created = inbound_store(
                 raw=raw, source=InboundMessage.Source.PIPE, mailbox=mailbox
             )
