@@ -372,7 +372,9 @@ def test_a_bouncing_address_is_shown_to_the_rep(browser, ingest, contact):
     contact.save()
     page = browser.get(f"/tickets/{inbound.ticket_id}/").content.decode()
     assert "(mail to it bounces)" in page
-    assert "it will not be sent" in page
+    assert "but not emailed" in page
+    assert f'href="/customers/{contact.customer_id}/#contacts"' in page
+    assert "Save the reply (not emailed)" in page
 
 
 def test_a_public_note_posted_through_the_api_is_emailed_too(api, ingest, contact):
