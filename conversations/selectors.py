@@ -115,6 +115,18 @@ def triage_customers(*, query: str, limit: int = 10) -> list[Customer]:
     return [customers[pk] for pk in ids if pk in customers]
 
 
+def last_email_undelivered(ticket: Ticket) -> EmailDelivery | None:
+    """The ticket's latest email to the customer (a reply, a note sent to them, an
+    acknowledgement), if it failed for good: the customer has not had our last word."""
+    latest = (
+        EmailDelivery.objects.filter(ticket=ticket, key__regex=r"^(message|ack|confirm):")
+        .order_by("-id")
+        .only("pk", "status", "reason", "recipient", "created_at", "attempts")
+        .first()
+    )
+    return latest if latest is not None and latest.status == EmailDelivery.Status.FAILED else None
+
+
 def customers_at_domain(*, sender: str, most: int = 3) -> list[Customer]:
     """The customers whose contacts write from the sender's domain (newhire@globex.example:
     Globex's people write from globex.example), each with its contacts; none when more than

@@ -6,6 +6,11 @@ from conversations.webhooks import inbound_urlpatterns
 urlpatterns = [
     path("tickets/<int:pk>/reply/", replies.reply_add, name="ticket-reply"),
     path(
+        "tickets/<int:pk>/emails/<int:delivery_id>/retry/",
+        replies.email_retry,
+        name="ticket-email-retry",
+    ),
+    path(
         "tickets/<int:pk>/reply-templates/",
         replies.reply_templates_for,
         name="ticket-reply-templates",

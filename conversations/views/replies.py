@@ -7,12 +7,14 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
 from conversations.forms import ReplyForm
 from conversations.models import ReplyTemplate
 from conversations.replies import reply_send
 from conversations.reply_templates import templates_filled_in
+from conversations.selectors import last_email_undelivered
+from deliveries.services import email_delivery_retry
 from tickets.models import Ticket
 from tickets.selectors import ticket_for_page
 from tickets.views.ticket_pages import form_target, ticket_page
@@ -35,6 +37,7 @@ def reply_section(*, request, ticket: Ticket, form=None) -> dict:
         "reply_bouncing": bool(contact and contact.email_bouncing_since),
         "reply_bounce_reason": contact.email_bounce_reason if contact else "",
         "has_templates": ReplyTemplate.objects.filter(is_active=True).exists(),
+        "undelivered": last_email_undelivered(ticket),
     }
 
 
@@ -66,6 +69,19 @@ def reply_add(request, pk: int):
                 messages.success(request, f"Reply sent to {ticket.contact.email}.")
             return redirect("ticket-page", pk=pk)
     return ticket_page(request, ticket, status=400, sections={"reply": form})
+
+
+@login_required
+@require_POST
+def email_retry(request, pk: int, delivery_id: int):
+    """Send the ticket's last email to the customer again, after it failed for good."""
+    ticket = _ticket_or_404(pk)
+    undelivered = last_email_undelivered(ticket)
+    if undelivered is None or undelivered.pk != delivery_id:
+        messages.info(request, "That email is no longer the one that failed.")
+    elif email_delivery_retry(delivery_id=delivery_id):
+        messages.success(request, f"Sending it again to {undelivered.recipient}.")
+    return redirect("ticket-page", pk=pk)
 
 
 @login_required

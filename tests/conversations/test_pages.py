@@ -459,3 +459,29 @@ def test_mail_that_is_no_business_of_the_help_desk_can_be_dismissed(browser, ing
     assert "Cheap watches" in browser.get("/mail/?view=all").content.decode()
     again = browser.post(f"/mail/{spam.pk}/dismiss/", follow=True)
     assert "no longer waits" in again.content.decode()
+
+
+def test_an_email_that_failed_for_good_is_shown_and_can_be_sent_again(browser, ingest, contact):
+    from deliveries.services import email_deliver
+
+    inbound = ingest(_mail())
+    url = f"/tickets/{inbound.ticket_id}/"
+    browser.post(f"{url}reply/", {"body": "Hold the power button."})
+    delivery = EmailDelivery.objects.get(key__startswith="message:")
+    EmailDelivery.objects.filter(pk=delivery.pk).update(
+        status="failed", attempts=5, reason="SMTP 451 4.7.1 Try again later"
+    )
+    page = browser.get(url).content.decode()
+    assert "The last email to the customer was not delivered" in page
+    assert "SMTP 451 4.7.1 Try again later" in page
+    retry = f"{url}emails/{delivery.pk}/retry/"
+    assert f'action="{retry}"' in page
+    assert browser.post(retry).status_code == 302
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts, delivery.reason) == ("pending", 0, "")
+    assert email_deliver(delivery_id=delivery.pk) == "sent"
+    assert "not delivered" not in browser.get(url).content.decode()
+    # Asked again (a second tab, a double post): nothing more is sent.
+    assert browser.post(retry).status_code == 302
+    delivery.refresh_from_db()
+    assert delivery.status == "sent"
