@@ -19,6 +19,7 @@ import logging
 import ssl
 from contextlib import contextmanager, suppress
 from datetime import timedelta
+from email.message import EmailMessage
 from pathlib import Path
 
 from django.conf import settings
@@ -196,20 +197,51 @@ def _fetch_new(mailbox: Mailbox) -> int:
         uids = sorted(int(uid) for uid in box.uids(AND(uid=U(last + 1, "*"))))
         new = [uid for uid in uids if uid > last][: settings.EMAIL_IMAP_BATCH]
         for uid in new:
-            raw = _fetch_raw(box, uid)
+            given = True
+            try:
+                raw = _fetch_raw(box, uid)
+            except Refused as refused:
+                raw, given = _unfetchable(mailbox, uid, uidvalidity, refused), False
             if raw is not None:
                 _, created = inbound_store(
                     raw=raw, source=InboundMessage.Source.IMAP, mailbox=mailbox, imap_uid=uid
                 )
                 stored += created
             _advance(mailbox, uid=uid, uidvalidity=uidvalidity, where=where)
-            if mailbox.imap_move_to:
+            if mailbox.imap_move_to and given:  # one the server refuses stays where it is
                 _move(box, uid, mailbox.imap_move_to)
         if not new:
             Mailbox.objects.filter(pk=mailbox.pk).update(
                 imap_uidvalidity=uidvalidity, imap_last_uid=last, imap_cursor_of=where
             )
     return stored
+
+
+class Refused(RuntimeError):
+    """The server answered a FETCH with NO or BAD."""
+
+
+def _unfetchable(mailbox: Mailbox, uid: int, uidvalidity: int, refused: Refused) -> bytes:
+    """What to store for a message the server refuses to give: nothing yet (the poll fails,
+    and tries again after its backoff) until it refused it EMAIL_IMAP_UNFETCHABLE_AFTER polls
+    in a row; then a note in its place, quarantined, so the poll goes on to the mail after it
+    and a rep learns to look for this one in the mailbox itself."""
+    times = mailbox.imap_refused_times + 1 if mailbox.imap_refused_uid == uid else 1
+    Mailbox.objects.filter(pk=mailbox.pk).update(imap_refused_uid=uid, imap_refused_times=times)
+    if times < settings.EMAIL_IMAP_UNFETCHABLE_AFTER:
+        raise refused
+    logger.warning("Mailbox %s: UID %s refused %d times; going past it", mailbox.name, uid, times)
+    note = EmailMessage()
+    note["Subject"] = f"A message the mail server would not give (UID {uid})"
+    note["Message-ID"] = f"<unfetchable.{mailbox.pk}.{uidvalidity}.{uid}@switchboard.invalid>"
+    note["X-Switchboard-Unfetchable"] = f"{mailbox.imap_folder} UID {uid}"
+    note.set_content(
+        f"The IMAP server of mailbox {mailbox.name} refused message UID {uid} of folder "
+        f"{mailbox.imap_folder} in {times} polls in a row: {refused}\n\nIt is still in the "
+        "mailbox: read it there, with a mail client, and answer it or forward it to the help "
+        "desk."
+    )
+    return bytes(note)
 
 
 def _advance(mailbox: Mailbox, *, uid: int, uidvalidity: int, where: str) -> None:
@@ -225,7 +257,7 @@ def _fetch_raw(box, uid: int) -> bytes | None:
     """The message's bytes, without marking it read (``BODY.PEEK[]``); None if it is gone."""
     kind, data = box.client.uid("FETCH", str(uid), "(BODY.PEEK[])")
     if kind != "OK":
-        raise RuntimeError(f"FETCH {uid} answered {kind}: {data!r}")
+        raise Refused(f"FETCH {uid} answered {kind}: {data!r}")
     for item in data:
         if isinstance(item, tuple) and len(item) == 2:
             return bytes(item[1])

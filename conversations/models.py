@@ -62,6 +62,12 @@ class Mailbox(models.Model):
     # folder starts from its first message, whatever its UIDVALIDITY, which two folders can
     # share (Dovecot gives two made in the same second the same).
     imap_cursor_of = models.CharField(max_length=800, blank=True, editable=False)
+    # A message the server refuses to give (FETCH answered NO or BAD: a corrupt item on
+    # Exchange, say), and how many polls in a row it refused: after
+    # EMAIL_IMAP_UNFETCHABLE_AFTER the poll goes past it, leaving a note for a rep, rather
+    # than never fetching anything after it.
+    imap_refused_uid = models.BigIntegerField(null=True, blank=True, editable=False)
+    imap_refused_times = models.PositiveIntegerField(default=0, editable=False)
     last_polled_at = models.DateTimeField(null=True, blank=True)
     last_success_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)

@@ -554,6 +554,9 @@ EMAIL_ASYNCHRONOUS_COMMIT = env_bool("EMAIL_ASYNCHRONOUS_COMMIT", default=True)
 EMAIL_IMAP_POLL_SECONDS = env_int("EMAIL_IMAP_POLL_SECONDS", 60, minimum=5)
 EMAIL_IMAP_TIMEOUT_SECONDS = env_int("EMAIL_IMAP_TIMEOUT_SECONDS", 30, minimum=1)
 EMAIL_IMAP_BATCH = env_int("EMAIL_IMAP_BATCH", 200, minimum=1)
+# Polls in a row a server may refuse one message before the poll goes past it (a note for a
+# rep is kept in its place, in quarantine); until then the poll fails and backs off.
+EMAIL_IMAP_UNFETCHABLE_AFTER = env_int("EMAIL_IMAP_UNFETCHABLE_AFTER", 3, minimum=1)
 # The folder XOAUTH2 mailboxes' token files must be in (kept fresh by the identity provider's
 # helper); none: XOAUTH2 is off.
 EMAIL_IMAP_TOKEN_DIR = env_str("EMAIL_IMAP_TOKEN_DIR", "")

@@ -431,3 +431,36 @@ def test_a_token_file_named_without_its_folder_is_found_in_the_token_folder(sett
     mailbox.imap_token_file = "../secret.env"  # named relative, it still may not leave it
     with pytest.raises(PermissionError, match="EMAIL_IMAP_TOKEN_DIR"):
         _token_file(mailbox)
+
+
+def test_a_message_the_server_keeps_refusing_is_passed_with_a_note_for_a_rep(
+    imap_mailbox, contact, settings, monkeypatch
+):
+    """Exchange answers BAD to a FETCH of a corrupt item, every time: without a way past it,
+    nothing after it would ever be fetched."""
+    from conversations import imap
+
+    settings.EMAIL_IMAP_UNFETCHABLE_AFTER = 2
+    _append(imap_mailbox.imap_port, 31)
+    _append(imap_mailbox.imap_port, 32)
+    corrupt, fine = _uids(imap_mailbox.imap_port)
+    real = imap._fetch_raw
+
+    def refusing(box, uid):
+        if uid == corrupt:  # what Dovecot cannot be made to answer: a server's own refusal
+            raise imap.Refused(f"FETCH {uid} answered BAD: [b'Command Error. 12']")
+        return real(box, uid)
+
+    monkeypatch.setattr(imap, "_fetch_raw", refusing)
+    with pytest.raises(imap.Refused):
+        mailbox_poll(mailbox_id=imap_mailbox.pk, force=True)
+    assert not InboundMessage.objects.exists()
+    assert mailbox_poll(mailbox_id=imap_mailbox.pk, force=True) == 2
+    _process_all()
+    note = InboundMessage.objects.get(imap_uid=corrupt)
+    assert note.status == "quarantined"
+    assert f"UID {corrupt}" in note.subject
+    assert b"Command Error. 12" in note.raw.read()
+    assert InboundMessage.objects.get(imap_uid=fine).status == "ticket"
+    imap_mailbox.refresh_from_db()
+    assert imap_mailbox.imap_last_uid == fine
