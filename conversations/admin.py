@@ -1,5 +1,7 @@
 from django import forms
 from django.contrib import admin, messages
+from django.template.defaultfilters import pluralize
+from django.utils.html import format_html
 
 from conversations.models import (
     InboundMessage,
@@ -70,8 +72,8 @@ class MailboxAdmin(admin.ModelAdmin):
         "address",
         "is_active",
         "imap_host",
+        "state",
         "last_success_at",
-        "failures",
         "last_error_short",
     ]
     list_filter = ["is_active"]
@@ -109,6 +111,20 @@ class MailboxAdmin(admin.ModelAdmin):
     @admin.display(description="Last error")
     def last_error_short(self, mailbox: Mailbox) -> str:
         return mailbox.last_error[:120]
+
+    @admin.display(description="Polling")
+    def state(self, mailbox: Mailbox) -> str:
+        # Active is what the admin asked for; this is what happens: a mailbox can be active
+        # and failing every poll.
+        if not mailbox.polls_imap:
+            return "no IMAP server"
+        if mailbox.failures:
+            return format_html(
+                '<strong class="errornote">failing: {} poll{} in a row</strong>',
+                mailbox.failures,
+                pluralize(mailbox.failures),
+            )
+        return "working" if mailbox.last_success_at else "not polled yet"
 
 
 @admin.register(InboundMessage)

@@ -258,6 +258,7 @@ def test_the_admin_tests_a_mailbox_and_says_what_came_of_it(imap_mailbox, contac
     assert "AUTHENTICATIONFAILED" in page or "authentication failed" in page.lower()
     listing = admin_client.get(url).content.decode()
     assert "Last error" in listing
+    assert "failing: 1 poll in a row" in listing  # active, but not working
 
 
 def test_an_xoauth2_token_file_outside_its_folder_is_never_read(imap_mailbox, settings, tmp_path):
