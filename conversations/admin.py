@@ -21,6 +21,12 @@ class MailboxForm(forms.ModelForm):
         help_text="Leave empty to keep the current password.",
     )
 
+    confirm_token_server = forms.BooleanField(
+        required=False,
+        label="Send the token to the new server",
+        help_text="For XOAUTH2, after changing the server or user: the token goes there next.",
+    )
+
     class Meta:
         model = Mailbox
         fields = [
@@ -47,6 +53,18 @@ class MailboxForm(forms.ModelForm):
         if self.cleaned_data.get("imap_password") or not self.instance.pk:
             return data
         moved = [name for name in self._PASSWORD_GOES_TO if name in self.changed_data]
+        if (
+            moved
+            and data.get("imap_auth") == Mailbox.Auth.XOAUTH2
+            and "imap_token_file" not in self.changed_data
+            and not data.get("confirm_token_server")
+        ):
+            # The same for a token: the file's name, typed again, says it may go there.
+            self.add_error(
+                "imap_token_file",
+                "The server or user changed: tick the box below to confirm that this token "
+                "may be sent to the new server.",
+            )
         if moved and self.instance.imap_password:
             self.add_error(
                 "imap_password",
@@ -118,6 +136,8 @@ class MailboxAdmin(admin.ModelAdmin):
         # and failing every poll.
         if not mailbox.polls_imap:
             return "no IMAP server"
+        if not mailbox.is_active:
+            return "switched off"
         if mailbox.failures:
             return format_html(
                 '<strong class="errornote">failing: {} poll{} in a row</strong>',

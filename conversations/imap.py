@@ -15,6 +15,7 @@ TLS is never given up for a plain connection) records the error, keeps the time 
 success for the admin, and puts the next try off, doubling from a minute up to an hour.
 """
 
+import imaplib
 import logging
 import ssl
 from contextlib import contextmanager, suppress
@@ -171,7 +172,11 @@ def _check_move_target(box, mailbox: Mailbox) -> None:
     # Before anything is fetched: stored and then not moved, every message would be fetched
     # one at a time, a poll each, backing off for an hour after a few.
     target = mailbox.imap_move_to
-    if target == mailbox.imap_folder:
+
+    def name(folder: str) -> str:  # INBOX is one folder however it is written (RFC 3501)
+        return "INBOX" if folder.upper() == "INBOX" else folder
+
+    if name(target) == name(mailbox.imap_folder):
         raise ValueError(f"The folder to move processed mail to is the folder polled ({target})")
     if not box.folder.exists(target):
         raise ValueError(f"The folder to move processed mail to does not exist: {target}")
@@ -210,10 +215,8 @@ def _fetch_new(mailbox: Mailbox) -> int:
             _advance(mailbox, uid=uid, uidvalidity=uidvalidity, where=where)
             if mailbox.imap_move_to and given:  # one the server refuses stays where it is
                 _move(box, uid, mailbox.imap_move_to)
-        if not new:
-            Mailbox.objects.filter(pk=mailbox.pk).update(
-                imap_uidvalidity=uidvalidity, imap_last_uid=last, imap_cursor_of=where
-            )
+        if not new:  # the cursor, under this UIDVALIDITY and folder
+            _advance(mailbox, uid=last, uidvalidity=uidvalidity, where=where)
     return stored
 
 
@@ -255,7 +258,12 @@ def _advance(mailbox: Mailbox, *, uid: int, uidvalidity: int, where: str) -> Non
 
 def _fetch_raw(box, uid: int) -> bytes | None:
     """The message's bytes, without marking it read (``BODY.PEEK[]``); None if it is gone."""
-    kind, data = box.client.uid("FETCH", str(uid), "(BODY.PEEK[])")
+    try:
+        kind, data = box.client.uid("FETCH", str(uid), "(BODY.PEEK[])")
+    except imaplib.IMAP4.abort:
+        raise  # the connection broke: the next poll tries again, nothing to count
+    except imaplib.IMAP4.error as exc:  # imaplib raises on BAD itself
+        raise Refused(f"FETCH {uid} answered BAD: {exc}") from exc
     if kind != "OK":
         raise Refused(f"FETCH {uid} answered {kind}: {data!r}")
     for item in data:
@@ -265,6 +273,6 @@ def _fetch_raw(box, uid: int) -> bytes | None:
     # passed over; the cursor moving past a message still there would lose it.
     kind, found = box.client.uid("SEARCH", "UID", str(uid))
     if kind == "OK" and str(uid).encode() in b" ".join(found or [b""]).split():
-        raise RuntimeError(f"FETCH {uid} gave no body, and the message is still there")
+        raise Refused(f"FETCH {uid} gave no body, and the message is still there")
     logger.warning("Mailbox message UID %s was expunged before it could be fetched", uid)
     return None

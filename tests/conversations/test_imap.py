@@ -375,9 +375,33 @@ def test_a_message_the_server_gives_no_body_for_is_not_passed_over():
         def __init__(self, still_there):
             self.client = Client(still_there)
 
-    with pytest.raises(RuntimeError, match="still there"):
+    with pytest.raises(imap.Refused, match="still there"):
         imap._fetch_raw(Box(still_there=True), 7)
     assert imap._fetch_raw(Box(still_there=False), 7) is None
+
+
+def test_a_bad_answer_to_a_fetch_counts_as_a_refusal(imap_mailbox):
+    """imaplib raises on BAD itself (it never returns it): that is the server refusing the
+    message, counted towards going past it; a connection that broke is not."""
+    import imaplib
+
+    from conversations import imap
+
+    with imap._session(imap_mailbox) as box:
+        box.folder.set(FOLDER)
+        # A FETCH Dovecot answers BAD: the message set is not a number.
+        with pytest.raises(imap.Refused, match="BAD"):
+            imap._fetch_raw(box, "x")
+
+    class Broken:
+        def uid(self, *args):
+            raise imaplib.IMAP4.abort("socket error: EOF")
+
+    class Box:
+        client = Broken()
+
+    with pytest.raises(imaplib.IMAP4.abort):
+        imap._fetch_raw(Box(), 7)
 
 
 def test_the_stored_password_goes_only_to_the_server_it_was_given_for(db):
@@ -411,6 +435,28 @@ def test_the_stored_password_goes_only_to_the_server_it_was_given_for(db):
     assert form.is_valid(), form.errors
     assert form.save().imap_password == "secret"
     # Another server: the stored password is not sent there unless typed again.
+    elsewhere = MailboxForm({**fields, "imap_host": "imap.attacker.example"}, instance=mailbox)
+    assert not elsewhere.is_valid()
+    assert "type the password again" in str(elsewhere.errors["imap_password"])
+    # The same for an OAuth token: it goes to the new server only once that is confirmed.
+    token = Mailbox.Auth.XOAUTH2
+    Mailbox.objects.filter(pk=mailbox.pk).update(
+        imap_auth=token, imap_password="", imap_token_file="office365.token"
+    )
+    mailbox.refresh_from_db()
+    oauth = {**fields, "imap_auth": token, "imap_token_file": "office365.token"}
+    moved = MailboxForm({**oauth, "imap_host": "imap.attacker.example"}, instance=mailbox)
+    assert not moved.is_valid()
+    assert "tick the box below" in str(moved.errors["imap_token_file"])
+    confirmed = MailboxForm(
+        {**oauth, "imap_host": "outlook.office365.com", "confirm_token_server": "on"},
+        instance=mailbox,
+    )
+    assert confirmed.is_valid(), confirmed.errors
+    Mailbox.objects.filter(pk=mailbox.pk).update(
+        imap_auth=Mailbox.Auth.PASSWORD, imap_password="secret", imap_token_file=""
+    )
+    mailbox.refresh_from_db()
     elsewhere = MailboxForm({**fields, "imap_host": "imap.attacker.example"}, instance=mailbox)
     assert not elsewhere.is_valid()
     assert "type the password again" in str(elsewhere.errors["imap_password"])
