@@ -48,14 +48,20 @@ class PermanentFailure(Exception):
     """Trying again cannot help (the server refused for good)."""
 
 
-def email_delivery_retry(*, delivery_id: int) -> bool:
-    """Send an email that failed for good once more, from a first attempt (the customer's
-    mail server is back, or a rep fixed what it refused). True if it had failed and is due
-    again; one conditional UPDATE, so two reps asking at once send it once."""
+def email_delivery_retry(*, delivery_id: int, recipient: str) -> bool:
+    """Send an email that failed for good once more, from a first attempt, to ``recipient``
+    (the address as it is now: a rep may have corrected it): the customer's mail server is
+    back, or a rep fixed what it refused. True if it had failed and is due again; one
+    conditional UPDATE, so two reps asking at once send it once."""
     from deliveries.tasks import send_email_delivery  # the task module imports this one
 
     again = EmailDelivery.objects.filter(pk=delivery_id, status=Status.FAILED).update(
-        status=Status.PENDING, attempts=0, next_attempt_at=None, claimed_at=None, reason=""
+        status=Status.PENDING,
+        attempts=0,
+        next_attempt_at=None,
+        claimed_at=None,
+        reason="",
+        recipient=recipient,
     )
     if again:
         enqueue_on_commit(send_email_delivery, delivery_id)

@@ -77,10 +77,14 @@ def email_retry(request, pk: int, delivery_id: int):
     """Send the ticket's last email to the customer again, after it failed for good."""
     ticket = _ticket_or_404(pk)
     undelivered = last_email_undelivered(ticket)
+    contact = ticket.contact
     if undelivered is None or undelivered.pk != delivery_id:
         messages.info(request, "That email is no longer the one that failed.")
-    elif email_delivery_retry(delivery_id=delivery_id):
-        messages.success(request, f"Sending it again to {undelivered.recipient}.")
+    elif contact is None or not contact.email or contact.email_bouncing_since is not None:
+        # Sent again, it would bounce again: the address is what must change first.
+        messages.error(request, "Mail to the contact's address bounces: change it first.")
+    elif email_delivery_retry(delivery_id=delivery_id, recipient=contact.email):
+        messages.success(request, f"Sending it again to {contact.email}.")
     return redirect("ticket-page", pk=pk)
 
 

@@ -485,3 +485,31 @@ def test_an_email_that_failed_for_good_is_shown_and_can_be_sent_again(browser, i
     assert browser.post(retry).status_code == 302
     delivery.refresh_from_db()
     assert delivery.status == "sent"
+
+
+def test_a_failed_email_goes_again_to_the_address_as_it_is_now_and_never_while_it_bounces(
+    browser, ingest, contact
+):
+    from django.utils import timezone
+
+    inbound = ingest(_mail())
+    url = f"/tickets/{inbound.ticket_id}/"
+    browser.post(f"{url}reply/", {"body": "Hold the power button."})
+    delivery = EmailDelivery.objects.get(key__startswith="message:")
+    EmailDelivery.objects.filter(pk=delivery.pk).update(status="failed", reason="550 5.1.1")
+    contact.email_bouncing_since = timezone.now()
+    contact.email_bounce_reason = "5.1.1 User unknown"
+    contact.save()
+    retry = f"{url}emails/{delivery.pk}/retry/"
+    page = browser.get(url).content.decode()
+    assert f'action="{retry}"' not in page  # what would bounce again is not offered
+    assert "change it first" in browser.post(retry, follow=True).content.decode()
+    delivery.refresh_from_db()
+    assert delivery.status == "failed"
+    # The rep corrects the address: the email goes there.
+    contact.email, contact.email_bouncing_since = "ada@customer-new.example", None
+    contact.save()
+    assert "Send it again to ada@customer-new.example" in browser.get(url).content.decode()
+    browser.post(retry)
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.recipient) == ("pending", "ada@customer-new.example")
