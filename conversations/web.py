@@ -71,8 +71,8 @@ def web_message_receive(
     *, ticket: Ticket, contact: Contact, text: str, files=(), reopen: bool = True
 ) -> Message:
     """What a contact wrote on the ticket's page: a message in, on the timeline (and
-    ``ticket.message_received``), its files kept. A resolved or closed ticket is reopened
-    (unless ``reopen`` is false): the customer says it is not over."""
+    ``ticket.message_received``), its files kept. A resolved or closed ticket is reopened,
+    and a pending one (waiting for the customer) opened (unless ``reopen`` is false)."""
     text = text.strip()
     files = list(files)
     if not text and not files:
@@ -81,12 +81,17 @@ def web_message_receive(
         raise ValidationError(
             {"body": f"Keep the message under {TEXT_MAX_LENGTH:,} characters, or attach it."}
         )
-    if reopen and ticket.status in Ticket.DONE_STATUSES:
+    if reopen and ticket.status in (*Ticket.DONE_STATUSES, Ticket.Status.PENDING):
+        # Resolved: the customer says it is not over. Pending: they answered what we asked.
         ticket = ticket_update(
             ticket=ticket,
             actor=None,
             status=Ticket.Status.OPEN,
-            reason="The customer wrote again on the request's page.",
+            reason=(
+                "The customer answered on the request's page."
+                if ticket.status == Ticket.Status.PENDING
+                else "The customer wrote again on the request's page."
+            ),
         )
     entry = message_entry_record(
         ticket=ticket,

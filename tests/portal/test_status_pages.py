@@ -308,3 +308,14 @@ def test_a_new_email_address_revokes_the_links_sent_to_the_old_one(client, conta
     assert client.get(old).status_code == 404
     contact.refresh_from_db()
     assert client.get(reverse("portal-requests", args=[contact_token(contact)])).status_code == 200
+
+
+def test_an_answer_on_the_page_opens_a_ticket_that_waited_for_it(client, contact, rep):
+    ticket = _ticket(contact)
+    ticket_update(ticket=ticket, actor=rep, status="pending")
+    client.post(
+        reverse("portal-reply", args=[contact_token(contact), ticket.pk]),
+        {"body": "It is the model X200."},
+    )
+    ticket.refresh_from_db()
+    assert ticket.status == "open"
