@@ -69,14 +69,14 @@ def inbound_assign(
 
 
 def _process_the_rest_of(sender: str, *, but: int) -> None:
-    """What else the sender wrote meanwhile waits no longer: they are known now. Each message
-    is processed by a task of its own, in a transaction of its own, once this one commits:
-    processed here, each would add its ticket's lock to the locks this transaction holds (the
-    sender's, the first ticket's), in an order a worker processing the same sender's new mail
-    takes them the other way round (a deadlock); and a sender with fifty waiting messages
-    would keep the rep waiting for all fifty. Pending, a message whose task is lost is
-    processed by the sweep."""
-    from conversations.tasks import process_inbound
+    """What else the sender wrote meanwhile waits no longer: they are known now. The messages
+    are processed by a task once this transaction commits, in the order they came, each in a
+    transaction of its own: processed here, each would add its ticket's lock to the locks this
+    transaction holds (the sender's, the first ticket's), in an order a worker processing the
+    same sender's new mail takes them the other way round (a deadlock); and a sender with
+    fifty waiting messages would keep the rep waiting for all fifty. Pending, a message whose
+    task is lost is processed by the sweep."""
+    from conversations.tasks import process_inbound_in_order
 
     others = list(
         InboundMessage.objects.filter(status=Status.TRIAGE, sender=sender)
@@ -87,8 +87,7 @@ def _process_the_rest_of(sender: str, *, but: int) -> None:
     if not others:
         return
     InboundMessage.objects.filter(pk__in=others, status=Status.TRIAGE).update(status=Status.PENDING)
-    for other in others:
-        enqueue_on_commit(process_inbound, other)
+    enqueue_on_commit(process_inbound_in_order, others)
 
 
 @transaction.atomic

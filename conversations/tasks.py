@@ -17,6 +17,20 @@ def process_inbound(inbound_id: int) -> str:
     return processing.inbound_process(inbound_id=inbound_id)
 
 
+@shared_task(
+    name="conversations.tasks.process_inbound_in_order",
+    acks_late=True,
+    autoretry_for=(DatabaseError,),
+    retry_backoff=True,
+    max_retries=8,
+)
+def process_inbound_in_order(inbound_ids: list[int]) -> list[str]:
+    """One sender's messages, one after the other, each in a transaction of its own: a reply
+    to their own earlier message must find the ticket that one opened. (Each is processed
+    once: a retry passes over those done.)"""
+    return [processing.inbound_process(inbound_id=inbound_id) for inbound_id in inbound_ids]
+
+
 @shared_task(name="conversations.tasks.sweep_inbound", acks_late=True)
 def sweep_inbound() -> int:
     return sweeps.inbound_sweep()

@@ -24,6 +24,7 @@ ROUTES = {
     "deliveries.tasks.send_email_deliveries": DELIVERIES,
     "surveys.tasks.send_due_surveys": DELIVERIES,
     "conversations.tasks.process_inbound": INBOUND,
+    "conversations.tasks.process_inbound_in_order": INBOUND,
     "conversations.tasks.sweep_inbound": INBOUND,
     "conversations.tasks.poll_mailboxes": INBOUND,
     "conversations.tasks.poll_mailbox": INBOUND,
