@@ -6,9 +6,11 @@ message until then, and try again on an error). Understanding the message is a t
 commit: a message that cannot be understood is still stored, and waits for a person.
 """
 
+import contextlib
 import hashlib
 import logging
 import os
+import tempfile
 from email.parser import BytesHeaderParser
 
 from django.core.files.base import ContentFile
@@ -69,8 +71,7 @@ def inbound_store(
     name = _raw_name(digest)
     written = not _kept_whole(name, len(raw))
     if written:
-        name = default_storage.save(name, ContentFile(raw))
-        _flush(name)
+        name = _write_whole(name, raw)
     row = InboundMessage(
         mailbox=mailbox,
         source=source,
@@ -95,32 +96,49 @@ def inbound_store(
 
 
 def _kept_whole(name: str, size: int) -> bool:
-    """Whether the file of these bytes is there, whole. One cut short (its writer died: a full
-    disk, the mail server killing the pipe) is removed, to be written again: trusted, the
-    retry would store the message truncated, and the mail server would then drop its copy."""
+    """Whether the file of these bytes is there, whole. One cut short (written before files
+    were written whole, or by a storage that does not) is written again: trusted, the retry
+    would store the message truncated, and the mail server would then drop its copy."""
     if not default_storage.exists(name):
         return False
     if default_storage.size(name) == size:
         return True
     logger.warning("Raw message file %s is incomplete; writing it again", name)
-    default_storage.delete(name)
     return False
 
 
-def _flush(name: str) -> None:
-    """On disk before the message is acknowledged (the mail server, the provider or the IMAP
-    cursor then forgets it): a power cut must not leave a row whose file is empty. A storage
-    without local paths (S3, say) has the object whole once its upload returned."""
+def _write_whole(name: str, raw: bytes) -> str:
+    """Write the message's file so that it is never seen part-written, and is on disk before
+    the message is acknowledged (the mail server, the provider or the IMAP cursor then forgets
+    it). On a local disk: a file of its own in the same folder, flushed, then renamed onto the
+    name (atomic), and the folder flushed; of two writers at once, each renames a whole file.
+    A storage without local paths (S3, say) has the object whole once its upload returned."""
     try:
         path = default_storage.path(name)
     except NotImplementedError:
-        return
-    for target, flags in ((path, os.O_RDONLY), (os.path.dirname(path), os.O_RDONLY)):
-        descriptor = os.open(target, flags)
-        try:
-            os.fsync(descriptor)
-        finally:
-            os.close(descriptor)
+        if default_storage.exists(name):
+            default_storage.delete(name)  # cut short, found by _kept_whole
+        return default_storage.save(name, ContentFile(raw))
+    folder = os.path.dirname(path)
+    os.makedirs(folder, exist_ok=True)
+    descriptor, part = tempfile.mkstemp(dir=folder, prefix=".incoming-")
+    try:
+        with os.fdopen(descriptor, "wb") as file:
+            file.write(raw)
+            file.flush()
+            os.fsync(file.fileno())
+        os.chmod(part, default_storage.file_permissions_mode or 0o644)
+        os.replace(part, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(part)
+        raise
+    directory = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(directory)
+    finally:
+        os.close(directory)
+    return name
 
 
 def mailbox_for_raw(raw: bytes, *, name: str = "") -> Mailbox | None:

@@ -144,6 +144,15 @@ def test_a_new_file_is_on_disk_before_the_message_is_acknowledged(
         return real(descriptor)
 
     monkeypatch.setattr(os, "fsync", fsync)
-    inbound, _ = inbound_store(raw=_copy_to("support@example.com"), source="pipe", mailbox=mailbox)
+    raw = _copy_to("support@example.com")
+    inbound, _ = inbound_store(raw=raw, source="pipe", mailbox=mailbox)
     path = inbound.raw.path
-    assert flushed == [path, os.path.dirname(path)]
+    # Written under a name of its own, flushed, renamed onto its name, the folder flushed:
+    # never seen part-written, by a reader or by a second writer.
+    written, folder = flushed
+    assert folder == os.path.dirname(path)
+    assert os.path.dirname(written) == folder
+    assert written != path
+    assert not os.path.exists(written)
+    assert inbound.raw.read() == raw
+    assert [name for name in os.listdir(folder) if name.startswith(".incoming-")] == []
