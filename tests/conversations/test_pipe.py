@@ -151,3 +151,8 @@ def test_a_deployment_that_cannot_start_asks_the_mail_server_to_retry(tmp_path):
     unreadable = _wrapper(MAIL, {"SWITCHBOARD_ENV": str(tmp_path / "missing")})
     assert unreadable.returncode == 75
     assert b"cannot read" in unreadable.stderr
+    broken = tmp_path / "env"
+    broken.write_text("DATABASE_URL=postgres://app:ab'cd@db/switchboard\n")  # a quote, unquoted
+    not_sh = _wrapper(MAIL, {"SWITCHBOARD_ENV": str(broken)})
+    assert not_sh.returncode == 75
+    assert b"not valid sh" in not_sh.stderr
