@@ -14,6 +14,7 @@ PINNED_TASK_NAMES = {
     "routing.tasks.sweep_timers",
     "routing.tasks.sweep_queues",
     "conversations.tasks.process_inbound",
+    "conversations.tasks.process_inbound_in_order",
     "conversations.tasks.sweep_inbound",
     "conversations.tasks.poll_mailboxes",
     "conversations.tasks.poll_mailbox",
