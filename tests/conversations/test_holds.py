@@ -11,7 +11,7 @@ from unittest import mock
 import pytest
 from django.utils import timezone
 
-from conversations import processing, services
+from conversations import processing, reopening, services
 from conversations.intake import inbound_store
 from conversations.models import Attachment, InboundMessage, Message
 from conversations.processing import inbound_process
@@ -219,7 +219,7 @@ def test_two_replies_on_a_long_closed_thread_at_once_open_one_new_ticket(
     # Each worker waits for the other (up to a second) before it opens a ticket: without the
     # lock both have looked for a new ticket and found none; with it, the second waits there.
     barrier = threading.Barrier(2, timeout=1)
-    real_open = processing.ticket_open
+    real_open = reopening.ticket_open
 
     def open_together(**kwargs):
         try:
@@ -236,7 +236,7 @@ def test_two_replies_on_a_long_closed_thread_at_once_open_one_new_ticket(
         finally:
             connection.close()
 
-    with mock.patch.object(processing, "ticket_open", open_together):
+    with mock.patch.object(reopening, "ticket_open", open_together):
         workers = [threading.Thread(target=work, args=(row.pk,)) for row in stored]
         for worker in workers:
             worker.start()
