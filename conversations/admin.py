@@ -59,7 +59,7 @@ class MailboxForm(forms.ModelForm):
             and "imap_token_file" not in self.changed_data
             and not data.get("confirm_token_server")
         ):
-            # The same for a token: the file's name, typed again, says it may go there.
+            # The same for a token: it goes to the new server only once that is confirmed.
             self.add_error(
                 "imap_token_file",
                 "The server or user changed: tick the box below to confirm that this token "
@@ -71,7 +71,7 @@ class MailboxForm(forms.ModelForm):
                 "The server or user changed: type the password again (the stored one is only "
                 "ever sent to the server it was given for).",
             )
-        elif self.instance.pk:
+        else:
             self.cleaned_data["imap_password"] = self.instance.imap_password
         return data
 

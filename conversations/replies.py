@@ -25,8 +25,9 @@ from accounts.portal_links import portal_url
 from conversations.addressing import new_message_id, reply_address, subject_for
 from conversations.bodies import REPLY_SEPARATOR
 from conversations.models import Attachment, Mailbox, Message
-from conversations.selectors import message_answered
+from conversations.selectors import last_email_undelivered, message_answered
 from deliveries.models import EmailDelivery
+from deliveries.services import email_delivery_retry
 from deliveries.tasks import send_email_delivery
 from helpdesk.prepared import PreparedQuery
 from helpdesk.queue import enqueue_on_commit
@@ -283,6 +284,24 @@ def reply_send(
         ticket.refresh_from_db()  # its first response and search text were written meanwhile
         ticket_update(ticket=ticket, actor=author, status=then_status)
     return message
+
+
+def undelivered_send_again(*, ticket: Ticket, delivery_id: int) -> str:
+    """Send the ticket's last email to the customer again, after it failed for good, to the
+    contact's address as it is now (a rep may have corrected it); the address it goes to.
+    Refused (ValidationError) when it is no longer the last one that failed, or when there
+    is no address to send it to that would not bounce again."""
+    undelivered = last_email_undelivered(ticket)
+    if undelivered is None or undelivered.pk != delivery_id:
+        raise ValidationError("That email is no longer the one that failed.")
+    contact = ticket.contact
+    if contact is None or not contact.email:
+        raise ValidationError("The ticket's contact has no email address: add one first.")
+    if contact.email_bouncing_since is not None:
+        raise ValidationError("Mail to the contact's address bounces: change it first.")
+    if not email_delivery_retry(delivery_id=delivery_id, recipient=contact.email):
+        raise ValidationError("That email is no longer the one that failed.")
+    return contact.email
 
 
 @transaction.atomic

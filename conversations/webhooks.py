@@ -110,7 +110,7 @@ def _part_bytes(part) -> bytes:
         return part.get_payload(decode=True) or b""
     whole = part.as_bytes()
     for separator in (b"\r\n\r\n", b"\n\n"):
-        head, found, body = whole.partition(separator)
+        _, found, body = whole.partition(separator)
         if found:
             return body
     return b""

@@ -11,10 +11,9 @@ from django.views.decorators.http import require_GET, require_POST
 
 from conversations.forms import ReplyForm
 from conversations.models import ReplyTemplate
-from conversations.replies import reply_send
+from conversations.replies import reply_send, undelivered_send_again
 from conversations.reply_templates import templates_filled_in
 from conversations.selectors import last_email_undelivered
-from deliveries.services import email_delivery_retry
 from tickets.models import Ticket
 from tickets.selectors import ticket_for_page
 from tickets.views.ticket_pages import form_target, ticket_page
@@ -76,15 +75,12 @@ def reply_add(request, pk: int):
 def email_retry(request, pk: int, delivery_id: int):
     """Send the ticket's last email to the customer again, after it failed for good."""
     ticket = _ticket_or_404(pk)
-    undelivered = last_email_undelivered(ticket)
-    contact = ticket.contact
-    if undelivered is None or undelivered.pk != delivery_id:
-        messages.info(request, "That email is no longer the one that failed.")
-    elif contact is None or not contact.email or contact.email_bouncing_since is not None:
-        # Sent again, it would bounce again: the address is what must change first.
-        messages.error(request, "Mail to the contact's address bounces: change it first.")
-    elif email_delivery_retry(delivery_id=delivery_id, recipient=contact.email):
-        messages.success(request, f"Sending it again to {contact.email}.")
+    try:
+        address = undelivered_send_again(ticket=ticket, delivery_id=delivery_id)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, f"Sending it again to {address}.")
     return redirect("ticket-page", pk=pk)
 
 

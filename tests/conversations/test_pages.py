@@ -513,3 +513,19 @@ def test_a_failed_email_goes_again_to_the_address_as_it_is_now_and_never_while_i
     browser.post(retry)
     delivery.refresh_from_db()
     assert (delivery.status, delivery.recipient) == ("pending", "ada@customer-new.example")
+
+
+def test_a_failed_email_of_a_contact_now_without_an_address_is_not_sent_again(
+    browser, ingest, contact
+):
+    inbound = ingest(_mail())
+    url = f"/tickets/{inbound.ticket_id}/"
+    browser.post(f"{url}reply/", {"body": "Hold the power button."})
+    delivery = EmailDelivery.objects.get(key__startswith="message:")
+    EmailDelivery.objects.filter(pk=delivery.pk).update(status="failed", reason="451")
+    contact.email = ""
+    contact.save()
+    page = browser.post(f"{url}emails/{delivery.pk}/retry/", follow=True).content.decode()
+    assert "The ticket&#x27;s contact has no email address: add one first." in page
+    delivery.refresh_from_db()
+    assert delivery.status == "failed"
